@@ -1,0 +1,160 @@
+// The error hierarchy: every failure annal reports is an annal::error carrying an errc.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace annal {
+
+/// Stable identifiers of the failures annal reports. The numeric values are part of the API.
+enum class errc {
+  wrong_expected_version = 1,      ///< The stream was not at the version the append expected.
+  duplicate_event_id = 2,          ///< An event id is already stored elsewhere in the log.
+  stream_not_found = 3,            ///< An operation needed a stream that has no events.
+  unknown_event_type = 4,          ///< A stored event's type is not in the decoding variant.
+  decode_failed = 5,               ///< A payload does not match the event struct.
+  corruption = 6,                  ///< Stored data is damaged or not an annal store.
+  io_error = 7,                    ///< The operating system or the database engine failed.
+  invalid_argument = 8,            ///< A caller passed a value annal does not accept.
+  store_closed = 9,                ///< The store was used after close().
+  unsupported_format_version = 10, ///< The store was written by a newer version of annal.
+};
+
+/// The name of an error code, e.g. "wrong_expected_version". Never throws.
+std::string_view to_string(errc code) noexcept;
+
+/// Base of every exception annal throws. The message is one line that says what failed and
+/// where (stream, position, field, file) so it can be logged as it is.
+class error : public std::runtime_error {
+ public:
+  error(errc code, const std::string& message);
+  /// The stable identifier of this failure.
+  errc code() const noexcept { return code_; }
+
+ private:
+  errc code_;
+};
+
+/// An append's expected version did not match the stream. Retrying with a fresh read is safe.
+class wrong_expected_version : public error {
+ public:
+  wrong_expected_version(std::string stream_id, std::string expected, std::uint64_t actual);
+  const std::string& stream_id() const noexcept { return stream_id_; }
+  /// The expectation as text, e.g. "exact(3)" or "no_stream".
+  const std::string& expected() const noexcept { return expected_; }
+  /// The stream's version when the append was checked; 0 means the stream has no events.
+  std::uint64_t actual_version() const noexcept { return actual_; }
+
+ private:
+  std::string stream_id_;
+  std::string expected_;
+  std::uint64_t actual_;
+};
+
+/// An event id of the batch is already stored, but not as an exact retry of this batch.
+class duplicate_event_id : public error {
+ public:
+  duplicate_event_id(std::string event_id, std::string stored_stream, std::uint64_t stored_version);
+  /// The id in canonical text form.
+  const std::string& event_id() const noexcept { return event_id_; }
+  const std::string& stored_stream_id() const noexcept { return stored_stream_; }
+  std::uint64_t stored_version() const noexcept { return stored_version_; }
+
+ private:
+  std::string event_id_;
+  std::string stored_stream_;
+  std::uint64_t stored_version_;
+};
+
+/// The stream has no events.
+class stream_not_found : public error {
+ public:
+  explicit stream_not_found(std::string stream_id);
+  const std::string& stream_id() const noexcept { return stream_id_; }
+
+ private:
+  std::string stream_id_;
+};
+
+/// A stored event's type name is not one the decoder knows.
+class unknown_event_type : public error {
+ public:
+  /// `position` is the global position of the event, 0 when it was not read from a store.
+  unknown_event_type(std::string type, std::string stream_id, std::uint64_t position);
+  const std::string& type() const noexcept { return type_; }
+  const std::string& stream_id() const noexcept { return stream_id_; }
+  std::uint64_t position() const noexcept { return position_; }
+
+ private:
+  std::string type_;
+  std::string stream_id_;
+  std::uint64_t position_;
+};
+
+/// A payload could not be decoded into its struct: malformed JSON, a missing field, a value of
+/// the wrong type or out of range.
+class decode_failed : public error {
+ public:
+  /// `field_path` is like "items[2].sku"; empty when the payload as a whole is bad.
+  decode_failed(std::string type, std::string field_path, const std::string& reason);
+  const std::string& type() const noexcept { return type_; }
+  const std::string& field_path() const noexcept { return field_path_; }
+
+ private:
+  std::string type_;
+  std::string field_path_;
+};
+
+/// Stored bytes are damaged, or the file is not an annal store.
+class corruption : public error {
+ public:
+  /// `offset` is the byte offset in `path` where the damage was found, or -1 when unknown.
+  corruption(std::string path, std::int64_t offset, const std::string& reason);
+  const std::string& path() const noexcept { return path_; }
+  std::int64_t offset() const noexcept { return offset_; }
+
+ private:
+  std::string path_;
+  std::int64_t offset_;
+};
+
+/// An operating-system or database-engine call failed.
+class io_error : public error {
+ public:
+  /// `system_code` is the errno value (or the engine's own code), `path` the file involved.
+  io_error(int system_code, std::string path, const std::string& reason);
+  int system_code() const noexcept { return system_code_; }
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  int system_code_;
+  std::string path_;
+};
+
+/// A caller passed a value annal does not accept (an invalid stream id, an empty batch, ...).
+class invalid_argument : public error {
+ public:
+  explicit invalid_argument(const std::string& reason);
+};
+
+/// The store was used after close().
+class store_closed : public error {
+ public:
+  store_closed();
+};
+
+/// The store's format version is newer than this build of annal understands.
+class unsupported_format_version : public error {
+ public:
+  unsupported_format_version(std::string path, std::int64_t found, std::int64_t supported);
+  std::int64_t found() const noexcept { return found_; }
+  std::int64_t supported() const noexcept { return supported_; }
+
+ private:
+  std::int64_t found_;
+  std::int64_t supported_;
+};
+
+}  // namespace annal

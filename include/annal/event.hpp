@@ -1,0 +1,68 @@
+// The two shapes of an event: event_data going into a store, recorded_event coming out.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "annal/uuid.hpp"
+
+namespace annal {
+
+/// How an event's payload bytes are encoded. Stored with each event.
+enum class payload_encoding : std::uint8_t {
+  json = 1,    ///< UTF-8 JSON text; what the typed codec writes.
+  binary = 2,  ///< Opaque bytes that annal never interprets.
+};
+
+/// Metadata that travels with an event. All fields are optional (empty means absent).
+struct event_metadata {
+  /// Groups every event caused, directly or not, by one request or message.
+  std::string correlation_id;
+  /// The id of the event or message that directly caused this one.
+  std::string causation_id;
+  /// Application key/values, stored and returned unchanged.
+  std::map<std::string, std::string> properties;
+
+  bool empty() const noexcept {
+    return correlation_id.empty() && causation_id.empty() && properties.empty();
+  }
+  friend bool operator==(const event_metadata&, const event_metadata&) = default;
+};
+
+/// An event to append. The id defaults to a fresh UUIDv7, so retrying the same event_data
+/// object is idempotent (see docs/concepts.md, "Idempotency").
+struct event_data {
+  /// Unique across the whole store. Must not be nil.
+  uuid id = uuid::v7();
+  /// The event type name, e.g. "order.created": 1 to 256 bytes, no NUL.
+  std::string type;
+  /// The encoded payload, at most annal::max_event_size bytes together with the metadata.
+  std::string payload;
+  payload_encoding encoding = payload_encoding::json;
+  event_metadata metadata;
+};
+
+/// The largest payload accepted, in bytes (16 MiB).
+inline constexpr std::size_t max_payload_size = 16u << 20;
+
+/// An event as stored: event_data plus the place and time the store gave it.
+struct recorded_event {
+  /// Global position in the store's log: 1 for the first event, gapless, in commit order.
+  std::uint64_t position = 0;
+  std::string stream_id;
+  /// Version within the stream: 1 for the stream's first event, gapless.
+  std::uint64_t stream_version = 0;
+  std::string type;
+  uuid id;
+  /// When the store committed the event, UTC, with microsecond precision.
+  std::chrono::system_clock::time_point timestamp;
+  event_metadata metadata;
+  std::string payload;
+  payload_encoding encoding = payload_encoding::json;
+
+  friend bool operator==(const recorded_event&, const recorded_event&) = default;
+};
+
+}  // namespace annal

@@ -1,0 +1,159 @@
+// The event store interface that every backend implements.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "annal/event.hpp"
+#include "annal/expected_version.hpp"
+
+namespace annal {
+
+/// Longest accepted stream id, in bytes.
+inline constexpr std::size_t max_stream_id_size = 256;
+/// Longest accepted event type name, in bytes.
+inline constexpr std::size_t max_event_type_size = 256;
+/// Stands for "the last event of the stream" as the start of a backward read.
+inline constexpr std::uint64_t end_of_stream = std::numeric_limits<std::uint64_t>::max();
+/// "As many as there are" for a read's max_count.
+inline constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+
+/// What a successful append did.
+struct append_result {
+  /// Global positions of the batch's first and last events; a batch's positions are contiguous.
+  std::uint64_t first_position = 0;
+  std::uint64_t last_position = 0;
+  /// The stream's version after the append: pass it as expected_version::exact() next time.
+  std::uint64_t next_expected_version = 0;
+  /// False when the append was recognised as a retry of a batch already stored, in which case
+  /// nothing was written and the fields above describe the stored batch.
+  bool written = true;
+
+  friend bool operator==(const append_result&, const append_result&) = default;
+};
+
+enum class read_direction : std::uint8_t { forward, backward };
+
+/// Narrows a read of the global log. An empty filter matches every event.
+struct read_filter {
+  /// Keep only events whose type is one of these; empty means every type.
+  std::vector<std::string> event_types;
+  /// Keep only events whose stream id starts with this; empty means every stream.
+  std::string stream_prefix;
+
+  bool empty() const noexcept { return event_types.empty() && stream_prefix.empty(); }
+};
+
+/// A page of the global log.
+struct log_slice {
+  /// Matching events in position order.
+  std::vector<recorded_event> events;
+  /// Where the next read should start. A filtered read scans a bounded window of the log, so
+  /// it may return fewer events than asked for (even none) while more follow: continue from
+  /// next_position until end_of_log is true. Storing next_position as a checkpoint skips the
+  /// events the filter passed over.
+  std::uint64_t next_position = 1;
+  /// True when the read reached the head of the log as it was at the time of the read.
+  bool end_of_log = false;
+};
+
+/// An append-only log of events, organised in streams.
+///
+/// Positions are global, start at 1 and have no gaps, in commit order. Stream versions start at
+/// 1 and have no gaps. A store is safe to share between threads: every member function may be
+/// called concurrently. The object must outlive every call in progress on it.
+///
+/// Every member function throws annal::store_closed after close(), and annal::io_error or
+/// annal::corruption when the storage underneath fails.
+class event_store {
+ public:
+  virtual ~event_store();
+  event_store(const event_store&) = delete;
+  event_store& operator=(const event_store&) = delete;
+
+  /// Appends a batch of events to a stream, atomically: all of them or none.
+  ///
+  /// Throws annal::wrong_expected_version when the stream's version does not satisfy
+  /// `expected` (nothing is written); annal::duplicate_event_id when an event id is already
+  /// stored and the append is not an exact retry of the batch that stored it;
+  /// annal::invalid_argument for an invalid stream id (empty, longer than 256 bytes, or
+  /// containing NUL), an empty batch, an invalid type name, a nil or repeated event id, or a
+  /// payload over max_payload_size. A retry of a batch already stored at the same place is a
+  /// success that writes nothing (append_result::written is false).
+  append_result append(std::string_view stream_id, expected_version expected,
+                       std::span<const event_data> events);
+  /// Appends one event; see the batch overload.
+  append_result append(std::string_view stream_id, expected_version expected,
+                       const event_data& event);
+
+  /// Reads up to `max_count` events of one stream, starting at version `from_version`
+  /// (inclusive) and going forward (versions ascending) or backward (descending; pass
+  /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
+  /// events. Throws annal::invalid_argument for an invalid stream id or a max_count of 0.
+  std::vector<recorded_event> read_stream(std::string_view stream_id, std::uint64_t from_version = 1,
+                                          read_direction direction = read_direction::forward,
+                                          std::size_t max_count = unlimited);
+
+  /// Reads up to `max_count` events of the global log from `from_position` (inclusive; 0 and 1
+  /// both mean the start) that match `filter`. Throws annal::invalid_argument for a max_count
+  /// of 0.
+  log_slice read_all(std::uint64_t from_position, std::size_t max_count,
+                     const read_filter& filter = {});
+
+  /// The stream's current version: the number of events in it, 0 when it has none.
+  std::uint64_t stream_version(std::string_view stream_id);
+
+  /// The position of the last event in the log, 0 when the log is empty.
+  std::uint64_t head_position();
+
+  /// Blocks until the log's head reaches `position` or `timeout` passes, and says which.
+  /// Appends through this object wake waiters at once; appends by another process (or another
+  /// store object on the same storage) are seen by polling at the store's poll interval.
+  /// Throws annal::store_closed when the store is closed, also while waiting.
+  bool wait_for(std::uint64_t position, std::chrono::milliseconds timeout);
+
+  /// Releases the storage. Later calls throw annal::store_closed; waiters in wait_for() wake
+  /// and throw it. Idempotent. Calls already running finish first.
+  void close();
+
+  /// Whether close() was called.
+  bool is_closed() const noexcept;
+
+ protected:
+  event_store();
+
+  // Backends implement these. Arguments are already validated and the store is open.
+  virtual append_result do_append(std::string_view stream_id, expected_version expected,
+                                  std::span<const event_data> events) = 0;
+  virtual std::vector<recorded_event> do_read_stream(std::string_view stream_id,
+                                                     std::uint64_t from_version,
+                                                     read_direction direction,
+                                                     std::size_t max_count) = 0;
+  virtual log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
+                                const read_filter& filter) = 0;
+  virtual std::uint64_t do_stream_version(std::string_view stream_id) = 0;
+  virtual std::uint64_t do_head_position() = 0;
+  /// Called once, by the first close(), when no other call is running.
+  virtual void do_close() = 0;
+
+  /// Backends call this after each commit with the new head, to wake wait_for() at once.
+  void publish_head(std::uint64_t head) noexcept;
+  /// How often wait_for() asks the backend for its head, to see appends made elsewhere.
+  void set_poll_interval(std::chrono::milliseconds interval) noexcept;
+
+ private:
+  struct shared_state;
+  class call_guard;
+  std::unique_ptr<shared_state> state_;
+};
+
+/// Throws annal::invalid_argument unless `stream_id` is 1 to 256 bytes without NUL.
+void validate_stream_id(std::string_view stream_id);
+
+}  // namespace annal

@@ -1,0 +1,98 @@
+// Messages and accessors of the error hierarchy.
+#include "annal/error.hpp"
+
+#include <fmt/format.h>
+
+namespace annal {
+
+std::string_view to_string(errc code) noexcept {
+  switch (code) {
+    case errc::wrong_expected_version: return "wrong_expected_version";
+    case errc::duplicate_event_id: return "duplicate_event_id";
+    case errc::stream_not_found: return "stream_not_found";
+    case errc::unknown_event_type: return "unknown_event_type";
+    case errc::decode_failed: return "decode_failed";
+    case errc::corruption: return "corruption";
+    case errc::io_error: return "io_error";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::store_closed: return "store_closed";
+    case errc::unsupported_format_version: return "unsupported_format_version";
+  }
+  return "unknown";
+}
+
+error::error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+
+wrong_expected_version::wrong_expected_version(std::string stream_id, std::string expected,
+                                               std::uint64_t actual)
+    : error(errc::wrong_expected_version,
+            fmt::format("annal: wrong expected version for stream '{}': expected {}, actual {}",
+                        stream_id, expected,
+                        actual == 0 ? std::string("no_stream") : fmt::format("{}", actual))),
+      stream_id_(std::move(stream_id)),
+      expected_(std::move(expected)),
+      actual_(actual) {}
+
+duplicate_event_id::duplicate_event_id(std::string event_id, std::string stored_stream,
+                                       std::uint64_t stored_version)
+    : error(errc::duplicate_event_id,
+            fmt::format("annal: event id {} is already stored as version {} of stream '{}' "
+                        "and this append is not an exact retry of that batch",
+                        event_id, stored_version, stored_stream)),
+      event_id_(std::move(event_id)),
+      stored_stream_(std::move(stored_stream)),
+      stored_version_(stored_version) {}
+
+stream_not_found::stream_not_found(std::string stream_id)
+    : error(errc::stream_not_found, fmt::format("annal: stream '{}' not found", stream_id)),
+      stream_id_(std::move(stream_id)) {}
+
+unknown_event_type::unknown_event_type(std::string type, std::string stream_id,
+                                       std::uint64_t position)
+    : error(errc::unknown_event_type,
+            position == 0
+                ? fmt::format("annal: unknown event type '{}'", type)
+                : fmt::format("annal: unknown event type '{}' at position {} in stream '{}'", type,
+                              position, stream_id)),
+      type_(std::move(type)),
+      stream_id_(std::move(stream_id)),
+      position_(position) {}
+
+decode_failed::decode_failed(std::string type, std::string field_path, const std::string& reason)
+    : error(errc::decode_failed,
+            field_path.empty()
+                ? fmt::format("annal: cannot decode '{}': {}", type, reason)
+                : fmt::format("annal: cannot decode '{}' at field '{}': {}", type, field_path,
+                              reason)),
+      type_(std::move(type)),
+      field_path_(std::move(field_path)) {}
+
+corruption::corruption(std::string path, std::int64_t offset, const std::string& reason)
+    : error(errc::corruption,
+            offset < 0 ? fmt::format("annal: corruption in '{}': {}", path, reason)
+                       : fmt::format("annal: corruption in '{}' at offset {}: {}", path, offset,
+                                     reason)),
+      path_(std::move(path)),
+      offset_(offset) {}
+
+io_error::io_error(int system_code, std::string path, const std::string& reason)
+    : error(errc::io_error, path.empty() ? fmt::format("annal: I/O error: {}", reason)
+                                         : fmt::format("annal: I/O error on '{}': {}", path, reason)),
+      system_code_(system_code),
+      path_(std::move(path)) {}
+
+invalid_argument::invalid_argument(const std::string& reason)
+    : error(errc::invalid_argument, "annal: invalid argument: " + reason) {}
+
+store_closed::store_closed() : error(errc::store_closed, "annal: the store is closed") {}
+
+unsupported_format_version::unsupported_format_version(std::string path, std::int64_t found,
+                                                       std::int64_t supported)
+    : error(errc::unsupported_format_version,
+            fmt::format("annal: '{}' has format version {}, but this build of annal supports "
+                        "versions up to {}; upgrade annal to open it",
+                        path, found, supported)),
+      found_(found),
+      supported_(supported) {}
+
+}  // namespace annal

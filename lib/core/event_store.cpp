@@ -1,0 +1,180 @@
+// The backend-independent half of every store: argument checks, the closed state and wait_for.
+#include "annal/event_store.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "annal/error.hpp"
+
+namespace annal {
+
+struct event_store::shared_state {
+  std::atomic<bool> closed{false};
+  // Calls hold it shared; close() takes it exclusively, so do_close() runs alone.
+  std::shared_mutex lifecycle;
+  std::mutex head_mutex;
+  std::condition_variable head_changed;
+  std::uint64_t known_head = 0;
+  std::atomic<std::chrono::milliseconds::rep> poll_ms{50};
+};
+
+class event_store::call_guard {
+ public:
+  explicit call_guard(shared_state& s) : lock_(s.lifecycle) {
+    if (s.closed.load(std::memory_order_acquire)) throw store_closed();
+  }
+
+ private:
+  std::shared_lock<std::shared_mutex> lock_;
+};
+
+namespace {
+
+void validate_event_type(std::string_view type) {
+  if (type.empty()) throw invalid_argument("event type is empty");
+  if (type.size() > max_event_type_size) {
+    throw invalid_argument(fmt::format("event type is {} bytes long; the limit is {}",
+                                       type.size(), max_event_type_size));
+  }
+  if (type.find('\0') != std::string_view::npos) {
+    throw invalid_argument("event type contains a NUL byte");
+  }
+}
+
+void validate_batch(std::span<const event_data> events) {
+  if (events.empty()) throw invalid_argument("an append needs at least one event");
+  std::unordered_set<uuid> ids;
+  ids.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    validate_event_type(e.type);
+    if (e.id.is_nil()) throw invalid_argument(fmt::format("event {} of the batch has a nil id", i));
+    if (!ids.insert(e.id).second) {
+      throw invalid_argument(
+          fmt::format("event id {} appears twice in one batch", e.id.to_string()));
+    }
+    if (e.payload.size() > max_payload_size) {
+      throw invalid_argument(fmt::format("event {} of the batch has a payload of {} bytes; the "
+                                         "limit is {}",
+                                         i, e.payload.size(), max_payload_size));
+    }
+    if (e.encoding != payload_encoding::json && e.encoding != payload_encoding::binary) {
+      throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,
+                                         static_cast<int>(e.encoding)));
+    }
+  }
+}
+
+}  // namespace
+
+void validate_stream_id(std::string_view stream_id) {
+  if (stream_id.empty()) throw invalid_argument("stream id is empty");
+  if (stream_id.size() > max_stream_id_size) {
+    throw invalid_argument(fmt::format("stream id is {} bytes long; the limit is {}",
+                                       stream_id.size(), max_stream_id_size));
+  }
+  if (stream_id.find('\0') != std::string_view::npos) {
+    throw invalid_argument("stream id contains a NUL byte");
+  }
+}
+
+event_store::event_store() : state_(std::make_unique<shared_state>()) {}
+
+event_store::~event_store() = default;
+
+append_result event_store::append(std::string_view stream_id, expected_version expected,
+                                  std::span<const event_data> events) {
+  call_guard guard(*state_);
+  validate_stream_id(stream_id);
+  validate_batch(events);
+  return do_append(stream_id, expected, events);
+}
+
+append_result event_store::append(std::string_view stream_id, expected_version expected,
+                                  const event_data& event) {
+  return append(stream_id, expected, std::span<const event_data>(&event, 1));
+}
+
+std::vector<recorded_event> event_store::read_stream(std::string_view stream_id,
+                                                     std::uint64_t from_version,
+                                                     read_direction direction,
+                                                     std::size_t max_count) {
+  call_guard guard(*state_);
+  validate_stream_id(stream_id);
+  if (max_count == 0) throw invalid_argument("max_count must be at least 1");
+  return do_read_stream(stream_id, from_version, direction, max_count);
+}
+
+log_slice event_store::read_all(std::uint64_t from_position, std::size_t max_count,
+                                const read_filter& filter) {
+  call_guard guard(*state_);
+  if (max_count == 0) throw invalid_argument("max_count must be at least 1");
+  for (const auto& type : filter.event_types) validate_event_type(type);
+  return do_read_all(from_position == 0 ? 1 : from_position, max_count, filter);
+}
+
+std::uint64_t event_store::stream_version(std::string_view stream_id) {
+  call_guard guard(*state_);
+  validate_stream_id(stream_id);
+  return do_stream_version(stream_id);
+}
+
+std::uint64_t event_store::head_position() {
+  call_guard guard(*state_);
+  std::uint64_t head = do_head_position();
+  publish_head(head);
+  return head;
+}
+
+bool event_store::wait_for(std::uint64_t position, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    // Ask the backend first: another process may have appended since the last look.
+    std::uint64_t head = head_position();
+    if (head >= position) return true;
+    std::unique_lock lock(state_->head_mutex);
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    auto poll = std::chrono::milliseconds(state_->poll_ms.load(std::memory_order_relaxed));
+    auto wake = std::min(deadline, now + poll);
+    state_->head_changed.wait_until(lock, wake, [&] {
+      return state_->known_head >= position || state_->closed.load(std::memory_order_acquire);
+    });
+    if (state_->closed.load(std::memory_order_acquire)) throw store_closed();
+    if (state_->known_head >= position) return true;
+  }
+}
+
+void event_store::close() {
+  if (state_->closed.exchange(true, std::memory_order_acq_rel)) return;
+  {
+    std::lock_guard lock(state_->head_mutex);
+    state_->head_changed.notify_all();
+  }
+  std::unique_lock lock(state_->lifecycle);
+  do_close();
+}
+
+bool event_store::is_closed() const noexcept {
+  return state_->closed.load(std::memory_order_acquire);
+}
+
+void event_store::publish_head(std::uint64_t head) noexcept {
+  std::lock_guard lock(state_->head_mutex);
+  if (head > state_->known_head) {
+    state_->known_head = head;
+    state_->head_changed.notify_all();
+  }
+}
+
+void event_store::set_poll_interval(std::chrono::milliseconds interval) noexcept {
+  state_->poll_ms.store(std::max<std::chrono::milliseconds::rep>(1, interval.count()),
+                        std::memory_order_relaxed);
+}
+
+}  // namespace annal

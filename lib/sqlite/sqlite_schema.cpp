@@ -1,0 +1,85 @@
+// Creates and checks the SQLite backend's schema (specified in docs/storage-format.md).
+#include "sqlite/sqlite_schema.hpp"
+
+#include <fmt/format.h>
+
+#include "annal/error.hpp"
+
+namespace annal::sqlite {
+namespace {
+
+// Stream ids are interned in `streams` so the events table and its (stream, version) index
+// hold an integer instead of the id text: a smaller index stays in cache with many streams.
+constexpr const char* create_schema_sql = R"sql(
+CREATE TABLE annal_meta (
+  key   TEXT PRIMARY KEY,
+  value ANY NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE streams (
+  stream_key INTEGER PRIMARY KEY,
+  stream_id  TEXT NOT NULL UNIQUE,
+  version    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE events (
+  position       INTEGER PRIMARY KEY,
+  stream_key     INTEGER NOT NULL,
+  stream_version INTEGER NOT NULL,
+  type           TEXT NOT NULL,
+  event_id       BLOB NOT NULL UNIQUE,
+  timestamp_us   INTEGER NOT NULL,
+  encoding       INTEGER NOT NULL,
+  metadata       TEXT,
+  payload        ANY NOT NULL,
+  UNIQUE (stream_key, stream_version)
+) STRICT;
+
+CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'annal: events are append-only: UPDATE is not allowed');
+END;
+
+CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'annal: events are append-only: DELETE is not allowed');
+END;
+)sql";
+
+bool table_exists(connection& db, const char* name) {
+  statement s = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  s.bind(1, std::string_view(name));
+  return s.step();
+}
+
+}  // namespace
+
+void open_schema(connection& db) {
+  transaction tx(db, transaction::mode::immediate);
+  if (!table_exists(db, "annal_meta")) {
+    if (db.query_int("SELECT count(*) FROM sqlite_schema") != 0) {
+      throw corruption(db.path(), -1,
+                       "the database has tables but is not an annal store (no annal_meta table)");
+    }
+    db.exec(create_schema_sql);
+    db.exec(fmt::format("INSERT INTO annal_meta (key, value) VALUES ('schema_version', {});"
+                        "PRAGMA application_id = {};",
+                        schema_version, application_id)
+                .c_str());
+    tx.commit();
+    return;
+  }
+  statement s = db.prepare("SELECT value FROM annal_meta WHERE key = 'schema_version'");
+  if (!s.step()) {
+    throw corruption(db.path(), -1, "annal_meta has no schema_version");
+  }
+  std::int64_t found = s.column_int(0);
+  s.reset();
+  if (found > schema_version) throw unsupported_format_version(db.path(), found, schema_version);
+  if (found < 1) {
+    throw corruption(db.path(), -1, fmt::format("invalid schema_version {}", found));
+  }
+  tx.commit();
+}
+
+}  // namespace annal::sqlite

@@ -1,0 +1,18 @@
+// The SQLite backend's schema: creation on first open, version check on every open.
+#pragma once
+
+#include "sqlite/connection.hpp"
+
+namespace annal::sqlite {
+
+/// The schema version this build writes and the newest it reads. Stored in annal_meta.
+inline constexpr int schema_version = 1;
+/// PRAGMA application_id of an annal store: "anl1" in ASCII.
+inline constexpr int application_id = 0x616e6c31;
+
+/// Creates the schema in an empty database, or checks an existing one. Throws
+/// annal::unsupported_format_version for a newer schema, annal::corruption for a database that
+/// is not an annal store.
+void open_schema(connection& db);
+
+}  // namespace annal::sqlite

@@ -1,0 +1,437 @@
+// The SQLite backend: appends through one writer connection, reads through a connection pool.
+#include "sqlite/sqlite_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "annal/error.hpp"
+#include "core/metadata_json.hpp"
+#include "sqlite/sqlite_schema.hpp"
+
+namespace annal {
+namespace {
+
+using sqlite::connection;
+using sqlite::statement;
+using sqlite::statement_use;
+using sqlite::transaction;
+
+// Filtered reads of the global log look at most this many positions per call, so a filter that
+// matches rarely cannot make one call scan the whole log.
+constexpr std::int64_t filtered_scan_window = 65536;
+
+// Columns every event query selects, in this order.
+constexpr const char* event_columns =
+    "e.position, e.stream_version, e.type, e.event_id, e.timestamp_us, e.encoding, e.metadata, "
+    "e.payload";
+
+std::int64_t to_sql(std::uint64_t value) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
+}
+
+// LIMIT -1 means no limit in SQLite.
+std::int64_t to_sql_limit(std::size_t max_count) {
+  return max_count >= static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
+             ? -1
+             : static_cast<std::int64_t>(max_count);
+}
+
+std::int64_t now_microseconds() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void configure(connection& db, const store_options& options) {
+  db.exec(fmt::format("PRAGMA cache_size = -{};", std::max(1, options.sqlite_cache_mib) * 1024)
+              .c_str());
+}
+
+recorded_event read_event_row(const statement& s, std::string stream_id, const std::string& path) {
+  recorded_event e;
+  e.position = static_cast<std::uint64_t>(s.column_int(0));
+  e.stream_version = static_cast<std::uint64_t>(s.column_int(1));
+  e.type = s.column_text(2);
+  std::string id = s.column_text(3);
+  if (id.size() != 16) {
+    throw corruption(path, -1, fmt::format("event at position {} has an id of {} bytes",
+                                           e.position, id.size()));
+  }
+  std::array<std::uint8_t, 16> bytes;
+  std::copy(id.begin(), id.end(), bytes.begin());
+  e.id = uuid(bytes);
+  e.timestamp = std::chrono::system_clock::time_point(std::chrono::microseconds(s.column_int(4)));
+  e.encoding = static_cast<payload_encoding>(s.column_int(5));
+  e.metadata = detail::decode_metadata(s.column_text(6), path);
+  e.payload = s.column_text(7);
+  e.stream_id = std::move(stream_id);
+  return e;
+}
+
+// Where an event id is stored.
+struct stored_place {
+  std::uint64_t position;
+  std::string stream_id;
+  std::uint64_t stream_version;
+  std::int64_t stream_key;
+};
+
+}  // namespace
+
+struct sqlite_store::writer {
+  explicit writer(connection c)
+      : db(std::move(c)),
+        find_event(db.prepare(
+            "SELECT e.position, s.stream_id, e.stream_version, e.stream_key FROM events e "
+            "JOIN streams s ON s.stream_key = e.stream_key WHERE e.event_id = ?1")),
+        batch_at(db.prepare(
+            "SELECT event_id, position FROM events WHERE stream_key = ?1 AND stream_version >= ?2 "
+            "ORDER BY stream_version LIMIT ?3")),
+        find_stream(db.prepare("SELECT stream_key, version FROM streams WHERE stream_id = ?1")),
+        insert_stream(db.prepare("INSERT INTO streams (stream_id, version) VALUES (?1, 0)")),
+        update_stream(db.prepare("UPDATE streams SET version = ?2 WHERE stream_key = ?1")),
+        head(db.prepare("SELECT coalesce(max(position), 0) FROM events")),
+        insert_event(db.prepare(
+            "INSERT INTO events (position, stream_key, stream_version, type, event_id, "
+            "timestamp_us, encoding, metadata, payload) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) {}
+
+  std::optional<stored_place> where_is(const uuid& id) {
+    statement_use use(find_event);
+    find_event.bind_blob(1, id.bytes().data(), id.bytes().size());
+    if (!find_event.step()) return std::nullopt;
+    return stored_place{static_cast<std::uint64_t>(find_event.column_int(0)),
+                        find_event.column_text(1),
+                        static_cast<std::uint64_t>(find_event.column_int(2)),
+                        find_event.column_int(3)};
+  }
+
+  // The result of the original append when `events` is an exact retry of a batch stored at
+  // `first` in the same stream, consistent with `expected`; nullopt otherwise.
+  std::optional<append_result> as_retry(const stored_place& first, std::string_view stream_id,
+                                        expected_version expected,
+                                        std::span<const event_data> events) {
+    if (first.stream_id != stream_id) return std::nullopt;
+    std::uint64_t version_before = first.stream_version - 1;
+    if (expected.type() == expected_version::kind::exact && expected.version() != version_before) {
+      return std::nullopt;
+    }
+    if (expected.type() == expected_version::kind::no_stream && version_before != 0) {
+      return std::nullopt;
+    }
+    statement_use use(batch_at);
+    batch_at.bind(1, first.stream_key);
+    batch_at.bind(2, to_sql(first.stream_version));
+    batch_at.bind(3, static_cast<std::int64_t>(events.size()));
+    std::uint64_t last_position = 0;
+    for (const auto& e : events) {
+      if (!batch_at.step()) return std::nullopt;
+      std::string stored = batch_at.column_text(0);
+      if (stored.size() != 16 || !std::equal(stored.begin(), stored.end(), e.id.bytes().begin(),
+                                             [](char a, std::uint8_t b) {
+                                               return static_cast<std::uint8_t>(a) == b;
+                                             })) {
+        return std::nullopt;
+      }
+      last_position = static_cast<std::uint64_t>(batch_at.column_int(1));
+    }
+    return append_result{first.position, last_position,
+                         first.stream_version + events.size() - 1, false};
+  }
+
+  connection db;
+  statement find_event;
+  statement batch_at;
+  statement find_stream;
+  statement insert_stream;
+  statement update_stream;
+  statement head;
+  statement insert_event;
+};
+
+class sqlite_store::reader_pool {
+ public:
+  struct reader {
+    explicit reader(connection c)
+        : db(std::move(c)),
+          stream_forward(db.prepare(fmt::format(
+              "SELECT {} FROM events e WHERE e.stream_key = (SELECT stream_key FROM streams "
+              "WHERE stream_id = ?1) AND e.stream_version >= ?2 ORDER BY e.stream_version LIMIT ?3",
+              event_columns))),
+          stream_backward(db.prepare(fmt::format(
+              "SELECT {} FROM events e WHERE e.stream_key = (SELECT stream_key FROM streams "
+              "WHERE stream_id = ?1) AND e.stream_version <= ?2 ORDER BY e.stream_version DESC "
+              "LIMIT ?3",
+              event_columns))),
+          all(db.prepare(fmt::format(
+              "SELECT {}, s.stream_id FROM events e JOIN streams s ON s.stream_key = e.stream_key "
+              "WHERE e.position >= ?1 ORDER BY e.position LIMIT ?2",
+              event_columns))),
+          version(db.prepare("SELECT version FROM streams WHERE stream_id = ?1")),
+          head(db.prepare("SELECT coalesce(max(position), 0) FROM events")) {}
+
+    connection db;
+    statement stream_forward;
+    statement stream_backward;
+    statement all;
+    statement version;
+    statement head;
+  };
+
+  // Returns a reader to the pool when it goes out of scope.
+  class lease {
+   public:
+    lease(reader_pool& pool, std::unique_ptr<reader> r) : pool_(pool), reader_(std::move(r)) {}
+    ~lease() { pool_.release(std::move(reader_)); }
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    reader* operator->() const noexcept { return reader_.get(); }
+
+   private:
+    reader_pool& pool_;
+    std::unique_ptr<reader> reader_;
+  };
+
+  reader_pool(std::string path, store_options options)
+      : path_(std::move(path)), options_(options) {}
+
+  lease acquire() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto r = std::move(idle_.back());
+        idle_.pop_back();
+        return lease(*this, std::move(r));
+      }
+    }
+    connection c(path_, SQLITE_OPEN_READONLY);
+    configure(c, options_);
+    return lease(*this, std::make_unique<reader>(std::move(c)));
+  }
+
+  void release(std::unique_ptr<reader> r) noexcept {
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < max_idle) idle_.push_back(std::move(r));
+  }
+
+  void clear() noexcept {
+    std::lock_guard lock(mutex_);
+    idle_.clear();
+  }
+
+ private:
+  static constexpr std::size_t max_idle = 8;
+  std::string path_;
+  store_options options_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<reader>> idle_;
+};
+
+sqlite_store::sqlite_store(std::string path, const store_options& options)
+    : path_(std::move(path)), options_(options) {
+  connection db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  {
+    statement mode = db.prepare("PRAGMA journal_mode = WAL");
+    if (!mode.step() || mode.column_text(0) != "wal") {
+      throw io_error(0, path_, "cannot switch the database to WAL mode");
+    }
+  }
+  // FULL: a commit is on disk when append() returns, also in WAL mode.
+  db.exec("PRAGMA synchronous = FULL");
+  configure(db, options_);
+  sqlite::open_schema(db);
+  writer_ = std::make_unique<writer>(std::move(db));
+  readers_ = std::make_unique<reader_pool>(path_, options_);
+  set_poll_interval(options_.poll_interval);
+  publish_head(do_head_position());
+}
+
+sqlite_store::~sqlite_store() { close(); }
+
+append_result sqlite_store::do_append(std::string_view stream_id, expected_version expected,
+                                      std::span<const event_data> events) {
+  // Encode before taking the lock: it can fail on bad input and needs no database.
+  std::vector<std::string> metadata;
+  metadata.reserve(events.size());
+  for (const auto& e : events) metadata.push_back(detail::encode_metadata(e.metadata));
+
+  std::lock_guard lock(writer_mutex_);
+  writer& w = *writer_;
+  transaction tx(w.db, transaction::mode::immediate);
+
+  // Idempotency comes first: a retry of a stored batch succeeds even though the stream has
+  // moved past the version the retry expects.
+  if (auto first = w.where_is(events[0].id)) {
+    if (auto retry = w.as_retry(*first, stream_id, expected, events)) return *retry;
+    throw duplicate_event_id(events[0].id.to_string(), first->stream_id, first->stream_version);
+  }
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    if (auto place = w.where_is(events[i].id)) {
+      throw duplicate_event_id(events[i].id.to_string(), place->stream_id, place->stream_version);
+    }
+  }
+
+  std::int64_t stream_key = 0;
+  std::uint64_t current = 0;
+  {
+    statement_use use(w.find_stream);
+    w.find_stream.bind(1, stream_id);
+    if (w.find_stream.step()) {
+      stream_key = w.find_stream.column_int(0);
+      current = static_cast<std::uint64_t>(w.find_stream.column_int(1));
+    }
+  }
+  if (!expected.matches(current)) {
+    throw wrong_expected_version(std::string(stream_id), expected.to_string(), current);
+  }
+  if (stream_key == 0) {
+    statement_use use(w.insert_stream);
+    w.insert_stream.bind(1, stream_id);
+    w.insert_stream.step();
+    stream_key = sqlite3_last_insert_rowid(w.db.handle());
+  }
+  std::uint64_t head;
+  {
+    statement_use use(w.head);
+    w.head.step();
+    head = static_cast<std::uint64_t>(w.head.column_int(0));
+  }
+
+  std::int64_t timestamp = now_microseconds();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const event_data& e = events[i];
+    statement_use use(w.insert_event);
+    w.insert_event.bind(1, to_sql(head + 1 + i));
+    w.insert_event.bind(2, stream_key);
+    w.insert_event.bind(3, to_sql(current + 1 + i));
+    w.insert_event.bind(4, e.type);
+    w.insert_event.bind_blob(5, e.id.bytes().data(), e.id.bytes().size());
+    w.insert_event.bind(6, timestamp);
+    w.insert_event.bind(7, static_cast<std::int64_t>(e.encoding));
+    if (metadata[i].empty()) {
+      w.insert_event.bind_null(8);
+    } else {
+      w.insert_event.bind(8, metadata[i]);
+    }
+    // JSON is stored as TEXT so SQLite's JSON functions can query it; other encodings as BLOB.
+    if (e.encoding == payload_encoding::json) {
+      w.insert_event.bind(9, e.payload);
+    } else {
+      w.insert_event.bind_blob(9, e.payload.data(), e.payload.size());
+    }
+    w.insert_event.step();
+  }
+  {
+    statement_use use(w.update_stream);
+    w.update_stream.bind(1, stream_key);
+    w.update_stream.bind(2, to_sql(current + events.size()));
+    w.update_stream.step();
+  }
+  tx.commit();
+  std::uint64_t last = head + events.size();
+  publish_head(last);
+  return append_result{head + 1, last, current + events.size(), true};
+}
+
+std::vector<recorded_event> sqlite_store::do_read_stream(std::string_view stream_id,
+                                                         std::uint64_t from_version,
+                                                         read_direction direction,
+                                                         std::size_t max_count) {
+  auto r = readers_->acquire();
+  statement& s = direction == read_direction::forward ? r->stream_forward : r->stream_backward;
+  statement_use use(s);
+  s.bind(1, stream_id);
+  s.bind(2, to_sql(from_version));
+  s.bind(3, to_sql_limit(max_count));
+  std::vector<recorded_event> events;
+  while (s.step()) events.push_back(read_event_row(s, std::string(stream_id), path_));
+  return events;
+}
+
+log_slice sqlite_store::do_read_all(std::uint64_t from_position, std::size_t max_count,
+                                    const read_filter& filter) {
+  auto r = readers_->acquire();
+  // One read transaction, so the head agrees with the rows read.
+  transaction tx(r->db, transaction::mode::deferred);
+  std::uint64_t head;
+  {
+    statement_use use(r->head);
+    r->head.step();
+    head = static_cast<std::uint64_t>(r->head.column_int(0));
+  }
+  log_slice slice;
+  std::uint64_t scan_end = head + 1;  // exclusive
+  auto collect = [&](statement& s) {
+    while (s.step()) slice.events.push_back(read_event_row(s, s.column_text(8), path_));
+  };
+  if (filter.empty()) {
+    statement_use use(r->all);
+    r->all.bind(1, to_sql(from_position));
+    r->all.bind(2, to_sql_limit(max_count));
+    collect(r->all);
+  } else {
+    scan_end = std::min<std::uint64_t>(scan_end, from_position + filtered_scan_window);
+    std::string sql = fmt::format(
+        "SELECT {}, s.stream_id FROM events e JOIN streams s ON s.stream_key = e.stream_key "
+        "WHERE e.position >= ?1 AND e.position < ?2",
+        event_columns);
+    int next_parameter = 4;
+    if (!filter.event_types.empty()) {
+      sql += " AND e.type IN (";
+      for (std::size_t i = 0; i < filter.event_types.size(); ++i) {
+        sql += fmt::format("{}?{}", i == 0 ? "" : ", ", next_parameter++);
+      }
+      sql += ")";
+    }
+    int prefix_parameter = next_parameter;
+    if (!filter.stream_prefix.empty()) {
+      sql += fmt::format(" AND substr(s.stream_id, 1, length(?{0})) = ?{0}", prefix_parameter);
+    }
+    sql += " ORDER BY e.position LIMIT ?3";
+    statement s = r->db.prepare(sql);
+    s.bind(1, to_sql(from_position));
+    s.bind(2, to_sql(scan_end));
+    s.bind(3, to_sql_limit(max_count));
+    for (std::size_t i = 0; i < filter.event_types.size(); ++i) {
+      s.bind(4 + static_cast<int>(i), filter.event_types[i]);
+    }
+    if (!filter.stream_prefix.empty()) s.bind(prefix_parameter, filter.stream_prefix);
+    collect(s);
+  }
+  tx.commit();
+  if (slice.events.size() == max_count) {
+    slice.next_position = slice.events.back().position + 1;
+  } else {
+    slice.next_position = std::max(from_position, scan_end);
+  }
+  slice.end_of_log = slice.next_position > head;
+  publish_head(head);
+  return slice;
+}
+
+std::uint64_t sqlite_store::do_stream_version(std::string_view stream_id) {
+  auto r = readers_->acquire();
+  statement_use use(r->version);
+  r->version.bind(1, stream_id);
+  return r->version.step() ? static_cast<std::uint64_t>(r->version.column_int(0)) : 0;
+}
+
+std::uint64_t sqlite_store::do_head_position() {
+  auto r = readers_->acquire();
+  statement_use use(r->head);
+  r->head.step();
+  return static_cast<std::uint64_t>(r->head.column_int(0));
+}
+
+void sqlite_store::do_close() {
+  std::lock_guard lock(writer_mutex_);
+  readers_->clear();
+  writer_.reset();
+}
+
+}  // namespace annal

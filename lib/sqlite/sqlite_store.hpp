@@ -1,0 +1,48 @@
+// The embedded SQLite backend: one append-only table in one database file.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "annal/event_store.hpp"
+#include "annal/open_store.hpp"
+#include "sqlite/connection.hpp"
+
+namespace annal {
+
+/// An event store in a SQLite database file (WAL mode, synchronous=FULL). Writes are
+/// serialised by one writer connection behind a mutex; SQLite's own lock serialises writers
+/// of other processes. Reads use a pool of connections and run in parallel with the writer.
+/// The schema is documented in docs/storage-format.md.
+class sqlite_store final : public event_store {
+ public:
+  /// Opens or creates the store in `path`. Throws as open_store() documents.
+  sqlite_store(std::string path, const store_options& options);
+  ~sqlite_store() override;
+
+ protected:
+  append_result do_append(std::string_view stream_id, expected_version expected,
+                          std::span<const event_data> events) override;
+  std::vector<recorded_event> do_read_stream(std::string_view stream_id,
+                                             std::uint64_t from_version, read_direction direction,
+                                             std::size_t max_count) override;
+  log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
+                        const read_filter& filter) override;
+  std::uint64_t do_stream_version(std::string_view stream_id) override;
+  std::uint64_t do_head_position() override;
+  void do_close() override;
+
+ private:
+  struct writer;
+  class reader_pool;
+
+  std::string path_;
+  store_options options_;
+  std::mutex writer_mutex_;
+  std::unique_ptr<writer> writer_;
+  std::unique_ptr<reader_pool> readers_;
+};
+
+}  // namespace annal

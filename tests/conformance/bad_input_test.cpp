@@ -1,0 +1,101 @@
+// Conformance: invalid input is rejected with invalid_argument and leaves the store unchanged.
+#include <catch2/catch.hpp>
+
+#include "annal/error.hpp"
+#include "support/store_fixture.hpp"
+
+using namespace annal;
+using annal::test::make_event;
+using annal::test::make_events;
+using annal::test::store_fixture;
+
+namespace {
+
+void check_invalid(const std::function<void()>& call, const std::string& expected_text) {
+  try {
+    call();
+    FAIL("accepted");
+  } catch (const invalid_argument& e) {
+    CHECK(e.code() == errc::invalid_argument);
+    CHECK_THAT(e.what(), Catch::Contains(expected_text));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("invalid stream ids are rejected by every call that takes one", "[bad_input]") {
+  store_fixture f;
+  auto& s = f.store();
+  s.append("kept", expected_version::any(), make_events(1));
+  auto [id, text] = GENERATE(table<std::string, std::string>({
+      {"", "stream id is empty"},
+      {std::string(257, 'x'), "257 bytes"},
+      {std::string("a\0b", 3), "NUL"},
+  }));
+  check_invalid([&] { s.append(id, expected_version::any(), make_event()); }, text);
+  check_invalid([&] { s.read_stream(id); }, text);
+  check_invalid([&] { s.stream_version(id); }, text);
+  CHECK(s.head_position() == 1);
+  CHECK(s.append("kept", expected_version::exact(1), make_event()).last_position == 2);
+}
+
+TEST_CASE("invalid events are rejected and the whole batch is written or none of it",
+          "[bad_input]") {
+  store_fixture f;
+  auto& s = f.store();
+  auto batch = make_events(3);
+  SECTION("empty type") {
+    batch[1].type = "";
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "event type is empty");
+  }
+  SECTION("type too long") {
+    batch[2].type = std::string(257, 't');
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "257 bytes");
+  }
+  SECTION("type with NUL") {
+    batch[0].type = std::string("a\0", 2);
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "NUL");
+  }
+  SECTION("nil id") {
+    batch[1].id = uuid{};
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "nil id");
+  }
+  SECTION("the same id twice in one batch") {
+    batch[2].id = batch[0].id;
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "appears twice");
+  }
+  SECTION("payload over the limit") {
+    batch[1].payload.assign(max_payload_size + 1, 'p');
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "payload");
+  }
+  SECTION("metadata that is not UTF-8") {
+    batch[2].metadata.properties["k"] = "\xff\xfe";
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "UTF-8");
+  }
+  SECTION("unknown encoding") {
+    batch[0].encoding = static_cast<payload_encoding>(9);
+    check_invalid([&] { s.append("s", expected_version::any(), batch); }, "encoding");
+  }
+  SECTION("empty batch") {
+    check_invalid([&] { s.append("s", expected_version::any(), std::span<const event_data>{}); },
+                  "at least one event");
+  }
+  CHECK(s.head_position() == 0);
+  CHECK(s.stream_version("s") == 0);
+  CHECK(s.append("s", expected_version::no_stream(), make_events(3)).written);
+}
+
+TEST_CASE("a read of zero events is rejected", "[bad_input]") {
+  store_fixture f;
+  check_invalid([&] { f.store().read_stream("s", 1, read_direction::forward, 0); }, "max_count");
+  check_invalid([&] { f.store().read_all(1, 0); }, "max_count");
+  read_filter bad{{""}, ""};
+  check_invalid([&] { f.store().read_all(1, 10, bad); }, "event type is empty");
+}
+
+TEST_CASE("a malformed store URI is rejected", "[bad_input]") {
+  CHECK_THROWS_AS(open_store("no-scheme-here"), invalid_argument);
+  CHECK_THROWS_AS(open_store("ftp:somewhere"), invalid_argument);
+  CHECK_THROWS_AS(open_store("sqlite:"), invalid_argument);
+  check_invalid([] { open_store("postgres2:x"); }, "unknown scheme 'postgres2'");
+}

@@ -1,0 +1,41 @@
+// The backend under test, opened in a temporary directory.
+#include "support/store_fixture.hpp"
+
+#include <cstdlib>
+
+namespace annal::test {
+
+std::string backend_under_test() {
+  const char* value = std::getenv("ANNAL_TEST_BACKEND");
+  return value != nullptr && *value != '\0' ? value : "sqlite";
+}
+
+store_fixture::store_fixture() {
+  std::string backend = backend_under_test();
+  uri_ = backend == "sqlite" ? "sqlite:" + dir_.file("store.db") : backend + ":" + dir_.file("store");
+  store_ = open_store(uri_);
+}
+
+event_store& store_fixture::reopen() {
+  store_->close();
+  store_.reset();
+  store_ = open_store(uri_);
+  return *store_;
+}
+
+std::unique_ptr<event_store> store_fixture::open_another() const { return open_store(uri_); }
+
+event_data make_event(std::string type, int n) {
+  event_data e;
+  e.type = std::move(type);
+  e.payload = "{\"n\":" + std::to_string(n) + "}";
+  return e;
+}
+
+std::vector<event_data> make_events(std::size_t count, std::string type) {
+  std::vector<event_data> events;
+  for (std::size_t i = 0; i < count; ++i) events.push_back(make_event(type, static_cast<int>(i)));
+  return events;
+}
+
+}  // namespace annal::test

@@ -1,0 +1,42 @@
+// Opens the backend under test in a temporary directory, for the conformance suite.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "annal/event_store.hpp"
+#include "annal/open_store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace annal::test {
+
+/// The backend the conformance suite runs against: the environment variable
+/// ANNAL_TEST_BACKEND ("sqlite" when unset).
+std::string backend_under_test();
+
+/// A store of the backend under test in a fresh temporary directory.
+class store_fixture {
+ public:
+  store_fixture();
+  /// The URI of the store; the same for every reopen.
+  const std::string& uri() const noexcept { return uri_; }
+  /// The open store.
+  event_store& store() { return *store_; }
+  /// Closes the store and opens it again from its files.
+  event_store& reopen();
+  /// Opens a second, independent store object on the same storage.
+  std::unique_ptr<event_store> open_another() const;
+
+ private:
+  temp_dir dir_;
+  std::string uri_;
+  std::unique_ptr<event_store> store_;
+};
+
+/// An event of `type` with a small JSON payload naming `n`.
+event_data make_event(std::string type = "test.happened", int n = 0);
+/// `count` such events.
+std::vector<event_data> make_events(std::size_t count, std::string type = "test.happened");
+
+}  // namespace annal::test
