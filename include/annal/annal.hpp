@@ -1,0 +1,12 @@
+// Everything a domain developer needs: the store, typed events, aggregates and repositories.
+#pragma once
+
+#include "annal/aggregate.hpp"
+#include "annal/codec.hpp"
+#include "annal/error.hpp"
+#include "annal/event.hpp"
+#include "annal/event_store.hpp"
+#include "annal/expected_version.hpp"
+#include "annal/open_store.hpp"
+#include "annal/repository.hpp"
+#include "annal/uuid.hpp"

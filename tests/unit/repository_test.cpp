@@ -1,0 +1,274 @@
+// Tests of aggregates folded from events and of the repository's load, save and update.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "annal/repository.hpp"
+#include "support/store_fixture.hpp"
+
+namespace bank {
+
+struct opened {
+  static constexpr std::string_view type = "account.opened";
+  std::string owner;
+};
+struct deposited {
+  static constexpr std::string_view type = "account.deposited";
+  long long amount;
+};
+struct withdrawn {
+  static constexpr std::string_view type = "account.withdrawn";
+  long long amount;
+};
+using event = std::variant<opened, deposited, withdrawn>;
+
+struct account {
+  std::string owner;
+  long long balance = 0;
+  int changes = 0;
+};
+account apply(account a, const opened& e) {
+  a.owner = e.owner;
+  return a;
+}
+account apply(account a, const deposited& e) {
+  a.balance += e.amount;
+  ++a.changes;
+  return a;
+}
+account apply(account a, const withdrawn& e) {
+  a.balance -= e.amount;
+  ++a.changes;
+  return a;
+}
+
+struct insufficient_funds : std::runtime_error {
+  insufficient_funds() : std::runtime_error("insufficient funds") {}
+};
+
+std::vector<event> withdraw(const account& a, long long amount) {
+  if (a.balance < amount) throw insufficient_funds();
+  return {withdrawn{amount}};
+}
+
+// A state with a member reducer instead of free functions.
+struct counter {
+  int count = 0;
+  void apply(const deposited&) { ++count; }
+  void apply(const withdrawn&) { --count; }
+};
+using counter_event = std::variant<deposited, withdrawn>;
+
+}  // namespace bank
+
+using namespace annal;
+using annal::test::store_fixture;
+using accounts = repository<bank::account, bank::event>;
+
+TEST_CASE("evolve and fold apply free and member reducers in order", "[aggregate]") {
+  std::vector<bank::event> events{bank::opened{"ada"}, bank::deposited{10}, bank::withdrawn{3}};
+  auto a = fold(bank::account{}, events);
+  CHECK(a.owner == "ada");
+  CHECK(a.balance == 7);
+  std::vector<bank::counter_event> ups{bank::deposited{1}, bank::deposited{1}, bank::withdrawn{1}};
+  CHECK(fold(bank::counter{}, ups).count == 1);
+}
+
+TEST_CASE("a saved aggregate loads as the fold of its events", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  auto r = repo.save("1", 0, {bank::opened{"ada"}, bank::deposited{100}});
+  CHECK(r.next_expected_version == 2);
+  repo.save("1", 2, {bank::withdrawn{30}});
+  auto loaded = repo.load("1");
+  CHECK(loaded.version == 3);
+  CHECK(loaded.state.owner == "ada");
+  CHECK(loaded.state.balance == 70);
+  CHECK(f.store().read_stream("account-1").size() == 3);
+  CHECK(f.store().read_stream("account-1")[0].type == "account.opened");
+}
+
+TEST_CASE("loading reads a long stream page by page", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account", {.max_retries = 5, .page_size = 7});
+  std::vector<bank::event> events{bank::opened{"bob"}};
+  for (int i = 0; i < 50; ++i) events.push_back(bank::deposited{i});
+  repo.save("big", 0, events);
+  auto loaded = repo.load("big");
+  CHECK(loaded.version == 51);
+  CHECK(loaded.state.balance == 49 * 50 / 2);
+  CHECK(loaded.state.changes == 50);
+}
+
+TEST_CASE("an aggregate with no events loads as the initial state at version 0", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  auto loaded = repo.load("nobody");
+  CHECK(loaded.version == 0);
+  CHECK(loaded.state.balance == 0);
+  CHECK_THROWS_AS(repo.get("nobody"), stream_not_found);
+  CHECK_THROWS_WITH(repo.get("nobody"), Catch::Contains("'account-nobody'"));
+}
+
+TEST_CASE("save with a stale version throws wrong_expected_version", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  repo.save("1", 0, {bank::opened{"ada"}});
+  CHECK_THROWS_AS(repo.save("1", 0, {bank::deposited{1}}), wrong_expected_version);
+  CHECK(repo.load("1").version == 1);
+}
+
+TEST_CASE("update runs decide on the current state and saves its events", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  repo.save("1", 0, {bank::opened{"ada"}, bank::deposited{50}});
+  auto result = repo.update("1", [](const bank::account& a) { return bank::withdraw(a, 20); });
+  CHECK(result.attempts == 1);
+  CHECK(result.after.version == 3);
+  CHECK(result.after.state.balance == 30);
+  REQUIRE(result.events.size() == 1);
+  CHECK(std::get<bank::withdrawn>(result.events[0]).amount == 20);
+  CHECK(repo.load("1").state.balance == 30);
+}
+
+TEST_CASE("a domain error from decide propagates unchanged and writes nothing", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  repo.save("1", 0, {bank::opened{"ada"}, bank::deposited{5}});
+  CHECK_THROWS_AS(repo.update("1", [](const bank::account& a) { return bank::withdraw(a, 20); }),
+                  bank::insufficient_funds);
+  CHECK(f.store().head_position() == 2);
+}
+
+TEST_CASE("update that decides nothing writes nothing", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  auto result = repo.update("1", [](const bank::account&) { return std::vector<bank::event>{}; });
+  CHECK(result.events.empty());
+  CHECK(result.after.version == 0);
+  CHECK(f.store().head_position() == 0);
+}
+
+TEST_CASE("update retries a conflict by running decide again on the new state", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  repo.save("1", 0, {bank::opened{"ada"}, bank::deposited{100}});
+  int calls = 0;
+  auto result = repo.update("1", [&](const bank::account& a) {
+    if (++calls == 1) repo.save("1", 2, {bank::withdrawn{60}});  // a concurrent writer
+    return bank::withdraw(a, 30);
+  });
+  CHECK(calls == 2);
+  CHECK(result.attempts == 2);
+  CHECK(result.after.state.balance == 10);
+  CHECK(result.after.version == 4);
+}
+
+TEST_CASE("update gives up after max_retries conflicts", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account", {.max_retries = 2, .page_size = 64});
+  repo.save("1", 0, {bank::opened{"ada"}});
+  int calls = 0;
+  CHECK_THROWS_AS(repo.update("1",
+                              [&](const bank::account&) {
+                                ++calls;
+                                repo.save("1", repo.load("1").version, {bank::deposited{1}});
+                                return std::vector<bank::event>{bank::deposited{1000}};
+                              }),
+                  wrong_expected_version);
+  CHECK(calls == 3);
+  CHECK(repo.load("1").state.balance == 3);
+}
+
+TEST_CASE("eight threads racing update on one stream lose and duplicate nothing",
+          "[repository][concurrency]") {
+  store_fixture f;
+  accounts repo(f.store(), "account", {.max_retries = 1000, .page_size = 1024});
+  repo.save("shared", 0, {bank::opened{"all"}});
+  constexpr int threads = 8;
+  constexpr int updates = 40;
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < updates; ++i) {
+        repo.update("shared", [](const bank::account&) {
+          return std::vector<bank::event>{bank::deposited{1}};
+        });
+        ++succeeded;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  CHECK(succeeded == threads * updates);
+  auto loaded = repo.load("shared");
+  CHECK(loaded.version == 1 + threads * updates);
+  CHECK(loaded.state.balance == threads * updates);
+  auto events = f.store().read_stream("account-shared");
+  REQUIRE(events.size() == 1 + threads * updates);
+  std::set<uuid> ids;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].stream_version == i + 1);
+    ids.insert(events[i].id);
+  }
+  CHECK(ids.size() == events.size());
+}
+
+TEST_CASE("racing updates with few retries: the version counts exactly the successes",
+          "[repository][concurrency]") {
+  store_fixture f;
+  accounts repo(f.store(), "account", {.max_retries = 1, .page_size = 1024});
+  constexpr int threads = 8;
+  std::atomic<int> succeeded{0};
+  std::atomic<int> gave_up{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < 30; ++i) {
+        try {
+          repo.update("hot", [](const bank::account&) {
+            return std::vector<bank::event>{bank::deposited{1}};
+          });
+          ++succeeded;
+        } catch (const wrong_expected_version&) {
+          ++gave_up;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  CHECK(succeeded + gave_up == threads * 30);
+  auto loaded = repo.load("hot");
+  CHECK(loaded.version == static_cast<std::uint64_t>(succeeded.load()));
+  CHECK(loaded.state.balance == succeeded);
+}
+
+TEST_CASE("an event the variant does not know fails the load with its position",
+          "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  repo.save("1", 0, {bank::opened{"ada"}});
+  event_data alien;
+  alien.type = "account.frozen";
+  alien.payload = "{}";
+  f.store().append("account-1", expected_version::exact(1), alien);
+  try {
+    repo.load("1");
+    FAIL("loaded");
+  } catch (const unknown_event_type& e) {
+    CHECK(e.type() == "account.frozen");
+    CHECK(e.position() == 2);
+    CHECK(e.stream_id() == "account-1");
+  }
+}
+
+TEST_CASE("invalid aggregate ids and categories are rejected", "[repository]") {
+  store_fixture f;
+  CHECK_THROWS_AS(accounts(f.store(), ""), invalid_argument);
+  accounts repo(f.store(), "account");
+  CHECK_THROWS_AS(repo.load(""), invalid_argument);
+  CHECK_THROWS_AS(repo.load(std::string(300, 'x')), invalid_argument);
+  CHECK_THROWS_AS(repo.save("1", 0, {}), invalid_argument);
+}

@@ -1,0 +1,165 @@
+// Tests particular to the SQLite backend: the schema's guards, versioning and other processes.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "annal/error.hpp"
+#include "annal/open_store.hpp"
+#include "support/store_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace annal;
+using namespace std::chrono_literals;
+using annal::test::make_events;
+using annal::test::temp_dir;
+
+namespace {
+
+// Runs SQL on the file directly, as an operator with the sqlite3 shell would; returns the
+// SQLite result code and fills `message`.
+int raw_exec(const std::string& path, const std::string& sql, std::string* message = nullptr) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  if (message != nullptr && error != nullptr) *message = error;
+  sqlite3_free(error);
+  sqlite3_close(db);
+  return rc;
+}
+
+// The first column of the first row of a query run on the file directly.
+std::string raw_query(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  std::string value;
+  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+    value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("UPDATE and DELETE on the events table are rejected by the database", "[sqlite]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  {
+    auto store = open_store("sqlite:" + path);
+    store->append("s", expected_version::any(), make_events(3));
+  }
+  std::string message;
+  CHECK(raw_exec(path, "UPDATE events SET type = 'x' WHERE position = 1", &message) ==
+        SQLITE_CONSTRAINT);
+  CHECK_THAT(message, Catch::Contains("append-only"));
+  CHECK(raw_exec(path, "DELETE FROM events WHERE position = 3", &message) == SQLITE_CONSTRAINT);
+  CHECK_THAT(message, Catch::Contains("append-only"));
+  auto store = open_store("sqlite:" + path);
+  CHECK(store->head_position() == 3);
+  CHECK(store->read_stream("s")[0].type == "test.happened");
+}
+
+TEST_CASE("a store written by a newer schema version is refused with a clear message",
+          "[sqlite]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(1));
+  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 2 WHERE key = 'schema_version'") ==
+          SQLITE_OK);
+  try {
+    open_store("sqlite:" + path);
+    FAIL("opened");
+  } catch (const unsupported_format_version& e) {
+    CHECK(e.code() == errc::unsupported_format_version);
+    CHECK(e.found() == 2);
+    CHECK(e.supported() == 1);
+    CHECK_THAT(e.what(), Catch::Contains("format version 2") && Catch::Contains("upgrade annal"));
+  }
+}
+
+TEST_CASE("a file that is not an annal store is refused as corruption", "[sqlite]") {
+  temp_dir dir;
+  SECTION("garbage bytes") {
+    std::string path = dir.file("garbage.db");
+    std::ofstream(path) << std::string(8192, 'g');
+    CHECK_THROWS_AS(open_store("sqlite:" + path), corruption);
+  }
+  SECTION("another application's database") {
+    std::string path = dir.file("other.db");
+    REQUIRE(raw_exec(path, "CREATE TABLE customers (id INTEGER)") == SQLITE_OK);
+    CHECK_THROWS_WITH(open_store("sqlite:" + path), Catch::Contains("not an annal store"));
+  }
+}
+
+TEST_CASE("a path in a missing directory gives io_error naming the path", "[sqlite]") {
+  temp_dir dir;
+  std::string path = dir.file("missing/store.db");
+  try {
+    open_store("sqlite:" + path);
+    FAIL("opened");
+  } catch (const io_error& e) {
+    CHECK(e.path() == path);
+  }
+}
+
+TEST_CASE("JSON payloads are stored as text that SQLite's JSON functions can query", "[sqlite]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  event_data e;
+  e.type = "order.created";
+  e.payload = R"({"customer":"ada","total":12})";
+  open_store("sqlite:" + path)->append("order-1", expected_version::any(), e);
+  CHECK(raw_query(path, "SELECT json_extract(payload, '$.customer') FROM events") == "ada");
+  CHECK(raw_query(path, "SELECT typeof(payload) FROM events") == "text");
+}
+
+TEST_CASE("a second store object on the same file sees appends through wait_for", "[sqlite]") {
+  temp_dir dir;
+  std::string uri = "sqlite:" + dir.file("store.db");
+  auto writer = open_store(uri);
+  auto reader = open_store(uri, {.poll_interval = 5ms, .sqlite_cache_mib = 8});
+  CHECK_FALSE(reader->wait_for(1, 20ms));
+  writer->append("s", expected_version::any(), make_events(2));
+  CHECK(reader->wait_for(2, 5s));
+  CHECK(reader->read_stream("s").size() == 2);
+  reader->append("s", expected_version::exact(2), make_events(1));
+  CHECK(writer->stream_version("s") == 3);
+}
+
+TEST_CASE("another process's appends are seen by wait_for and keep positions gapless",
+          "[sqlite][process]") {
+  temp_dir dir;
+  std::string uri = "sqlite:" + dir.file("store.db");
+  auto store = open_store(uri, {.poll_interval = 5ms, .sqlite_cache_mib = 8});
+  store->append("parent", expected_version::any(), make_events(1));
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int code = 0;
+    try {
+      auto own = open_store(uri);
+      for (int i = 0; i < 20; ++i) own->append("child", expected_version::any(), make_events(2));
+    } catch (...) {
+      code = 1;
+    }
+    _exit(code);
+  }
+  for (int i = 0; i < 20; ++i) store->append("parent", expected_version::any(), make_events(1));
+  CHECK(store->wait_for(61, 10s));
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  auto all = store->read_all(1, unlimited).events;
+  REQUIRE(all.size() == 61);
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == i + 1);
+  CHECK(store->stream_version("child") == 40);
+}
