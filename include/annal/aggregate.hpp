@@ -12,7 +12,8 @@ namespace annal {
 template <class State, class E>
 concept applies = requires(State state, const E& event) {
   { apply(std::move(state), event) } -> std::convertible_to<State>;
-} || requires(State& state, const E& event) { state.apply(event); };
+}
+|| requires(State& state, const E& event) { state.apply(event); };
 
 namespace detail {
 
@@ -44,7 +45,9 @@ State evolve(State state, const Variant& event) {
   std::visit(
       [&state](const auto& e) {
         using E = std::decay_t<decltype(e)>;
-        if constexpr (requires { { apply(std::move(state), e) } -> std::convertible_to<State>; }) {
+        if constexpr (requires {
+                        { apply(std::move(state), e) } -> std::convertible_to<State>;
+                      }) {
           state = apply(std::move(state), e);
         } else {
           state.apply(e);

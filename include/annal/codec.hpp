@@ -92,11 +92,10 @@ class event_codec<std::variant<Events...>> {
 
   using decoder = variant_type (*)(const nlohmann::json&, std::string_view);
 
-  static constexpr std::array<decoder, sizeof...(Events)> decoders_ =
-      []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<decoder, sizeof...(Events)>{&decode_alternative<I>...};
+  template <std::size_t... I>
+  static constexpr std::array<decoder, sizeof...(Events)> make_decoders(std::index_sequence<I...>) {
+    return {&decode_alternative<I>...};
   }
-  (std::index_sequence_for<Events...>());
 
   static constexpr std::size_t not_found = sizeof...(Events);
 
@@ -132,7 +131,14 @@ class event_codec<std::variant<Events...>> {
     constexpr std::string_view type = detail::event_type_name<E>();
     event_data data;
     data.type = std::string(type);
-    data.payload = detail::encode_json(event, type).dump();
+    try {
+      data.payload = detail::encode_json(event, type).dump();
+    } catch (const nlohmann::json::type_error& e) {
+      // Only a custom to_json can get here (e.g. with a string that is not UTF-8): annal's own
+      // encoding checks every string it writes.
+      throw invalid_argument("cannot encode '" + std::string(type) +
+                             "': " + detail::without_nlohmann_prefix(e.what()));
+    }
     data.encoding = payload_encoding::json;
     data.metadata = std::move(metadata);
     return data;
@@ -150,10 +156,10 @@ class event_codec<std::variant<Events...>> {
   }
 
   /// Encodes a single event struct E, which must be an alternative of the variant (checked at
-  /// compile time). Same result and errors as encode(const variant_type&, ...).
+  /// compile time). Same result and errors as encode(const variant_type&, ...). A variant
+  /// argument selects the overload above.
   template <class E>
-  requires(!std::is_same_v<std::remove_cvref_t<E>, variant_type>) static event_data
-      encode(const E& event, event_metadata metadata = {}) {
+  static event_data encode(const E& event, event_metadata metadata = {}) {
     check_alternative<E>();
     return make_event_data(event, std::move(metadata));
   }
@@ -168,7 +174,9 @@ class event_codec<std::variant<Events...>> {
     if (index == not_found) {
       throw unknown_event_type(event.type, event.stream_id, event.position);
     }
-    return decoders_[index](parse_payload(event), names_[index]);
+    static constexpr std::array<decoder, sizeof...(Events)> decoders =
+        make_decoders(std::index_sequence_for<Events...>());
+    return decoders[index](parse_payload(event), names_[index]);
   }
 
   /// Decodes a stored event that must be of type E (an alternative of the variant). Throws

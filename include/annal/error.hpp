@@ -10,16 +10,16 @@ namespace annal {
 
 /// Stable identifiers of the failures annal reports. The numeric values are part of the API.
 enum class errc {
-  wrong_expected_version = 1,      ///< The stream was not at the version the append expected.
-  duplicate_event_id = 2,          ///< An event id is already stored elsewhere in the log.
-  stream_not_found = 3,            ///< An operation needed a stream that has no events.
-  unknown_event_type = 4,          ///< A stored event's type is not in the decoding variant.
-  decode_failed = 5,               ///< A payload does not match the event struct.
-  corruption = 6,                  ///< Stored data is damaged or not an annal store.
-  io_error = 7,                    ///< The operating system or the database engine failed.
-  invalid_argument = 8,            ///< A caller passed a value annal does not accept.
-  store_closed = 9,                ///< The store was used after close().
-  unsupported_format_version = 10, ///< The store was written by a newer version of annal.
+  wrong_expected_version = 1,       ///< The stream was not at the version the append expected.
+  duplicate_event_id = 2,           ///< An event id is already stored elsewhere in the log.
+  stream_not_found = 3,             ///< An operation needed a stream that has no events.
+  unknown_event_type = 4,           ///< A stored event's type is not in the decoding variant.
+  decode_failed = 5,                ///< A payload does not match the event struct.
+  corruption = 6,                   ///< Stored data is damaged or not an annal store.
+  io_error = 7,                     ///< The operating system or the database engine failed.
+  invalid_argument = 8,             ///< A caller passed a value annal does not accept.
+  store_closed = 9,                 ///< The store was used after close().
+  unsupported_format_version = 10,  ///< The store was written by a newer version of annal.
 };
 
 /// The name of an error code, e.g. "wrong_expected_version". Never throws.

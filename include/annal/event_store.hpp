@@ -96,7 +96,8 @@ class event_store {
   /// (inclusive) and going forward (versions ascending) or backward (descending; pass
   /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
   /// events. Throws annal::invalid_argument for an invalid stream id or a max_count of 0.
-  std::vector<recorded_event> read_stream(std::string_view stream_id, std::uint64_t from_version = 1,
+  std::vector<recorded_event> read_stream(std::string_view stream_id,
+                                          std::uint64_t from_version = 1,
                                           read_direction direction = read_direction::forward,
                                           std::size_t max_count = unlimited);
 

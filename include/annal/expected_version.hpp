@@ -30,10 +30,14 @@ class expected_version {
   /// Whether a stream whose current version is `current` satisfies this expectation.
   constexpr bool matches(std::uint64_t current) const noexcept {
     switch (kind_) {
-      case kind::any: return true;
-      case kind::no_stream: return current == 0;
-      case kind::stream_exists: return current > 0;
-      case kind::exact: return current == version_;
+      case kind::any:
+        return true;
+      case kind::no_stream:
+        return current == 0;
+      case kind::stream_exists:
+        return current > 0;
+      case kind::exact:
+        return current == version_;
     }
     return false;
   }

@@ -37,6 +37,10 @@ template <class T>
 inline constexpr bool is_json_type =
     std::is_same_v<T, nlohmann::json> || std::is_same_v<T, nlohmann::ordered_json>;
 
+/// nlohmann::json or nlohmann::ordered_json.
+template <class T>
+concept json_type = is_json_type<T>;
+
 template <class T>
 inline constexpr bool is_optional = false;
 template <class T>
@@ -114,12 +118,19 @@ concept has_base_class = requires {
   T{any_base<T>{}};
 };
 
-/// A struct whose fields annal reads with Boost.PFR.
+/// A struct whose fields annal reads with Boost.PFR: an aggregate class without base classes or
+/// virtual functions.
 template <class T>
-inline constexpr bool is_plain_aggregate =
-    std::is_class_v<T>&& std::is_aggregate_v<T> && !std::is_polymorphic_v<T> && !has_base_class<T>;
+concept plain_aggregate =
+    std::is_class_v<T> && std::is_aggregate_v<T> && !std::is_polymorphic_v<T> && !has_base_class<T>;
 
-/// False for a struct with a reference member (see field_address_is_constant).
+template <class T>
+inline constexpr bool is_plain_aggregate = plain_aggregate<T>;
+
+/// The most fields Boost.PFR's structured-binding code handles.
+inline constexpr std::size_t max_field_count = 100;
+
+/// False for a struct with a reference member or a bit-field (see field_address_is_constant).
 template <class T>
 constexpr bool has_value_fields() {
   return field_addresses_are_constant<T>(std::make_index_sequence<field_count<T>>());
@@ -397,10 +408,13 @@ constexpr void check_reflectable() {
                   "annal: event and state types must be plain aggregate structs (no "
                   "constructors, base classes or virtual functions); provide to_json/from_json "
                   "for other types");
+  } else if constexpr (field_count<T> > max_field_count) {
+    static_assert(dependent_false<T>,
+                  "annal: a struct may have at most 100 fields; group fields into nested structs");
   } else {
     static_assert(has_value_fields<T>(),
-                  "annal: struct fields must not be references; store values, or provide "
-                  "to_json/from_json for this type");
+                  "annal: struct fields must not be references, bit-fields or C arrays; store "
+                  "values (std::array for arrays), or provide to_json/from_json for this type");
   }
 }
 
@@ -408,7 +422,11 @@ constexpr void check_reflectable() {
 template <class T>
 constexpr bool is_reflectable() {
   if constexpr (is_plain_aggregate<T>) {
-    return has_value_fields<T>();
+    if constexpr (field_count < T >> max_field_count) {
+      return false;
+    } else {
+      return has_value_fields<T>();
+    }
   } else {
     return false;
   }
@@ -684,9 +702,8 @@ nlohmann::ordered_json to_json_value(const T& value) {
 /// field"), a value of the wrong JSON type ("expected string, got number"), an out-of-range
 /// integer or an invalid enumerator, time or UUID; field_path looks like "lines[2].sku" or
 /// "tags.vip" and is empty when the value as a whole is wrong. Thread-safe.
-template <class T, class Json>
-requires detail::is_json_type<Json> T
-from_json_value(const Json& json, std::string_view type_name = detail::default_type_name<T>()) {
+template <class T, detail::json_type Json>
+T from_json_value(const Json& json, std::string_view type_name = detail::default_type_name<T>()) {
   detail::json_context context{type_name, {}};
   return detail::decode_value<T>(json, context);
 }

@@ -95,8 +95,8 @@ class repository {
   /// version of the state the events were decided on; 0 for a new aggregate). Throws
   /// annal::wrong_expected_version on a conflict, annal::invalid_argument for no events, and
   /// whatever event_store::append() throws.
-  append_result save(std::string_view id, std::uint64_t expected,
-                     const std::vector<Event>& events, const event_metadata& metadata = {}) {
+  append_result save(std::string_view id, std::uint64_t expected, const std::vector<Event>& events,
+                     const event_metadata& metadata = {}) {
     std::vector<event_data> batch;
     batch.reserve(events.size());
     for (const auto& e : events) batch.push_back(codec::encode(e, metadata));
@@ -124,8 +124,7 @@ class repository {
       batch.reserve(events.size());
       for (const auto& e : events) batch.push_back(codec::encode(e, metadata));
       try {
-        auto result =
-            store_->append(stream, expected_version::exact(current.version), batch);
+        auto result = store_->append(stream, expected_version::exact(current.version), batch);
         current.state = fold(std::move(current.state), events);
         current.version = result.next_expected_version;
         return {std::move(current), std::move(events), attempt};
@@ -142,8 +141,8 @@ class repository {
  private:
   versioned<State> load_from(const std::string& stream, State state, std::uint64_t version) const {
     for (;;) {
-      auto page = store_->read_stream(stream, version + 1, read_direction::forward,
-                                      options_.page_size);
+      auto page =
+          store_->read_stream(stream, version + 1, read_direction::forward, options_.page_size);
       for (const auto& recorded : page) {
         state = evolve(std::move(state), codec::decode(recorded));
         version = recorded.stream_version;

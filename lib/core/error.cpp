@@ -7,16 +7,26 @@ namespace annal {
 
 std::string_view to_string(errc code) noexcept {
   switch (code) {
-    case errc::wrong_expected_version: return "wrong_expected_version";
-    case errc::duplicate_event_id: return "duplicate_event_id";
-    case errc::stream_not_found: return "stream_not_found";
-    case errc::unknown_event_type: return "unknown_event_type";
-    case errc::decode_failed: return "decode_failed";
-    case errc::corruption: return "corruption";
-    case errc::io_error: return "io_error";
-    case errc::invalid_argument: return "invalid_argument";
-    case errc::store_closed: return "store_closed";
-    case errc::unsupported_format_version: return "unsupported_format_version";
+    case errc::wrong_expected_version:
+      return "wrong_expected_version";
+    case errc::duplicate_event_id:
+      return "duplicate_event_id";
+    case errc::stream_not_found:
+      return "stream_not_found";
+    case errc::unknown_event_type:
+      return "unknown_event_type";
+    case errc::decode_failed:
+      return "decode_failed";
+    case errc::corruption:
+      return "corruption";
+    case errc::io_error:
+      return "io_error";
+    case errc::invalid_argument:
+      return "invalid_argument";
+    case errc::store_closed:
+      return "store_closed";
+    case errc::unsupported_format_version:
+      return "unsupported_format_version";
   }
   return "unknown";
 }
@@ -59,25 +69,25 @@ unknown_event_type::unknown_event_type(std::string type, std::string stream_id,
       position_(position) {}
 
 decode_failed::decode_failed(std::string type, std::string field_path, const std::string& reason)
-    : error(errc::decode_failed,
-            field_path.empty()
-                ? fmt::format("annal: cannot decode '{}': {}", type, reason)
-                : fmt::format("annal: cannot decode '{}' at field '{}': {}", type, field_path,
-                              reason)),
+    : error(errc::decode_failed, field_path.empty()
+                                     ? fmt::format("annal: cannot decode '{}': {}", type, reason)
+                                     : fmt::format("annal: cannot decode '{}' at field '{}': {}",
+                                                   type, field_path, reason)),
       type_(std::move(type)),
       field_path_(std::move(field_path)) {}
 
 corruption::corruption(std::string path, std::int64_t offset, const std::string& reason)
     : error(errc::corruption,
-            offset < 0 ? fmt::format("annal: corruption in '{}': {}", path, reason)
-                       : fmt::format("annal: corruption in '{}' at offset {}: {}", path, offset,
-                                     reason)),
+            offset < 0
+                ? fmt::format("annal: corruption in '{}': {}", path, reason)
+                : fmt::format("annal: corruption in '{}' at offset {}: {}", path, offset, reason)),
       path_(std::move(path)),
       offset_(offset) {}
 
 io_error::io_error(int system_code, std::string path, const std::string& reason)
-    : error(errc::io_error, path.empty() ? fmt::format("annal: I/O error: {}", reason)
-                                         : fmt::format("annal: I/O error on '{}': {}", path, reason)),
+    : error(errc::io_error, path.empty()
+                                ? fmt::format("annal: I/O error: {}", reason)
+                                : fmt::format("annal: I/O error on '{}': {}", path, reason)),
       system_code_(system_code),
       path_(std::move(path)) {}
 

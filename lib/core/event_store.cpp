@@ -1,13 +1,13 @@
 // The backend-independent half of every store: argument checks, the closed state and wait_for.
 #include "annal/event_store.hpp"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "annal/error.hpp"
 
@@ -38,8 +38,8 @@ namespace {
 void validate_event_type(std::string_view type) {
   if (type.empty()) throw invalid_argument("event type is empty");
   if (type.size() > max_event_type_size) {
-    throw invalid_argument(fmt::format("event type is {} bytes long; the limit is {}",
-                                       type.size(), max_event_type_size));
+    throw invalid_argument(fmt::format("event type is {} bytes long; the limit is {}", type.size(),
+                                       max_event_type_size));
   }
   if (type.find('\0') != std::string_view::npos) {
     throw invalid_argument("event type contains a NUL byte");
@@ -59,9 +59,10 @@ void validate_batch(std::span<const event_data> events) {
           fmt::format("event id {} appears twice in one batch", e.id.to_string()));
     }
     if (e.payload.size() > max_payload_size) {
-      throw invalid_argument(fmt::format("event {} of the batch has a payload of {} bytes; the "
-                                         "limit is {}",
-                                         i, e.payload.size(), max_payload_size));
+      throw invalid_argument(
+          fmt::format("event {} of the batch has a payload of {} bytes; the "
+                      "limit is {}",
+                      i, e.payload.size(), max_payload_size));
     }
     if (e.encoding != payload_encoding::json && e.encoding != payload_encoding::binary) {
       throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,

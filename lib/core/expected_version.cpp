@@ -7,10 +7,14 @@ namespace annal {
 
 std::string expected_version::to_string() const {
   switch (kind_) {
-    case kind::any: return "any";
-    case kind::no_stream: return "no_stream";
-    case kind::stream_exists: return "stream_exists";
-    case kind::exact: return fmt::format("exact({})", version_);
+    case kind::any:
+      return "any";
+    case kind::no_stream:
+      return "no_stream";
+    case kind::stream_exists:
+      return "stream_exists";
+    case kind::exact:
+      return fmt::format("exact({})", version_);
   }
   return "unknown";
 }

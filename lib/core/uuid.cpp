@@ -36,10 +36,10 @@ int hex_value(char c) {
 
 uuid uuid::v7() {
   auto& s = state();
-  std::uint64_t now_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  std::uint64_t now_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   std::uint64_t ms;
   std::uint16_t counter;
   std::uint64_t rand_b;

@@ -1,9 +1,9 @@
 // SQLite connection, statement and transaction wrappers, and SQLite error translation.
 #include "sqlite/connection.hpp"
 
-#include <cerrno>
-
 #include <fmt/format.h>
+
+#include <cerrno>
 
 #include "annal/error.hpp"
 
@@ -15,15 +15,23 @@ void throw_error(int rc, sqlite3* db, const std::string& path, std::string_view 
   std::string reason = fmt::format("{}: {} (SQLite code {})", doing, detail, rc);
   switch (primary) {
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: throw corruption(path, -1, reason);
-    case SQLITE_FULL: throw io_error(ENOSPC, path, reason);
-    case SQLITE_READONLY: throw io_error(EROFS, path, reason);
-    case SQLITE_CANTOPEN: throw io_error(ENOENT, path, reason);
-    case SQLITE_NOMEM: throw io_error(ENOMEM, path, reason);
+    case SQLITE_NOTADB:
+      throw corruption(path, -1, reason);
+    case SQLITE_FULL:
+      throw io_error(ENOSPC, path, reason);
+    case SQLITE_READONLY:
+      throw io_error(EROFS, path, reason);
+    case SQLITE_CANTOPEN:
+      throw io_error(ENOENT, path, reason);
+    case SQLITE_NOMEM:
+      throw io_error(ENOMEM, path, reason);
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: throw io_error(EBUSY, path, reason);
-    case SQLITE_IOERR: throw io_error(EIO, path, reason);
-    default: throw io_error(rc, path, reason);
+    case SQLITE_LOCKED:
+      throw io_error(EBUSY, path, reason);
+    case SQLITE_IOERR:
+      throw io_error(EIO, path, reason);
+    default:
+      throw io_error(rc, path, reason);
   }
 }
 
@@ -47,8 +55,8 @@ void statement::bind(int index, std::int64_t value) {
 }
 
 void statement::bind(int index, std::string_view text) {
-  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                               SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) throw_error(rc, db_, *path_, "binding a parameter");
 }
 

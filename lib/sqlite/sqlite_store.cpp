@@ -1,12 +1,12 @@
 // The SQLite backend: appends through one writer connection, reads through a connection pool.
 #include "sqlite/sqlite_store.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
@@ -59,8 +59,8 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
   e.type = s.column_text(2);
   std::string id = s.column_text(3);
   if (id.size() != 16) {
-    throw corruption(path, -1, fmt::format("event at position {} has an id of {} bytes",
-                                           e.position, id.size()));
+    throw corruption(
+        path, -1, fmt::format("event at position {} has an id of {} bytes", e.position, id.size()));
   }
   std::array<std::uint8_t, 16> bytes;
   std::copy(id.begin(), id.end(), bytes.begin());
@@ -96,19 +96,18 @@ struct sqlite_store::writer {
         insert_stream(db.prepare("INSERT INTO streams (stream_id, version) VALUES (?1, 0)")),
         update_stream(db.prepare("UPDATE streams SET version = ?2 WHERE stream_key = ?1")),
         head(db.prepare("SELECT coalesce(max(position), 0) FROM events")),
-        insert_event(db.prepare(
-            "INSERT INTO events (position, stream_key, stream_version, type, event_id, "
-            "timestamp_us, encoding, metadata, payload) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) {}
+        insert_event(
+            db.prepare("INSERT INTO events (position, stream_key, stream_version, type, event_id, "
+                       "timestamp_us, encoding, metadata, payload) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) {}
 
   std::optional<stored_place> where_is(const uuid& id) {
     statement_use use(find_event);
     find_event.bind_blob(1, id.bytes().data(), id.bytes().size());
     if (!find_event.step()) return std::nullopt;
-    return stored_place{static_cast<std::uint64_t>(find_event.column_int(0)),
-                        find_event.column_text(1),
-                        static_cast<std::uint64_t>(find_event.column_int(2)),
-                        find_event.column_int(3)};
+    return stored_place{
+        static_cast<std::uint64_t>(find_event.column_int(0)), find_event.column_text(1),
+        static_cast<std::uint64_t>(find_event.column_int(2)), find_event.column_int(3)};
   }
 
   // The result of the original append when `events` is an exact retry of a batch stored at
@@ -132,16 +131,15 @@ struct sqlite_store::writer {
     for (const auto& e : events) {
       if (!batch_at.step()) return std::nullopt;
       std::string stored = batch_at.column_text(0);
-      if (stored.size() != 16 || !std::equal(stored.begin(), stored.end(), e.id.bytes().begin(),
-                                             [](char a, std::uint8_t b) {
-                                               return static_cast<std::uint8_t>(a) == b;
-                                             })) {
+      if (stored.size() != 16 ||
+          !std::equal(stored.begin(), stored.end(), e.id.bytes().begin(),
+                      [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; })) {
         return std::nullopt;
       }
       last_position = static_cast<std::uint64_t>(batch_at.column_int(1));
     }
-    return append_result{first.position, last_position,
-                         first.stream_version + events.size() - 1, false};
+    return append_result{first.position, last_position, first.stream_version + events.size() - 1,
+                         false};
   }
 
   connection db;

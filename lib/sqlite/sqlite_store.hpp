@@ -25,8 +25,8 @@ class sqlite_store final : public event_store {
  protected:
   append_result do_append(std::string_view stream_id, expected_version expected,
                           std::span<const event_data> events) override;
-  std::vector<recorded_event> do_read_stream(std::string_view stream_id,
-                                             std::uint64_t from_version, read_direction direction,
+  std::vector<recorded_event> do_read_stream(std::string_view stream_id, std::uint64_t from_version,
+                                             read_direction direction,
                                              std::size_t max_count) override;
   log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
                         const read_filter& filter) override;

@@ -1,6 +1,5 @@
 // The quickstart: a shopping-cart aggregate appended and loaded through the SQLite store.
 #include <annal/annal.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <string>

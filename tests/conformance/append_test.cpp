@@ -1,6 +1,5 @@
 // Conformance: appends give gapless positions and versions and store every field unchanged.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 
 #include "annal/error.hpp"

@@ -1,7 +1,6 @@
 // Conformance: concurrent appenders and readers keep positions gapless and batches whole.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 #include <thread>

@@ -1,6 +1,5 @@
 // Conformance: each expected-version rule against a missing stream and an existing one.
 #include <catch2/catch.hpp>
-
 #include <optional>
 
 #include "annal/error.hpp"
@@ -22,8 +21,7 @@ struct rule_case {
 
 TEST_CASE("every expected-version rule accepts and rejects as documented", "[expected_version]") {
   auto [existing, expected, accepted] = GENERATE(
-      rule_case{0, expected_version::any(), true},
-      rule_case{2, expected_version::any(), true},
+      rule_case{0, expected_version::any(), true}, rule_case{2, expected_version::any(), true},
       rule_case{0, expected_version::no_stream(), true},
       rule_case{2, expected_version::no_stream(), false},
       rule_case{0, expected_version::stream_exists(), false},

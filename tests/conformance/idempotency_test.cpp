@@ -11,8 +11,8 @@ using annal::test::store_fixture;
 
 TEST_CASE("retrying a stored batch succeeds, writes nothing and returns the original result",
           "[idempotency]") {
-  auto expected = GENERATE(expected_version::any(), expected_version::no_stream(),
-                           expected_version::exact(0));
+  auto expected =
+      GENERATE(expected_version::any(), expected_version::no_stream(), expected_version::exact(0));
   CAPTURE(expected.to_string());
   store_fixture f;
   auto& s = f.store();

@@ -1,6 +1,5 @@
 // Conformance: wait_for wakes on appends and times out; close ends every later call.
 #include <catch2/catch.hpp>
-
 #include <future>
 #include <thread>
 

@@ -12,7 +12,8 @@ std::string backend_under_test() {
 
 store_fixture::store_fixture() {
   std::string backend = backend_under_test();
-  uri_ = backend == "sqlite" ? "sqlite:" + dir_.file("store.db") : backend + ":" + dir_.file("store");
+  uri_ =
+      backend == "sqlite" ? "sqlite:" + dir_.file("store.db") : backend + ":" + dir_.file("store");
   store_ = open_store(uri_);
 }
 

@@ -1,7 +1,7 @@
 // Tests of the error hierarchy: codes, messages and the fields each error carries.
-#include <catch2/catch.hpp>
-
 #include "annal/error.hpp"
+
+#include <catch2/catch.hpp>
 
 TEST_CASE("each error reports its code and derives from annal::error", "[error]") {
   try {

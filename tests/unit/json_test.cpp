@@ -143,6 +143,22 @@ struct priced {
   friend bool operator==(const priced&, const priced&) = default;
 };
 
+// Custom JSON written to an ordered_json, so the member order is chosen by the type.
+struct version {
+  int major = 0;
+  int minor = 0;
+};
+
+void to_json(nlohmann::ordered_json& json, const version& value) {
+  json["minor"] = value.minor;
+  json["major"] = value.major;
+}
+
+void from_json(const nlohmann::json& json, version& value) {
+  value.major = json.at("major").get<int>();
+  value.minor = json.at("minor").get<int>();
+}
+
 struct renamed {
   static constexpr std::array<std::string_view, 2> fields{"first-name", "Age"};
   std::string first_name;
@@ -563,6 +579,15 @@ TEST_CASE("a type with its own to_json and from_json is encoded with them", "[js
         R"({"sku":"apple","price":"1234 EUR","history":["1 USD","-5 JPY"]})");
   CHECK(round_trip(p) == p);
   CHECK(to_json_value(j::money(7, "GBP")).dump() == R"("7 GBP")");
+}
+
+TEST_CASE("a custom to_json for ordered_json is preferred and keeps its member order", "[json]") {
+  CHECK(to_json_value(j::version{1, 2}).dump() == R"({"minor":2,"major":1})");
+  auto back = from_json_value<j::version>(nlohmann::json::parse(R"({"major":3,"minor":4})"));
+  CHECK(back.major == 3);
+  CHECK(back.minor == 4);
+  auto missing = decode_error<j::version>(R"({"major":3})");
+  CHECK(std::string(missing.what()).find("key 'minor' not found") != std::string::npos);
 }
 
 TEST_CASE("an nlohmann exception from a custom from_json becomes decode_failed with the path",

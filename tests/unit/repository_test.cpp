@@ -1,11 +1,11 @@
 // Tests of aggregates folded from events and of the repository's load, save and update.
-#include <catch2/catch.hpp>
+#include "annal/repository.hpp"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <set>
 #include <thread>
 
-#include "annal/repository.hpp"
 #include "support/store_fixture.hpp"
 
 namespace bank {
@@ -245,8 +245,7 @@ TEST_CASE("racing updates with few retries: the version counts exactly the succe
   CHECK(loaded.state.balance == succeeded);
 }
 
-TEST_CASE("an event the variant does not know fails the load with its position",
-          "[repository]") {
+TEST_CASE("an event the variant does not know fails the load with its position", "[repository]") {
   store_fixture f;
   accounts repo(f.store(), "account");
   repo.save("1", 0, {bank::opened{"ada"}});

@@ -1,10 +1,9 @@
 // Tests particular to the SQLite backend: the schema's guards, versioning and other processes.
-#include <catch2/catch.hpp>
-
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 
 #include "annal/error.hpp"
@@ -67,8 +66,7 @@ TEST_CASE("UPDATE and DELETE on the events table are rejected by the database", 
   CHECK(store->read_stream("s")[0].type == "test.happened");
 }
 
-TEST_CASE("a store written by a newer schema version is refused with a clear message",
-          "[sqlite]") {
+TEST_CASE("a store written by a newer schema version is refused with a clear message", "[sqlite]") {
   temp_dir dir;
   std::string path = dir.file("store.db");
   open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(1));

@@ -1,12 +1,12 @@
 // Tests of UUIDv7 generation, parsing and formatting.
-#include <catch2/catch.hpp>
+#include "annal/uuid.hpp"
 
+#include <catch2/catch.hpp>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "annal/error.hpp"
-#include "annal/uuid.hpp"
 
 using annal::uuid;
 

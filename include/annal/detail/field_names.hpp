@@ -129,8 +129,9 @@ consteval std::string_view raw_field_name() {
 template <auto Wrapped>
 struct constant_probe {};
 
-/// True when the address of field I of T is a constant expression. False for every field of a
-/// struct with a reference member (binding the fields would read the reference).
+/// True when the address of field I of T is a constant expression. False for a bit-field, and
+/// for every field of a struct with a reference member (binding the fields reads the
+/// reference).
 template <class T, std::size_t I>
 concept field_address_is_constant = requires {
   typename constant_probe<field_ptr<std::remove_cvref_t<decltype(get_field<I>(fake_object<T>))>>{
