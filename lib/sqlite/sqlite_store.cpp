@@ -364,6 +364,10 @@ log_slice sqlite_store::do_read_all(std::uint64_t from_position, std::size_t max
   }
   log_slice slice;
   std::uint64_t scan_end = head + 1;  // exclusive
+  if (from_position <= head) {
+    // Bounded by the page size and the events left, so a reserve never exceeds what is read.
+    slice.events.reserve(std::min<std::uint64_t>({max_count, head - from_position + 1, 65536}));
+  }
   auto collect = [&](statement& s) {
     while (s.step()) slice.events.push_back(read_event_row(s, s.column_text(8), path_));
   };
