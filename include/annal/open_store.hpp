@@ -2,24 +2,52 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "annal/event_store.hpp"
 
 namespace annal {
 
-/// Settings that apply to every backend.
+/// When the segment backend acknowledges an append.
+enum class durability_mode {
+  /// Acknowledged means on disk: the writer calls fdatasync before acknowledging (the default).
+  sync_each_batch,
+  /// Acknowledged means handed to the operating system: a process crash loses nothing, a power
+  /// cut or kernel crash loses what was appended since the last sync (segment roll or close).
+  os_buffered,
+};
+
+/// Settings of a store. Each backend reads the ones that concern it.
 struct store_options {
   /// How often wait_for() looks for appends made by other processes. Appends through the same
   /// store object wake waiters at once regardless.
   std::chrono::milliseconds poll_interval{50};
   /// Page cache of the SQLite backend, in MiB per connection.
   int sqlite_cache_mib = 64;
+  /// Segment backend: when an append is acknowledged.
+  durability_mode durability = durability_mode::sync_each_batch;
+  /// Segment backend: a segment is sealed and a new one started once it reaches this size.
+  std::uint64_t segment_size = 64u << 20;
+  /// Segment backend: when damage is found before the tail of the log, cut the log there
+  /// (losing everything after it) instead of refusing to open. Off by default.
+  bool repair_by_truncation = false;
+  /// Receives warnings, such as a torn tail truncated at open. When empty, warnings go to
+  /// standard error. Called from the thread that caused the warning.
+  std::function<void(const std::string&)> on_warning;
 };
 
 /// Opens (creating when missing) the store a URI names:
 /// - `sqlite:PATH`: the embedded SQLite backend in the file PATH (relative or absolute).
+/// - `segment:DIR`: the native segment backend in the directory DIR. Only one store object in
+///   one process can have a segment directory open at a time.
+///
+/// Options may follow a `?`, separated by `&`, and override `options`:
+/// `segment_size=BYTES`, `durability=sync_each_batch|os_buffered`, `repair_by_truncation=true`,
+/// `poll_interval_ms=N`, `sqlite_cache_mib=N`. For example `segment:/var/lib/app?durability=os_buffered`.
 ///
 /// Throws annal::invalid_argument for a malformed URI or an unknown scheme,
 /// annal::unsupported_format_version for a store written by a newer annal,

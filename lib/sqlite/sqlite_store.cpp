@@ -10,6 +10,7 @@
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
+#include "core/read_window.hpp"
 #include "sqlite/sqlite_schema.hpp"
 
 namespace annal {
@@ -19,10 +20,6 @@ using sqlite::connection;
 using sqlite::statement;
 using sqlite::statement_use;
 using sqlite::transaction;
-
-// Filtered reads of the global log look at most this many positions per call, so a filter that
-// matches rarely cannot make one call scan the whole log.
-constexpr std::int64_t filtered_scan_window = 65536;
 
 // Columns every event query selects, in this order.
 constexpr const char* event_columns =
@@ -363,7 +360,7 @@ log_slice sqlite_store::do_read_all(std::uint64_t from_position, std::size_t max
     head = static_cast<std::uint64_t>(r->head.column_int(0));
   }
   log_slice slice;
-  std::uint64_t scan_end = head + 1;  // exclusive
+  std::uint64_t scan_end = detail::scan_end(from_position, head, !filter.empty());
   if (from_position <= head) {
     // Bounded by the page size and the events left, so a reserve never exceeds what is read.
     slice.events.reserve(std::min<std::uint64_t>({max_count, head - from_position + 1, 65536}));
@@ -377,7 +374,6 @@ log_slice sqlite_store::do_read_all(std::uint64_t from_position, std::size_t max
     r->all.bind(2, to_sql_limit(max_count));
     collect(r->all);
   } else {
-    scan_end = std::min<std::uint64_t>(scan_end, from_position + filtered_scan_window);
     std::string sql = fmt::format(
         "SELECT {}, s.stream_id FROM events e JOIN streams s ON s.stream_key = e.stream_key "
         "WHERE e.position >= ?1 AND e.position < ?2",
@@ -406,12 +402,7 @@ log_slice sqlite_store::do_read_all(std::uint64_t from_position, std::size_t max
     collect(s);
   }
   tx.commit();
-  if (slice.events.size() == max_count) {
-    slice.next_position = slice.events.back().position + 1;
-  } else {
-    slice.next_position = std::max(from_position, scan_end);
-  }
-  slice.end_of_log = slice.next_position > head;
+  detail::finish_slice(slice, from_position, max_count, scan_end, head);
   publish_head(head);
   return slice;
 }

@@ -11,8 +11,9 @@
 
 namespace annal::test {
 
-/// The backend the conformance suite runs against: the environment variable
-/// ANNAL_TEST_BACKEND ("sqlite" when unset).
+/// The backend the conformance suite runs against: the URI scheme in the environment variable
+/// ANNAL_TEST_BACKEND ("sqlite" when unset). ANNAL_TEST_URI_OPTIONS, when set, is appended to
+/// the URI after a '?' (e.g. "segment_size=4096").
 std::string backend_under_test();
 
 /// A store of the backend under test in a fresh temporary directory.

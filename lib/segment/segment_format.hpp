@@ -1,0 +1,43 @@
+// Constants of the segment backend's on-disk format; every byte is described in
+// docs/storage-format.md ("Segment backend"). Reader, writer and recovery share these.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace annal::segment {
+
+/// Version of the segment and index file formats. A file with a newer version is refused.
+inline constexpr std::uint32_t format_version = 1;
+
+/// Segment file: "<20-digit base position>.seg", starting with a 32-byte header:
+/// magic[8] | format_version u32 | header_size u32 | base_position u64 | reserved u32 | crc u32
+inline constexpr std::string_view segment_magic = "ANNALSEG";
+inline constexpr std::size_t segment_header_size = 32;
+inline constexpr std::string_view segment_suffix = ".seg";
+
+/// Frame: crc u32 | body_length u32 | frame_type u8 | body[body_length]. The CRC32C covers
+/// body_length, frame_type and body (bytes 4 to the end of the frame).
+inline constexpr std::size_t frame_header_size = 9;
+inline constexpr std::uint8_t frame_type_batch = 1;
+/// Largest frame body accepted, so a damaged length cannot make a reader allocate gigabytes.
+inline constexpr std::uint32_t max_frame_body = 256u << 20;
+
+/// Batch body: first_position u64 | first_version u64 | timestamp_us i64 | event_count u32 |
+/// stream_id_length u16 | stream_id | events, each:
+/// event_id[16] | encoding u8 | type_length u16 | type | metadata_length u32 | metadata |
+/// payload_length u32 | payload
+inline constexpr std::size_t batch_fixed_size = 8 + 8 + 8 + 4 + 2;
+
+/// Index sidecar of a segment: "<20-digit base position>.idx", derived from the segment and
+/// rebuilt from it when missing, stale or damaged. See docs/storage-format.md.
+inline constexpr std::string_view index_magic = "ANNALIDX";
+inline constexpr std::string_view index_suffix = ".idx";
+/// A sparse index entry is recorded for the first frame at or after every this many bytes.
+inline constexpr std::uint64_t sparse_index_interval = 4096;
+
+/// The directory's lock file, held by the process that has the store open.
+inline constexpr std::string_view lock_file_name = "LOCK";
+
+}  // namespace annal::segment

@@ -1,0 +1,57 @@
+// The index sidecar of a segment: what the segment holds, so opening a store need not scan it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "annal/uuid.hpp"
+#include "io/file_system.hpp"
+
+namespace annal::segment {
+
+/// A sparse position index entry: the frame holding `position` starts at `offset`.
+struct sparse_entry {
+  std::uint64_t position;
+  std::uint64_t offset;
+};
+
+/// One stored batch, as the stream index sees it.
+struct batch_record {
+  std::string stream_id;
+  std::uint64_t first_version;
+  std::uint64_t first_position;
+  std::uint32_t count;
+  /// Offset of the batch's frame in its segment file.
+  std::uint64_t offset;
+};
+
+/// Everything a segment's index file holds (layout in docs/storage-format.md).
+struct segment_index {
+  std::uint64_t base_position = 0;
+  /// The segment file's size in bytes that this index describes.
+  std::uint64_t covered_size = 0;
+  /// The position after the last event of the covered bytes.
+  std::uint64_t next_position = 0;
+  std::vector<sparse_entry> sparse;
+  std::vector<batch_record> batches;
+  std::vector<std::pair<uuid, std::uint64_t>> ids;
+};
+
+/// The index file name of the segment whose base position is `base`.
+std::string index_file_name(std::uint64_t base);
+/// The segment file name of base position `base`.
+std::string segment_file_name(std::uint64_t base);
+
+/// Writes `index` as `dir`/<base>.idx atomically: a temporary file, synced, renamed over the
+/// old one, directory synced. Throws annal::io_error.
+void write_segment_index(io::file_system& fs, const std::string& dir, const segment_index& index);
+
+/// Reads and checks an index file. Returns nullopt, with `reason` set, when it is missing,
+/// damaged, of another format version or another segment: the caller rebuilds it from the log.
+std::optional<segment_index> read_segment_index(io::file_system& fs, const std::string& dir,
+                                                std::uint64_t base, std::string& reason);
+
+}  // namespace annal::segment

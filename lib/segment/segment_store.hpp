@@ -1,0 +1,101 @@
+// The native segment backend: an append-only log of CRC-framed batches in segment files.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "annal/event_store.hpp"
+#include "annal/open_store.hpp"
+#include "io/file_system.hpp"
+#include "segment/segment_index_file.hpp"
+
+namespace annal {
+
+/// An event store in a directory of segment files (format in docs/storage-format.md).
+///
+/// One writer thread appends: concurrent append() calls queue their batches, and the writer
+/// writes every queued batch with one write per segment touched and one fdatasync, then
+/// acknowledges them all (group commit). Readers use positioned reads of the files and see only
+/// acknowledged batches, whole. The directory is locked: one store object at a time.
+///
+/// A failed write or sync puts the store into a failed state: later appends throw
+/// annal::io_error until the store is reopened, which recovers from the files.
+class segment_store final : public event_store {
+ public:
+  /// Opens or creates the store in `dir`, recovering from a crash as docs/storage-format.md
+  /// describes. Throws annal::corruption for damage before the log's tail (unless
+  /// options.repair_by_truncation), annal::unsupported_format_version for newer files, and
+  /// annal::io_error when the directory is locked by another store or cannot be used.
+  segment_store(std::string dir, const store_options& options,
+                std::shared_ptr<io::file_system> fs);
+  ~segment_store() override;
+
+ protected:
+  append_result do_append(std::string_view stream_id, expected_version expected,
+                          std::span<const event_data> events) override;
+  std::vector<recorded_event> do_read_stream(std::string_view stream_id,
+                                             std::uint64_t from_version, read_direction direction,
+                                             std::size_t max_count) override;
+  log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
+                        const read_filter& filter) override;
+  std::uint64_t do_stream_version(std::string_view stream_id) override;
+  std::uint64_t do_head_position() override;
+  void do_close() override;
+
+ private:
+  struct segment_file;
+  struct stream_batch;
+  struct stream_info;
+  struct pending_append;
+  struct group_plan;
+
+  void recover();
+  void create_segment(std::uint64_t base);
+  bool load_segment(std::uint64_t base, bool last, std::uint64_t& next,
+                    segment::segment_index& records);
+  void index_batch(std::uint32_t segment_number, const segment::batch_record& batch);
+  void seal_active();
+  void writer_loop(std::stop_token stop);
+  void commit_group(std::vector<pending_append*>& group);
+  void plan_append(pending_append& p, group_plan& plan);
+  void write_plan(group_plan& plan);
+  void publish_plan(group_plan& plan);
+  std::vector<recorded_event> read_stream_unlocked(std::string_view stream_id,
+                                                   std::uint64_t from_version,
+                                                   read_direction direction,
+                                                   std::size_t max_count);
+  void warn(const std::string& message) const;
+
+  std::string dir_;
+  store_options options_;
+  std::shared_ptr<io::file_system> fs_;
+  std::unique_ptr<io::file_lock> lock_;
+
+  // The index of what is committed. Readers hold it shared; the writer holds it exclusively only
+  // to publish a committed group.
+  mutable std::shared_mutex index_mutex_;
+  std::vector<std::shared_ptr<segment_file>> segments_;
+  std::unordered_map<std::string, stream_info> streams_;
+  std::unordered_map<uuid, std::uint64_t> ids_;
+  std::atomic<std::uint64_t> head_{0};
+  // What the active segment's index file will hold; the writer's alone.
+  segment::segment_index active_index_;
+  std::uint64_t active_written_ = 0;  // bytes written to the active segment, published or not
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::condition_variable group_done_;
+  std::vector<pending_append*> queue_;
+  bool stopping_ = false;
+  std::string failure_;  // non-empty once a write or sync failed
+  std::jthread writer_;
+};
+
+}  // namespace annal

@@ -1,0 +1,250 @@
+// Format tests of the segment backend: edit bytes of real store files and check what open does.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "annal/error.hpp"
+#include "annal/open_store.hpp"
+#include "segment/segment_format.hpp"
+#include "support/store_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace annal;
+using annal::test::make_event;
+using annal::test::make_events;
+using annal::test::temp_dir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A store directory with warnings captured, opened and reopened by URI.
+struct segment_dir {
+  temp_dir tmp;
+  std::string dir = tmp.file("store");
+  std::vector<std::string> warnings;
+  store_options options;
+
+  segment_dir() {
+    options.on_warning = [this](const std::string& w) { warnings.push_back(w); };
+  }
+  std::unique_ptr<event_store> open(const std::string& query = "") {
+    return open_store("segment:" + dir + (query.empty() ? "" : "?" + query), options);
+  }
+  std::string file(std::uint64_t base, std::string_view suffix) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(base));
+    return dir + "/" + name + std::string(suffix);
+  }
+  std::vector<std::string> segments() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() == ".seg") out.push_back(e.path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// Writes 3 batches of 2 events to "s" and returns the file offsets where each frame starts
+// (found by position: frames follow the 32-byte header back to back).
+std::vector<std::uint64_t> write_three_batches(segment_dir& d) {
+  auto store = d.open();
+  std::vector<std::uint64_t> sizes;
+  for (int i = 0; i < 3; ++i) {
+    store->append("s", expected_version::any(), make_events(2));
+  }
+  store->close();
+  // Frames are the same size here: split the file evenly after the header.
+  auto size = fs::file_size(d.file(1, ".seg"));
+  std::uint64_t frame = (size - segment::segment_header_size) / 3;
+  return {segment::segment_header_size, segment::segment_header_size + frame,
+          segment::segment_header_size + 2 * frame, size};
+}
+
+bool warned(const segment_dir& d, const std::string& text) {
+  return std::any_of(d.warnings.begin(), d.warnings.end(),
+                     [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("a frame cut off in the middle is a torn tail: truncated, logged, the rest kept",
+          "[segment][format]") {
+  segment_dir d;
+  auto offsets = write_three_batches(d);
+  fs::resize_file(d.file(1, ".seg"), offsets[2] + 20);
+  fs::remove(d.file(1, ".idx"));
+  auto store = d.open();
+  CHECK(store->head_position() == 4);
+  CHECK(warned(d, "truncated a torn tail"));
+  CHECK(fs::file_size(d.file(1, ".seg")) == offsets[2]);
+  CHECK(store->append("s", expected_version::exact(4), make_event()).last_position == 5);
+}
+
+TEST_CASE("a bit flipped in the last frame is a torn tail", "[segment][format]") {
+  segment_dir d;
+  auto offsets = write_three_batches(d);
+  fs::remove(d.file(1, ".idx"));
+  auto bytes = read_file(d.file(1, ".seg"));
+  bytes[offsets[2] + 40] ^= 0x10;
+  write_file(d.file(1, ".seg"), bytes);
+  auto store = d.open();
+  CHECK(store->head_position() == 4);
+  CHECK(warned(d, "checksum mismatch"));
+}
+
+TEST_CASE("a bit flipped in a middle frame is corruption naming the file and offset",
+          "[segment][format]") {
+  segment_dir d;
+  auto offsets = write_three_batches(d);
+  fs::remove(d.file(1, ".idx"));
+  auto bytes = read_file(d.file(1, ".seg"));
+  bytes[offsets[1] + 30] ^= 0x01;
+  write_file(d.file(1, ".seg"), bytes);
+  try {
+    d.open();
+    FAIL("opened");
+  } catch (const corruption& e) {
+    CHECK(e.path() == d.file(1, ".seg"));
+    CHECK(e.offset() == static_cast<std::int64_t>(offsets[1]));
+    CHECK_THAT(e.what(), Catch::Contains("repair_by_truncation"));
+  }
+  CHECK(read_file(d.file(1, ".seg")) == bytes);  // a refused open changes nothing
+
+  SECTION("repair by truncation keeps what precedes the damage") {
+    auto store = d.open("repair_by_truncation=true");
+    CHECK(store->head_position() == 2);
+    CHECK(warned(d, "repair_by_truncation"));
+    CHECK(store->append("s", expected_version::exact(2), make_event()).last_position == 3);
+  }
+}
+
+TEST_CASE("a zero-filled or garbage tail is truncated", "[segment][format]") {
+  segment_dir d;
+  auto offsets = write_three_batches(d);
+  fs::remove(d.file(1, ".idx"));
+  auto bytes = read_file(d.file(1, ".seg"));
+  SECTION("zeros") { bytes += std::string(8192, '\0'); }
+  SECTION("garbage") {
+    for (int i = 0; i < 3000; ++i) bytes.push_back(static_cast<char>(i * 131 + 7));
+  }
+  SECTION("zeros over the last frame") {
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(offsets[2]), bytes.end(), '\0');
+  }
+  write_file(d.file(1, ".seg"), bytes);
+  auto store = d.open();
+  CHECK(store->head_position() >= 4);
+  CHECK(store->head_position() <= 6);
+  CHECK(warned(d, "torn tail"));
+  auto all = store->read_all(1, 100).events;
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == i + 1);
+}
+
+TEST_CASE("lost, damaged or stale index files are rebuilt from the log", "[segment][format]") {
+  segment_dir d;
+  {
+    auto store = d.open("segment_size=2048");
+    for (int i = 0; i < 40; ++i) {
+      store->append("s" + std::to_string(i % 3), expected_version::any(), make_events(2));
+    }
+  }
+  auto segments = d.segments();
+  REQUIRE(segments.size() >= 3);
+  std::string first_idx = segments[0].substr(0, segments[0].size() - 4) + ".idx";
+  std::string second_idx = segments[1].substr(0, segments[1].size() - 4) + ".idx";
+  REQUIRE(fs::exists(first_idx));
+  SECTION("missing") { fs::remove(first_idx); }
+  SECTION("damaged") {
+    auto bytes = read_file(first_idx);
+    bytes[bytes.size() / 2] ^= 0x40;
+    write_file(first_idx, bytes);
+  }
+  SECTION("describing another segment") { fs::copy_file(second_idx, first_idx,
+                                                        fs::copy_options::overwrite_existing); }
+  auto store = d.open("segment_size=2048");
+  CHECK(warned(d, "rebuilding the index"));
+  CHECK(store->head_position() == 80);
+  for (int s = 0; s < 3; ++s) {
+    auto events = store->read_stream("s" + std::to_string(s));
+    for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].stream_version == i + 1);
+  }
+  CHECK(store->read_all(1, 1000).events.size() == 80);
+  CHECK(fs::exists(first_idx));
+}
+
+TEST_CASE("a segment file of a newer format version is refused", "[segment][format]") {
+  segment_dir d;
+  write_three_batches(d);
+  auto bytes = read_file(d.file(1, ".seg"));
+  bytes[8] = 2;
+  write_file(d.file(1, ".seg"), bytes);
+  CHECK_THROWS_AS(d.open(), unsupported_format_version);
+}
+
+TEST_CASE("a damaged segment header is corruption", "[segment][format]") {
+  segment_dir d;
+  write_three_batches(d);
+  auto bytes = read_file(d.file(1, ".seg"));
+  bytes[3] = 'X';
+  write_file(d.file(1, ".seg"), bytes);
+  CHECK_THROWS_AS(d.open(), corruption);
+}
+
+TEST_CASE("a missing segment in the middle is corruption", "[segment][format]") {
+  segment_dir d;
+  {
+    auto store = d.open("segment_size=1024");
+    for (int i = 0; i < 30; ++i) store->append("s", expected_version::any(), make_events(2));
+  }
+  auto segments = d.segments();
+  REQUIRE(segments.size() >= 3);
+  fs::remove(segments[1]);
+  CHECK_THROWS_WITH(d.open(), Catch::Contains("missing"));
+}
+
+TEST_CASE("segments roll at the configured size and reads cross them", "[segment][format]") {
+  segment_dir d;
+  auto store = d.open("segment_size=1024");
+  for (int i = 0; i < 50; ++i) store->append("s", expected_version::any(), make_events(3));
+  CHECK(d.segments().size() >= 5);
+  for (const auto& path : d.segments()) CHECK(fs::file_size(path) <= 1024 + 512);
+  auto all = store->read_all(1, unlimited).events;
+  REQUIRE(all.size() == 150);
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == i + 1);
+  auto back = store->read_stream("s", end_of_stream, read_direction::backward);
+  REQUIRE(back.size() == 150);
+  CHECK(back.front().stream_version == 150);
+  CHECK(back.back().stream_version == 1);
+  CHECK(store->read_all(77, 1).events.at(0).position == 77);
+}
+
+TEST_CASE("a second store cannot open a directory that is open", "[segment][format]") {
+  segment_dir d;
+  auto first = d.open();
+  CHECK_THROWS_AS(d.open(), io_error);
+  first->close();
+  CHECK_NOTHROW(d.open());
+}
+
+TEST_CASE("a batch larger than a segment gets a segment of its own", "[segment][format]") {
+  segment_dir d;
+  auto store = d.open("segment_size=1024");
+  store->append("s", expected_version::any(), make_events(2));
+  event_data big = make_event();
+  big.payload = "\"" + std::string(5000, 'b') + "\"";
+  store->append("s", expected_version::any(), big);
+  store->append("s", expected_version::any(), make_events(2));
+  auto events = store->read_stream("s");
+  REQUIRE(events.size() == 5);
+  CHECK(events[2].payload == big.payload);
+}
