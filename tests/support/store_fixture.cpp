@@ -5,15 +5,22 @@
 
 namespace annal::test {
 
-std::string backend_under_test() {
-  const char* value = std::getenv("ANNAL_TEST_BACKEND");
-  return value != nullptr && *value != '\0' ? value : "sqlite";
+namespace {
+
+std::string environment(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
 }
+
+}  // namespace
+
+std::string backend_under_test() { return environment("ANNAL_TEST_BACKEND", "sqlite"); }
 
 store_fixture::store_fixture() {
   std::string backend = backend_under_test();
-  uri_ =
-      backend == "sqlite" ? "sqlite:" + dir_.file("store.db") : backend + ":" + dir_.file("store");
+  std::string options = environment("ANNAL_TEST_URI_OPTIONS", "");
+  std::string path = backend == "sqlite" ? dir_.file("store.db") : dir_.file("store");
+  uri_ = backend + ":" + path + (options.empty() ? "" : "?" + options);
   store_ = open_store(uri_);
 }
 
