@@ -44,7 +44,6 @@ State evolve(State state, const Variant& event) {
   static_assert(detail::check_reducers<State, Variant>::value);
   std::visit(
       [&state](const auto& e) {
-        using E = std::decay_t<decltype(e)>;
         if constexpr (requires {
                         { apply(std::move(state), e) } -> std::convertible_to<State>;
                       }) {

@@ -30,7 +30,11 @@ class uuid {
   std::string to_string() const;
 
   const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
-  bool is_nil() const noexcept;
+  constexpr bool is_nil() const noexcept {
+    std::uint8_t any = 0;
+    for (auto byte : bytes_) any |= byte;
+    return any == 0;
+  }
 
   friend constexpr auto operator<=>(const uuid&, const uuid&) = default;
 

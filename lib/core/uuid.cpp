@@ -103,13 +103,6 @@ std::string uuid::to_string() const {
   return out;
 }
 
-bool uuid::is_nil() const noexcept {
-  for (auto byte : bytes_) {
-    if (byte != 0) return false;
-  }
-  return true;
-}
-
 }  // namespace annal
 
 std::size_t std::hash<annal::uuid>::operator()(const annal::uuid& id) const noexcept {

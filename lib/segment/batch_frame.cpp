@@ -2,6 +2,7 @@
 #include "segment/batch_frame.hpp"
 
 #include <array>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -15,7 +16,7 @@ std::size_t batch_frame_size(std::string_view stream_id, std::span<const event_d
                              std::span<const std::string> metadata) {
   std::size_t size = frame_header_size + batch_fixed_size + stream_id.size();
   for (std::size_t i = 0; i < events.size(); ++i) {
-    size += 16 + 1 + 2 + events[i].type.size() + 4 + metadata[i].size() + 4 +
+    size += 16 + 1 + 2 + events[i].type.size() + 4 + (metadata.empty() ? 0 : metadata[i].size()) + 4 +
             events[i].payload.size();
   }
   return size;
@@ -29,37 +30,60 @@ std::uint32_t frame_crc(std::uint32_t body_length, std::uint8_t type, std::strin
   return detail::crc32c(as_bytes(body), crc);
 }
 
+namespace {
+
+// Writes little-endian fields into a buffer already sized for them.
+class frame_writer {
+ public:
+  explicit frame_writer(char* at) noexcept : at_(at) {}
+  template <class T>
+  void put(T v) noexcept {
+    for (std::size_t i = 0; i < sizeof(T); ++i) at_[i] = static_cast<char>(v >> (8 * i));
+    at_ += sizeof(T);
+  }
+  void bytes(const void* data, std::size_t size) noexcept {
+    std::memcpy(at_, data, size);
+    at_ += size;
+  }
+  char* at() const noexcept { return at_; }
+
+ private:
+  char* at_;
+};
+
+}  // namespace
+
 void encode_batch_frame(std::string& out, std::string_view stream_id, std::uint64_t first_position,
                         std::uint64_t first_version, std::int64_t timestamp_us,
                         std::span<const event_data> events, std::span<const std::string> metadata) {
+  std::size_t frame_size = batch_frame_size(stream_id, events, metadata);
   std::size_t frame_start = out.size();
-  out.resize(out.size() + frame_header_size);  // filled in below, once the body is known
-  byte_writer w(out);
-  w.u64(first_position);
-  w.u64(first_version);
-  w.u64(static_cast<std::uint64_t>(timestamp_us));
-  w.u32(static_cast<std::uint32_t>(events.size()));
-  w.u16(static_cast<std::uint16_t>(stream_id.size()));
-  w.bytes(stream_id);
+  out.resize(frame_start + frame_size);
+  char* frame = out.data() + frame_start;
+  frame_writer w(frame + frame_header_size);
+  w.put(first_position);
+  w.put(first_version);
+  w.put(static_cast<std::uint64_t>(timestamp_us));
+  w.put(static_cast<std::uint32_t>(events.size()));
+  w.put(static_cast<std::uint16_t>(stream_id.size()));
+  w.bytes(stream_id.data(), stream_id.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     const event_data& e = events[i];
-    w.bytes({reinterpret_cast<const char*>(e.id.bytes().data()), 16});
-    w.u8(static_cast<std::uint8_t>(e.encoding));
-    w.u16(static_cast<std::uint16_t>(e.type.size()));
-    w.bytes(e.type);
-    w.u32(static_cast<std::uint32_t>(metadata[i].size()));
-    w.bytes(metadata[i]);
-    w.u32(static_cast<std::uint32_t>(e.payload.size()));
-    w.bytes(e.payload);
+    std::string_view md = metadata.empty() ? std::string_view{} : std::string_view(metadata[i]);
+    w.bytes(e.id.bytes().data(), 16);
+    w.put(static_cast<std::uint8_t>(e.encoding));
+    w.put(static_cast<std::uint16_t>(e.type.size()));
+    w.bytes(e.type.data(), e.type.size());
+    w.put(static_cast<std::uint32_t>(md.size()));
+    w.bytes(md.data(), md.size());
+    w.put(static_cast<std::uint32_t>(e.payload.size()));
+    w.bytes(e.payload.data(), e.payload.size());
   }
-  auto body_length = static_cast<std::uint32_t>(out.size() - frame_start - frame_header_size);
-  std::string_view body(out.data() + frame_start + frame_header_size, body_length);
-  std::string header;
-  byte_writer h(header);
-  h.u32(frame_crc(body_length, frame_type_batch, body));
-  h.u32(body_length);
-  h.u8(frame_type_batch);
-  out.replace(frame_start, frame_header_size, header);
+  auto body_length = static_cast<std::uint32_t>(frame_size - frame_header_size);
+  frame_writer h(frame);
+  h.put(frame_crc(body_length, frame_type_batch, {frame + frame_header_size, body_length}));
+  h.put(body_length);
+  h.put(frame_type_batch);
 }
 
 event_view next_event(std::string_view events, std::size_t& at) {

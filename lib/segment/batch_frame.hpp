@@ -20,12 +20,13 @@ struct event_view {
   std::string_view payload;
 };
 
-/// The size in bytes of the frame (header included) that encode_batch_frame() would write.
+/// The size in bytes of the frame (header included) that encode_batch_frame() would write;
+/// `metadata` as for encode_batch_frame().
 std::size_t batch_frame_size(std::string_view stream_id, std::span<const event_data> events,
                              std::span<const std::string> metadata);
 
 /// Appends one complete frame (header, CRC) holding the batch to `out`. `metadata[i]` is the
-/// encoded metadata of `events[i]`.
+/// encoded metadata of `events[i]`; an empty `metadata` means no event has any.
 void encode_batch_frame(std::string& out, std::string_view stream_id, std::uint64_t first_position,
                         std::uint64_t first_version, std::int64_t timestamp_us,
                         std::span<const event_data> events, std::span<const std::string> metadata);

@@ -51,7 +51,7 @@ struct segment_store::pending_append {
   std::string_view stream_id;
   expected_version expected;
   std::span<const event_data> events;
-  std::vector<std::string> metadata;
+  std::vector<std::string> metadata;  // encoded, one per event; empty when no event has any
   bool done = false;
   append_result result;
   std::exception_ptr error;
@@ -82,7 +82,9 @@ struct segment_store::group_plan {
   std::vector<accepted> batches;
   std::vector<alias> aliases;
   std::unordered_map<std::string, std::uint64_t> versions;
+  // The ids of the group's accepted batches; only kept when the group has several appends.
   std::unordered_map<uuid, std::size_t> ids;
+  bool track_ids = false;
   std::uint64_t next_position = 0;
   std::uint64_t segment_size = 0;
   std::int64_t timestamp_us = 0;
@@ -184,7 +186,6 @@ segment_store::segment_store(std::string dir, const store_options& options,
   recover();
   set_poll_interval(options_.poll_interval);
   publish_head(head_.load());
-  writer_ = std::jthread([this](std::stop_token stop) { writer_loop(stop); });
 }
 
 segment_store::~segment_store() { close(); }
@@ -239,6 +240,7 @@ void segment_store::recover() {
     if (last) {
       if (cut) fs_->remove(dir_ + "/" + seg::index_file_name(bases[i]));
       active_index_ = std::move(records);
+      active_index_.ids.clear();  // the id table has them; seal_active() gathers them again
       active_written_ = segments_.back()->size;
       break;
     }
@@ -311,7 +313,7 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
     records = seg::segment_index{base, seg::segment_header_size, base, {}, {}, {}};
   }
   for (const auto& b : records.batches) index_batch(number, b);
-  for (const auto& [id, position] : records.ids) ids_[id] = position;
+  for (const auto& [id, position] : records.ids) ids_.insert(id, position);
   segment->sparse = records.sparse;
 
   bool cut = false;
@@ -325,7 +327,7 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
                                batch.first_position(), batch.count(), f.offset};
       index_batch(number, record);
       batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
-        ids_[e.id] = batch.first_position() + i;
+        ids_.insert(e.id, batch.first_position() + i);
         records.ids.emplace_back(e.id, batch.first_position() + i);
       });
       add_sparse(records.sparse, batch.first_position(), f.offset);
@@ -395,7 +397,11 @@ void segment_store::seal_active() {
   auto& active = *segments_.back();
   active.file->sync();
   active_index_.covered_size = active_written_;
+  // The active segment's ids are taken from the id table only now, rather than kept twice.
+  active_index_.ids = ids_.entries_from(active.base);
   seg::write_segment_index(*fs_, dir_, active_index_);
+  active_index_.ids.clear();
+  active_index_.ids.shrink_to_fit();
 }
 
 // ---- Writing --------------------------------------------------------------------------------
@@ -403,38 +409,29 @@ void segment_store::seal_active() {
 append_result segment_store::do_append(std::string_view stream_id, expected_version expected,
                                        std::span<const event_data> events) {
   pending_append p{stream_id, expected, events, {}, false, {}, nullptr};
-  p.metadata.reserve(events.size());
-  for (const auto& e : events) p.metadata.push_back(detail::encode_metadata(e.metadata));
-  {
-    std::unique_lock lock(queue_mutex_);
-    if (!failure_.empty()) {
-      throw io_error(EIO, dir_, "the store failed earlier and must be reopened: " + failure_);
-    }
-    if (stopping_) throw store_closed();
-    queue_.push_back(&p);
-    queue_changed_.notify_one();
-    group_done_.wait(lock, [&] { return p.done; });
+  // Most batches carry no metadata: then the frame encoder needs no per-event strings.
+  if (std::any_of(events.begin(), events.end(), [](const event_data& e) { return !e.metadata.empty(); })) {
+    p.metadata.reserve(events.size());
+    for (const auto& e : events) p.metadata.push_back(detail::encode_metadata(e.metadata));
   }
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&p);
+  group_done_.wait(lock, [&] { return p.done || queue_.front() == &p; });
+  if (!p.done) {
+    // At the front: write this append and everything queued behind it, as one group.
+    std::vector<pending_append*> group(queue_.begin(), queue_.end());
+    lock.unlock();
+    commit_group(group);
+    lock.lock();
+    for (auto* member : group) {
+      member->done = true;
+      queue_.pop_front();
+    }
+    group_done_.notify_all();  // the group's members, and the next group's writer
+  }
+  lock.unlock();
   if (p.error) std::rethrow_exception(p.error);
   return p.result;
-}
-
-void segment_store::writer_loop(std::stop_token stop) {
-  for (;;) {
-    std::vector<pending_append*> group;
-    {
-      std::unique_lock lock(queue_mutex_);
-      queue_changed_.wait(lock, [&] { return !queue_.empty() || stopping_ || stop.stop_requested(); });
-      if (queue_.empty()) return;
-      group.swap(queue_);
-    }
-    commit_group(group);
-    {
-      std::lock_guard lock(queue_mutex_);
-      for (auto* p : group) p->done = true;
-    }
-    group_done_.notify_all();
-  }
 }
 
 void segment_store::commit_group(std::vector<pending_append*>& group) {
@@ -453,6 +450,7 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
   plan.next_position = head_.load() + 1;
   plan.segment_size = active_written_;
   plan.timestamp_us = now_microseconds();
+  plan.track_ids = group.size() > 1;
   for (auto* p : group) {
     try {
       plan_append(*p, plan);
@@ -474,6 +472,9 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
     return;
   }
   publish_plan(plan);
+  if (plan.chunks.front().bytes.capacity() <= (std::uint64_t{16} << 20)) {
+    spare_buffer_ = std::move(plan.chunks.front().bytes);
+  }
 }
 
 // Decides one append of a group against the committed index plus the group's earlier appends:
@@ -482,8 +483,8 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   const auto& events = p.events;
   const uuid& first = events[0].id;
   // Idempotency first, as concepts.md specifies.
-  if (auto stored = ids_.find(first); stored != ids_.end()) {
-    auto at = do_read_all(stored->second, 1, {}).events;
+  if (auto stored = ids_.find(first)) {
+    auto at = do_read_all(*stored, 1, {}).events;
     if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");
     const recorded_event& e = at[0];
     std::uint64_t before = e.stream_version - 1;
@@ -521,8 +522,8 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
                              other.first_version);
   }
   for (std::size_t i = 1; i < events.size(); ++i) {
-    if (auto stored = ids_.find(events[i].id); stored != ids_.end()) {
-      auto at = do_read_all(stored->second, 1, {}).events;
+    if (auto stored = ids_.find(events[i].id)) {
+      auto at = do_read_all(*stored, 1, {}).events;
       throw duplicate_event_id(events[i].id.to_string(), at.empty() ? "" : at[0].stream_id,
                                at.empty() ? 0 : at[0].stream_version);
     }
@@ -556,7 +557,15 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
     chunk.new_segment = has_frames && plan.segment_size + frame_size > options_.segment_size;
     chunk.base = plan.next_position;
     if (chunk.new_segment) plan.segment_size = seg::segment_header_size;
+    if (plan.chunks.empty()) {
+      chunk.bytes = std::move(spare_buffer_);
+      chunk.bytes.clear();
+    }
     plan.chunks.push_back(std::move(chunk));
+  }
+  std::string& bytes = plan.chunks.back().bytes;
+  if (bytes.capacity() < bytes.size() + frame_size) {
+    bytes.reserve(std::max(bytes.size() + frame_size, bytes.capacity() * 2));
   }
   std::uint64_t offset = plan.segment_size;
   seg::encode_batch_frame(plan.chunks.back().bytes, p.stream_id, plan.next_position, current + 1,
@@ -564,7 +573,9 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   plan.segment_size += frame_size;
   std::size_t index = plan.batches.size();
   plan.batches.push_back({&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1});
-  for (const auto& e : events) plan.ids[e.id] = index;
+  if (plan.track_ids) {
+    for (const auto& e : events) plan.ids[e.id] = index;
+  }
   plan.versions[stream] = current + events.size();
   plan.next_position += events.size();
 }
@@ -586,9 +597,6 @@ void segment_store::write_plan(group_plan& plan) {
       active_index_.batches.push_back({std::string(b.append->stream_id), b.first_version,
                                        b.first_position,
                                        static_cast<std::uint32_t>(events.size()), b.offset});
-      for (std::size_t i = 0; i < events.size(); ++i) {
-        active_index_.ids.emplace_back(events[i].id, b.first_position + i);
-      }
       add_sparse(active_index_.sparse, b.first_position, b.offset);
       active_index_.next_position = b.first_position + events.size();
     }
@@ -604,7 +612,7 @@ void segment_store::publish_plan(group_plan& plan) {
       auto count = static_cast<std::uint32_t>(events.size());
       index_batch(b.segment_number, {std::string(b.append->stream_id), b.first_version,
                                      b.first_position, count, b.offset});
-      for (std::size_t i = 0; i < events.size(); ++i) ids_[events[i].id] = b.first_position + i;
+      for (std::size_t i = 0; i < events.size(); ++i) ids_.insert(events[i].id, b.first_position + i);
       auto& segment = *segments_[b.segment_number];
       add_sparse(segment.sparse, b.first_position, b.offset);
       segment.next_position = b.first_position + count;
@@ -783,15 +791,7 @@ std::uint64_t segment_store::do_stream_version(std::string_view stream_id) {
 std::uint64_t segment_store::do_head_position() { return head_.load(); }
 
 void segment_store::do_close() {
-  {
-    std::lock_guard lock(queue_mutex_);
-    stopping_ = true;
-  }
-  queue_changed_.notify_all();
-  if (writer_.joinable()) {
-    writer_.request_stop();
-    writer_.join();
-  }
+  // No append is running: close() waits for calls in progress before calling this.
   bool failed;
   {
     std::lock_guard lock(queue_mutex_);

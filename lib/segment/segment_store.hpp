@@ -7,23 +7,26 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <thread>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
 #include "io/file_system.hpp"
+#include "segment/id_table.hpp"
 #include "segment/segment_index_file.hpp"
 
 namespace annal {
 
 /// An event store in a directory of segment files (format in docs/storage-format.md).
 ///
-/// One writer thread appends: concurrent append() calls queue their batches, and the writer
-/// writes every queued batch with one write per segment touched and one fdatasync, then
-/// acknowledges them all (group commit). Readers use positioned reads of the files and see only
-/// acknowledged batches, whole. The directory is locked: one store object at a time.
+/// One writer at a time appends, with group commit: concurrent append() calls queue their
+/// batches, and the caller at the front of the queue becomes the writer for everything queued:
+/// one write per segment touched, one fdatasync, then it acknowledges them all and hands the
+/// front to the next caller. An append with no competition therefore costs no thread switch.
+/// Readers use positioned reads of the files and see only acknowledged batches, whole. The
+/// directory is locked: one store object at a time.
 ///
 /// A failed write or sync puts the store into a failed state: later appends throw
 /// annal::io_error until the store is reopened, which recovers from the files.
@@ -62,7 +65,6 @@ class segment_store final : public event_store {
                     segment::segment_index& records);
   void index_batch(std::uint32_t segment_number, const segment::batch_record& batch);
   void seal_active();
-  void writer_loop(std::stop_token stop);
   void commit_group(std::vector<pending_append*>& group);
   void plan_append(pending_append& p, group_plan& plan);
   void write_plan(group_plan& plan);
@@ -83,19 +85,18 @@ class segment_store final : public event_store {
   mutable std::shared_mutex index_mutex_;
   std::vector<std::shared_ptr<segment_file>> segments_;
   std::unordered_map<std::string, stream_info> streams_;
-  std::unordered_map<uuid, std::uint64_t> ids_;
+  segment::id_table ids_;
   std::atomic<std::uint64_t> head_{0};
   // What the active segment's index file will hold; the writer's alone.
   segment::segment_index active_index_;
   std::uint64_t active_written_ = 0;  // bytes written to the active segment, published or not
+  std::string spare_buffer_;          // the last group's write buffer, reused to spare page faults
 
   std::mutex queue_mutex_;
-  std::condition_variable queue_changed_;
   std::condition_variable group_done_;
-  std::vector<pending_append*> queue_;
-  bool stopping_ = false;
+  // Appends waiting, in arrival order; the front one is the writer of the next group.
+  std::deque<pending_append*> queue_;
   std::string failure_;  // non-empty once a write or sync failed
-  std::jthread writer_;
 };
 
 }  // namespace annal

@@ -13,30 +13,13 @@
 
 #include "annal/error.hpp"
 #include "annal/event.hpp"
+#include "sample_types.hpp"
 
 namespace shop {
 
-enum class status { open, paid };
-
-struct line {
-  std::string sku;
-  int quantity;
-  double unit_price;
-  friend bool operator==(const line&, const line&) = default;
-};
-
-struct order_created {
-  static constexpr std::string_view type = "order.created";
-  std::string customer;
-  std::vector<line> lines;
-  std::optional<std::string> note;
-  std::map<std::string, int> tags;
-  status state;
-  std::chrono::system_clock::time_point at;
-  bool rush;
-  std::uint64_t big;
-  friend bool operator==(const order_created&, const order_created&) = default;
-};
+using sample_types::line;
+using sample_types::order_created;
+using sample_types::status;
 
 struct order_paid {
   static constexpr std::string_view type = "order.paid";

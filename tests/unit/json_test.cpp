@@ -15,6 +15,7 @@
 
 #include "annal/error.hpp"
 #include "annal/uuid.hpp"
+#include "sample_types.hpp"
 
 namespace json_types {
 
@@ -44,25 +45,8 @@ struct scalars {
 enum class status { open, paid, cancelled = -3, far_away = 1000 };
 enum class tiny : std::uint8_t { a = 1, b = 2 };
 
-struct line {
-  std::string sku;
-  int quantity;
-  double unit_price;
-  friend bool operator==(const line&, const line&) = default;
-};
-
-struct order {
-  static constexpr std::string_view type = "order.created";
-  std::string customer;
-  std::vector<line> lines;
-  std::optional<std::string> note;
-  std::map<std::string, int> tags;
-  status state;
-  std::chrono::system_clock::time_point at;
-  bool rush;
-  std::uint64_t big;
-  friend bool operator==(const order&, const order&) = default;
-};
+using sample_types::line;
+using order = sample_types::order_created;
 
 struct containers {
   std::vector<int> numbers;
@@ -233,7 +217,7 @@ j::order sample_order() {
                   {{"apple", 3, 0.5}, {"pear", -2, 1.25}},
                   std::nullopt,
                   {{"vip", 1}, {"region", -4}},
-                  j::status::paid,
+                  sample_types::status::paid,
                   at_ns(1'795'589'500'123'000'000),
                   true,
                   std::numeric_limits<std::uint64_t>::max()};

@@ -67,43 +67,30 @@ struct enum_table {
       enum_name_max, static_cast<long long>(std::numeric_limits<underlying>::max()));
   static constexpr std::size_t range_size = static_cast<std::size_t>(high - low + 1);
 
+  // Views into the compiler's text: used only during constant evaluation, never stored.
   template <std::size_t... I>
   static constexpr std::array<std::string_view, range_size> raw(std::index_sequence<I...>) {
     return {parse_enum_name(
         enum_pretty_function<static_cast<E>(static_cast<underlying>(low + I))>())...};
   }
-  static constexpr std::array<std::string_view, range_size> raw() {
+  static constexpr std::array<std::string_view, range_size> raw_names() {
     return raw(std::make_index_sequence<range_size>());
   }
+  // One view per value of the range, empty for values without a name.
+  using packed = packed_names<&enum_table::raw_names>;
 
   static constexpr std::size_t named_count = [] {
     std::size_t count = 0;
-    for (std::string_view name : raw()) count += name.empty() ? 0 : 1;
+    for (std::string_view name : packed::views) count += name.empty() ? 0 : 1;
     return count;
-  }();
-  static constexpr std::size_t total_size = [] {
-    std::size_t size = 0;
-    for (std::string_view name : raw()) size += name.size();
-    return size;
-  }();
-  static constexpr std::array<char, total_size + 1> chars = [] {
-    std::array<char, total_size + 1> out{};
-    std::size_t at = 0;
-    for (std::string_view name : raw()) {
-      for (char c : name) out[at++] = c;
-    }
-    return out;
   }();
   static constexpr std::array<enum_entry<E>, named_count> entries = [] {
     std::array<enum_entry<E>, named_count> out{};
-    constexpr auto names = raw();
-    std::size_t at = 0;
     std::size_t next = 0;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (names[i].empty()) continue;
+    for (std::size_t i = 0; i < range_size; ++i) {
+      if (packed::views[i].empty()) continue;
       out[next++] = {static_cast<E>(static_cast<underlying>(low + static_cast<long long>(i))),
-                     std::string_view(chars.data() + at, names[i].size())};
-      at += names[i].size();
+                     packed::views[i]};
     }
     return out;
   }();

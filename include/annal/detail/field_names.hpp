@@ -180,25 +180,8 @@ struct reflected_field_names<T, std::index_sequence<I...>> {
   static constexpr std::array<std::string_view, sizeof...(I)> raw() {
     return {raw_field_name<T, I>()...};
   }
-  static constexpr std::size_t total_size = (std::size_t{0} + ... + raw_field_name<T, I>().size());
-  static constexpr std::array<char, total_size + 1> chars = [] {
-    std::array<char, total_size + 1> out{};
-    std::size_t at = 0;
-    for (std::string_view name : raw()) {
-      for (char c : name) out[at++] = c;
-    }
-    return out;
-  }();
-  static constexpr std::array<std::string_view, sizeof...(I)> names = [] {
-    std::array<std::string_view, sizeof...(I)> out{};
-    std::size_t at = 0;
-    constexpr auto parsed = raw();
-    for (std::size_t i = 0; i < parsed.size(); ++i) {
-      out[i] = std::string_view(chars.data() + at, parsed[i].size());
-      at += parsed[i].size();
-    }
-    return out;
-  }();
+  static constexpr const std::array<std::string_view, sizeof...(I)>& names =
+      packed_names<&reflected_field_names::raw>::views;
   static_assert(names_are_valid(names.data(), names.size()),
                 "annal: could not read the field names of this struct from the compiler; declare "
                 "it at namespace scope, or give it a static constexpr "

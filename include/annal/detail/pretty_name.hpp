@@ -38,22 +38,50 @@ consteval std::string_view parse_type_name(std::string_view text) {
   return text.substr(start, end - start);
 }
 
-/// The C++ name of T as the compiler spells it (e.g. "shop::line"), in static storage, for
-/// error messages. Never throws.
-template <class T>
-struct type_name_storage {
-  static constexpr std::size_t size = parse_type_name(type_pretty_function<T>()).size();
-  static constexpr std::array<char, size + 1> chars = [] {
-    std::array<char, size + 1> out{};
-    std::string_view name = parse_type_name(type_pretty_function<T>());
-    for (std::size_t i = 0; i < size; ++i) out[i] = name[i];
+/// Strings read from the compiler's __PRETTY_FUNCTION__ text, copied into static storage of
+/// their own so that no view into that text is kept for run time. `Raw` is a function usable in
+/// constant expressions that returns a std::array<std::string_view, N> of views into the
+/// compiler's text; it is called only during constant evaluation and its result is never stored.
+/// `chars` holds the strings one after another (and a final '\0'); `views[i]` is string i, a
+/// view into `chars` (empty where the raw string is empty).
+template <auto Raw>
+struct packed_names {
+  static constexpr std::size_t count = Raw().size();
+  static constexpr std::size_t total_size = [] {
+    std::size_t size = 0;
+    for (std::string_view name : Raw()) size += name.size();
+    return size;
+  }();
+  static constexpr std::array<char, total_size + 1> chars = [] {
+    std::array<char, total_size + 1> out{};
+    std::size_t at = 0;
+    for (std::string_view name : Raw()) {
+      for (char c : name) out[at++] = c;
+    }
+    return out;
+  }();
+  static constexpr std::array<std::string_view, count> views = [] {
+    std::array<std::string_view, count> out{};
+    constexpr auto raw = Raw();
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      out[i] = std::string_view(chars.data() + at, raw[i].size());
+      at += raw[i].size();
+    }
     return out;
   }();
 };
 
 template <class T>
+constexpr std::array<std::string_view, 1> raw_type_name() {
+  return {parse_type_name(type_pretty_function<T>())};
+}
+
+/// The C++ name of T as the compiler spells it (e.g. "shop::line"), in static storage, for
+/// error messages. Never throws.
+template <class T>
 constexpr std::string_view type_name() {
-  return std::string_view(type_name_storage<T>::chars.data(), type_name_storage<T>::size);
+  return packed_names<&raw_type_name<T>>::views[0];
 }
 
 }  // namespace annal::detail
