@@ -11,7 +11,9 @@
 namespace annal::segment {
 namespace {
 
-constexpr std::uint64_t read_chunk = 1u << 20;
+// Large enough that a read costs little per frame, small enough that the part of the last chunk
+// a bounded read does not use is little.
+constexpr std::uint64_t read_chunk = 128u << 10;
 
 }  // namespace
 
@@ -20,25 +22,27 @@ frame_scanner::frame_scanner(const io::file& file, std::uint64_t offset, std::ui
     : file_(file), offset_(offset), end_(end), next_position_(next_position), buf_start_(offset) {}
 
 std::string_view frame_scanner::view(std::uint64_t at, std::uint64_t size) const {
-  return std::string_view(buf_).substr(at - buf_start_, size);
+  return std::string_view(buf_.get() + (at - buf_start_), size);
 }
 
 bool frame_scanner::fill(std::uint64_t need) {
   if (offset_ + need > end_) return false;
-  if (offset_ >= buf_start_ && offset_ + need <= buf_start_ + buf_.size()) return true;
+  if (offset_ >= buf_start_ && offset_ + need <= buf_start_ + buf_size_) return true;
   std::uint64_t size = std::min(std::max(need, read_chunk), end_ - offset_);
-  buf_.resize(size);
-  std::size_t got = file_.read_at(offset_, {reinterpret_cast<std::byte*>(buf_.data()), size});
-  buf_.resize(got);
+  if (size > buf_capacity_) {
+    buf_ = std::make_unique_for_overwrite<char[]>(size);
+    buf_capacity_ = size;
+  }
+  buf_size_ = file_.read_at(offset_, {reinterpret_cast<std::byte*>(buf_.get()), size});
   buf_start_ = offset_;
-  return got >= need;
+  return buf_size_ >= need;
 }
 
 // Looks for a frame that starts after `at`, has a good checksum and a position at or past the
 // expected one. Only called on the failure path; candidates are filtered cheaply by type,
 // length and position before their checksum is computed.
 bool frame_scanner::valid_frame_after(std::uint64_t at) {
-  std::string rest(end_ - at, '\0');
+  std::string rest(end_ - at, '\0');  // the failure path only
   rest.resize(file_.read_at(at, {reinterpret_cast<std::byte*>(rest.data()), rest.size()}));
   for (std::size_t i = 1; i + frame_header_size + batch_fixed_size <= rest.size(); ++i) {
     if (static_cast<std::uint8_t>(rest[i + 8]) != frame_type_batch) continue;

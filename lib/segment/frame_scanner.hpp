@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -57,7 +58,10 @@ class frame_scanner {
   std::uint64_t offset_;
   std::uint64_t end_;
   std::uint64_t next_position_;
-  std::string buf_;
+  // Not zero-filled: every byte used was read from the file first.
+  std::unique_ptr<char[]> buf_;
+  std::size_t buf_capacity_ = 0;
+  std::size_t buf_size_ = 0;
   std::uint64_t buf_start_ = 0;
 };
 
