@@ -79,3 +79,21 @@ TEST_CASE("crc32c uses the crc32 instruction when the CPU has SSE4.2", "[crc32c]
   CHECK(crc32c_uses_hardware() == static_cast<bool>(__builtin_cpu_supports("sse4.2")));
 }
 #endif
+
+TEST_CASE("the three-block hardware path agrees with the tables on long buffers", "[crc32c]") {
+  // Lengths around the 3 x 256 and 3 x 8192 byte thresholds where blocks are run side by side.
+  std::mt19937 random(11);
+  std::vector<std::byte> data(3 * 8192 * 3 + 777);
+  for (auto& b : data) b = static_cast<std::byte>(random());
+  for (std::size_t length : {767u, 768u, 769u, 1000u, 3 * 256u * 5 + 3, 24575u, 24576u, 24577u,
+                             50000u, 3 * 8192u * 3 + 777}) {
+    for (std::size_t offset : {0u, 1u, 5u}) {
+      if (offset + length > data.size()) continue;
+      std::span<const std::byte> part(data.data() + offset, length);
+      CAPTURE(length, offset);
+      REQUIRE(annal::detail::crc32c(part) == annal::detail::crc32c_portable(part));
+      REQUIRE(annal::detail::crc32c(part, 0x12345678u) ==
+              annal::detail::crc32c_portable(part, 0x12345678u));
+    }
+  }
+}
