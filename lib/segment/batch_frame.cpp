@@ -1,35 +1,13 @@
 // The batch frame: one append batch, CRC-protected, as laid out in docs/storage-format.md.
 #include "segment/batch_frame.hpp"
 
-#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "core/crc32c.hpp"
-#include "segment/byte_io.hpp"
-#include "segment/segment_format.hpp"
 
 namespace annal::segment {
-
-std::size_t batch_frame_size(std::string_view stream_id, std::span<const event_data> events,
-                             std::span<const std::string> metadata) {
-  std::size_t size = frame_header_size + batch_fixed_size + stream_id.size();
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    size += 16 + 1 + 2 + events[i].type.size() + 4 + (metadata.empty() ? 0 : metadata[i].size()) + 4 +
-            events[i].payload.size();
-  }
-  return size;
-}
-
-std::uint32_t frame_crc(std::uint32_t body_length, std::uint8_t type, std::string_view body) {
-  std::array<char, 5> head;
-  for (int i = 0; i < 4; ++i) head[i] = static_cast<char>(body_length >> (8 * i));
-  head[4] = static_cast<char>(type);
-  std::uint32_t crc = detail::crc32c(as_bytes({head.data(), head.size()}));
-  return detail::crc32c(as_bytes(body), crc);
-}
-
 namespace {
 
 // Writes little-endian fields into a buffer already sized for them.
@@ -41,25 +19,65 @@ class frame_writer {
     for (std::size_t i = 0; i < sizeof(T); ++i) at_[i] = static_cast<char>(v >> (8 * i));
     at_ += sizeof(T);
   }
+  void varint(std::uint32_t v) noexcept { at_ = put_varint(at_, v); }
   void bytes(const void* data, std::size_t size) noexcept {
     std::memcpy(at_, data, size);
     at_ += size;
   }
-  char* at() const noexcept { return at_; }
 
  private:
   char* at_;
 };
 
+std::string_view metadata_of(std::span<const std::string> metadata, std::size_t i) noexcept {
+  return metadata.empty() ? std::string_view{} : std::string_view(metadata[i]);
+}
+
 }  // namespace
 
-void encode_batch_frame(std::string& out, std::string_view stream_id, std::uint64_t first_position,
-                        std::uint64_t first_version, std::int64_t timestamp_us,
-                        std::span<const event_data> events, std::span<const std::string> metadata) {
-  std::size_t frame_size = batch_frame_size(stream_id, events, metadata);
-  std::size_t frame_start = out.size();
-  out.resize(frame_start + frame_size);
-  char* frame = out.data() + frame_start;
+std::uint32_t frame_crc(std::uint32_t body_length, std::uint8_t type, std::string_view body) {
+  std::array<char, 5> head;
+  for (int i = 0; i < 4; ++i) head[i] = static_cast<char>(body_length >> (8 * i));
+  head[4] = static_cast<char>(type);
+  std::uint32_t crc = detail::crc32c(as_bytes({head.data(), head.size()}));
+  return detail::crc32c(as_bytes(body), crc);
+}
+
+frame_layout layout_batch_frame(std::string_view stream_id, std::span<const event_data> events,
+                                std::span<const std::string> metadata) {
+  frame_layout layout;
+  layout.type_refs.resize(events.size());
+  std::array<std::string_view, max_batch_types> table;
+  std::size_t table_size = 0;
+  std::size_t size = frame_header_size + batch_fixed_size + stream_id.size();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const event_data& e = events[i];
+    std::uint8_t ref = 0;
+    for (std::size_t k = 0; k < table_size; ++k) {
+      if (table[k] == e.type) {
+        ref = static_cast<std::uint8_t>(k + 1);
+        break;
+      }
+    }
+    layout.type_refs[i] = ref;
+    size += 16 + 1 + 1;  // id, encoding, type reference (at most 64: one varint byte)
+    if (ref == 0) {
+      size += varint_size(static_cast<std::uint32_t>(e.type.size())) + e.type.size();
+      if (table_size < max_batch_types) table[table_size++] = e.type;
+    }
+    auto md = static_cast<std::uint32_t>(metadata_of(metadata, i).size());
+    auto payload = static_cast<std::uint32_t>(e.payload.size());
+    size += varint_size(md) + md + varint_size(payload) + payload;
+  }
+  layout.size = size;
+  return layout;
+}
+
+void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::string_view stream_id,
+                        std::uint64_t first_position, std::uint64_t first_version,
+                        std::int64_t timestamp_us, std::span<const event_data> events,
+                        std::span<const std::string> metadata) {
+  char* frame = out.extend(layout.size);
   frame_writer w(frame + frame_header_size);
   w.put(first_position);
   w.put(first_version);
@@ -69,36 +87,57 @@ void encode_batch_frame(std::string& out, std::string_view stream_id, std::uint6
   w.bytes(stream_id.data(), stream_id.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     const event_data& e = events[i];
-    std::string_view md = metadata.empty() ? std::string_view{} : std::string_view(metadata[i]);
+    std::string_view md = metadata_of(metadata, i);
     w.bytes(e.id.bytes().data(), 16);
     w.put(static_cast<std::uint8_t>(e.encoding));
-    w.put(static_cast<std::uint16_t>(e.type.size()));
-    w.bytes(e.type.data(), e.type.size());
-    w.put(static_cast<std::uint32_t>(md.size()));
+    w.varint(layout.type_refs[i]);
+    if (layout.type_refs[i] == 0) {
+      w.varint(static_cast<std::uint32_t>(e.type.size()));
+      w.bytes(e.type.data(), e.type.size());
+    }
+    w.varint(static_cast<std::uint32_t>(md.size()));
     w.bytes(md.data(), md.size());
-    w.put(static_cast<std::uint32_t>(e.payload.size()));
+    w.varint(static_cast<std::uint32_t>(e.payload.size()));
     w.bytes(e.payload.data(), e.payload.size());
   }
-  auto body_length = static_cast<std::uint32_t>(frame_size - frame_header_size);
+  auto body_length = static_cast<std::uint32_t>(layout.size - frame_header_size);
   frame_writer h(frame);
   h.put(frame_crc(body_length, frame_type_batch, {frame + frame_header_size, body_length}));
   h.put(body_length);
   h.put(frame_type_batch);
 }
 
-event_view next_event(std::string_view events, std::size_t& at) {
-  byte_reader r(events.substr(at));
-  event_view e;
-  std::string_view id = r.bytes(16);
-  std::array<std::uint8_t, 16> bytes{};
-  if (id.size() == 16) std::memcpy(bytes.data(), id.data(), 16);
-  e.id = uuid(bytes);
-  e.encoding = static_cast<payload_encoding>(r.u8());
-  e.type = r.bytes(r.u16());
-  e.metadata = r.bytes(r.u32());
-  e.payload = r.bytes(r.u32());
-  at += r.offset();
-  return e;
+bool event_decoder::next(event_view& out, std::string& reason) {
+  std::string_view id = in_.bytes(16);
+  std::uint8_t encoding = in_.u8();
+  std::uint32_t ref = in_.varint();
+  std::string_view type;
+  if (ref == 0) {
+    type = in_.bytes(in_.varint());
+    if (!in_.failed() && type_count_ < max_batch_types) types_[type_count_++] = type;
+  } else if (ref <= type_count_) {
+    type = types_[ref - 1];
+  } else {
+    reason = fmt::format("type reference {} past the batch's {} types", ref, type_count_);
+    return false;
+  }
+  out.metadata = in_.bytes(in_.varint());
+  out.payload = in_.bytes(in_.varint());
+  if (in_.failed()) {
+    reason = "event is truncated";
+    return false;
+  }
+  if (type.empty() || (encoding != static_cast<std::uint8_t>(payload_encoding::json) &&
+                       encoding != static_cast<std::uint8_t>(payload_encoding::binary))) {
+    reason = "event has an empty type or an invalid encoding";
+    return false;
+  }
+  std::array<std::uint8_t, 16> bytes;
+  std::memcpy(bytes.data(), id.data(), 16);
+  out.id = uuid(bytes);
+  out.encoding = static_cast<payload_encoding>(encoding);
+  out.type = type;
+  return true;
 }
 
 std::optional<batch_view> batch_view::parse(std::string_view body, std::string& reason) {
@@ -118,29 +157,19 @@ std::optional<batch_view> batch_view::parse(std::string_view body, std::string& 
                          b.first_position_, b.first_version_, b.count_);
     return std::nullopt;
   }
-  std::size_t events_start = r.offset();
+  b.events_ = body.substr(r.offset());
+  event_decoder decoder(b.events_);
+  event_view e;
   for (std::uint32_t i = 0; i < b.count_; ++i) {
-    r.bytes(16);
-    std::uint8_t encoding = r.u8();
-    std::string_view type = r.bytes(r.u16());
-    r.bytes(r.u32());
-    r.bytes(r.u32());
-    if (r.failed()) {
-      reason = fmt::format("event {} of the batch is truncated", i);
-      return std::nullopt;
-    }
-    if (type.empty() ||
-        (encoding != static_cast<std::uint8_t>(payload_encoding::json) &&
-         encoding != static_cast<std::uint8_t>(payload_encoding::binary))) {
-      reason = fmt::format("event {} of the batch has an invalid type or encoding", i);
+    if (!decoder.next(e, reason)) {
+      reason = fmt::format("event {} of the batch: {}", i, reason);
       return std::nullopt;
     }
   }
-  if (r.remaining() != 0) {
-    reason = fmt::format("{} unexpected bytes after the batch's events", r.remaining());
+  if (decoder.remaining() != 0) {
+    reason = fmt::format("{} unexpected bytes after the batch's events", decoder.remaining());
     return std::nullopt;
   }
-  b.events_ = body.substr(events_start);
   return b;
 }
 

@@ -1,13 +1,17 @@
 // Encoding an append batch as one frame, and parsing a frame body back (format: segment_format.hpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "annal/event.hpp"
+#include "segment/byte_io.hpp"
+#include "segment/segment_format.hpp"
 
 namespace annal::segment {
 
@@ -20,16 +24,39 @@ struct event_view {
   std::string_view payload;
 };
 
-/// The size in bytes of the frame (header included) that encode_batch_frame() would write;
-/// `metadata` as for encode_batch_frame().
-std::size_t batch_frame_size(std::string_view stream_id, std::span<const event_data> events,
-                             std::span<const std::string> metadata);
+/// How a batch will be encoded: the frame's size and where each event's type name comes from.
+struct frame_layout {
+  /// The whole frame's size, header included.
+  std::size_t size = 0;
+  /// Per event: 0 when its type is written inline, k when it is entry k - 1 of the batch's type
+  /// table (see segment_format.hpp).
+  std::vector<std::uint8_t> type_refs;
+};
 
-/// Appends one complete frame (header, CRC) holding the batch to `out`. `metadata[i]` is the
-/// encoded metadata of `events[i]`; an empty `metadata` means no event has any.
-void encode_batch_frame(std::string& out, std::string_view stream_id, std::uint64_t first_position,
-                        std::uint64_t first_version, std::int64_t timestamp_us,
-                        std::span<const event_data> events, std::span<const std::string> metadata);
+/// Lays out the frame of a batch. `metadata[i]` is the encoded metadata of `events[i]`; an empty
+/// `metadata` means no event has any.
+frame_layout layout_batch_frame(std::string_view stream_id, std::span<const event_data> events,
+                                std::span<const std::string> metadata);
+
+/// Appends the complete frame (header, CRC) of a batch laid out by layout_batch_frame() to `out`.
+void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::string_view stream_id,
+                        std::uint64_t first_position, std::uint64_t first_version,
+                        std::int64_t timestamp_us, std::span<const event_data> events,
+                        std::span<const std::string> metadata);
+
+/// Decodes the events region of a batch body in order, keeping the batch's type table.
+class event_decoder {
+ public:
+  explicit event_decoder(std::string_view events) noexcept : in_(events) {}
+  /// Decodes the next event; false, with `reason` set, when it is malformed.
+  bool next(event_view& out, std::string& reason);
+  std::size_t remaining() const noexcept { return in_.remaining(); }
+
+ private:
+  byte_reader in_;
+  std::array<std::string_view, max_batch_types> types_{};
+  std::size_t type_count_ = 0;
+};
 
 /// A parsed batch frame body. Holds views into the body, which must outlive it.
 class batch_view {
@@ -46,7 +73,15 @@ class batch_view {
 
   /// Calls `fn(index, const event_view&)` for each event in order.
   template <class Fn>
-  void for_each(Fn&& fn) const;
+  void for_each(Fn&& fn) const {
+    event_decoder decoder(events_);
+    event_view e;
+    std::string unused;
+    for (std::uint32_t i = 0; i < count_; ++i) {
+      decoder.next(e, unused);  // parse() validated every event
+      fn(i, e);
+    }
+  }
 
  private:
   batch_view() = default;
@@ -57,15 +92,6 @@ class batch_view {
   std::string_view stream_id_;
   std::string_view events_;
 };
-
-/// Decodes the event at `index` of a validated events region; advances `at`.
-event_view next_event(std::string_view events, std::size_t& at);
-
-template <class Fn>
-void batch_view::for_each(Fn&& fn) const {
-  std::size_t at = 0;
-  for (std::uint32_t i = 0; i < count_; ++i) fn(i, next_event(events_, at));
-}
 
 /// The CRC32C a frame header stores for `length`, `type` and `body`.
 std::uint32_t frame_crc(std::uint32_t body_length, std::uint8_t type, std::string_view body);

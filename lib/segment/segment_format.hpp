@@ -26,9 +26,13 @@ inline constexpr std::uint32_t max_frame_body = 256u << 20;
 
 /// Batch body: first_position u64 | first_version u64 | timestamp_us i64 | event_count u32 |
 /// stream_id_length u16 | stream_id | events, each:
-/// event_id[16] | encoding u8 | type_length u16 | type | metadata_length u32 | metadata |
-/// payload_length u32 | payload
+/// event_id[16] | encoding u8 | type_ref varint [type_length varint | type] |
+/// metadata_length varint | metadata | payload_length varint | payload
+/// Varints are unsigned LEB128. type_ref 0 means the type follows inline and joins the batch's
+/// type table (while it has fewer than max_batch_types entries); k means table entry k - 1.
 inline constexpr std::size_t batch_fixed_size = 8 + 8 + 8 + 4 + 2;
+/// The most type names a batch's type table holds.
+inline constexpr std::size_t max_batch_types = 64;
 
 /// Index sidecar of a segment: "<20-digit base position>.idx", derived from the segment and
 /// rebuilt from it when missing, stale or damaged. See docs/storage-format.md.

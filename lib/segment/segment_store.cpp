@@ -62,7 +62,7 @@ struct segment_store::group_plan {
   struct chunk {
     bool new_segment = false;  // starts a new segment at `base`
     std::uint64_t base = 0;
-    std::string bytes;
+    seg::byte_buffer bytes;
   };
   struct accepted {
     pending_append* append;
@@ -544,7 +544,8 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   if (!p.expected.matches(current)) {
     throw wrong_expected_version(stream, p.expected.to_string(), current);
   }
-  std::size_t frame_size = seg::batch_frame_size(p.stream_id, events, p.metadata);
+  seg::frame_layout layout = seg::layout_batch_frame(p.stream_id, events, p.metadata);
+  std::size_t frame_size = layout.size;
   if (frame_size - seg::frame_header_size > seg::max_frame_body) {
     throw invalid_argument(fmt::format("the batch encodes to {} bytes; the segment backend's "
                                        "limit is {} bytes per batch",
@@ -563,13 +564,9 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
     }
     plan.chunks.push_back(std::move(chunk));
   }
-  std::string& bytes = plan.chunks.back().bytes;
-  if (bytes.capacity() < bytes.size() + frame_size) {
-    bytes.reserve(std::max(bytes.size() + frame_size, bytes.capacity() * 2));
-  }
   std::uint64_t offset = plan.segment_size;
-  seg::encode_batch_frame(plan.chunks.back().bytes, p.stream_id, plan.next_position, current + 1,
-                          plan.timestamp_us, events, p.metadata);
+  seg::encode_batch_frame(plan.chunks.back().bytes, layout, p.stream_id, plan.next_position,
+                          current + 1, plan.timestamp_us, events, p.metadata);
   plan.segment_size += frame_size;
   std::size_t index = plan.batches.size();
   plan.batches.push_back({&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1});
@@ -588,7 +585,7 @@ void segment_store::write_plan(group_plan& plan) {
       create_segment(chunk.base);
     }
     auto& active = *segments_.back();
-    active.file->append(seg::as_bytes(chunk.bytes));
+    active.file->append(seg::as_bytes(chunk.bytes.view()));
     active_written_ += chunk.bytes.size();
     for (auto& b : plan.batches) {
       if (b.chunk != c) continue;

@@ -14,6 +14,7 @@
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
 #include "io/file_system.hpp"
+#include "segment/byte_io.hpp"
 #include "segment/id_table.hpp"
 #include "segment/segment_index_file.hpp"
 
@@ -90,7 +91,7 @@ class segment_store final : public event_store {
   // What the active segment's index file will hold; the writer's alone.
   segment::segment_index active_index_;
   std::uint64_t active_written_ = 0;  // bytes written to the active segment, published or not
-  std::string spare_buffer_;          // the last group's write buffer, reused to spare page faults
+  segment::byte_buffer spare_buffer_;  // the last group's write buffer, reused: no page faults
 
   std::mutex queue_mutex_;
   std::condition_variable group_done_;

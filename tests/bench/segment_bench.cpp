@@ -61,23 +61,24 @@ void check(bool ok, const char* what) {
   }
 }
 
-// The raw ceiling: each event as [crc32c u32][length u32][200 bytes], a batch's frames in one
-// buffer and one write(), optionally one fdatasync per batch.
+// The raw ceiling: each event as [crc32c u32][length u32][payload], a batch's frames in one
+// buffer and one write(), optionally one fdatasync per batch. It frames the payloads of its own
+// copy of the benchmark's events, so it reads the same kind of memory the store does.
 struct raw_log {
   explicit raw_log(const std::string& path)
       : path(path), fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
     check(fd >= 0, "open");
   }
   ~raw_log() { ::close(fd); }
-  void write_batch(std::size_t events, bool sync) {
+  void write_batch(const std::vector<event_data>& events, bool sync) {
     buffer.clear();
-    for (std::size_t i = 0; i < events; ++i) {
-      std::uint32_t length = payload_size;
+    for (const auto& e : events) {
+      auto length = static_cast<std::uint32_t>(e.payload.size());
       std::uint32_t crc = annal::detail::crc32c(
-          {reinterpret_cast<const std::byte*>(record.data()), record.size()});
+          {reinterpret_cast<const std::byte*>(e.payload.data()), e.payload.size()});
       buffer.append(reinterpret_cast<const char*>(&crc), 4);
       buffer.append(reinterpret_cast<const char*>(&length), 4);
-      buffer.append(record);
+      buffer.append(e.payload);
     }
     check(::write(fd, buffer.data(), buffer.size()) == static_cast<ssize_t>(buffer.size()),
           "write");
@@ -115,9 +116,13 @@ struct raw_log {
     }
     return records;
   }
+  void write_batch(std::size_t events, bool sync) {
+    static const auto one = make_batches(1, 1);
+    std::vector<event_data> batch(events, one[0][0]);
+    write_batch(batch, sync);
+  }
   std::string path;
   int fd;
-  std::string record = std::string(payload_size, 'x');
   std::string buffer;
 };
 
@@ -127,6 +132,7 @@ void batched_append(std::size_t batch_size, bool durable) {
                                : std::max<std::size_t>(200000, batch_size * 200);
   std::size_t batches = events / batch_size;
   auto data = make_batches(batches, batch_size);
+  auto raw_data = make_batches(batches, batch_size);
   std::string query = durable ? "" : "?durability=os_buffered";
   auto store = annal::open_store("segment:" + dir.file("store") + query);
   raw_log raw(dir.file("raw.log"));
@@ -143,7 +149,7 @@ void batched_append(std::size_t batch_size, bool durable) {
       }
     });
     raw_seconds += seconds_of([&] {
-      for (std::size_t b = from; b < to; ++b) raw.write_batch(batch_size, durable);
+      for (std::size_t b = from; b < to; ++b) raw.write_batch(raw_data[b], durable);
     });
   }
   report(std::string(durable ? "sync_each_batch" : "os_buffered") + ", batch " +
@@ -213,7 +219,7 @@ void replay_and_stream_reads() {
     for (auto& batch : data) {
       for (auto& e : batch) e.id = annal::uuid::v7();
       big->append("replay-" + std::to_string(round), expected_version::any(), batch);
-      raw.write_batch(1000, false);
+      raw.write_batch(batch, false);
     }
   }
   std::size_t replayed = 0;
