@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <nmmintrin.h>
@@ -107,8 +108,7 @@ shift_tables make_shift_tables(std::size_t bytes) noexcept {
 }
 
 std::uint32_t shift(const shift_tables& t, std::uint32_t crc) noexcept {
-  return t[0][crc & 0xFFu] ^ t[1][(crc >> 8) & 0xFFu] ^ t[2][(crc >> 16) & 0xFFu] ^
-         t[3][crc >> 24];
+  return t[0][crc & 0xFFu] ^ t[1][(crc >> 8) & 0xFFu] ^ t[2][(crc >> 16) & 0xFFu] ^ t[3][crc >> 24];
 }
 
 const shift_tables& long_shift() noexcept {
@@ -149,17 +149,11 @@ __attribute__((target("sse4.2"))) std::uint32_t update_hardware(std::uint32_t cr
                                                                 std::size_t n) noexcept {
 #if defined(__x86_64__)
   std::uint64_t crc64 = crc;
-  if (n >= 3 * long_block) {
-    const auto& t = long_shift();
-    for (; n >= 3 * long_block; p += 3 * long_block, n -= 3 * long_block) {
-      crc64 = three_blocks(crc64, p, long_block, t);
-    }
-  }
-  if (n >= 3 * short_block) {
-    const auto& t = short_shift();
-    for (; n >= 3 * short_block; p += 3 * short_block, n -= 3 * short_block) {
-      crc64 = three_blocks(crc64, p, short_block, t);
-    }
+  for (auto [block, table] :
+       {std::pair{long_block, &long_shift}, std::pair{short_block, &short_shift}}) {
+    if (n < 3 * block) continue;
+    const shift_tables& t = table();
+    for (; n >= 3 * block; p += 3 * block, n -= 3 * block) crc64 = three_blocks(crc64, p, block, t);
   }
   while (n >= 8) {
     std::uint64_t word;
