@@ -1,0 +1,129 @@
+// Tests of the batch frame codec: round trips, varint boundaries, the type table, bad bodies.
+#include "segment/batch_frame.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "segment/segment_format.hpp"
+
+using namespace annal;
+using namespace annal::segment;
+
+namespace {
+
+struct encoded {
+  byte_buffer buffer;
+  std::string_view body() const { return buffer.view().substr(frame_header_size); }
+};
+
+encoded encode(const std::vector<event_data>& events, const std::vector<std::string>& metadata) {
+  encoded out;
+  auto layout = layout_batch_frame("stream-1", events, metadata);
+  encode_batch_frame(out.buffer, layout, "stream-1", 41, 7, 1234567, events, metadata);
+  REQUIRE(out.buffer.size() == layout.size);
+  return out;
+}
+
+std::vector<event_view> decode_all(std::string_view body) {
+  std::string reason;
+  auto batch = batch_view::parse(body, reason);
+  INFO(reason);
+  REQUIRE(batch);
+  std::vector<event_view> out;
+  batch->for_each([&](std::uint32_t, const event_view& e) { out.push_back(e); });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a batch round-trips through its frame, lengths across varint boundaries",
+          "[batch_frame]") {
+  std::vector<event_data> events;
+  std::vector<std::string> metadata;
+  for (std::size_t size : {0u, 1u, 127u, 128u, 16383u, 16384u, 70000u}) {
+    event_data e;
+    e.type = size % 2 == 0 ? "even.sized" : "odd.sized";
+    e.encoding = payload_encoding::binary;
+    e.payload.assign(size, static_cast<char>('a' + size % 26));
+    events.push_back(e);
+    metadata.push_back(size == 128 ? std::string(200, 'm') : "");
+  }
+  auto frame = encode(events, metadata);
+  std::string reason;
+  auto batch = batch_view::parse(frame.body(), reason);
+  REQUIRE(batch);
+  CHECK(batch->first_position() == 41);
+  CHECK(batch->first_version() == 7);
+  CHECK(batch->timestamp_us() == 1234567);
+  CHECK(batch->stream_id() == "stream-1");
+  auto decoded = decode_all(frame.body());
+  REQUIRE(decoded.size() == events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(decoded[i].id == events[i].id);
+    CHECK(decoded[i].type == events[i].type);
+    CHECK(decoded[i].payload == events[i].payload);
+    CHECK(decoded[i].metadata == metadata[i]);
+    CHECK(decoded[i].encoding == payload_encoding::binary);
+  }
+}
+
+TEST_CASE("a repeated type is stored once per batch", "[batch_frame]") {
+  std::vector<event_data> same(10);
+  for (auto& e : same) e.type = "order.item_added";
+  std::vector<event_data> different(10);
+  for (std::size_t i = 0; i < different.size(); ++i)
+    different[i].type = "order.item_adde" + std::to_string(i);
+  CHECK(encode(same, {}).buffer.size() + 9 * 16 <= encode(different, {}).buffer.size());
+}
+
+TEST_CASE("more distinct types than the table holds still round-trip", "[batch_frame]") {
+  std::vector<event_data> events;
+  for (int round = 0; round < 2; ++round) {
+    for (int t = 0; t < 100; ++t) {
+      event_data e;
+      e.type = "type." + std::to_string(t);
+      e.payload = std::to_string(round * 100 + t);
+      events.push_back(e);
+    }
+  }
+  auto decoded = decode_all(encode(events, {}).body());
+  REQUIRE(decoded.size() == events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    REQUIRE(decoded[i].type == events[i].type);
+    REQUIRE(decoded[i].payload == events[i].payload);
+  }
+}
+
+TEST_CASE("malformed bodies are rejected with a reason", "[batch_frame]") {
+  std::vector<event_data> events(3);
+  for (auto& e : events) {
+    e.type = "t";
+    e.payload = "{}";
+  }
+  auto frame = encode(events, {});
+  std::string body(frame.body());
+  std::string reason;
+  SECTION("truncated") {
+    CHECK_FALSE(batch_view::parse(body.substr(0, body.size() - 1), reason));
+    CHECK_THAT(reason, Catch::Contains("truncated"));
+  }
+  SECTION("trailing bytes") {
+    CHECK_FALSE(batch_view::parse(body + "x", reason));
+    CHECK_THAT(reason, Catch::Contains("unexpected bytes"));
+  }
+  SECTION("a type reference past the table") {
+    // The second event's type reference sits after the header, the first event (id, encoding,
+    // reference 0, name length and "t", metadata length, payload length and "{}") and the second
+    // event's id and encoding byte.
+    std::size_t header = batch_fixed_size + std::string("stream-1").size();
+    std::size_t first_event = 16 + 1 + 1 + 1 + 1 + 1 + 1 + 2;
+    std::size_t ref = header + first_event + 16 + 1;
+    REQUIRE(body[ref] == 1);
+    body[ref] = 5;
+    CHECK_FALSE(batch_view::parse(body, reason));
+    CHECK_THAT(reason, Catch::Contains("type reference 5"));
+  }
+  SECTION("zero events") {
+    body[24] = 0;
+    CHECK_FALSE(batch_view::parse(body, reason));
+  }
+}
