@@ -47,7 +47,8 @@ struct store_options {
 ///
 /// Options may follow a `?`, separated by `&`, and override `options`:
 /// `segment_size=BYTES`, `durability=sync_each_batch|os_buffered`, `repair_by_truncation=true`,
-/// `poll_interval_ms=N`, `sqlite_cache_mib=N`. For example `segment:/var/lib/app?durability=os_buffered`.
+/// `poll_interval_ms=N`, `sqlite_cache_mib=N`. For example
+/// `segment:/var/lib/app?durability=os_buffered`.
 ///
 /// Throws annal::invalid_argument for a malformed URI or an unknown scheme,
 /// annal::unsupported_format_version for a store written by a newer annal,

@@ -3,13 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <shared_mutex>
-#include <algorithm>
-#include <bit>
-#include <cstring>
 
 #include "annal/error.hpp"
 
@@ -75,9 +75,10 @@ void validate_batch(std::span<const event_data> events) {
     last_type = &e.type;
     if (e.id.is_nil()) throw invalid_argument(fmt::format("event {} of the batch has a nil id", i));
     if (e.payload.size() > max_payload_size) {
-      throw invalid_argument(fmt::format("event {} of the batch has a payload of {} bytes; the "
-                                         "limit is {}",
-                                         i, e.payload.size(), max_payload_size));
+      throw invalid_argument(
+          fmt::format("event {} of the batch has a payload of {} bytes; the "
+                      "limit is {}",
+                      i, e.payload.size(), max_payload_size));
     }
     if (e.encoding != payload_encoding::json && e.encoding != payload_encoding::binary) {
       throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,

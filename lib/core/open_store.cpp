@@ -30,8 +30,10 @@ void apply_option(store_options& options, std::string_view key, std::string_view
     } else if (value == "os_buffered") {
       options.durability = durability_mode::os_buffered;
     } else {
-      throw invalid_argument("store URI option durability must be sync_each_batch or "
-                             "os_buffered, not '" + std::string(value) + "'");
+      throw invalid_argument(
+          "store URI option durability must be sync_each_batch or "
+          "os_buffered, not '" +
+          std::string(value) + "'");
     }
   } else if (key == "repair_by_truncation") {
     if (value != "true" && value != "false") {
@@ -41,7 +43,8 @@ void apply_option(store_options& options, std::string_view key, std::string_view
   } else if (key == "poll_interval_ms") {
     options.poll_interval = std::chrono::milliseconds(parse_number(key, value));
   } else if (key == "sqlite_cache_mib") {
-    options.sqlite_cache_mib = static_cast<int>(std::min<std::uint64_t>(parse_number(key, value), 1u << 20));
+    options.sqlite_cache_mib =
+        static_cast<int>(std::min<std::uint64_t>(parse_number(key, value), 1u << 20));
   } else {
     throw invalid_argument("unknown store URI option '" + std::string(key) + "'");
   }

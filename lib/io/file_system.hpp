@@ -34,8 +34,8 @@ class file {
 
 /// How file_system::open() opens a file.
 enum class open_mode {
-  read_only,    ///< The file must exist; append, sync and truncate are not allowed.
-  read_write,   ///< Created when missing (the caller syncs the directory to make that durable).
+  read_only,   ///< The file must exist; append, sync and truncate are not allowed.
+  read_write,  ///< Created when missing (the caller syncs the directory to make that durable).
 };
 
 /// An exclusive lock on a file, held until destruction (flock on POSIX).

@@ -1,9 +1,9 @@
 // The batch frame: one append batch, CRC-protected, as laid out in docs/storage-format.md.
 #include "segment/batch_frame.hpp"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "core/crc32c.hpp"
 

@@ -1,4 +1,5 @@
-// Encoding an append batch as one frame, and parsing a frame body back (format: segment_format.hpp).
+// Encoding an append batch as one frame, and parsing a frame body back (format:
+// segment_format.hpp).
 #pragma once
 
 #include <array>

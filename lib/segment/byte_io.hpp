@@ -1,4 +1,5 @@
-// Little-endian encoding helpers for the segment formats: an appending writer and a bounds-checked reader.
+// Little-endian encoding helpers for the segment formats: an appending writer and a bounds-checked
+// reader.
 #pragma once
 
 #include <algorithm>

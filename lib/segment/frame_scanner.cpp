@@ -1,9 +1,9 @@
 // Frame-by-frame reading of a segment, with the torn-tail rules of docs/storage-format.md.
 #include "segment/frame_scanner.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "segment/byte_io.hpp"
 #include "segment/segment_format.hpp"
@@ -82,8 +82,7 @@ scanned_frame frame_scanner::next() {
   std::uint32_t length = header.u32();
   std::uint8_t type = header.u8();
   if (type != frame_type_batch || length > max_frame_body) {
-    return tail_or_corrupt(
-        fmt::format("invalid frame header (type {}, length {})", type, length));
+    return tail_or_corrupt(fmt::format("invalid frame header (type {}, length {})", type, length));
   }
   std::uint64_t frame_size = frame_header_size + std::uint64_t{length};
   if (offset_ + frame_size > end_) {

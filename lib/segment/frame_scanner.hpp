@@ -1,4 +1,5 @@
-// Reads the frames of a segment file in order, telling frames, a clean end, a torn tail and corruption apart.
+// Reads the frames of a segment file in order, telling frames, a clean end, a torn tail and
+// corruption apart.
 #pragma once
 
 #include <cstdint>

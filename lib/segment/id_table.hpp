@@ -41,8 +41,8 @@ class id_table {
   std::size_t index_of(std::uint64_t high, std::uint64_t low) const noexcept;
   void grow(std::size_t capacity);
   void insert_unordered(std::uint64_t high, std::uint64_t low, std::uint64_t position);
-  std::deque<slot> sorted_;   // strictly increasing ids, and so positions; grows without copying
-  std::vector<slot> slots_;   // the hash table of out-of-order ids
+  std::deque<slot> sorted_;  // strictly increasing ids, and so positions; grows without copying
+  std::vector<slot> slots_;  // the hash table of out-of-order ids
   std::size_t unordered_ = 0;
 };
 

@@ -1,9 +1,9 @@
 // Writing and reading segment index sidecars (format in docs/storage-format.md).
 #include "segment/segment_index_file.hpp"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "core/crc32c.hpp"
 #include "segment/byte_io.hpp"

@@ -1,14 +1,14 @@
 // The segment backend: recovery on open, the group-commit writer thread, and positioned reads.
 #include "segment/segment_store.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "annal/error.hpp"
 #include "core/crc32c.hpp"
@@ -178,8 +178,8 @@ segment_store::segment_store(std::string dir, const store_options& options,
                              std::shared_ptr<io::file_system> fs)
     : dir_(std::move(dir)), options_(options), fs_(std::move(fs)) {
   if (options_.segment_size < seg::segment_header_size + 64) {
-    throw invalid_argument(fmt::format("segment_size must be at least {} bytes",
-                                       seg::segment_header_size + 64));
+    throw invalid_argument(
+        fmt::format("segment_size must be at least {} bytes", seg::segment_header_size + 64));
   }
   fs_->create_dir(dir_);
   lock_ = fs_->lock(dir_ + "/" + std::string(seg::lock_file_name));
@@ -285,8 +285,8 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
     throw corruption(path, 0, "segment header checksum mismatch");
   }
   if (stored_base != base) {
-    throw corruption(path, 8, fmt::format("header says base position {}, the name {}",
-                                          stored_base, base));
+    throw corruption(path, 8,
+                     fmt::format("header says base position {}, the name {}", stored_base, base));
   }
 
   auto segment = std::make_shared<segment_file>();
@@ -339,16 +339,15 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
       warn(fmt::format("truncated a torn tail of {} bytes at offset {} of '{}': {}",
                        size - f.offset, f.offset, path, f.reason));
     } else if (options_.repair_by_truncation) {
-      warn(fmt::format("repair_by_truncation: cut '{}' at offset {} ({} bytes dropped): {}",
-                       path, f.offset, size - f.offset, f.reason));
+      warn(fmt::format("repair_by_truncation: cut '{}' at offset {} ({} bytes dropped): {}", path,
+                       f.offset, size - f.offset, f.reason));
       cut = true;
       if (!last) segment->file = fs_->open(path, io::open_mode::read_write);
     } else {
-      throw corruption(path, static_cast<std::int64_t>(f.offset),
-                       f.reason + (f.status == seg::scan_status::torn_tail
-                                       ? " (in a sealed segment)"
-                                       : "") +
-                           "; open with repair_by_truncation to cut the log there");
+      throw corruption(
+          path, static_cast<std::int64_t>(f.offset),
+          f.reason + (f.status == seg::scan_status::torn_tail ? " (in a sealed segment)" : "") +
+              "; open with repair_by_truncation to cut the log there");
     }
     segment->file->truncate(f.offset);
     segment->file->sync();
@@ -410,7 +409,8 @@ append_result segment_store::do_append(std::string_view stream_id, expected_vers
                                        std::span<const event_data> events) {
   pending_append p{stream_id, expected, events, {}, false, {}, nullptr};
   // Most batches carry no metadata: then the frame encoder needs no per-event strings.
-  if (std::any_of(events.begin(), events.end(), [](const event_data& e) { return !e.metadata.empty(); })) {
+  if (std::any_of(events.begin(), events.end(),
+                  [](const event_data& e) { return !e.metadata.empty(); })) {
     p.metadata.reserve(events.size());
     for (const auto& e : events) p.metadata.push_back(detail::encode_metadata(e.metadata));
   }
@@ -547,9 +547,10 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   seg::frame_layout layout = seg::layout_batch_frame(p.stream_id, events, p.metadata);
   std::size_t frame_size = layout.size;
   if (frame_size - seg::frame_header_size > seg::max_frame_body) {
-    throw invalid_argument(fmt::format("the batch encodes to {} bytes; the segment backend's "
-                                       "limit is {} bytes per batch",
-                                       frame_size, seg::max_frame_body));
+    throw invalid_argument(
+        fmt::format("the batch encodes to {} bytes; the segment backend's "
+                    "limit is {} bytes per batch",
+                    frame_size, seg::max_frame_body));
   }
   bool has_frames = plan.segment_size > seg::segment_header_size;
   if (plan.chunks.empty() ||
@@ -592,8 +593,8 @@ void segment_store::write_plan(group_plan& plan) {
       b.segment_number = static_cast<std::uint32_t>(segments_.size() - 1);
       const auto& events = b.append->events;
       active_index_.batches.push_back({std::string(b.append->stream_id), b.first_version,
-                                       b.first_position,
-                                       static_cast<std::uint32_t>(events.size()), b.offset});
+                                       b.first_position, static_cast<std::uint32_t>(events.size()),
+                                       b.offset});
       add_sparse(active_index_.sparse, b.first_position, b.offset);
       active_index_.next_position = b.first_position + events.size();
     }
@@ -609,7 +610,8 @@ void segment_store::publish_plan(group_plan& plan) {
       auto count = static_cast<std::uint32_t>(events.size());
       index_batch(b.segment_number, {std::string(b.append->stream_id), b.first_version,
                                      b.first_position, count, b.offset});
-      for (std::size_t i = 0; i < events.size(); ++i) ids_.insert(events[i].id, b.first_position + i);
+      for (std::size_t i = 0; i < events.size(); ++i)
+        ids_.insert(events[i].id, b.first_position + i);
       auto& segment = *segments_[b.segment_number];
       add_sparse(segment.sparse, b.first_position, b.offset);
       segment.next_position = b.first_position + count;

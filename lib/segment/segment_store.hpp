@@ -3,11 +3,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -37,15 +37,14 @@ class segment_store final : public event_store {
   /// describes. Throws annal::corruption for damage before the log's tail (unless
   /// options.repair_by_truncation), annal::unsupported_format_version for newer files, and
   /// annal::io_error when the directory is locked by another store or cannot be used.
-  segment_store(std::string dir, const store_options& options,
-                std::shared_ptr<io::file_system> fs);
+  segment_store(std::string dir, const store_options& options, std::shared_ptr<io::file_system> fs);
   ~segment_store() override;
 
  protected:
   append_result do_append(std::string_view stream_id, expected_version expected,
                           std::span<const event_data> events) override;
-  std::vector<recorded_event> do_read_stream(std::string_view stream_id,
-                                             std::uint64_t from_version, read_direction direction,
+  std::vector<recorded_event> do_read_stream(std::string_view stream_id, std::uint64_t from_version,
+                                             read_direction direction,
                                              std::size_t max_count) override;
   log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
                         const read_filter& filter) override;
@@ -72,8 +71,7 @@ class segment_store final : public event_store {
   void publish_plan(group_plan& plan);
   std::vector<recorded_event> read_stream_unlocked(std::string_view stream_id,
                                                    std::uint64_t from_version,
-                                                   read_direction direction,
-                                                   std::size_t max_count);
+                                                   read_direction direction, std::size_t max_count);
   void warn(const std::string& message) const;
 
   std::string dir_;
@@ -90,7 +88,7 @@ class segment_store final : public event_store {
   std::atomic<std::uint64_t> head_{0};
   // What the active segment's index file will hold; the writer's alone.
   segment::segment_index active_index_;
-  std::uint64_t active_written_ = 0;  // bytes written to the active segment, published or not
+  std::uint64_t active_written_ = 0;   // bytes written to the active segment, published or not
   segment::byte_buffer spare_buffer_;  // the last group's write buffer, reused: no page faults
 
   std::mutex queue_mutex_;

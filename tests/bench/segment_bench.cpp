@@ -104,8 +104,8 @@ struct raw_log {
         std::memcpy(&crc, chunk.data() + i, 4);
         std::memcpy(&length, chunk.data() + i + 4, 4);
         if (i + 8 + length > static_cast<std::size_t>(got)) break;
-        if (annal::detail::crc32c({reinterpret_cast<const std::byte*>(chunk.data() + i + 8),
-                                   length}) != crc) {
+        if (annal::detail::crc32c(
+                {reinterpret_cast<const std::byte*>(chunk.data() + i + 8), length}) != crc) {
           std::exit(2);
         }
         out.emplace_back(chunk.data() + i + 8, length);
@@ -263,8 +263,8 @@ void replay_and_stream_reads() {
   });
   std::size_t raw_records = 0;
   double raw_seconds = seconds_of([&] { raw_records = raw.replay(); });
-  report("read_all replay, 1M events, pages of 4096", static_cast<double>(replayed),
-         annal_seconds, static_cast<double>(raw_records), raw_seconds, "pread+crc+copy");
+  report("read_all replay, 1M events, pages of 4096", static_cast<double>(replayed), annal_seconds,
+         static_cast<double>(raw_records), raw_seconds, "pread+crc+copy");
   // The reader's choice of pread over mmap, measured on the raw file.
   std::size_t mapped_records = 0;
   double mapped_seconds = seconds_of([&] { mapped_records = raw.replay_mapped(); });

@@ -41,8 +41,7 @@ struct raw_sqlite {
                        "INTEGER, id BLOB UNIQUE, payload TEXT, UNIQUE(stream, version))",
                        nullptr, nullptr, nullptr),
           db);
-    check(sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)", -1, &insert,
-                             nullptr),
+    check(sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)", -1, &insert, nullptr),
           db);
   }
   ~raw_sqlite() {
@@ -105,11 +104,10 @@ result append_case(const char* name, std::size_t batches, std::size_t batch_size
   for (std::size_t b = 0; b < batches; ++b) {
     auto events = batch_of(batch_size, payload);
     std::string stream = "stream-" + std::to_string(b % streams);
-    annal_seconds += seconds_of(
-        [&] { store->append(stream, annal::expected_version::any(), events); });
-    raw_seconds += seconds_of([&] {
-      raw.write_batch(batch_size, static_cast<std::int64_t>(b % streams), payload);
-    });
+    annal_seconds +=
+        seconds_of([&] { store->append(stream, annal::expected_version::any(), events); });
+    raw_seconds += seconds_of(
+        [&] { raw.write_batch(batch_size, static_cast<std::int64_t>(b % streams), payload); });
   }
   return {name, static_cast<double>(batches * batch_size), annal_seconds, raw_seconds};
 }
@@ -135,8 +133,8 @@ result read_case() {
   });
   double raw_seconds = seconds_of([&] {
     sqlite3_stmt* s = nullptr;
-    check(sqlite3_prepare_v2(raw.db, "SELECT position, stream, version, id, payload FROM t",
-                             -1, &s, nullptr),
+    check(sqlite3_prepare_v2(raw.db, "SELECT position, stream, version, id, payload FROM t", -1, &s,
+                             nullptr),
           raw.db);
     std::size_t bytes = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {

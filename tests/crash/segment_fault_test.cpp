@@ -1,6 +1,5 @@
 // Durability of the segment backend under simulated power cuts and I/O errors, at every I/O point.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <set>
 
@@ -90,8 +89,8 @@ store_options small_segments(durability_mode mode) {
 }  // namespace
 
 TEST_CASE("a power cut at every I/O operation loses nothing acknowledged", "[crash][segment]") {
-  auto mode = GENERATE(crash_mode::drop_unsynced, crash_mode::keep_random_prefix,
-                       crash_mode::garble_tail);
+  auto mode =
+      GENERATE(crash_mode::drop_unsynced, crash_mode::keep_random_prefix, crash_mode::garble_tail);
   auto options = small_segments(durability_mode::sync_each_batch);
   std::uint64_t total;
   {

@@ -1,11 +1,10 @@
 // Tests of the segment backend's id table: the sorted run, out-of-order ids, and growth.
-#include <catch2/catch.hpp>
+#include "segment/id_table.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <random>
-
-#include "segment/id_table.hpp"
 
 using annal::uuid;
 using annal::segment::id_table;

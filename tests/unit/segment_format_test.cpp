@@ -1,12 +1,12 @@
 // Format tests of the segment backend: edit bytes of real store files and check what open does.
-#include <catch2/catch.hpp>
+#include "segment/segment_format.hpp"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
-#include "segment/segment_format.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -169,8 +169,9 @@ TEST_CASE("lost, damaged or stale index files are rebuilt from the log", "[segme
     bytes[bytes.size() / 2] ^= 0x40;
     write_file(first_idx, bytes);
   }
-  SECTION("describing another segment") { fs::copy_file(second_idx, first_idx,
-                                                        fs::copy_options::overwrite_existing); }
+  SECTION("describing another segment") {
+    fs::copy_file(second_idx, first_idx, fs::copy_options::overwrite_existing);
+  }
   auto store = d.open("segment_size=2048");
   CHECK(warned(d, "rebuilding the index"));
   CHECK(store->head_position() == 80);
