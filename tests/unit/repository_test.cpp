@@ -93,8 +93,9 @@ TEST_CASE("a saved aggregate loads as the fold of its events", "[repository]") {
 TEST_CASE("loading reads a long stream page by page", "[repository]") {
   store_fixture f;
   accounts repo(f.store(), "account", {.max_retries = 5, .page_size = 7});
-  std::vector<bank::event> events{bank::opened{"bob"}};
-  for (int i = 0; i < 50; ++i) events.push_back(bank::deposited{i});
+  std::vector<bank::event> events(51);
+  events[0] = bank::opened{"bob"};
+  for (int i = 0; i < 50; ++i) events[i + 1] = bank::deposited{i};
   repo.save("big", 0, events);
   auto loaded = repo.load("big");
   CHECK(loaded.version == 51);

@@ -123,7 +123,9 @@ TEST_CASE("a second store object on the same file sees appends through wait_for"
   temp_dir dir;
   std::string uri = "sqlite:" + dir.file("store.db");
   auto writer = open_store(uri);
-  auto reader = open_store(uri, {.poll_interval = 5ms, .sqlite_cache_mib = 8});
+  store_options fast_poll;
+  fast_poll.poll_interval = 5ms;
+  auto reader = open_store(uri, fast_poll);
   CHECK_FALSE(reader->wait_for(1, 20ms));
   writer->append("s", expected_version::any(), make_events(2));
   CHECK(reader->wait_for(2, 5s));
@@ -136,7 +138,9 @@ TEST_CASE("another process's appends are seen by wait_for and keep positions gap
           "[sqlite][process]") {
   temp_dir dir;
   std::string uri = "sqlite:" + dir.file("store.db");
-  auto store = open_store(uri, {.poll_interval = 5ms, .sqlite_cache_mib = 8});
+  store_options fast_poll;
+  fast_poll.poll_interval = 5ms;
+  auto store = open_store(uri, fast_poll);
   store->append("parent", expected_version::any(), make_events(1));
   pid_t child = fork();
   REQUIRE(child >= 0);
