@@ -12,6 +12,7 @@
 
 #include "annal/event.hpp"
 #include "annal/expected_version.hpp"
+#include "annal/snapshot_store.hpp"
 
 namespace annal {
 
@@ -126,6 +127,9 @@ class event_store {
   /// Whether close() was called.
   bool is_closed() const noexcept;
 
+  /// The snapshot store kept beside this store's events. The reference is valid until close().
+  snapshot_store& snapshots();
+
  protected:
   event_store();
 
@@ -142,6 +146,7 @@ class event_store {
   virtual std::uint64_t do_head_position() = 0;
   /// Called once, by the first close(), when no other call is running.
   virtual void do_close() = 0;
+  virtual snapshot_store& do_snapshots() = 0;
 
   /// Backends call this after each commit with the new head, to wake wait_for() at once.
   void publish_head(std::uint64_t head) noexcept;

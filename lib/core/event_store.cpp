@@ -190,6 +190,11 @@ void event_store::close() {
   do_close();
 }
 
+snapshot_store& event_store::snapshots() {
+  call_guard guard(*state_);
+  return do_snapshots();
+}
+
 bool event_store::is_closed() const noexcept {
   return state_->closed.load(std::memory_order_acquire);
 }

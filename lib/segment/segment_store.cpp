@@ -18,6 +18,7 @@
 #include "segment/byte_io.hpp"
 #include "segment/frame_scanner.hpp"
 #include "segment/segment_format.hpp"
+#include "segment/snapshot_format.hpp"
 
 namespace annal {
 
@@ -184,6 +185,8 @@ segment_store::segment_store(std::string dir, const store_options& options,
   fs_->create_dir(dir_);
   lock_ = fs_->lock(dir_ + "/" + std::string(seg::lock_file_name));
   recover();
+  snapshots_ = std::make_unique<segment_snapshot_store>(
+      dir_ + "/" + std::string(seg::snapshot_dir_name), fs_, options_.on_warning);
   set_poll_interval(options_.poll_interval);
   publish_head(head_.load());
 }
@@ -736,14 +739,16 @@ std::vector<recorded_event> segment_store::read_stream_unlocked(std::string_view
     auto found = streams_.find(std::string(stream_id));
     if (found == streams_.end()) return {};
     const auto& batches = found->second.batches;
-    std::size_t wanted = 0;
+    // Counts only the events of each batch that the read returns: the first batch may start
+    // before from_version (forward) or end after it (backward).
+    std::uint64_t wanted = 0;
     if (forward) {
       auto it = std::partition_point(batches.begin(), batches.end(), [&](const stream_batch& b) {
         return b.first_version + b.count - 1 < from_version;
       });
       for (; it != batches.end() && wanted < max_count; ++it) {
         parts.push_back({segments_[it->segment_number], *it});
-        wanted += it->count;
+        wanted += it->first_version + it->count - std::max(it->first_version, from_version);
       }
     } else {
       if (from_version == 0) return {};
@@ -753,7 +758,7 @@ std::vector<recorded_event> segment_store::read_stream_unlocked(std::string_view
       while (it != batches.begin() && wanted < max_count) {
         --it;
         parts.push_back({segments_[it->segment_number], *it});
-        wanted += it->count;
+        wanted += std::min(it->first_version + it->count - 1, from_version) - it->first_version + 1;
       }
     }
   }
@@ -804,11 +809,14 @@ void segment_store::do_close() {
       warn(std::string("could not write the active segment's index at close: ") + e.what());
     }
   }
+  snapshots_.reset();
   std::unique_lock lock(index_mutex_);
   segments_.clear();
   streams_.clear();
   ids_.clear();
   lock_.reset();
 }
+
+snapshot_store& segment_store::do_snapshots() { return *snapshots_; }
 
 }  // namespace annal

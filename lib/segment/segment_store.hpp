@@ -17,6 +17,7 @@
 #include "segment/byte_io.hpp"
 #include "segment/id_table.hpp"
 #include "segment/segment_index_file.hpp"
+#include "segment/segment_snapshot_store.hpp"
 
 namespace annal {
 
@@ -31,6 +32,9 @@ namespace annal {
 ///
 /// A failed write or sync puts the store into a failed state: later appends throw
 /// annal::io_error until the store is reopened, which recovers from the files.
+///
+/// Snapshots are files in DIR/snapshots/ (see segment_snapshot_store); a failed snapshot write
+/// does not affect appends.
 class segment_store final : public event_store {
  public:
   /// Opens or creates the store in `dir`, recovering from a crash as docs/storage-format.md
@@ -51,6 +55,7 @@ class segment_store final : public event_store {
   std::uint64_t do_stream_version(std::string_view stream_id) override;
   std::uint64_t do_head_position() override;
   void do_close() override;
+  snapshot_store& do_snapshots() override;
 
  private:
   struct segment_file;
@@ -96,6 +101,8 @@ class segment_store final : public event_store {
   // Appends waiting, in arrival order; the front one is the writer of the next group.
   std::deque<pending_append*> queue_;
   std::string failure_;  // non-empty once a write or sync failed
+
+  std::unique_ptr<segment_snapshot_store> snapshots_;
 };
 
 }  // namespace annal

@@ -1,4 +1,4 @@
-// Creates and checks the SQLite backend's schema (specified in docs/storage-format.md).
+// Creates, checks and migrates the SQLite backend's schema (specified in docs/storage-format.md).
 #include "sqlite/sqlite_schema.hpp"
 
 #include <fmt/format.h>
@@ -46,6 +46,25 @@ BEGIN
 END;
 )sql";
 
+// Added by schema version 2. The key columns come first and the payload last: in a WITHOUT
+// ROWID table the record follows that order, so lookups by stream and version read the small
+// columns from the b-tree page and leave a large payload in its overflow pages.
+constexpr const char* create_snapshots_sql = R"sql(
+CREATE TABLE snapshots (
+  stream_id      TEXT NOT NULL,
+  version        INTEGER NOT NULL,
+  fingerprint    INTEGER NOT NULL,
+  position       INTEGER NOT NULL,
+  aggregate_type TEXT NOT NULL,
+  encoding       INTEGER NOT NULL,
+  taken_us       INTEGER NOT NULL,
+  payload        BLOB NOT NULL,
+  PRIMARY KEY (stream_id, version, fingerprint)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX snapshots_by_type ON snapshots (aggregate_type);
+)sql";
+
 bool table_exists(connection& db, const char* name) {
   statement s = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   s.bind(1, std::string_view(name));
@@ -62,6 +81,7 @@ void open_schema(connection& db) {
                        "the database has tables but is not an annal store (no annal_meta table)");
     }
     db.exec(create_schema_sql);
+    db.exec(create_snapshots_sql);
     db.exec(fmt::format("INSERT INTO annal_meta (key, value) VALUES ('schema_version', {});"
                         "PRAGMA application_id = {};",
                         schema_version, application_id)
@@ -78,6 +98,13 @@ void open_schema(connection& db) {
   if (found > schema_version) throw unsupported_format_version(db.path(), found, schema_version);
   if (found < 1) {
     throw corruption(db.path(), -1, fmt::format("invalid schema_version {}", found));
+  }
+  if (found == 1) {
+    // Version 2 only added the snapshots table, so the migration cannot touch any event.
+    db.exec(create_snapshots_sql);
+    db.exec(
+        fmt::format("UPDATE annal_meta SET value = {} WHERE key = 'schema_version'", schema_version)
+            .c_str());
   }
   tx.commit();
 }

@@ -6,13 +6,14 @@
 namespace annal::sqlite {
 
 /// The schema version this build writes and the newest it reads. Stored in annal_meta.
-inline constexpr int schema_version = 1;
+/// Version 2 added the snapshots table; a version-1 database is migrated when opened.
+inline constexpr int schema_version = 2;
 /// PRAGMA application_id of an annal store: "anl1" in ASCII.
 inline constexpr int application_id = 0x616e6c31;
 
-/// Creates the schema in an empty database, or checks an existing one. Throws
-/// annal::unsupported_format_version for a newer schema, annal::corruption for a database that
-/// is not an annal store.
+/// Creates the schema in an empty database, or checks an existing one and migrates an older
+/// schema to this version (in the same transaction). Throws annal::unsupported_format_version
+/// for a newer schema, annal::corruption for a database that is not an annal store.
 void open_schema(connection& db);
 
 }  // namespace annal::sqlite

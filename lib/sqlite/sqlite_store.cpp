@@ -242,6 +242,7 @@ sqlite_store::sqlite_store(std::string path, const store_options& options)
   sqlite::open_schema(db);
   writer_ = std::make_unique<writer>(std::move(db));
   readers_ = std::make_unique<reader_pool>(path_, options_);
+  snapshots_ = std::make_unique<sqlite_snapshot_store>(path_);
   set_poll_interval(options_.poll_interval);
   publish_head(do_head_position());
 }
@@ -424,7 +425,10 @@ std::uint64_t sqlite_store::do_head_position() {
 void sqlite_store::do_close() {
   std::lock_guard lock(writer_mutex_);
   readers_->clear();
+  snapshots_.reset();
   writer_.reset();
 }
+
+snapshot_store& sqlite_store::do_snapshots() { return *snapshots_; }
 
 }  // namespace annal

@@ -9,13 +9,15 @@
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
 #include "sqlite/connection.hpp"
+#include "sqlite/sqlite_snapshot_store.hpp"
 
 namespace annal {
 
 /// An event store in a SQLite database file (WAL mode, synchronous=FULL). Writes are
 /// serialised by one writer connection behind a mutex; SQLite's own lock serialises writers
 /// of other processes. Reads use a pool of connections and run in parallel with the writer.
-/// The schema is documented in docs/storage-format.md.
+/// Snapshots go to a table of the same file through a connection of their own. The schema is
+/// documented in docs/storage-format.md.
 class sqlite_store final : public event_store {
  public:
   /// Opens or creates the store in `path`. Throws as open_store() documents.
@@ -33,6 +35,7 @@ class sqlite_store final : public event_store {
   std::uint64_t do_stream_version(std::string_view stream_id) override;
   std::uint64_t do_head_position() override;
   void do_close() override;
+  snapshot_store& do_snapshots() override;
 
  private:
   struct writer;
@@ -43,6 +46,7 @@ class sqlite_store final : public event_store {
   std::mutex writer_mutex_;
   std::unique_ptr<writer> writer_;
   std::unique_ptr<reader_pool> readers_;
+  std::unique_ptr<sqlite_snapshot_store> snapshots_;
 };
 
 }  // namespace annal

@@ -67,6 +67,17 @@ using namespace annal;
 using annal::test::store_fixture;
 using accounts = repository<bank::account, bank::event>;
 
+namespace {
+
+repository_options retries_and_page(unsigned max_retries, std::size_t page_size) {
+  repository_options options;
+  options.max_retries = max_retries;
+  options.page_size = page_size;
+  return options;
+}
+
+}  // namespace
+
 TEST_CASE("evolve and fold apply free and member reducers in order", "[aggregate]") {
   std::vector<bank::event> events{bank::opened{"ada"}, bank::deposited{10}, bank::withdrawn{3}};
   auto a = fold(bank::account{}, events);
@@ -92,7 +103,7 @@ TEST_CASE("a saved aggregate loads as the fold of its events", "[repository]") {
 
 TEST_CASE("loading reads a long stream page by page", "[repository]") {
   store_fixture f;
-  accounts repo(f.store(), "account", {.max_retries = 5, .page_size = 7});
+  accounts repo(f.store(), "account", retries_and_page(5, 7));
   std::vector<bank::event> events(51);
   events[0] = bank::opened{"bob"};
   for (int i = 0; i < 50; ++i) events[i + 1] = bank::deposited{i};
@@ -169,7 +180,7 @@ TEST_CASE("update retries a conflict by running decide again on the new state", 
 
 TEST_CASE("update gives up after max_retries conflicts", "[repository]") {
   store_fixture f;
-  accounts repo(f.store(), "account", {.max_retries = 2, .page_size = 64});
+  accounts repo(f.store(), "account", retries_and_page(2, 64));
   repo.save("1", 0, {bank::opened{"ada"}});
   int calls = 0;
   CHECK_THROWS_AS(repo.update("1",
@@ -186,7 +197,7 @@ TEST_CASE("update gives up after max_retries conflicts", "[repository]") {
 TEST_CASE("eight threads racing update on one stream lose and duplicate nothing",
           "[repository][concurrency]") {
   store_fixture f;
-  accounts repo(f.store(), "account", {.max_retries = 1000, .page_size = 1024});
+  accounts repo(f.store(), "account", retries_and_page(1000, 1024));
   repo.save("shared", 0, {bank::opened{"all"}});
   constexpr int threads = 8;
   constexpr int updates = 40;
@@ -220,7 +231,7 @@ TEST_CASE("eight threads racing update on one stream lose and duplicate nothing"
 TEST_CASE("racing updates with few retries: the version counts exactly the successes",
           "[repository][concurrency]") {
   store_fixture f;
-  accounts repo(f.store(), "account", {.max_retries = 1, .page_size = 1024});
+  accounts repo(f.store(), "account", retries_and_page(1, 1024));
   constexpr int threads = 8;
   std::atomic<int> succeeded{0};
   std::atomic<int> gave_up{0};

@@ -8,45 +8,18 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "support/raw_sqlite.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace annal;
+using annal::test::raw_exec;
+using annal::test::raw_query;
 using namespace std::chrono_literals;
 using annal::test::make_events;
 using annal::test::temp_dir;
 
-namespace {
-
-// Runs SQL on the file directly, as an operator with the sqlite3 shell would; returns the
-// SQLite result code and fills `message`.
-int raw_exec(const std::string& path, const std::string& sql, std::string* message = nullptr) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  if (message != nullptr && error != nullptr) *message = error;
-  sqlite3_free(error);
-  sqlite3_close(db);
-  return rc;
-}
-
-// The first column of the first row of a query run on the file directly.
-std::string raw_query(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-  std::string value;
-  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
-    value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("UPDATE and DELETE on the events table are rejected by the database", "[sqlite]") {
   temp_dir dir;
@@ -70,16 +43,16 @@ TEST_CASE("a store written by a newer schema version is refused with a clear mes
   temp_dir dir;
   std::string path = dir.file("store.db");
   open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(1));
-  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 2 WHERE key = 'schema_version'") ==
+  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 3 WHERE key = 'schema_version'") ==
           SQLITE_OK);
   try {
     open_store("sqlite:" + path);
     FAIL("opened");
   } catch (const unsupported_format_version& e) {
     CHECK(e.code() == errc::unsupported_format_version);
-    CHECK(e.found() == 2);
-    CHECK(e.supported() == 1);
-    CHECK_THAT(e.what(), Catch::Contains("format version 2") && Catch::Contains("upgrade annal"));
+    CHECK(e.found() == 3);
+    CHECK(e.supported() == 2);
+    CHECK_THAT(e.what(), Catch::Contains("format version 3") && Catch::Contains("upgrade annal"));
   }
 }
 
