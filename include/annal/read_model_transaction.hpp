@@ -34,8 +34,8 @@ class read_model_transaction {
   /// annal::invalid_argument when `base` is not one of the projection's tables.
   virtual const std::string& table(std::string_view base) const = 0;
 
-  /// Runs one statement that returns no rows, binding `params` to ?1, ?2, ...; returns the
-  /// number of rows it changed.
+  /// Runs one statement, binding `params` to ?1, ?2, ... and discarding any result rows;
+  /// returns the number of rows it inserted, updated or deleted (triggers included).
   virtual std::int64_t execute(std::string_view sql, sql_params params = {}) = 0;
 
   /// Runs one query, calling `on_row` for each result row; returns the number of rows.

@@ -52,13 +52,18 @@ void projection_worker::start() {
   std::lock_guard control(control_mutex_);
   {
     std::lock_guard lock(status_mutex_);
-    if (running_ && !finished_) return;
+    if (running_ && !finished_ && status_.state != projection_state::failed) return;
+  }
+  // A failed thread may still be on its way out.
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(status_mutex_);
     finished_ = false;
+    published_ = false;
     status_.state = projection_state::catching_up;
     status_.error.clear();
     status_.retries = 0;
   }
-  if (thread_.joinable()) thread_.join();
   running_ = true;
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
@@ -120,8 +125,8 @@ bool projection_worker::wait_until(std::uint64_t position,
     if (status_.state == projection_state::failed || status_.state == projection_state::stopped) {
       return true;
     }
-    reached =
-        status_.serving_checkpoint >= position && status_.state != projection_state::rebuilding;
+    reached = published_ && status_.serving_checkpoint >= position &&
+              status_.state != projection_state::rebuilding;
     return reached;
   });
   return reached;
@@ -260,6 +265,7 @@ void projection_worker::serve_request(sqlite::connection& c) {
       std::lock_guard status_lock(status_mutex_);
       rate_.clear();
     }
+    publish(projection_state::rebuilding);
     request_->done.set_value();
   } catch (...) {
     request_->done.set_exception(std::current_exception());
@@ -419,6 +425,7 @@ void projection_worker::publish(projection_state state) {
   std::lock_guard lock(status_mutex_);
   if (status_.state == projection_state::failed && state != projection_state::failed) return;
   status_.state = state;
+  published_ = true;
   if (head) status_.head = *head;
   status_.serving_checkpoint = current_ ? current_->record.checkpoint : 0;
   const auto& in_progress = shadow_ ? shadow_ : current_;

@@ -96,7 +96,8 @@ class projection_worker {
   mutable std::condition_variable status_changed_;
   projection_status status_;
   rate_meter rate_;
-  bool finished_ = true;  // guarded by status_mutex_: the thread is not running
+  bool finished_ = true;    // guarded by status_mutex_: the thread is not running
+  bool published_ = false;  // guarded by status_mutex_: the thread reported since its start
 };
 
 }  // namespace annal::projection_detail

@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS annal_projection_builds(
   checkpoint INTEGER NOT NULL,
   start_position INTEGER NOT NULL,
   PRIMARY KEY(name, build));
+CREATE TABLE IF NOT EXISTS annal_projection_names(
+  name TEXT PRIMARY KEY,
+  last_build INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS annal_projection_tables(
   name TEXT NOT NULL,
   build INTEGER NOT NULL,
@@ -82,8 +85,10 @@ builds load_builds(sqlite::connection& c, std::string_view name) {
 build_record create_build(sqlite::connection& c, const projection& p, bool current,
                           std::uint64_t start) {
   build_record b;
-  sqlite::statement next =
-      c.prepare("SELECT coalesce(max(build), 0) + 1 FROM annal_projection_builds WHERE name = ?1");
+  // Build numbers are never reused, so a replaced shadow build's tables never come back.
+  sqlite::statement next = c.prepare(
+      "INSERT INTO annal_projection_names(name, last_build) VALUES (?1, 1) ON CONFLICT(name) "
+      "DO UPDATE SET last_build = last_build + 1 RETURNING last_build");
   next.bind(1, p.name);
   next.step();
   b.build = next.column_int(0);

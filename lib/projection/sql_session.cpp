@@ -144,9 +144,11 @@ std::int64_t sql_session::execute(std::string_view sql, sql_params params) {
   model_statement& s = prepared(sql);
   reset_on_exit reset{s};
   s.bind_all(params);
+  // Counted around the statement: sqlite3_changes64() keeps the count of the last write.
+  std::int64_t before = sqlite3_total_changes64(c_.handle());
   while (s.step()) {
   }
-  return sqlite3_changes64(c_.handle());
+  return sqlite3_total_changes64(c_.handle()) - before;
 }
 
 std::size_t sql_session::query(std::string_view sql, sql_params params,
