@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -41,11 +42,17 @@ struct error_policy {
   static error_policy skip_and_record() { return {action::skip_and_record}; }
 };
 
+/// The work of one event on a SQLite read model, made ahead of time by projection::prepare.
+using read_model_step = std::function<void(read_model_transaction&)>;
+/// The work of one event on a sink, made ahead of time by projection::prepare_sink.
+using sink_step = std::function<void()>;
+
 /// A projection as the runner sees it, with its handler already type-erased. Build one with
 /// sqlite_projection() or sink_projection() for typed handlers, or fill it in by hand to handle
 /// raw recorded events.
 ///
-/// Exactly one of `handle` (a SQLite read model) and `sink` (anything else) is set.
+/// A SQLite read model sets exactly one of `handle` and `prepare`; a generic projection sets
+/// exactly one of `sink` and `prepare_sink`; a projection is one or the other.
 struct projection {
   /// Unique within a read-model database: letters, digits and '_', 1 to 64 bytes.
   std::string name;
@@ -67,14 +74,26 @@ struct projection {
   std::function<void(read_model_transaction&)> create_tables;
   /// SQLite read model: applies one event inside the batch's transaction.
   std::function<void(const recorded_event&, read_model_transaction&)> handle;
+  /// SQLite read model, instead of `handle`: turns one event into the step that applies it. The
+  /// runner calls it for every event of the next batch on its read-ahead thread while the
+  /// current batch is written, so decoding runs beside SQLite; then it runs the steps in order
+  /// inside the batch's transaction. It must not touch shared state; what it throws fails the
+  /// event as a handler's error would. The recorded_event outlives the step.
+  std::function<read_model_step(const recorded_event&)> prepare;
 
   /// Generic projection: receives each event at least once, in position order. After a crash
   /// the events after the last checkpoint are delivered again; use recorded_event::position to
   /// make the sink idempotent.
   std::function<void(const recorded_event&)> sink;
+  /// Generic projection, instead of `sink`: the sink's work for one event made ahead of time,
+  /// with the same rules as `prepare`.
+  std::function<sink_step(const recorded_event&)> prepare_sink;
   /// Generic projection, optional: called before a rebuild replays the log from `from_position`,
   /// so the sink can clear what it holds.
   std::function<void(std::uint64_t from_position)> reset;
+
+  /// True for a SQLite read model (handle or prepare set).
+  bool is_read_model() const noexcept { return handle || prepare; }
 };
 
 namespace detail {
@@ -116,10 +135,12 @@ projection sqlite_projection(std::string name, int version, std::vector<std::str
   p.on_error = on_error;
   p.tables = std::move(tables);
   p.create_tables = std::move(create_tables);
-  p.handle = [h = std::move(handler)](const recorded_event& recorded,
-                                      read_model_transaction& tx) mutable {
-    std::visit([&](const auto& event) { h(event, recorded, tx); },
-               event_codec<Variant>::decode(recorded));
+  p.prepare = [h = std::make_shared<Handler>(std::move(handler))](
+                  const recorded_event& recorded) -> read_model_step {
+    return
+        [h, &recorded, event = event_codec<Variant>::decode(recorded)](read_model_transaction& tx) {
+          std::visit([&](const auto& e) { (*h)(e, recorded, tx); }, event);
+        };
   };
   return p;
 }
@@ -138,9 +159,11 @@ projection sink_projection(std::string name, int version, Handler handler,
   p.version = version;
   p.event_types = detail::type_names_of<Variant>();
   p.on_error = on_error;
-  p.sink = [h = std::move(handler)](const recorded_event& recorded) mutable {
-    std::visit([&](const auto& event) { h(event, recorded); },
-               event_codec<Variant>::decode(recorded));
+  p.prepare_sink = [h = std::make_shared<Handler>(std::move(handler))](
+                       const recorded_event& recorded) -> sink_step {
+    return [h, &recorded, event = event_codec<Variant>::decode(recorded)] {
+      std::visit([&](const auto& e) { (*h)(e, recorded); }, event);
+    };
   };
   return p;
 }

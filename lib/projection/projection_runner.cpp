@@ -35,15 +35,17 @@ void validate(const projection& p) {
         "projection name '{}' must be 1 to 64 letters, digits or '_', not starting with a digit",
         p.name));
   }
-  if (static_cast<bool>(p.handle) == static_cast<bool>(p.sink)) {
-    throw invalid_argument(
-        fmt::format("projection '{}' must set exactly one of handle and sink", p.name));
+  int kinds =
+      (p.handle ? 1 : 0) + (p.prepare ? 1 : 0) + (p.sink ? 1 : 0) + (p.prepare_sink ? 1 : 0);
+  if (kinds != 1) {
+    throw invalid_argument(fmt::format(
+        "projection '{}' must set exactly one of handle, prepare, sink and prepare_sink", p.name));
   }
-  if (p.handle && !p.create_tables) {
+  if (p.is_read_model() && !p.create_tables) {
     throw invalid_argument(
-        fmt::format("projection '{}' has a handle but no create_tables", p.name));
+        fmt::format("projection '{}' is a read model but has no create_tables", p.name));
   }
-  if (p.sink && !p.tables.empty()) {
+  if (!p.is_read_model() && !p.tables.empty()) {
     throw invalid_argument(fmt::format("projection '{}' is a sink and cannot own tables", p.name));
   }
   std::set<std::string_view> seen;

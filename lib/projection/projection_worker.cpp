@@ -23,6 +23,33 @@ std::string describe(std::exception_ptr e) {
   }
 }
 
+// Wraps the projection's typed preparation, if any, so a failure to prepare becomes a step that
+// fails the event when it runs: the error policy then sees it at the right position.
+step_maker step_maker_for(const projection& p) {
+  auto failing = [](std::exception_ptr e) -> event_step {
+    return [e](read_model_transaction*) { std::rethrow_exception(e); };
+  };
+  if (p.prepare) {
+    return [&p, failing](const recorded_event& r) -> event_step {
+      try {
+        return [step = p.prepare(r)](read_model_transaction* tx) { step(*tx); };
+      } catch (...) {
+        return failing(std::current_exception());
+      }
+    };
+  }
+  if (p.prepare_sink) {
+    return [&p, failing](const recorded_event& r) -> event_step {
+      try {
+        return [step = p.prepare_sink(r)](read_model_transaction*) { step(); };
+      } catch (...) {
+        return failing(std::current_exception());
+      }
+    };
+  }
+  return {};
+}
+
 std::uint64_t start_after(std::uint64_t from_position) {
   return from_position == 0 ? 0 : from_position - 1;
 }
@@ -208,7 +235,7 @@ void projection_worker::run_loop(sqlite::connection& c, std::stop_token stop) {
 void projection_worker::reconcile(sqlite::connection& c) {
   sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
   builds b = load_builds(c, p_.name);
-  if (p_.sink) {
+  if (!p_.is_read_model()) {
     if (!b.current) {
       create_build(c, p_, true, 0);
     } else if (b.current->version != p_.version) {
@@ -236,7 +263,7 @@ void projection_worker::rebuild_now(sqlite::connection& c, std::uint64_t from_po
   std::uint64_t start = start_after(from_position);
   sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
   builds b = load_builds(c, p_.name);
-  if (p_.sink) {
+  if (!p_.is_read_model()) {
     if (p_.reset) p_.reset(start + 1);
     if (b.current) {
       b.current->checkpoint = b.current->start = start;
@@ -288,38 +315,39 @@ void projection_worker::load(sqlite::connection& c) {
 projection_worker::build_state projection_worker::make_state(sqlite::connection& c,
                                                              build_record record) {
   build_state s;
-  if (p_.handle) s.session = std::make_unique<sql_session>(c, record.tables);
-  s.reader =
-      std::make_unique<page_reader>(store_, filter_, options_.batch_size, record.checkpoint + 1);
+  if (p_.is_read_model()) s.session = std::make_unique<sql_session>(c, record.tables);
+  s.reader = std::make_unique<page_reader>(store_, filter_, options_.batch_size,
+                                           record.checkpoint + 1, step_maker_for(p_));
   s.record = std::move(record);
   return s;
 }
 
 projection_worker::step_result projection_worker::step(sqlite::connection& c, build_state& b,
                                                        std::stop_token stop) {
-  log_slice slice = b.reader->next();
-  b.at_end = slice.end_of_log;
-  if (slice.events.empty() && slice.next_position <= b.record.checkpoint + 1) {
+  page next = b.reader->next();
+  b.at_end = next.slice.end_of_log;
+  if (next.slice.events.empty() && next.slice.next_position <= b.record.checkpoint + 1) {
     return step_result::idle;
   }
-  return apply_slice(c, b, slice, stop) ? step_result::progressed : step_result::halted;
+  return apply_page(c, b, next, stop) ? step_result::progressed : step_result::halted;
 }
 
-bool projection_worker::apply_slice(sqlite::connection& c, build_state& b, const log_slice& slice,
-                                    std::stop_token stop) {
+bool projection_worker::apply_page(sqlite::connection& c, build_state& b, const page& batch,
+                                   std::stop_token stop) {
+  const log_slice& slice = batch.slice;
   const auto& events = slice.events;
   std::size_t begin = 0;
   int retries = 0;
   std::uint64_t retried_position = 0;
   for (;;) {
-    auto failed = run_range(c, b, events, begin, events.size(), slice.next_position - 1);
+    auto failed = run_range(c, b, batch, begin, events.size(), slice.next_position - 1);
     if (!failed) break;
-    if (p_.handle) {
+    if (p_.is_read_model()) {
       // Roll forward to just before the failing event, so its predecessors are not lost. A
       // handler that now fails earlier moves the failure there.
       while (failed->index > begin) {
         auto again =
-            run_range(c, b, events, begin, failed->index, events[failed->index].position - 1);
+            run_range(c, b, batch, begin, failed->index, events[failed->index].position - 1);
         if (!again) break;
         failed = std::move(again);
       }
@@ -363,13 +391,23 @@ bool projection_worker::apply_slice(sqlite::connection& c, build_state& b, const
 }
 
 std::optional<projection_worker::failure> projection_worker::run_range(
-    sqlite::connection& c, build_state& b, const std::vector<recorded_event>& events,
-    std::size_t begin, std::size_t end, std::uint64_t checkpoint) {
-  if (p_.handle) {
+    sqlite::connection& c, build_state& b, const page& batch, std::size_t begin, std::size_t end,
+    std::uint64_t checkpoint) {
+  const auto& events = batch.slice.events;
+  auto apply = [&](std::size_t i) {
+    if (!batch.steps.empty()) {
+      batch.steps[i](b.session.get());
+    } else if (p_.handle) {
+      p_.handle(events[i], *b.session);
+    } else {
+      p_.sink(events[i]);
+    }
+  };
+  if (p_.is_read_model()) {
     sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
     for (std::size_t i = begin; i < end; ++i) {
       try {
-        p_.handle(events[i], *b.session);
+        apply(i);
       } catch (...) {
         return failure{i, describe(std::current_exception())};
       }
@@ -379,7 +417,7 @@ std::optional<projection_worker::failure> projection_worker::run_range(
   } else {
     for (std::size_t i = begin; i < end; ++i) {
       try {
-        p_.sink(events[i]);
+        apply(i);
       } catch (...) {
         std::string what = describe(std::current_exception());
         checkpoints_->write(p_.name, b.record.build, events[i].position - 1);

@@ -62,11 +62,9 @@ class projection_worker {
   void load(sqlite::connection& c);
   build_state make_state(sqlite::connection& c, build_record record);
   step_result step(sqlite::connection& c, build_state& b, std::stop_token stop);
-  bool apply_slice(sqlite::connection& c, build_state& b, const log_slice& slice,
-                   std::stop_token stop);
-  std::optional<failure> run_range(sqlite::connection& c, build_state& b,
-                                   const std::vector<recorded_event>& events, std::size_t begin,
-                                   std::size_t end, std::uint64_t checkpoint);
+  bool apply_page(sqlite::connection& c, build_state& b, const page& batch, std::stop_token stop);
+  std::optional<failure> run_range(sqlite::connection& c, build_state& b, const page& batch,
+                                   std::size_t begin, std::size_t end, std::uint64_t checkpoint);
   void skip(sqlite::connection& c, build_state& b, const recorded_event& event,
             const std::string& what);
   void swap(sqlite::connection& c);

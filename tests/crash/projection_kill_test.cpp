@@ -19,12 +19,9 @@ namespace {
 
 // The ledger projection, slowed down so that a kill lands inside a batch's transaction.
 projection slow_ledger() {
-  projection p = test::ledger_projection();
-  p.handle = [inner = p.handle](const recorded_event& r, read_model_transaction& tx) {
-    inner(r, tx);
-    std::this_thread::sleep_for(100us);
-  };
-  return p;
+  return test::with_hooks(
+      test::ledger_projection(), nullptr,
+      [](const recorded_event&, read_model_transaction&) { std::this_thread::sleep_for(100us); });
 }
 
 runner_options small_batches() {

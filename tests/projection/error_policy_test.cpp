@@ -16,16 +16,15 @@ namespace {
 // throws while `failing` is true, so a rollback of its writes can be checked.
 projection flaky_ledger(std::uint64_t bad_position, std::shared_ptr<std::atomic<int>> failing,
                         error_policy policy) {
-  projection p = test::ledger_projection();
+  projection p = test::with_hooks(
+      test::ledger_projection(), nullptr,
+      [bad_position, failing](const recorded_event& r, read_model_transaction&) {
+        if (r.position == bad_position && failing->load() > 0) {
+          failing->fetch_sub(1);
+          throw std::runtime_error("handler refused position " + std::to_string(r.position));
+        }
+      });
   p.on_error = policy;
-  p.handle = [inner = p.handle, bad_position, failing](const recorded_event& r,
-                                                       read_model_transaction& tx) {
-    inner(r, tx);
-    if (r.position == bad_position && failing->load() > 0) {
-      failing->fetch_sub(1);
-      throw std::runtime_error("handler refused position " + std::to_string(r.position));
-    }
-  };
   return p;
 }
 
@@ -157,6 +156,7 @@ TEST_CASE("SQL that does not compile fails the event with invalid_argument's mes
   projection_fixture f;
   f.deposit(3);
   projection p = test::ledger_projection();
+  p.prepare = nullptr;
   p.handle = [](const recorded_event&, read_model_transaction& tx) {
     tx.execute("INSERT INTO {balances} VALUES (");
   };

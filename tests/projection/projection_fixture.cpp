@@ -42,6 +42,18 @@ projection ledger_projection(int version, long long multiplier, std::string name
       handler{multiplier});
 }
 
+projection with_hooks(projection p, event_hook before, event_hook after) {
+  p.prepare = [inner = std::move(p.prepare), before = std::move(before),
+               after = std::move(after)](const recorded_event& r) -> read_model_step {
+    return [step = inner(r), &r, before, after](read_model_transaction& tx) {
+      if (before) before(r, tx);
+      step(tx);
+      if (after) after(r, tx);
+    };
+  };
+  return p;
+}
+
 model_totals read_totals(const std::string& model, const std::string& projection) {
   read_model_reader reader(model);
   model_totals t;

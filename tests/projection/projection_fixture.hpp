@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,6 +43,12 @@ struct projection_fixture {
 /// `multiplier`, so two versions can be told apart.
 projection ledger_projection(int version = 1, long long multiplier = 1,
                              std::string name = "ledger");
+
+/// Something a test runs beside a read-model projection's work on one event.
+using event_hook = std::function<void(const recorded_event&, read_model_transaction&)>;
+/// `p` (a read model made by sqlite_projection) with `before` and `after` run around the work of
+/// each event; either may be empty.
+projection with_hooks(projection p, event_hook before, event_hook after);
 
 /// What a read model holds: the rows of `entries` and the sum of their positions, the sum of the
 /// balances, and the stored checkpoint of the current build.

@@ -20,12 +20,12 @@ namespace {
 // until the gate opens.
 projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position,
                  std::string suffix) {
-  p.handle = [inner = p.handle, g, position, suffix](const recorded_event& r,
-                                                     read_model_transaction& tx) {
-    if (r.position == position && tx.table("balances").ends_with(suffix)) g->pass();
-    inner(r, tx);
-  };
-  return p;
+  return test::with_hooks(
+      std::move(p),
+      [g, position, suffix](const recorded_event& r, read_model_transaction& tx) {
+        if (r.position == position && tx.table("balances").ends_with(suffix)) g->pass();
+      },
+      nullptr);
 }
 
 bool table_exists(const std::string& model, const std::string& name) {
@@ -97,11 +97,12 @@ TEST_CASE("during an explicit rebuild the current build keeps following the log"
   projection_fixture f;
   f.deposit(100);
   // The shadow build (build 2) is slow; the current one is not.
-  projection p = test::ledger_projection();
-  p.handle = [inner = p.handle](const recorded_event& r, read_model_transaction& tx) {
-    if (tx.table("balances").ends_with("_2")) std::this_thread::sleep_for(20ms);
-    inner(r, tx);
-  };
+  projection p = test::with_hooks(
+      test::ledger_projection(),
+      [](const recorded_event&, read_model_transaction& tx) {
+        if (tx.table("balances").ends_with("_2")) std::this_thread::sleep_for(20ms);
+      },
+      nullptr);
   runner_options options;
   options.batch_size = 8;
   projection_runner runner(f.store(), f.model, options);
