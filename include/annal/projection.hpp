@@ -77,8 +77,9 @@ struct projection {
   /// SQLite read model, instead of `handle`: turns one event into the step that applies it. The
   /// runner calls it for every event of the next batch on its read-ahead thread while the
   /// current batch is written, so decoding runs beside SQLite; then it runs the steps in order
-  /// inside the batch's transaction. It must not touch shared state; what it throws fails the
-  /// event as a handler's error would. The recorded_event outlives the step.
+  /// inside the batch's transaction. It may be called from two threads at once and must not
+  /// touch shared state; what it throws fails the event as a handler's error would. The
+  /// recorded_event outlives the step.
   std::function<read_model_step(const recorded_event&)> prepare;
 
   /// Generic projection: receives each event at least once, in position order. After a crash
