@@ -26,28 +26,15 @@ std::string describe(std::exception_ptr e) {
 // Wraps the projection's typed preparation, if any, so a failure to prepare becomes a step that
 // fails the event when it runs: the error policy then sees it at the right position.
 step_maker step_maker_for(const projection& p) {
-  auto failing = [](std::exception_ptr e) -> event_step {
-    return [e](read_model_transaction*) { std::rethrow_exception(e); };
+  if (!p.prepare && !p.prepare_sink) return {};
+  return [&p](const recorded_event& r) -> event_step {
+    try {
+      if (p.prepare) return [step = p.prepare(r)](read_model_transaction* tx) { step(*tx); };
+      return [step = p.prepare_sink(r)](read_model_transaction*) { step(); };
+    } catch (...) {
+      return [e = std::current_exception()](read_model_transaction*) { std::rethrow_exception(e); };
+    }
   };
-  if (p.prepare) {
-    return [&p, failing](const recorded_event& r) -> event_step {
-      try {
-        return [step = p.prepare(r)](read_model_transaction* tx) { step(*tx); };
-      } catch (...) {
-        return failing(std::current_exception());
-      }
-    };
-  }
-  if (p.prepare_sink) {
-    return [&p, failing](const recorded_event& r) -> event_step {
-      try {
-        return [step = p.prepare_sink(r)](read_model_transaction*) { step(); };
-      } catch (...) {
-        return failing(std::current_exception());
-      }
-    };
-  }
-  return {};
 }
 
 std::uint64_t start_after(std::uint64_t from_position) {
