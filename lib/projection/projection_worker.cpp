@@ -79,6 +79,10 @@ void projection_worker::start() {
     status_.retries = 0;
   }
   running_ = true;
+  {
+    std::lock_guard lock(request_mutex_);
+    taking_requests_ = true;
+  }
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
@@ -93,12 +97,17 @@ void projection_worker::stop() {
 
 void projection_worker::rebuild(std::uint64_t from_position) {
   std::lock_guard control(control_mutex_);
-  bool live_thread;
+  std::future<void> done;
   {
-    std::lock_guard lock(status_mutex_);
-    live_thread = running_ && !finished_;
+    // The thread serves requests until it stops taking them, which it does under this mutex.
+    std::lock_guard lock(request_mutex_);
+    if (taking_requests_) {
+      request_.emplace();
+      request_->from = from_position;
+      done = request_->done.get_future();
+    }
   }
-  if (!live_thread) {
+  if (!done.valid()) {
     auto c = open_read_model(path_);
     rebuild_now(c, from_position);
     builds b = load_builds(c, p_.name);
@@ -107,13 +116,6 @@ void projection_worker::rebuild(std::uint64_t from_position) {
     status_.checkpoint = in_progress ? in_progress->checkpoint : 0;
     status_.start_position = in_progress ? in_progress->start : 0;
     return;
-  }
-  std::future<void> done;
-  {
-    std::lock_guard lock(request_mutex_);
-    request_.emplace();
-    request_->from = from_position;
-    done = request_->done.get_future();
   }
   done.get();
 }
@@ -168,6 +170,7 @@ void projection_worker::run(std::stop_token stop) {
   }
   {
     std::lock_guard lock(request_mutex_);
+    taking_requests_ = false;
     if (request_) {
       try {
         if (!c) throw io_error(0, path_, "the read-model database is not open");

@@ -88,7 +88,8 @@ class projection_worker {
   bool running_ = false;  // guarded by control_mutex_
 
   std::mutex request_mutex_;
-  std::optional<rebuild_request> request_;
+  std::optional<rebuild_request> request_;  // guarded by request_mutex_
+  bool taking_requests_ = false;            // guarded by request_mutex_
 
   mutable std::mutex status_mutex_;
   mutable std::condition_variable status_changed_;
