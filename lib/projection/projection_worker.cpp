@@ -402,7 +402,7 @@ std::optional<projection_worker::failure> projection_worker::run_range(
         return failure{i, describe(std::current_exception())};
       }
     }
-    checkpoints_->write(p_.name, b.record.build, checkpoint);
+    checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, checkpoint);
     tx.commit();
   } else {
     for (std::size_t i = begin; i < end; ++i) {
@@ -410,12 +410,12 @@ std::optional<projection_worker::failure> projection_worker::run_range(
         apply(i);
       } catch (...) {
         std::string what = describe(std::current_exception());
-        checkpoints_->write(p_.name, b.record.build, events[i].position - 1);
+        checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, events[i].position - 1);
         b.record.checkpoint = events[i].position - 1;
         return failure{i, std::move(what)};
       }
     }
-    checkpoints_->write(p_.name, b.record.build, checkpoint);
+    checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, checkpoint);
   }
   b.record.checkpoint = checkpoint;
   return std::nullopt;
@@ -425,7 +425,7 @@ void projection_worker::skip(sqlite::connection& c, build_state& b, const record
                              const std::string& what) {
   sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
   record_dead_letter(c, {p_.name, event.position, event.type, event.stream_id, what});
-  checkpoints_->write(p_.name, b.record.build, event.position);
+  checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, event.position);
   tx.commit();
   b.record.checkpoint = event.position;
   std::lock_guard lock(status_mutex_);

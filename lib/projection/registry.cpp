@@ -3,6 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+
+#include "annal/error.hpp"
+
 namespace annal::projection_detail {
 
 namespace {
@@ -199,15 +203,24 @@ std::uint64_t count_dead_letters(sqlite::connection& c, std::string_view name) {
 }
 
 checkpoint_writer::checkpoint_writer(sqlite::connection& c)
-    : update_(c.prepare(
-          "UPDATE annal_projection_builds SET checkpoint = ?3 WHERE name = ?1 AND build = ?2")) {}
+    : c_(c),
+      update_(c.prepare("UPDATE annal_projection_builds SET checkpoint = ?4 WHERE name = ?1 AND "
+                        "build = ?2 AND checkpoint = ?3")) {}
 
-void checkpoint_writer::write(std::string_view name, std::int64_t build, std::uint64_t checkpoint) {
+void checkpoint_writer::write(std::string_view name, std::int64_t build, std::uint64_t from,
+                              std::uint64_t to) {
   sqlite::statement_use use(update_);
   update_.bind(1, name);
   update_.bind(2, build);
-  update_.bind(3, static_cast<std::int64_t>(checkpoint));
+  update_.bind(3, static_cast<std::int64_t>(from));
+  update_.bind(4, static_cast<std::int64_t>(to));
   update_.step();
+  if (sqlite3_changes(c_.handle()) != 1) {
+    throw io_error(EBUSY, c_.path(),
+                   fmt::format("projection '{}' build {}: the checkpoint is no longer {}; another "
+                               "runner is running this projection on the same read model",
+                               name, build, from));
+  }
 }
 
 }  // namespace annal::projection_detail

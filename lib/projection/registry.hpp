@@ -60,13 +60,17 @@ void record_dead_letter(sqlite::connection& c, const dead_letter& letter);
 std::vector<dead_letter> read_dead_letters(sqlite::connection& c, std::string_view name);
 std::uint64_t count_dead_letters(sqlite::connection& c, std::string_view name);
 
-/// Writes a build's checkpoint with a statement prepared once.
+/// Moves a build's checkpoint with a statement prepared once. The move only happens from the
+/// checkpoint the caller last saw: two runners on one read model cannot both apply a batch.
 class checkpoint_writer {
  public:
   explicit checkpoint_writer(sqlite::connection& c);
-  void write(std::string_view name, std::int64_t build, std::uint64_t checkpoint);
+  /// Throws annal::io_error (EBUSY) when the stored checkpoint is not `from`: another runner
+  /// moved it (the caller's transaction must then roll back).
+  void write(std::string_view name, std::int64_t build, std::uint64_t from, std::uint64_t to);
 
  private:
+  sqlite::connection& c_;
   sqlite::statement update_;
 };
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "projection/projection_fixture.hpp"
 
@@ -174,4 +175,69 @@ TEST_CASE("invalid projections are refused with invalid_argument", "[runner][val
   CHECK_THROWS_AS(projection_runner(f.store(), f.model, runner_options{.batch_size = 0}),
                   invalid_argument);
   CHECK_THROWS_AS(projection_runner(f.store(), f.dir.file("no/such/dir/model.db")), io_error);
+}
+
+TEST_CASE("two runners on one read model never both apply a batch", "[runner]") {
+  projection_fixture f;
+  f.deposit(50);
+  // Only an upsert: applying an event twice would go unnoticed by the database itself.
+  auto counter = [] {
+    projection p;
+    p.name = "count";
+    p.tables = {"event_count"};
+    p.create_tables = [](read_model_transaction& tx) {
+      tx.execute("CREATE TABLE {event_count}(id INTEGER PRIMARY KEY, n INTEGER)");
+    };
+    p.handle = [](const recorded_event&, read_model_transaction& tx) {
+      tx.execute(
+          "INSERT INTO {event_count}(id, n) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET n = n + 1");
+    };
+    return p;
+  };
+  projection_runner first(f.store(), f.model);
+  first.add(counter());
+  first.start();
+  REQUIRE(first.wait_until("count", 50, 30s));
+  projection_runner second(f.store(), f.model);
+  second.add(counter());
+  second.start();
+  REQUIRE(second.wait_until("count", 50, 30s));
+  f.deposit(10, 10, 51);  // both wake for these; one of them must lose
+  bool one_failed = false;
+  for (int i = 0; i < 3000 && !one_failed; ++i) {
+    one_failed = first.status("count").state == projection_state::failed ||
+                 second.status("count").state == projection_state::failed;
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(one_failed);
+  auto& loser = first.status("count").state == projection_state::failed ? first : second;
+  auto& winner = &loser == &first ? second : first;
+  CHECK(loser.status("count").error.find("another runner") != std::string::npos);
+  REQUIRE(winner.wait_until("count", 60, 30s));
+  read_model_reader reader(f.model);
+  std::int64_t n = 0;
+  std::int64_t checkpoint = 0;
+  reader.query("SELECT n FROM event_count", {}, [&](const sql_row& row) { n = row.integer(0); });
+  reader.query("SELECT checkpoint FROM annal_projection_builds WHERE name = 'count'", {},
+               [&](const sql_row& row) { checkpoint = row.integer(0); });
+  CHECK(n == 60);
+  CHECK(checkpoint == 60);
+}
+
+TEST_CASE("closing the store fails the running projections with store_closed", "[runner]") {
+  projection_fixture f;
+  f.deposit(5);
+  projection_runner runner(f.store(), f.model);
+  runner.add(test::ledger_projection());
+  runner.start();
+  REQUIRE(runner.wait_until("ledger", 5, 30s));
+  f.store().close();
+  bool failed = false;
+  for (int i = 0; i < 3000 && !failed; ++i) {
+    failed = runner.status("ledger").state == projection_state::failed;
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(failed);
+  CHECK(runner.status("ledger").error.find("closed") != std::string::npos);
+  CHECK(read_totals(f.model).entries == 5);
 }
