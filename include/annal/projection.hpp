@@ -79,7 +79,7 @@ struct projection {
   /// current batch is written, so decoding runs beside SQLite; then it runs the steps in order
   /// inside the batch's transaction. It may be called from two threads at once and must not
   /// touch shared state; what it throws fails the event as a handler's error would. The
-  /// recorded_event outlives the step.
+  /// recorded_event and the projection outlive the step.
   std::function<read_model_step(const recorded_event&)> prepare;
 
   /// Generic projection: receives each event at least once, in position order. After a crash
@@ -138,10 +138,10 @@ projection sqlite_projection(std::string name, int version, std::vector<std::str
   p.create_tables = std::move(create_tables);
   p.prepare = [h = std::make_shared<Handler>(std::move(handler))](
                   const recorded_event& recorded) -> read_model_step {
-    return
-        [h, &recorded, event = event_codec<Variant>::decode(recorded)](read_model_transaction& tx) {
-          std::visit([&](const auto& e) { (*h)(e, recorded, tx); }, event);
-        };
+    return [h = h.get(), &recorded,
+            event = event_codec<Variant>::decode(recorded)](read_model_transaction& tx) {
+      std::visit([&](const auto& e) { (*h)(e, recorded, tx); }, event);
+    };
   };
   return p;
 }
@@ -162,7 +162,7 @@ projection sink_projection(std::string name, int version, Handler handler,
   p.on_error = on_error;
   p.prepare_sink = [h = std::make_shared<Handler>(std::move(handler))](
                        const recorded_event& recorded) -> sink_step {
-    return [h, &recorded, event = event_codec<Variant>::decode(recorded)] {
+    return [h = h.get(), &recorded, event = event_codec<Variant>::decode(recorded)] {
       std::visit([&](const auto& e) { (*h)(e, recorded); }, event);
     };
   };

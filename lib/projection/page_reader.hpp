@@ -9,12 +9,15 @@
 #include <vector>
 
 #include "annal/event_store.hpp"
-#include "annal/read_model_transaction.hpp"
+#include "annal/projection.hpp"
 
 namespace annal::projection_detail {
 
-/// The prepared work of one event; the transaction is null for a sink.
-using event_step = std::function<void(read_model_transaction*)>;
+/// The prepared work of one event: `model` for a read model, `sink` for a sink.
+struct event_step {
+  read_model_step model;
+  sink_step sink;
+};
 /// Makes the step of one event. Must not throw: a failure becomes a step that throws.
 using step_maker = std::function<event_step(const recorded_event&)>;
 

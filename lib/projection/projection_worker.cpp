@@ -29,10 +29,12 @@ step_maker step_maker_for(const projection& p) {
   if (!p.prepare && !p.prepare_sink) return {};
   return [&p](const recorded_event& r) -> event_step {
     try {
-      if (p.prepare) return [step = p.prepare(r)](read_model_transaction* tx) { step(*tx); };
-      return [step = p.prepare_sink(r)](read_model_transaction*) { step(); };
+      if (p.prepare) return {p.prepare(r), {}};
+      return {{}, p.prepare_sink(r)};
     } catch (...) {
-      return [e = std::current_exception()](read_model_transaction*) { std::rethrow_exception(e); };
+      auto e = std::current_exception();
+      return {[e](read_model_transaction&) { std::rethrow_exception(e); },
+              [e] { std::rethrow_exception(e); }};
     }
   };
 }
@@ -386,7 +388,12 @@ std::optional<projection_worker::failure> projection_worker::run_range(
   const auto& events = batch.slice.events;
   auto apply = [&](std::size_t i) {
     if (!batch.steps.empty()) {
-      batch.steps[i](b.session.get());
+      const event_step& step = batch.steps[i];
+      if (b.session) {
+        step.model(*b.session);
+      } else {
+        step.sink();
+      }
     } else if (p_.handle) {
       p_.handle(events[i], *b.session);
     } else {
