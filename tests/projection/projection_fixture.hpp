@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -59,6 +60,16 @@ struct model_totals {
   std::int64_t checkpoint = 0;
 };
 model_totals read_totals(const std::string& model, const std::string& projection = "ledger");
+
+/// Polls `condition` every 10 ms for up to 30 s; says whether it became true.
+template <class Condition>
+bool eventually(Condition condition) {
+  for (int i = 0; i < 3000; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
 
 /// Sum of 1..n.
 inline std::int64_t triangle(std::int64_t n) { return n * (n + 1) / 2; }

@@ -35,15 +35,6 @@ bool table_exists(const std::string& model, const std::string& name) {
   return n == 1;
 }
 
-template <class Predicate>
-bool eventually(Predicate p) {
-  for (int i = 0; i < 3000; ++i) {
-    if (p()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("a new version is built in shadow tables while the old version serves, then swapped",
@@ -111,7 +102,7 @@ TEST_CASE("during an explicit rebuild the current build keeps following the log"
   REQUIRE(runner.wait_until("ledger", 100, 30s));
   runner.rebuild("ledger");
   f.deposit(10, 10, 101);
-  bool served_while_rebuilding = eventually([&] {
+  bool served_while_rebuilding = test::eventually([&] {
     auto s = runner.status("ledger");
     return s.serving_checkpoint == 110 && s.state == projection_state::rebuilding &&
            s.checkpoint < 110;

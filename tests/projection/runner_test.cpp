@@ -203,13 +203,10 @@ TEST_CASE("two runners on one read model never both apply a batch", "[runner]") 
   second.start();
   REQUIRE(second.wait_until("count", 50, 30s));
   f.deposit(10, 10, 51);  // both wake for these; one of them must lose
-  bool one_failed = false;
-  for (int i = 0; i < 3000 && !one_failed; ++i) {
-    one_failed = first.status("count").state == projection_state::failed ||
-                 second.status("count").state == projection_state::failed;
-    std::this_thread::sleep_for(10ms);
-  }
-  REQUIRE(one_failed);
+  REQUIRE(test::eventually([&] {
+    return first.status("count").state == projection_state::failed ||
+           second.status("count").state == projection_state::failed;
+  }));
   auto& loser = first.status("count").state == projection_state::failed ? first : second;
   auto& winner = &loser == &first ? second : first;
   CHECK(loser.status("count").error.find("another runner") != std::string::npos);
@@ -232,12 +229,8 @@ TEST_CASE("closing the store fails the running projections with store_closed", "
   runner.start();
   REQUIRE(runner.wait_until("ledger", 5, 30s));
   f.store().close();
-  bool failed = false;
-  for (int i = 0; i < 3000 && !failed; ++i) {
-    failed = runner.status("ledger").state == projection_state::failed;
-    std::this_thread::sleep_for(10ms);
-  }
-  REQUIRE(failed);
+  REQUIRE(
+      test::eventually([&] { return runner.status("ledger").state == projection_state::failed; }));
   CHECK(runner.status("ledger").error.find("closed") != std::string::npos);
   CHECK(read_totals(f.model).entries == 5);
 }
