@@ -58,8 +58,8 @@ class projection_runner {
 
   /// Adds a projection, stopped. A projection whose stored version differs from `p.version`
   /// starts with a rebuild. Throws annal::invalid_argument for an invalid or taken name, an
-  /// invalid or taken table base name, or unless exactly one of handle and sink is set (and
-  /// create_tables with handle).
+  /// invalid or taken table base name, or unless exactly one of handle, prepare, sink and
+  /// prepare_sink is set (and create_tables for a read model).
   void add(projection p);
 
   /// Starts every added projection that is not running, or one by name. A failed projection

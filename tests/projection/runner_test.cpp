@@ -158,6 +158,13 @@ TEST_CASE("invalid projections are refused with invalid_argument", "[runner][val
   both.handle = [](const recorded_event&, read_model_transaction&) {};
   both.create_tables = [](read_model_transaction&) {};
   CHECK_THROWS_AS(runner.add(both), invalid_argument);
+  projection handle_and_prepare = test::ledger_projection(1, 1, "handle_and_prepare");
+  handle_and_prepare.tables = {"elsewhere"};
+  handle_and_prepare.handle = [](const recorded_event&, read_model_transaction&) {};
+  CHECK_THROWS_AS(runner.add(handle_and_prepare), invalid_argument);
+  projection sink_with_tables = sink("sink_with_tables");
+  sink_with_tables.tables = {"mine"};
+  CHECK_THROWS_AS(runner.add(sink_with_tables), invalid_argument);
   projection no_create = test::ledger_projection(1, 1, "no_create");
   no_create.create_tables = nullptr;
   CHECK_THROWS_AS(runner.add(no_create), invalid_argument);
