@@ -10,3 +10,4 @@
 #include "annal/open_store.hpp"
 #include "annal/repository.hpp"
 #include "annal/uuid.hpp"
+#include "annal/verify.hpp"
