@@ -476,8 +476,9 @@ std::vector<stream_summary> sqlite_store::do_list_streams(std::string_view prefi
   statement s = r->db.prepare(
       "SELECT stream_id, version FROM streams WHERE version > 0 AND stream_id > ?1 "
       "AND substr(stream_id, 1, length(?2)) = ?2 ORDER BY stream_id LIMIT ?3");
-  s.bind(1, after);
-  s.bind(2, prefix);
+  // A default string_view has no data pointer, which SQLite would bind as NULL.
+  s.bind(1, after.empty() ? std::string_view("") : after);
+  s.bind(2, prefix.empty() ? std::string_view("") : prefix);
   s.bind(3, to_sql_limit(max_count));
   std::vector<stream_summary> streams;
   while (s.step()) {
