@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <optional>
 #include <unordered_map>
 
@@ -272,6 +273,10 @@ class checker {
 
 void verify_segment_store(const std::string& dir, io::file_system& fs, verify_report& report) {
   report.backend = "segment";
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    throw io_error(ENOENT, dir, "no segment store here: the directory does not exist");
+  }
   std::vector<std::string> names = fs.list(dir);
   std::unique_ptr<io::file_lock> lock;
   std::string lock_path = dir + "/" + std::string(seg::lock_file_name);

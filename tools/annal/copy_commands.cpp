@@ -102,7 +102,14 @@ int run_import(const std::string& uri) {
     try {
       copier.add(parse_event_line(line));
     } catch (const error& e) {
-      throw error(e.code(), fmt::format("line {}: {}", lines.number(), message_of(e)));
+      std::string message = fmt::format("line {}: {}", lines.number(), message_of(e));
+      // Keep the lines before the bad one: a re-run after fixing it skips them.
+      try {
+        copier.finish();
+      } catch (const error&) {
+        // The first error is the one to report.
+      }
+      throw error(e.code(), message);
     }
     bar.update(lines.bytes());
   }
