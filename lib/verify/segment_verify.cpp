@@ -74,6 +74,7 @@ class checker {
     }
     std::vector<frame_info> frames;
     std::vector<uuid> ids;  // the segment's event ids, by position - base
+    std::uint64_t readable = size;
     seg::frame_scanner scanner(*file, seg::segment_header_size, size, base);
     for (;;) {
       auto f = scanner.next();
@@ -96,10 +97,12 @@ class checker {
                     (f.status == seg::scan_status::torn_tail ? " (in a sealed segment)" : "") +
                     "; the rest of the segment is unreadable");
       }
+      // The index may describe bytes past the damage; only what could be read is compared.
+      readable = f.offset;
       break;
     }
     next_ = scanner.next_position();
-    check_index(base, size, frames, ids);
+    check_index(base, readable, size, frames, ids);
   }
 
   bool header_ok(const io::file& file, const std::string& path, std::uint64_t base,
@@ -161,9 +164,10 @@ class checker {
     report_.events_checked += b.count();
   }
 
-  // The index sidecar must describe exactly the frames in the bytes it covers.
-  void check_index(std::uint64_t base, std::uint64_t size, const std::vector<frame_info>& frames,
-                   const std::vector<uuid>& ids) {
+  // The index sidecar must describe exactly the frames in the bytes it covers. `size` is how
+  // much of the segment could be read: `file_size`, or less when damage stopped the scan.
+  void check_index(std::uint64_t base, std::uint64_t size, std::uint64_t file_size,
+                   const std::vector<frame_info>& frames, const std::vector<uuid>& ids) {
     std::string path = dir_ + "/" + seg::index_file_name(base);
     std::string reason;
     auto index = seg::read_segment_index(fs_, dir_, base, reason);
@@ -179,9 +183,12 @@ class checker {
     ++report_.files_checked;
     std::string segment_name = seg::segment_file_name(base);
     if (index->covered_size > size) {
-      problem(path, -1, 0, {},
-              fmt::format("the index covers {} bytes of {}, which has only {}", index->covered_size,
-                          segment_name, size));
+      // Past damage already reported, the index cannot be compared; otherwise it is too long.
+      if (size == file_size) {
+        problem(path, -1, 0, {},
+                fmt::format("the index covers {} bytes of {}, which has only {}",
+                            index->covered_size, segment_name, size));
+      }
       return;
     }
     auto covered_end = std::find_if(frames.begin(), frames.end(), [&](const frame_info& f) {

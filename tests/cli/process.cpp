@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,12 +48,19 @@ pid_t spawn_tool(const std::vector<std::string>& args, const std::string& input,
 
 constexpr int file_flags = O_WRONLY | O_CREAT | O_TRUNC;
 
-int wait_exit_code(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error("waitpid failed");
-  }
+int exit_code_of(int status) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Waits for the process; `peak_rss_kib`, when given, receives its peak resident set size.
+int wait_exit_code(pid_t pid, long* peak_rss_kib = nullptr) {
+  int status = 0;
+  rusage usage{};
+  while (::wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR) throw std::runtime_error("wait4 failed");
+  }
+  if (peak_rss_kib != nullptr) *peak_rss_kib = usage.ru_maxrss;
+  return exit_code_of(status);
 }
 
 }  // namespace
@@ -70,12 +78,14 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-tool_result run_tool(const std::vector<std::string>& args, const std::string& input) {
+tool_result run_tool(const std::vector<std::string>& args, const std::string& input,
+                     const std::string& out_file) {
   temp_dir dir;
-  std::string out = dir.file("out"), err = dir.file("err");
+  std::string out = out_file.empty() ? dir.file("out") : out_file, err = dir.file("err");
   tool_result result;
-  result.exit_code = wait_exit_code(spawn_tool(args, input, out, err, file_flags));
-  result.out = read_file(out);
+  result.exit_code =
+      wait_exit_code(spawn_tool(args, input, out, err, file_flags), &result.peak_rss_kib);
+  if (out_file.empty()) result.out = read_file(out);
   result.err = read_file(err);
   return result;
 }
@@ -105,7 +115,7 @@ tool_result run_tool_with_terminal(const std::vector<std::string>& args, const s
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;
-      result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      result.exit_code = exit_code_of(status);
     }
   }
   ::close(master);

@@ -14,13 +14,17 @@ struct tool_result {
   int exit_code = -1;
   std::string out;
   std::string err;
+  /// The process's peak resident set size, in KiB (getrusage's ru_maxrss).
+  long peak_rss_kib = 0;
 };
 
 /// The path of the annal tool under test, from the environment variable ANNAL_TOOL.
 std::string tool_path();
 
 /// Runs the tool with `args`, standard input read from the file `input`, and waits for it.
-tool_result run_tool(const std::vector<std::string>& args, const std::string& input = "/dev/null");
+/// When `out_file` is given, standard output goes to that file instead of tool_result::out.
+tool_result run_tool(const std::vector<std::string>& args, const std::string& input = "/dev/null",
+                     const std::string& out_file = {});
 
 /// Runs the tool with standard error on a pseudo-terminal (standard output to a file), as in an
 /// interactive shell. Returns what the terminal received as `err`.
