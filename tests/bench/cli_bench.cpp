@@ -1,15 +1,19 @@
-// Benchmark: peak memory and speed of `annal export` and `annal import` as the log grows.
-#include <sys/resource.h>
+// Benchmark: peak memory and speed of `annal export` and `annal import` as the log grows, beside
+// the same work done in process without text.
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "annal/open_store.hpp"
 #include "cli/process.hpp"
+#include "log_copier.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -38,8 +42,55 @@ void fill(const std::string& uri, std::size_t events) {
   store->close();
 }
 
+// Runs `work` in a child process and waits for it. Filling a store and the in-process ceilings
+// run there: the benchmark stays small, so a spawned tool's peak RSS, which Linux counts from the
+// spawning process's size, is the tool's own.
+template <class Work>
+void in_child(Work&& work) {
+  pid_t child = ::fork();
+  if (child < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (child == 0) {
+    work();
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::exit(1);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The ceilings, in process and without text: reading the log in the pages export reads, and
+// copying it with the log_copier import uses. Returns events per second of each.
+std::pair<double, double> ceilings(const std::string& source, const std::string& target) {
+  auto store = annal::open_store(source);
+  std::uint64_t head = store->head_position();
+  auto start = std::chrono::steady_clock::now();
+  std::size_t bytes = 0;
+  for (std::uint64_t position = 1; position <= head;) {
+    auto slice = store->read_all(position, 1000);
+    for (const auto& e : slice.events) bytes += e.payload.size();
+    position = slice.next_position;
+  }
+  double read_rate = static_cast<double>(head) / seconds_since(start);
+  if (bytes == 0) std::exit(1);
+  auto copy = annal::open_store(target);
+  start = std::chrono::steady_clock::now();
+  annal::cli::log_copier copier(*copy);
+  for (std::uint64_t position = 1; position <= head;) {
+    auto slice = store->read_all(position, 1000);
+    for (auto& e : slice.events) copier.add(std::move(e));
+    position = slice.next_position;
+  }
+  copier.finish();
+  copy->close();
+  return {read_rate, static_cast<double>(head) / seconds_since(start)};
 }
 
 annal::test::tool_result timed(const std::vector<std::string>& args, const std::string& input,
@@ -54,12 +105,22 @@ annal::test::tool_result timed(const std::vector<std::string>& args, const std::
   return r;
 }
 
-void measure(const std::string& backend, std::size_t events) {
+// `options` are URI options for the tool's stores, e.g. a smaller SQLite page cache.
+void measure(const std::string& backend, std::size_t events, const std::string& options = {}) {
   temp_dir dir;
   auto uri = [&](const std::string& name) {
-    return backend == "sqlite" ? "sqlite:" + dir.file(name + ".db") : "segment:" + dir.file(name);
+    return (backend == "sqlite" ? "sqlite:" + dir.file(name + ".db")
+                                : "segment:" + dir.file(name)) +
+           (options.empty() ? "" : "?" + options);
   };
-  fill(uri("source"), events);
+  std::string rates = dir.file("ceilings.txt");
+  in_child([&] {
+    fill(uri("source"), events);
+    auto [read_rate, copy_rate] = ceilings(uri("source"), uri("ceiling"));
+    std::ofstream(rates) << read_rate << ' ' << copy_rate;
+  });
+  double read_rate = 0, copy_rate = 0;
+  std::ifstream(rates) >> read_rate >> copy_rate;
   std::string file = dir.file("export.jsonl");
   // The floor: the same program doing almost nothing (opening the store, printing its summary).
   double info_seconds = 0, export_seconds = 0, import_seconds = 0;
@@ -67,12 +128,15 @@ void measure(const std::string& backend, std::size_t events) {
   auto exported = timed({"export", uri("source")}, "/dev/null", file, export_seconds);
   auto imported = timed({"import", uri("copy")}, file, dir.file("import.txt"), import_seconds);
   double megabytes = static_cast<double>(std::filesystem::file_size(file)) / (1 << 20);
+  double export_rate = static_cast<double>(events) / export_seconds;
+  double import_rate = static_cast<double>(events) / import_seconds;
   std::printf(
-      "%-7s %9zu events  export file %7.1f MiB | peak RSS: info %6.1f MiB, export %6.1f MiB, "
-      "import %6.1f MiB | export %9.0f ev/s, import %9.0f ev/s\n",
-      backend.c_str(), events, megabytes, info.peak_rss_kib / 1024.0,
-      exported.peak_rss_kib / 1024.0, imported.peak_rss_kib / 1024.0,
-      static_cast<double>(events) / export_seconds, static_cast<double>(events) / import_seconds);
+      "%-7s %-18s %8zu events, file %6.1f MiB | peak RSS MiB: info %5.1f, export %5.1f, "
+      "import %5.1f | export %7.0f ev/s (read_all %7.0f, ratio %.2f) | import %6.0f ev/s "
+      "(in-process copy %6.0f, ratio %.2f)\n",
+      backend.c_str(), options.c_str(), events, megabytes, info.peak_rss_kib / 1024.0,
+      exported.peak_rss_kib / 1024.0, imported.peak_rss_kib / 1024.0, export_rate, read_rate,
+      export_rate / read_rate, import_rate, copy_rate, import_rate / copy_rate);
   std::fflush(stdout);
 }
 
@@ -86,4 +150,6 @@ int main() {
     measure(backend, events / 10);
     measure(backend, events);
   }
+  // SQLite's page cache (64 MiB per connection by default) is most of the SQLite figures.
+  measure("sqlite", events, "sqlite_cache_mib=2");
 }

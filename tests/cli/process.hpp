@@ -14,7 +14,8 @@ struct tool_result {
   int exit_code = -1;
   std::string out;
   std::string err;
-  /// The process's peak resident set size, in KiB (getrusage's ru_maxrss).
+  /// The process's peak resident set size, in KiB (wait4's ru_maxrss). Linux carries the peak
+  /// across exec, so it is at least the spawning process's resident size: spawn from a small one.
   long peak_rss_kib = 0;
 };
 
