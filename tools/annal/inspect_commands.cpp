@@ -93,21 +93,21 @@ int run_read(const read_request& request) {
   stdout_buffer out;
   event_printer printer(out, request.format);
   std::optional<std::uint64_t> remaining = request.limit;
-  auto emit = [&](const recorded_event& e) {
-    if (remaining && *remaining == 0) return false;
-    printer.print(e);
-    if (remaining) --*remaining;
-    return true;
+  // Prints what the page holds within the limit; false once the limit is reached.
+  auto emit = [&](std::vector<recorded_event>& page) {
+    if (remaining && page.size() > *remaining) page.resize(static_cast<std::size_t>(*remaining));
+    printer.print(page);
+    if (remaining) *remaining -= page.size();
+    return !remaining || *remaining > 0;
   };
   if (request.stream) {
     std::uint64_t version = std::max<std::uint64_t>(request.from, 1);
     for (;;) {
       auto page = store->read_stream(*request.stream, version, read_direction::forward, page_size);
-      for (const auto& e : page) {
-        if (type_matches(request.types, e) && !emit(e)) return exit_ok;
-      }
-      if (page.size() < page_size) break;
-      version = page.back().stream_version + 1;
+      bool full = page.size() == page_size;
+      if (full) version = page.back().stream_version + 1;
+      std::erase_if(page, [&](const recorded_event& e) { return !type_matches(request.types, e); });
+      if (!emit(page) || !full) break;
     }
     return exit_ok;
   }
@@ -116,10 +116,7 @@ int run_read(const read_request& request) {
   std::uint64_t position = request.from;
   for (;;) {
     auto slice = store->read_all(position, page_for(remaining), filter);
-    for (const auto& e : slice.events) {
-      if (!emit(e)) return exit_ok;
-    }
-    if (slice.end_of_log || (remaining && *remaining == 0)) break;
+    if (!emit(slice.events) || slice.end_of_log) break;
     position = slice.next_position;
   }
   return exit_ok;
@@ -140,7 +137,7 @@ int run_tail(const std::string& uri, const std::vector<std::string>& types, std:
   std::uint64_t position = from == 0 ? store->head_position() + 1 : from;
   while (stop_requested == 0) {
     auto slice = store->read_all(position, page_size, filter);
-    for (const auto& e : slice.events) printer.print(e);
+    printer.print(slice.events);
     position = slice.next_position;
     if (!slice.end_of_log) continue;
     out.flush();

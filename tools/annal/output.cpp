@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -66,28 +67,39 @@ void stdout_buffer::flush() {
   if (std::fflush(stdout) != 0) throw io_error(errno, "standard output", "cannot write the output");
 }
 
-void event_printer::print(const recorded_event& e) {
+void event_printer::print(std::span<const recorded_event> page) {
   std::string& out = out_.text();
-  switch (format_) {
-    case event_format::jsonl:
-      append_event_line(out, e);
-      break;
-    case event_format::json:
-      out += pretty_event(e);
-      out += '\n';
-      break;
-    case event_format::table:
-      if (!header_done_) {
-        fmt::format_to(std::back_inserter(out), "{:>10}  {:<24}  {:>7}  {:<24}  {:<27}  {}\n",
-                       "POSITION", "STREAM", "VERSION", "TYPE", "TIMESTAMP", "PAYLOAD");
-        header_done_ = true;
+  if (format_ != event_format::table) {
+    for (const auto& e : page) {
+      if (format_ == event_format::jsonl) {
+        append_event_line(out, e);
+      } else {
+        out += pretty_event(e);
+        out += '\n';
       }
-      fmt::format_to(std::back_inserter(out), "{:>10}  {:<24}  {:>7}  {:<24}  {:<27}  {}\n",
-                     e.position, e.stream_id, e.stream_version, e.type,
-                     detail::format_rfc3339(e.timestamp), payload_summary(e));
-      break;
+      out_.maybe_flush();
+    }
+    return;
   }
-  out_.maybe_flush();
+  std::size_t stream_width = 6, type_width = 4;  // the headers' widths
+  for (const auto& e : page) {
+    stream_width = std::max(stream_width, e.stream_id.size());
+    type_width = std::max(type_width, e.type.size());
+  }
+  auto row = [&](auto position, std::string_view stream, auto version, std::string_view type,
+                 std::string_view timestamp, std::string_view payload) {
+    fmt::format_to(std::back_inserter(out), "{:>10}  {:<{}}  {:>7}  {:<{}}  {:<27}  {}\n", position,
+                   stream, stream_width, version, type, type_width, timestamp, payload);
+  };
+  if (!header_done_ && !page.empty()) {
+    row("POSITION", "STREAM", "VERSION", "TYPE", "TIMESTAMP", "PAYLOAD");
+    header_done_ = true;
+  }
+  for (const auto& e : page) {
+    row(e.position, e.stream_id, e.stream_version, e.type, detail::format_rfc3339(e.timestamp),
+        payload_summary(e));
+    out_.maybe_flush();
+  }
 }
 
 }  // namespace annal::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,11 +35,12 @@ class stdout_buffer {
   std::string text_;
 };
 
-/// Prints events in `format`; the table format prints its header before the first event.
+/// Prints events in `format`. The table format sizes its columns to each page of events and
+/// prints its header before the first page.
 class event_printer {
  public:
   event_printer(stdout_buffer& out, event_format format) : out_(out), format_(format) {}
-  void print(const recorded_event& e);
+  void print(std::span<const recorded_event> page);
 
  private:
   stdout_buffer& out_;
