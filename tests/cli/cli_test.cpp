@@ -449,3 +449,22 @@ TEST_CASE("progress is drawn when standard error is a terminal, and only then", 
   CHECK(imported.err.find("import [##############################] 100%") != std::string::npos);
   CHECK(run_tool({"import", store_uri(dir, "copy2")}, file).err.empty());
 }
+
+TEST_CASE("an export from a later position imports only where the log reaches it", "[cli]") {
+  temp_dir dir;
+  std::string source = store_uri(dir, "source");
+  fill(source, 100);
+  std::string tail =
+      write_file(dir, "tail.jsonl", run_tool({"export", source, "--from", "50"}).out);
+  std::string target = store_uri(dir, "target");
+  check_one_line_error(run_tool({"import", target}, tail),
+                       "positions 50 to 56: invalid argument: a recorded batch must start at "
+                       "position 1 (the head + 1), not at position 50");
+  std::string all = export_of(source).out;
+  std::string head = write_file(dir, "head.jsonl", all.substr(0, all.find("{\"position\":60,")));
+  CHECK(run_tool({"import", target}, head).out ==
+        "imported 59 events (0 already present); head position 59\n");
+  CHECK(run_tool({"import", target}, tail).out ==
+        "imported 47 events (10 already present); head position 106\n");
+  CHECK(export_of(target).out == all);
+}

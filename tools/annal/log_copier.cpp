@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "annal/error.hpp"
+#include "commands.hpp"
 
 namespace annal::cli {
 namespace {
@@ -73,7 +74,13 @@ void log_copier::compare_with_stored(const recorded_event& e) {
 
 void log_copier::flush() {
   if (batch_.empty()) return;
-  target_.append_recorded(batch_);
+  try {
+    target_.append_recorded(batch_);
+  } catch (const error& e) {
+    // Name the batch: the caller reports the input line it was reading, which may be later.
+    throw error(e.code(), fmt::format("positions {} to {}: {}", batch_.front().position,
+                                      batch_.back().position, message_of(e)));
+  }
   written_ += batch_.size();
   target_head_ = batch_.back().position;
   batch_.clear();
