@@ -128,6 +128,18 @@ TEST_CASE("an index sidecar that disagrees with the frames is reported entry by 
   CHECK(mentions(report, "does not match the frame there"));
   CHECK(mentions(report, "sparse entry for position 4"));
   CHECK(mentions(report, "at position 4, where the log has another event"));
+  // Each problem points at its entry in the index file: header 48 bytes, sparse entries 16,
+  // batches 30 plus the stream id ("a" and "b": 31), ids 24.
+  std::string index_path = store + "/" + segment::index_file_name(1);
+  std::vector<std::int64_t> offsets;
+  for (const auto& p : report.problems) {
+    CHECK(p.file == index_path);
+    offsets.push_back(p.offset);
+  }
+  std::int64_t sparse = static_cast<std::int64_t>(index->sparse.size());
+  std::int64_t ids_at = 48 + 16 * sparse + 31 * 3;
+  CHECK(offsets ==
+        std::vector<std::int64_t>{48 + 16 * sparse + 31, 48 + 16 * (sparse - 1), ids_at + 24 * 2});
 }
 
 TEST_CASE("a missing segment file is reported as missing positions", "[verify]") {
