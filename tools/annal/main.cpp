@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
   read->add_option("--from", from,
                    "First version (--stream) or position (--all) to read; default the first");
   read->add_option("--limit", limit, "At most this many events")->check(CLI::PositiveNumber);
-  read->add_option("--type", types, "Only events of these types (repeatable)");
+  read->add_option("--type", types, "Only events of this type; repeat for several")
+      ->allow_extra_args(false);
   read->add_option("--format", format,
                    "table, json (indented; the default on a terminal) or jsonl (one export line "
                    "per event; the default otherwise)")
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
                        "  annal tail sqlite:orders.db\n"
                        "  annal tail sqlite:orders.db --type order.paid --format table\n");
   tail->add_option("STORE", store, store_help)->required();
-  tail->add_option("--type", types, "Only events of these types (repeatable)");
+  tail->add_option("--type", types, "Only events of this type; repeat for several")
+      ->allow_extra_args(false);
   tail->add_option("--from", from, "Start at this position; default after the current head");
   tail->add_option("--format", format, "table, json or jsonl, as for read")->check(formats);
 
