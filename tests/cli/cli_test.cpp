@@ -468,3 +468,15 @@ TEST_CASE("an export from a later position imports only where the log reaches it
         "imported 47 events (10 already present); head position 106\n");
   CHECK(export_of(target).out == all);
 }
+
+TEST_CASE("a segment store open in another process is refused in one line", "[cli]") {
+  if (backend_under_test() != "segment") return;
+  temp_dir dir;
+  std::string uri = store_uri(dir, "s");
+  fill(uri, 0);
+  auto held = open_store(uri);
+  check_one_line_error(run_tool({"info", uri}), "locked by another process");
+  check_one_line_error(run_tool({"verify", uri}), "the store is open in another process");
+  held->close();
+  CHECK(run_tool({"verify", uri}).exit_code == 0);
+}
