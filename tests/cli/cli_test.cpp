@@ -218,6 +218,15 @@ TEST_CASE("import is idempotent and refuses different content at a stored positi
   CHECK(again.out == "imported 56 events (50 already present); head position 106\n");
   CHECK(run_tool({"import", target}, file).out ==
         "imported 0 events (106 already present); head position 106\n");
+  // CRLF line ends and blank lines, as an editor on another system may leave them.
+  std::string crlf;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    crlf += text.substr(at, end - at) + "\r\n\r\n";
+    at = end + 1;
+  }
+  CHECK(run_tool({"import", target}, write_file(dir, "crlf.jsonl", crlf)).out ==
+        "imported 0 events (106 already present); head position 106\n");
 
   std::string changed = text;
   changed.replace(changed.find("\"customer\":\"ada\""), 16, "\"customer\":\"bob\"");

@@ -99,6 +99,7 @@ int run_import(const std::string& uri) {
   progress bar("import", stdin_size(), "bytes");
   std::string_view line;
   while (lines.next(line)) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // a blank line
     try {
       copier.add(parse_event_line(line));
     } catch (const error& e) {
