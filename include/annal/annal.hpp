@@ -15,3 +15,4 @@
 #include "annal/read_model_reader.hpp"
 #include "annal/repository.hpp"
 #include "annal/uuid.hpp"
+#include "annal/verify.hpp"

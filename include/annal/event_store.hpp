@@ -64,6 +64,29 @@ struct log_slice {
   bool end_of_log = false;
 };
 
+/// A stream and its version, as list_streams() reports it.
+struct stream_summary {
+  std::string stream_id;
+  /// The number of events in the stream.
+  std::uint64_t version = 0;
+
+  friend bool operator==(const stream_summary&, const stream_summary&) = default;
+};
+
+/// What a store is and how large, as describe() reports it (what `annal info` prints).
+struct store_description {
+  /// The URI scheme of the backend: "sqlite" or "segment".
+  std::string backend;
+  /// The version of the backend's storage format (docs/storage-format.md).
+  std::uint32_t format_version = 0;
+  /// How many streams have at least one event.
+  std::uint64_t stream_count = 0;
+  /// The size of the store's files, in bytes.
+  std::uint64_t bytes_on_disk = 0;
+  /// How many segment files the log spans; 0 for backends without segments.
+  std::uint64_t segment_count = 0;
+};
+
 /// An append-only log of events, organised in streams.
 ///
 /// Positions are global, start at 1 and have no gaps, in commit order. Stream versions start at
@@ -93,6 +116,20 @@ class event_store {
   append_result append(std::string_view stream_id, expected_version expected,
                        const event_data& event);
 
+  /// Appends events exactly as another store recorded them, keeping their positions, stream
+  /// versions, ids and timestamp: what `annal import` and `annal migrate` use to copy a log.
+  ///
+  /// The events form one atomic batch of one stream with one timestamp, at consecutive
+  /// positions and versions. The first position must be the head position + 1 and the first
+  /// version the stream's version + 1. Throws annal::invalid_argument when the events do not
+  /// form such a batch, fail the checks of append(), or the first position is not head + 1
+  /// (nothing is written); annal::wrong_expected_version when the first version is not the
+  /// stream's version + 1; annal::duplicate_event_id when an event id is already stored
+  /// anywhere (there is no retry rule here: skipping what is already stored is the caller's
+  /// decision). Thread-safe, also with concurrent append() calls, which may make the head move
+  /// under the caller.
+  append_result append_recorded(std::span<const recorded_event> events);
+
   /// Reads up to `max_count` events of one stream, starting at version `from_version`
   /// (inclusive) and going forward (versions ascending) or backward (descending; pass
   /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
@@ -113,6 +150,17 @@ class event_store {
 
   /// The position of the last event in the log, 0 when the log is empty.
   std::uint64_t head_position();
+
+  /// Lists up to `max_count` streams whose id starts with `prefix` and sorts (bytewise) after
+  /// `after`, in bytewise order of their ids, with their versions. Page through every stream by
+  /// passing the last id returned as `after`. Throws annal::invalid_argument for a max_count of
+  /// 0. On the segment backend each call sorts the matching streams: O(n log n) in their number.
+  std::vector<stream_summary> list_streams(std::string_view prefix = {},
+                                           std::string_view after = {},
+                                           std::size_t max_count = unlimited);
+
+  /// The backend, its format version, the number of streams and the size of the store's files.
+  store_description describe();
 
   /// Blocks until the log's head reaches `position` or `timeout` passes, and says which.
   /// Appends through this object wake waiters at once; appends by another process (or another
@@ -144,6 +192,13 @@ class event_store {
                                 const read_filter& filter) = 0;
   virtual std::uint64_t do_stream_version(std::string_view stream_id) = 0;
   virtual std::uint64_t do_head_position() = 0;
+  /// Called with a validated batch (one stream, one timestamp, consecutive positions and
+  /// versions, valid fields); the backend checks the head, the stream version and the ids.
+  virtual append_result do_append_recorded(std::span<const recorded_event> events) = 0;
+  virtual std::vector<stream_summary> do_list_streams(std::string_view prefix,
+                                                      std::string_view after,
+                                                      std::size_t max_count) = 0;
+  virtual store_description do_describe() = 0;
   /// Called once, by the first close(), when no other call is running.
   virtual void do_close() = 0;
   virtual snapshot_store& do_snapshots() = 0;

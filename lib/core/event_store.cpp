@@ -64,7 +64,9 @@ bool id_less(const uuid& a, const uuid& b) noexcept {
   return a_high < b_high || (a_high == b_high && a_low < b_low);
 }
 
-void validate_batch(std::span<const event_data> events) {
+// Checks the fields append() and append_recorded() share; Event is event_data or recorded_event.
+template <class Event>
+void validate_batch(std::span<const Event> events) {
   if (events.empty()) throw invalid_argument("an append needs at least one event");
   const std::string* last_type = nullptr;
   bool increasing = true;
@@ -100,6 +102,34 @@ void validate_batch(std::span<const event_data> events) {
   }
 }
 
+// The shape append_recorded() requires: one stream, one timestamp, consecutive places.
+void validate_recorded_batch(std::span<const recorded_event> events) {
+  if (events.empty()) throw invalid_argument("an append needs at least one event");
+  const recorded_event& first = events[0];
+  validate_stream_id(first.stream_id);
+  if (first.position == 0 || first.stream_version == 0) {
+    throw invalid_argument("recorded positions and stream versions start at 1");
+  }
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    const recorded_event& e = events[i];
+    if (e.stream_id != first.stream_id) {
+      throw invalid_argument(fmt::format(
+          "a recorded batch is one stream: event {} is in another stream than event 0", i));
+    }
+    if (e.timestamp != first.timestamp) {
+      throw invalid_argument(
+          fmt::format("a recorded batch has one timestamp: event {} has another than event 0", i));
+    }
+    if (e.position != first.position + i || e.stream_version != first.stream_version + i) {
+      throw invalid_argument(fmt::format(
+          "event {} of a recorded batch is at position {} version {}; expected position {} "
+          "version {}",
+          i, e.position, e.stream_version, first.position + i, first.stream_version + i));
+    }
+  }
+  validate_batch(events);
+}
+
 }  // namespace
 
 void validate_stream_id(std::string_view stream_id) {
@@ -123,6 +153,12 @@ append_result event_store::append(std::string_view stream_id, expected_version e
   validate_stream_id(stream_id);
   validate_batch(events);
   return do_append(stream_id, expected, events);
+}
+
+append_result event_store::append_recorded(std::span<const recorded_event> events) {
+  call_guard guard(*state_);
+  validate_recorded_batch(events);
+  return do_append_recorded(events);
 }
 
 append_result event_store::append(std::string_view stream_id, expected_version expected,
@@ -159,6 +195,19 @@ std::uint64_t event_store::head_position() {
   std::uint64_t head = do_head_position();
   publish_head(head);
   return head;
+}
+
+std::vector<stream_summary> event_store::list_streams(std::string_view prefix,
+                                                      std::string_view after,
+                                                      std::size_t max_count) {
+  call_guard guard(*state_);
+  if (max_count == 0) throw invalid_argument("max_count must be at least 1");
+  return do_list_streams(prefix, after, max_count);
+}
+
+store_description event_store::describe() {
+  call_guard guard(*state_);
+  return do_describe();
 }
 
 bool event_store::wait_for(std::uint64_t position, std::chrono::milliseconds timeout) {

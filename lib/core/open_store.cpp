@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "annal/error.hpp"
+#include "core/store_uri.hpp"
 #include "io/file_system.hpp"
 #include "segment/segment_store.hpp"
 #include "sqlite/sqlite_store.hpp"
@@ -70,7 +71,9 @@ std::string_view parse_options(std::string_view rest, store_options& options) {
 
 }  // namespace
 
-std::unique_ptr<event_store> open_store(std::string_view uri, const store_options& options) {
+namespace detail {
+
+store_uri parse_store_uri(std::string_view uri, const store_options& options) {
   auto colon = uri.find(':');
   if (colon == std::string_view::npos) {
     throw invalid_argument("store URI '" + std::string(uri) +
@@ -79,19 +82,30 @@ std::unique_ptr<event_store> open_store(std::string_view uri, const store_option
   if (uri.find('\0') != std::string_view::npos) {
     throw invalid_argument("store URI contains a NUL byte");
   }
-  std::string_view scheme = uri.substr(0, colon);
-  store_options effective = options;
-  std::string path(parse_options(uri.substr(colon + 1), effective));
-  if (scheme == "sqlite") {
-    if (path.empty()) throw invalid_argument("store URI 'sqlite:' needs a file path");
-    return std::make_unique<sqlite_store>(std::move(path), effective);
+  store_uri parsed;
+  parsed.scheme = std::string(uri.substr(0, colon));
+  parsed.options = options;
+  parsed.path = std::string(parse_options(uri.substr(colon + 1), parsed.options));
+  if (parsed.scheme == "sqlite") {
+    if (parsed.path.empty()) throw invalid_argument("store URI 'sqlite:' needs a file path");
+  } else if (parsed.scheme == "segment") {
+    if (parsed.path.empty()) throw invalid_argument("store URI 'segment:' needs a directory");
+  } else {
+    throw invalid_argument("store URI '" + std::string(uri) + "' has unknown scheme '" +
+                           parsed.scheme + "'; known schemes: sqlite, segment");
   }
-  if (scheme == "segment") {
-    if (path.empty()) throw invalid_argument("store URI 'segment:' needs a directory");
-    return std::make_unique<segment_store>(std::move(path), effective, io::posix_file_system());
+  return parsed;
+}
+
+}  // namespace detail
+
+std::unique_ptr<event_store> open_store(std::string_view uri, const store_options& options) {
+  detail::store_uri parsed = detail::parse_store_uri(uri, options);
+  if (parsed.scheme == "sqlite") {
+    return std::make_unique<sqlite_store>(std::move(parsed.path), parsed.options);
   }
-  throw invalid_argument("store URI '" + std::string(uri) + "' has unknown scheme '" +
-                         std::string(scheme) + "'; known schemes: sqlite, segment");
+  return std::make_unique<segment_store>(std::move(parsed.path), parsed.options,
+                                         io::posix_file_system());
 }
 
 }  // namespace annal

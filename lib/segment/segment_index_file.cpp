@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "core/crc32c.hpp"
@@ -17,6 +18,16 @@ std::string index_file_name(std::uint64_t base) {
 
 std::string segment_file_name(std::uint64_t base) {
   return fmt::format("{:020}{}", base, segment_suffix);
+}
+
+std::optional<std::uint64_t> segment_base_of(const std::string& name) {
+  if (name.size() != 20 + segment_suffix.size() || !name.ends_with(segment_suffix)) {
+    return std::nullopt;
+  }
+  std::uint64_t base = 0;
+  auto [end, error] = std::from_chars(name.data(), name.data() + 20, base);
+  if (error != std::errc() || end != name.data() + 20) return std::nullopt;
+  return base;
 }
 
 void write_segment_index(io::file_system& fs, const std::string& dir, const segment_index& index) {

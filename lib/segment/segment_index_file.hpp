@@ -45,6 +45,9 @@ std::string index_file_name(std::uint64_t base);
 /// The segment file name of base position `base`.
 std::string segment_file_name(std::uint64_t base);
 
+/// The base position of a segment file name ("<20 digits>.seg"); nullopt for any other name.
+std::optional<std::uint64_t> segment_base_of(const std::string& name);
+
 /// Writes `index` as `dir`/<base>.idx atomically: a temporary file, synced, renamed over the
 /// old one, directory synced. Throws annal::io_error.
 void write_segment_index(io::file_system& fs, const std::string& dir, const segment_index& index);

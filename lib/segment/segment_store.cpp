@@ -56,6 +56,10 @@ struct segment_store::pending_append {
   bool done = false;
   append_result result;
   std::exception_ptr error;
+  // Set by append_recorded(): the position the batch must start at (0 for append()) and the
+  // timestamp it keeps.
+  std::uint64_t required_position = 0;
+  std::int64_t timestamp_us = 0;
 };
 
 // What the writer decided for one group of queued appends, before anything is written.
@@ -116,17 +120,6 @@ std::string segment_header(std::uint64_t base) {
   w.u32(0);
   w.u32(detail::crc32c(seg::as_bytes(out)));
   return out;
-}
-
-// Parses "<20 digits>.seg"; nullopt for any other name.
-std::optional<std::uint64_t> segment_base_of(const std::string& name) {
-  if (name.size() != 20 + seg::segment_suffix.size() || !name.ends_with(seg::segment_suffix)) {
-    return std::nullopt;
-  }
-  std::uint64_t base = 0;
-  auto [end, error] = std::from_chars(name.data(), name.data() + 20, base);
-  if (error != std::errc() || end != name.data() + 20) return std::nullopt;
-  return base;
 }
 
 recorded_event make_recorded(const seg::batch_view& batch, std::uint32_t index,
@@ -206,7 +199,7 @@ void segment_store::warn(const std::string& message) const {
 void segment_store::recover() {
   std::vector<std::uint64_t> bases;
   for (const auto& name : fs_->list(dir_)) {
-    if (auto base = segment_base_of(name)) {
+    if (auto base = seg::segment_base_of(name)) {
       bases.push_back(*base);
     } else if (name.ends_with(".tmp")) {
       fs_->remove(dir_ + "/" + name);  // an index write interrupted by a crash
@@ -410,7 +403,33 @@ void segment_store::seal_active() {
 
 append_result segment_store::do_append(std::string_view stream_id, expected_version expected,
                                        std::span<const event_data> events) {
-  pending_append p{stream_id, expected, events, {}, false, {}, nullptr};
+  pending_append p{stream_id, expected, events, {}, false, {}, nullptr, 0, 0};
+  return enqueue(p);
+}
+
+append_result segment_store::do_append_recorded(std::span<const recorded_event> recorded) {
+  std::vector<event_data> events;
+  events.reserve(recorded.size());
+  for (const auto& r : recorded) {
+    events.push_back({r.id, r.type, r.payload, r.encoding, r.metadata});
+  }
+  const recorded_event& first = recorded.front();
+  auto timestamp_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(first.timestamp.time_since_epoch());
+  pending_append p{first.stream_id,
+                   expected_version::exact(first.stream_version - 1),
+                   events,
+                   {},
+                   false,
+                   {},
+                   nullptr,
+                   first.position,
+                   timestamp_us.count()};
+  return enqueue(p);
+}
+
+append_result segment_store::enqueue(pending_append& p) {
+  const auto& events = p.events;
   // Most batches carry no metadata: then the frame encoder needs no per-event strings.
   if (std::any_of(events.begin(), events.end(),
                   [](const event_data& e) { return !e.metadata.empty(); })) {
@@ -485,8 +504,14 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
 void segment_store::plan_append(pending_append& p, group_plan& plan) {
   const auto& events = p.events;
   const uuid& first = events[0].id;
-  // Idempotency first, as concepts.md specifies.
-  if (auto stored = ids_.find(first)) {
+  bool recorded = p.required_position != 0;
+  if (recorded && p.required_position != plan.next_position) {
+    throw invalid_argument(
+        fmt::format("a recorded batch must start at position {} (the head + 1), not at position {}",
+                    plan.next_position, p.required_position));
+  }
+  // Idempotency first, as concepts.md specifies; append_recorded() has no retry rule.
+  if (auto stored = recorded ? std::nullopt : ids_.find(first)) {
     auto at = do_read_all(*stored, 1, {}).events;
     if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");
     const recorded_event& e = at[0];
@@ -506,7 +531,7 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
     }
     throw duplicate_event_id(first.to_string(), e.stream_id, e.stream_version);
   }
-  if (auto in_group = plan.ids.find(first); in_group != plan.ids.end()) {
+  if (auto in_group = plan.ids.find(first); !recorded && in_group != plan.ids.end()) {
     const auto& other = plan.batches[in_group->second];
     std::uint64_t before = other.first_version - 1;
     bool consistent =
@@ -524,7 +549,7 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
     throw duplicate_event_id(first.to_string(), std::string(other.append->stream_id),
                              other.first_version);
   }
-  for (std::size_t i = 1; i < events.size(); ++i) {
+  for (std::size_t i = recorded ? 0 : 1; i < events.size(); ++i) {
     if (auto stored = ids_.find(events[i].id)) {
       auto at = do_read_all(*stored, 1, {}).events;
       throw duplicate_event_id(events[i].id.to_string(), at.empty() ? "" : at[0].stream_id,
@@ -570,7 +595,8 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   }
   std::uint64_t offset = plan.segment_size;
   seg::encode_batch_frame(plan.chunks.back().bytes, layout, p.stream_id, plan.next_position,
-                          current + 1, plan.timestamp_us, events, p.metadata);
+                          current + 1, recorded ? p.timestamp_us : plan.timestamp_us, events,
+                          p.metadata);
   plan.segment_size += frame_size;
   std::size_t index = plan.batches.size();
   plan.batches.push_back({&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1});
@@ -793,6 +819,44 @@ std::uint64_t segment_store::do_stream_version(std::string_view stream_id) {
 }
 
 std::uint64_t segment_store::do_head_position() { return head_.load(); }
+
+std::vector<stream_summary> segment_store::do_list_streams(std::string_view prefix,
+                                                           std::string_view after,
+                                                           std::size_t max_count) {
+  std::vector<stream_summary> streams;
+  {
+    std::shared_lock lock(index_mutex_);
+    for (const auto& [id, info] : streams_) {
+      if (info.version > 0 && id.starts_with(prefix) && std::string_view(id) > after) {
+        streams.push_back({id, info.version});
+      }
+    }
+  }
+  auto by_id = [](const stream_summary& a, const stream_summary& b) {
+    return a.stream_id < b.stream_id;
+  };
+  if (streams.size() > max_count) {
+    auto end = streams.begin() + static_cast<std::ptrdiff_t>(max_count);
+    std::partial_sort(streams.begin(), end, streams.end(), by_id);
+    streams.erase(end, streams.end());
+  } else {
+    std::sort(streams.begin(), streams.end(), by_id);
+  }
+  return streams;
+}
+
+store_description segment_store::do_describe() {
+  store_description d;
+  d.backend = "segment";
+  d.format_version = seg::format_version;
+  std::shared_lock lock(index_mutex_);
+  d.stream_count = streams_.size();
+  d.segment_count = segments_.size();
+  for (const auto& name : fs_->list(dir_)) {
+    d.bytes_on_disk += fs_->open(dir_ + "/" + name, io::open_mode::read_only)->size();
+  }
+  return d;
+}
 
 void segment_store::do_close() {
   // No append is running: close() waits for calls in progress before calling this.

@@ -54,6 +54,10 @@ class segment_store final : public event_store {
                         const read_filter& filter) override;
   std::uint64_t do_stream_version(std::string_view stream_id) override;
   std::uint64_t do_head_position() override;
+  append_result do_append_recorded(std::span<const recorded_event> events) override;
+  std::vector<stream_summary> do_list_streams(std::string_view prefix, std::string_view after,
+                                              std::size_t max_count) override;
+  store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
 
@@ -70,6 +74,7 @@ class segment_store final : public event_store {
                     segment::segment_index& records);
   void index_batch(std::uint32_t segment_number, const segment::batch_record& batch);
   void seal_active();
+  append_result enqueue(pending_append& p);
   void commit_group(std::vector<pending_append*>& group);
   void plan_append(pending_append& p, group_plan& plan);
   void write_plan(group_plan& plan);

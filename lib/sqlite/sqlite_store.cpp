@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <limits>
 #include <optional>
 
@@ -68,6 +69,14 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
   e.payload = s.column_text(7);
   e.stream_id = std::move(stream_id);
   return e;
+}
+
+template <class Event>
+std::vector<std::string> encode_all_metadata(std::span<const Event> events) {
+  std::vector<std::string> metadata;
+  metadata.reserve(events.size());
+  for (const auto& e : events) metadata.push_back(detail::encode_metadata(e.metadata));
+  return metadata;
 }
 
 // Where an event id is stored.
@@ -137,6 +146,62 @@ struct sqlite_store::writer {
     }
     return append_result{first.position, last_position, first.stream_version + events.size() - 1,
                          false};
+  }
+
+  // The stream's key and version; key 0 when the stream has no events.
+  std::pair<std::int64_t, std::uint64_t> stream_of(std::string_view stream_id) {
+    statement_use use(find_stream);
+    find_stream.bind(1, stream_id);
+    if (!find_stream.step()) return {0, 0};
+    return {find_stream.column_int(0), static_cast<std::uint64_t>(find_stream.column_int(1))};
+  }
+
+  std::int64_t add_stream(std::string_view stream_id) {
+    statement_use use(insert_stream);
+    insert_stream.bind(1, stream_id);
+    insert_stream.step();
+    return sqlite3_last_insert_rowid(db.handle());
+  }
+
+  std::uint64_t head_position() {
+    statement_use use(head);
+    head.step();
+    return static_cast<std::uint64_t>(head.column_int(0));
+  }
+
+  // Inserts a batch at consecutive positions and versions, all with `timestamp` (microseconds
+  // since the epoch), and moves the stream's version on. Event is event_data or recorded_event.
+  template <class Event>
+  void insert_events(std::span<const Event> events, const std::vector<std::string>& metadata,
+                     std::int64_t stream_key, std::uint64_t first_position,
+                     std::uint64_t first_version, std::int64_t timestamp) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Event& e = events[i];
+      statement_use use(insert_event);
+      insert_event.bind(1, to_sql(first_position + i));
+      insert_event.bind(2, stream_key);
+      insert_event.bind(3, to_sql(first_version + i));
+      insert_event.bind(4, e.type);
+      insert_event.bind_blob(5, e.id.bytes().data(), e.id.bytes().size());
+      insert_event.bind(6, timestamp);
+      insert_event.bind(7, static_cast<std::int64_t>(e.encoding));
+      if (metadata[i].empty()) {
+        insert_event.bind_null(8);
+      } else {
+        insert_event.bind(8, metadata[i]);
+      }
+      // JSON is stored as TEXT so SQLite's JSON functions can query it; other encodings as BLOB.
+      if (e.encoding == payload_encoding::json) {
+        insert_event.bind(9, e.payload);
+      } else {
+        insert_event.bind_blob(9, e.payload.data(), e.payload.size());
+      }
+      insert_event.step();
+    }
+    statement_use use(update_stream);
+    update_stream.bind(1, stream_key);
+    update_stream.bind(2, to_sql(first_version + events.size() - 1));
+    update_stream.step();
   }
 
   connection db;
@@ -252,10 +317,7 @@ sqlite_store::~sqlite_store() { close(); }
 append_result sqlite_store::do_append(std::string_view stream_id, expected_version expected,
                                       std::span<const event_data> events) {
   // Encode before taking the lock: it can fail on bad input and needs no database.
-  std::vector<std::string> metadata;
-  metadata.reserve(events.size());
-  for (const auto& e : events) metadata.push_back(detail::encode_metadata(e.metadata));
-
+  std::vector<std::string> metadata = encode_all_metadata(events);
   std::lock_guard lock(writer_mutex_);
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
@@ -272,66 +334,50 @@ append_result sqlite_store::do_append(std::string_view stream_id, expected_versi
     }
   }
 
-  std::int64_t stream_key = 0;
-  std::uint64_t current = 0;
-  {
-    statement_use use(w.find_stream);
-    w.find_stream.bind(1, stream_id);
-    if (w.find_stream.step()) {
-      stream_key = w.find_stream.column_int(0);
-      current = static_cast<std::uint64_t>(w.find_stream.column_int(1));
-    }
-  }
+  auto [stream_key, current] = w.stream_of(stream_id);
   if (!expected.matches(current)) {
     throw wrong_expected_version(std::string(stream_id), expected.to_string(), current);
   }
-  if (stream_key == 0) {
-    statement_use use(w.insert_stream);
-    w.insert_stream.bind(1, stream_id);
-    w.insert_stream.step();
-    stream_key = sqlite3_last_insert_rowid(w.db.handle());
-  }
-  std::uint64_t head;
-  {
-    statement_use use(w.head);
-    w.head.step();
-    head = static_cast<std::uint64_t>(w.head.column_int(0));
-  }
-
-  std::int64_t timestamp = now_microseconds();
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const event_data& e = events[i];
-    statement_use use(w.insert_event);
-    w.insert_event.bind(1, to_sql(head + 1 + i));
-    w.insert_event.bind(2, stream_key);
-    w.insert_event.bind(3, to_sql(current + 1 + i));
-    w.insert_event.bind(4, e.type);
-    w.insert_event.bind_blob(5, e.id.bytes().data(), e.id.bytes().size());
-    w.insert_event.bind(6, timestamp);
-    w.insert_event.bind(7, static_cast<std::int64_t>(e.encoding));
-    if (metadata[i].empty()) {
-      w.insert_event.bind_null(8);
-    } else {
-      w.insert_event.bind(8, metadata[i]);
-    }
-    // JSON is stored as TEXT so SQLite's JSON functions can query it; other encodings as BLOB.
-    if (e.encoding == payload_encoding::json) {
-      w.insert_event.bind(9, e.payload);
-    } else {
-      w.insert_event.bind_blob(9, e.payload.data(), e.payload.size());
-    }
-    w.insert_event.step();
-  }
-  {
-    statement_use use(w.update_stream);
-    w.update_stream.bind(1, stream_key);
-    w.update_stream.bind(2, to_sql(current + events.size()));
-    w.update_stream.step();
-  }
+  if (stream_key == 0) stream_key = w.add_stream(stream_id);
+  std::uint64_t head = w.head_position();
+  w.insert_events(events, metadata, stream_key, head + 1, current + 1, now_microseconds());
   tx.commit();
   std::uint64_t last = head + events.size();
   publish_head(last);
   return append_result{head + 1, last, current + events.size(), true};
+}
+
+append_result sqlite_store::do_append_recorded(std::span<const recorded_event> events) {
+  std::vector<std::string> metadata = encode_all_metadata(events);
+  const recorded_event& first = events.front();
+  std::lock_guard lock(writer_mutex_);
+  writer& w = *writer_;
+  transaction tx(w.db, transaction::mode::immediate);
+  std::uint64_t head = w.head_position();
+  if (first.position != head + 1) {
+    throw invalid_argument(
+        fmt::format("a recorded batch must start at position {} (the head + 1), not at position {}",
+                    head + 1, first.position));
+  }
+  for (const auto& e : events) {
+    if (auto place = w.where_is(e.id)) {
+      throw duplicate_event_id(e.id.to_string(), place->stream_id, place->stream_version);
+    }
+  }
+  auto [stream_key, current] = w.stream_of(first.stream_id);
+  if (first.stream_version != current + 1) {
+    throw wrong_expected_version(
+        first.stream_id, expected_version::exact(first.stream_version - 1).to_string(), current);
+  }
+  if (stream_key == 0) stream_key = w.add_stream(first.stream_id);
+  auto timestamp =
+      std::chrono::duration_cast<std::chrono::microseconds>(first.timestamp.time_since_epoch())
+          .count();
+  w.insert_events(events, metadata, stream_key, first.position, first.stream_version, timestamp);
+  tx.commit();
+  std::uint64_t last = head + events.size();
+  publish_head(last);
+  return append_result{first.position, last, current + events.size(), true};
 }
 
 std::vector<recorded_event> sqlite_store::do_read_stream(std::string_view stream_id,
@@ -420,6 +466,41 @@ std::uint64_t sqlite_store::do_head_position() {
   statement_use use(r->head);
   r->head.step();
   return static_cast<std::uint64_t>(r->head.column_int(0));
+}
+
+std::vector<stream_summary> sqlite_store::do_list_streams(std::string_view prefix,
+                                                          std::string_view after,
+                                                          std::size_t max_count) {
+  auto r = readers_->acquire();
+  // Stream ids are TEXT compared with BINARY collation: bytewise, as the contract says.
+  statement s = r->db.prepare(
+      "SELECT stream_id, version FROM streams WHERE version > 0 AND stream_id > ?1 "
+      "AND substr(stream_id, 1, length(?2)) = ?2 ORDER BY stream_id LIMIT ?3");
+  // A default string_view has no data pointer, which SQLite would bind as NULL.
+  s.bind(1, after.empty() ? std::string_view("") : after);
+  s.bind(2, prefix.empty() ? std::string_view("") : prefix);
+  s.bind(3, to_sql_limit(max_count));
+  std::vector<stream_summary> streams;
+  while (s.step()) {
+    streams.push_back({s.column_text(0), static_cast<std::uint64_t>(s.column_int(1))});
+  }
+  return streams;
+}
+
+store_description sqlite_store::do_describe() {
+  auto r = readers_->acquire();
+  store_description d;
+  d.backend = "sqlite";
+  d.format_version = static_cast<std::uint32_t>(
+      r->db.query_int("SELECT value FROM annal_meta WHERE key = 'schema_version'"));
+  d.stream_count =
+      static_cast<std::uint64_t>(r->db.query_int("SELECT count(*) FROM streams WHERE version > 0"));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ignored;
+    auto size = std::filesystem::file_size(path_ + suffix, ignored);
+    if (!ignored) d.bytes_on_disk += size;
+  }
+  return d;
 }
 
 void sqlite_store::do_close() {

@@ -34,6 +34,10 @@ class sqlite_store final : public event_store {
                         const read_filter& filter) override;
   std::uint64_t do_stream_version(std::string_view stream_id) override;
   std::uint64_t do_head_position() override;
+  append_result do_append_recorded(std::span<const recorded_event> events) override;
+  std::vector<stream_summary> do_list_streams(std::string_view prefix, std::string_view after,
+                                              std::size_t max_count) override;
+  store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
 

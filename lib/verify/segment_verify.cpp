@@ -1,0 +1,324 @@
+// Verifies a segment store: reads every segment frame by frame and checks each index sidecar.
+#include "verify/segment_verify.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <optional>
+#include <unordered_map>
+
+#include "annal/error.hpp"
+#include "core/crc32c.hpp"
+#include "core/metadata_json.hpp"
+#include "segment/byte_io.hpp"
+#include "segment/frame_scanner.hpp"
+#include "segment/segment_format.hpp"
+#include "segment/segment_index_file.hpp"
+#include "verify/problem_list.hpp"
+
+namespace annal::verify {
+namespace {
+
+namespace seg = annal::segment;
+
+// A frame as scanned, to check the index against.
+struct frame_info {
+  std::uint64_t offset;
+  std::uint64_t size;
+  std::string stream_id;
+  std::uint64_t first_version;
+  std::uint64_t first_position;
+  std::uint32_t count;
+};
+
+// Byte offsets of an index file's fields and of its first entry (docs/storage-format.md, "Index
+// sidecar"); sparse entries take 16 bytes, batches 30 plus their stream id, event ids 24.
+constexpr std::int64_t covered_size_at = 20;
+constexpr std::int64_t next_position_at = 28;
+constexpr std::int64_t batch_count_at = 40;
+constexpr std::int64_t id_count_at = 44;
+constexpr std::size_t entries_at = 48;
+
+class checker {
+ public:
+  checker(const std::string& dir, io::file_system& fs, verify_report& report)
+      : dir_(dir), fs_(fs), report_(report) {}
+
+  void run(const std::vector<std::uint64_t>& bases) {
+    for (std::size_t i = 0; i < bases.size(); ++i) {
+      bool last = i + 1 == bases.size();
+      check_segment(bases[i], last, last ? bases[i] : bases[i + 1]);
+    }
+    check_ids();
+    report_.streams_checked = versions_.size();
+  }
+
+ private:
+  void problem(const std::string& file, std::int64_t offset, std::uint64_t position,
+               std::string stream_id, std::string message) {
+    add_problem(report_, file, offset, position, std::move(stream_id), std::move(message));
+  }
+
+  void check_segment(std::uint64_t base, bool last, std::uint64_t next_base) {
+    std::string path = dir_ + "/" + seg::segment_file_name(base);
+    ++report_.files_checked;
+    if (base > next_) {
+      problem(path, 0, next_, {},
+              fmt::format("positions {} to {} are missing: a segment file is missing", next_,
+                          base - 1));
+    } else if (base < next_) {
+      problem(path, 0, base, {},
+              fmt::format("the segment starts at position {}, but the log before it ends at {}",
+                          base, next_ - 1));
+    }
+    auto file = fs_.open(path, io::open_mode::read_only);
+    std::uint64_t size = file->size();
+    if (!header_ok(*file, path, base, size)) {
+      // Nothing in the segment can be trusted; go on with the next one where it says it starts.
+      next_ = next_base;
+      return;
+    }
+    std::vector<frame_info> frames;
+    std::vector<uuid> ids;  // the segment's event ids, by position - base
+    std::uint64_t readable = size;
+    seg::frame_scanner scanner(*file, seg::segment_header_size, size, base);
+    for (;;) {
+      auto f = scanner.next();
+      if (f.status == seg::scan_status::end) break;
+      if (f.status == seg::scan_status::frame) {
+        check_frame(path, f, ids);
+        const auto& b = *f.batch;
+        frames.push_back({f.offset, f.size, std::string(b.stream_id()), b.first_version(),
+                          b.first_position(), b.count()});
+        continue;
+      }
+      if (f.status == seg::scan_status::torn_tail && last) {
+        problem(path, static_cast<std::int64_t>(f.offset), scanner.next_position(), {},
+                fmt::format("torn tail of {} bytes ({}): what a crash during an append leaves; "
+                            "the next open truncates it",
+                            size - f.offset, f.reason));
+      } else {
+        problem(path, static_cast<std::int64_t>(f.offset), scanner.next_position(), {},
+                f.reason +
+                    (f.status == seg::scan_status::torn_tail ? " (in a sealed segment)" : "") +
+                    "; the rest of the segment is unreadable");
+      }
+      // The index may describe bytes past the damage; only what could be read is compared.
+      readable = f.offset;
+      break;
+    }
+    next_ = scanner.next_position();
+    check_index(base, readable, size, frames, ids);
+  }
+
+  bool header_ok(const io::file& file, const std::string& path, std::uint64_t base,
+                 std::uint64_t size) {
+    if (size < seg::segment_header_size) {
+      problem(path, 0, base, {},
+              fmt::format("the segment header is incomplete ({} of {} bytes)", size,
+                          seg::segment_header_size));
+      return false;
+    }
+    std::string header(seg::segment_header_size, '\0');
+    file.read_at(0, {reinterpret_cast<std::byte*>(header.data()), header.size()});
+    seg::byte_reader h(header);
+    bool magic = h.bytes(seg::segment_magic.size()) == seg::segment_magic;
+    std::uint32_t version = h.u32();
+    std::uint32_t header_size = h.u32();
+    std::uint64_t stored_base = h.u64();
+    h.u32();
+    std::uint32_t crc = h.u32();
+    std::string_view covered(header.data(), seg::segment_header_size - 4);
+    std::string reason;
+    if (!magic) {
+      reason = "not an annal segment file (bad magic)";
+    } else if (detail::crc32c(seg::as_bytes(covered)) != crc) {
+      reason = "segment header checksum mismatch";
+    } else if (version > seg::format_version) {
+      reason = fmt::format("format version {} is newer than this build reads ({})", version,
+                           seg::format_version);
+    } else if (header_size != seg::segment_header_size) {
+      reason = fmt::format("header size {} instead of {}", header_size, seg::segment_header_size);
+    } else if (stored_base != base) {
+      reason = fmt::format("the header says base position {}, the file name {}", stored_base, base);
+    }
+    if (reason.empty()) return true;
+    problem(path, 0, base, {}, reason);
+    return false;
+  }
+
+  void check_frame(const std::string& path, const seg::scanned_frame& f, std::vector<uuid>& ids) {
+    const auto& b = *f.batch;
+    auto offset = static_cast<std::int64_t>(f.offset);
+    std::string stream(b.stream_id());
+    std::uint64_t& version = versions_[stream];
+    if (b.first_version() != version + 1) {
+      problem(path, offset, b.first_position(), stream,
+              fmt::format("stream version jumps from {} to {}", version, b.first_version()));
+    }
+    version = b.first_version() + b.count() - 1;
+    b.for_each([&](std::uint32_t i, const seg::event_view& e) {
+      std::uint64_t position = b.first_position() + i;
+      all_ids_.emplace_back(e.id, position);
+      ids.push_back(e.id);
+      try {
+        detail::decode_metadata(e.metadata, path);
+      } catch (const corruption& c) {
+        problem(path, offset, position, stream, c.what());
+      }
+    });
+    report_.events_checked += b.count();
+  }
+
+  // The index sidecar must describe exactly the frames in the bytes it covers. `size` is how
+  // much of the segment could be read: `file_size`, or less when damage stopped the scan.
+  void check_index(std::uint64_t base, std::uint64_t size, std::uint64_t file_size,
+                   const std::vector<frame_info>& frames, const std::vector<uuid>& ids) {
+    std::string path = dir_ + "/" + seg::index_file_name(base);
+    std::string reason;
+    auto index = seg::read_segment_index(fs_, dir_, base, reason);
+    if (!index) {
+      // A missing index is normal (an active segment after a crash); it is derived data.
+      if (reason != "missing") {
+        ++report_.files_checked;
+        problem(path, -1, 0, {},
+                fmt::format("the index is unusable ({}); the next open rebuilds it", reason));
+      }
+      return;
+    }
+    ++report_.files_checked;
+    std::string segment_name = seg::segment_file_name(base);
+    if (index->covered_size > size) {
+      // Past damage already reported, the index cannot be compared; otherwise it is too long.
+      if (size == file_size) {
+        problem(path, covered_size_at, 0, {},
+                fmt::format("the index covers {} bytes of {}, which has only {}",
+                            index->covered_size, segment_name, size));
+      }
+      return;
+    }
+    auto covered_end = std::find_if(frames.begin(), frames.end(), [&](const frame_info& f) {
+      return f.offset >= index->covered_size;
+    });
+    std::uint64_t boundary = covered_end == frames.begin()
+                                 ? seg::segment_header_size
+                                 : std::prev(covered_end)->offset + std::prev(covered_end)->size;
+    if (boundary != index->covered_size) {
+      problem(path, covered_size_at, 0, {},
+              fmt::format("the index covers {} bytes of {}, which is not a frame boundary",
+                          index->covered_size, segment_name));
+      return;
+    }
+    std::uint64_t next = covered_end == frames.begin() ? base
+                                                       : std::prev(covered_end)->first_position +
+                                                             std::prev(covered_end)->count;
+    if (index->next_position != next) {
+      problem(path, next_position_at, next, {},
+              fmt::format("the index says the covered bytes end before position {}, the frames "
+                          "before position {}",
+                          index->next_position, next));
+    }
+    auto frame_at = [&](std::uint64_t offset) -> const frame_info* {
+      auto it = std::lower_bound(frames.begin(), covered_end, offset,
+                                 [](const frame_info& f, std::uint64_t o) { return f.offset < o; });
+      return it != covered_end && it->offset == offset ? &*it : nullptr;
+    };
+    auto covered_frames = static_cast<std::size_t>(covered_end - frames.begin());
+    if (index->batches.size() != covered_frames) {
+      problem(path, batch_count_at, 0, {},
+              fmt::format("the index lists {} batches; the bytes it covers hold {}",
+                          index->batches.size(), covered_frames));
+    }
+    // Entry offsets in the index file, to point at the entry that is wrong.
+    auto entry_at = static_cast<std::int64_t>(entries_at + 16 * index->sparse.size());
+    for (const auto& b : index->batches) {
+      std::int64_t at = entry_at;
+      entry_at += static_cast<std::int64_t>(30 + b.stream_id.size());
+      const frame_info* f = frame_at(b.offset);
+      if (f == nullptr || f->stream_id != b.stream_id || f->first_version != b.first_version ||
+          f->first_position != b.first_position || f->count != b.count) {
+        problem(path, at, b.first_position, b.stream_id,
+                fmt::format("the index's batch at offset {} of {} does not match the frame there",
+                            b.offset, segment_name));
+      }
+    }
+    for (std::size_t i = 0; i < index->sparse.size(); ++i) {
+      const auto& s = index->sparse[i];
+      const frame_info* f = frame_at(s.offset);
+      if (f == nullptr || f->first_position != s.position) {
+        problem(path, static_cast<std::int64_t>(entries_at + 16 * i), s.position, {},
+                fmt::format("the index's sparse entry for position {} points at offset {} of {}, "
+                            "where no frame starts with that position",
+                            s.position, s.offset, segment_name));
+      }
+    }
+    if (index->ids.size() != next - base) {
+      problem(path, id_count_at, 0, {},
+              fmt::format("the index lists {} event ids; the bytes it covers hold {} events",
+                          index->ids.size(), next - base));
+    }
+    for (std::size_t i = 0; i < index->ids.size(); ++i) {
+      const auto& [id, position] = index->ids[i];
+      if (position < base || position >= next || ids[position - base] != id) {
+        problem(path, entry_at + static_cast<std::int64_t>(24 * i), position, {},
+                fmt::format("the index places event id {} at position {}, where the log has "
+                            "another event",
+                            id.to_string(), position));
+      }
+    }
+  }
+
+  void check_ids() {
+    std::sort(all_ids_.begin(), all_ids_.end());
+    for (std::size_t i = 1; i < all_ids_.size(); ++i) {
+      if (all_ids_[i].first == all_ids_[i - 1].first) {
+        problem(
+            dir_, -1, all_ids_[i].second, {},
+            fmt::format("event id {} is stored at positions {} and {}",
+                        all_ids_[i].first.to_string(), all_ids_[i - 1].second, all_ids_[i].second));
+      }
+    }
+  }
+
+  const std::string& dir_;
+  io::file_system& fs_;
+  verify_report& report_;
+  std::uint64_t next_ = 1;
+  std::unordered_map<std::string, std::uint64_t> versions_;
+  std::vector<std::pair<uuid, std::uint64_t>> all_ids_;
+};
+
+}  // namespace
+
+void verify_segment_store(const std::string& dir, io::file_system& fs, verify_report& report) {
+  report.backend = "segment";
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    throw io_error(ENOENT, dir, "no segment store here: the directory does not exist");
+  }
+  std::vector<std::string> names = fs.list(dir);
+  std::unique_ptr<io::file_lock> lock;
+  std::string lock_path = dir + "/" + std::string(seg::lock_file_name);
+  if (fs.exists(lock_path)) {
+    try {
+      lock = fs.lock(lock_path);
+    } catch (const io_error& e) {
+      throw io_error(e.system_code(), dir,
+                     "the store is open in another process; verify it once that process closes it");
+    }
+  }
+  std::vector<std::uint64_t> bases;
+  for (const auto& name : names) {
+    if (auto base = seg::segment_base_of(name)) bases.push_back(*base);
+  }
+  std::sort(bases.begin(), bases.end());
+  if (bases.empty()) {
+    add_problem(report, dir, -1, 0, {}, "no segment files: this is not a segment store");
+    return;
+  }
+  checker(dir, fs, report).run(bases);
+}
+
+}  // namespace annal::verify

@@ -1,0 +1,56 @@
+// The annal tool's commands: each runs one subcommand and returns the process exit code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace annal::cli {
+
+/// Exit codes, documented in docs/cli.md.
+inline constexpr int exit_ok = 0;
+/// Problems found (verify), or a runtime error.
+inline constexpr int exit_failure = 1;
+/// The command line was wrong.
+inline constexpr int exit_usage = 2;
+
+/// A command line that parsed but makes no sense (e.g. neither --stream nor --all): exit code 2.
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An exception's message without the "annal: " every annal::error message starts with.
+inline std::string_view message_of(const std::exception& e) {
+  std::string_view what = e.what();
+  return what.starts_with("annal: ") ? what.substr(7) : what;
+}
+
+/// How read and tail print events.
+enum class event_format { table, json, jsonl };
+
+struct read_request {
+  std::string store;
+  std::optional<std::string> stream;  // one stream, or the whole log when empty
+  std::uint64_t from = 0;             // version (stream) or position (log); 0 = the start
+  std::optional<std::uint64_t> limit;
+  std::vector<std::string> types;
+  event_format format = event_format::jsonl;
+};
+
+int run_info(const std::string& store);
+int run_streams(const std::string& store, const std::string& prefix,
+                std::optional<std::uint64_t> limit);
+int run_read(const read_request& request);
+/// Follows the log until SIGINT or SIGTERM; `from` 0 means "after the current head".
+int run_tail(const std::string& store, const std::vector<std::string>& types, std::uint64_t from,
+             event_format format);
+int run_verify(const std::string& store);
+int run_export(const std::string& store, std::uint64_t from);
+int run_import(const std::string& store);
+int run_migrate(const std::string& from, const std::string& to);
+
+}  // namespace annal::cli

@@ -1,0 +1,167 @@
+// The annal command-line tool: inspect, tail, export/import, migrate and verify event stores.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "annal/error.hpp"
+#include "commands.hpp"
+
+namespace {
+
+using namespace annal::cli;
+
+const char* const store_help =
+    "Store URI: sqlite:FILE or segment:DIR, optionally with ?OPTIONS (see docs/cli.md)";
+
+const char* const exit_codes =
+    "Exit codes: 0 ok, 1 problems found or a runtime error, 2 a usage error.";
+
+CLI::App* command(CLI::App& app, const char* name, const char* description,
+                  const std::string& examples) {
+  CLI::App* sub = app.add_subcommand(name, description);
+  sub->footer("Examples:\n" + examples + "\n" + exit_codes);
+  return sub;
+}
+
+event_format parse_format(const std::string& name) {
+  if (name == "table") return event_format::table;
+  if (name == "json") return event_format::json;
+  return event_format::jsonl;
+}
+
+// The default format: indented JSON for a person at a terminal, JSON lines for a pipe.
+std::string default_format() { return ::isatty(STDOUT_FILENO) == 1 ? "json" : "jsonl"; }
+
+// One line naming the error, then the failing command's usage line.
+int usage_failure(const CLI::App& app, const std::string& message) {
+  const CLI::App* failing = &app;
+  while (!failing->get_subcommands().empty()) failing = failing->get_subcommands().front();
+  std::string name = failing == &app ? "annal" : "annal " + failing->get_name();
+  std::string usage = CLI::Formatter().make_usage(failing, name);
+  // make_usage() surrounds the line with newlines.
+  auto begin = usage.find_first_not_of('\n');
+  auto end = usage.find_last_not_of('\n');
+  usage = begin == std::string::npos ? "Usage: " + name : usage.substr(begin, end - begin + 1);
+  std::fprintf(stderr, "annal: error: %s\n%s (see --help)\n", message.c_str(), usage.c_str());
+  return exit_usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("annal: inspect, copy and check annal event stores.", "annal");
+  app.footer(std::string("Run 'annal COMMAND --help' for a command's options and examples.\n") +
+             exit_codes);
+  app.require_subcommand(1);
+
+  std::string store;
+  std::string from_store;
+  std::string to_store;
+  std::string prefix;
+  std::optional<std::uint64_t> limit;
+  std::uint64_t from = 0;
+  std::vector<std::string> types;
+  std::string stream;
+  bool all = false;
+  std::string format = default_format();
+  auto formats = CLI::IsMember({"table", "json", "jsonl"});
+
+  auto* info = command(app, "info", "Backend, format version, head, counts, size, time span",
+                       "  annal info sqlite:orders.db\n  annal info segment:/var/lib/orders\n");
+  info->add_option("STORE", store, store_help)->required();
+
+  auto* streams = command(app, "streams", "List streams with their versions, in id order",
+                          "  annal streams sqlite:orders.db --prefix order- --limit 20\n");
+  streams->add_option("STORE", store, store_help)->required();
+  streams->add_option("--prefix", prefix, "Only streams whose id starts with this");
+  streams->add_option("--limit", limit, "At most this many streams")->check(CLI::PositiveNumber);
+
+  auto* read =
+      command(app, "read", "Print the events of one stream or of the whole log",
+              "  annal read sqlite:orders.db --stream order-42\n"
+              "  annal read sqlite:orders.db --all --from 1000 --limit 10 --format table\n"
+              "  annal read segment:data --all --type order.paid --format jsonl | jq .payload\n");
+  read->add_option("STORE", store, store_help)->required();
+  auto* stream_option = read->add_option("--stream", stream, "Read this stream");
+  auto* all_flag = read->add_flag("--all", all, "Read the whole log in position order");
+  stream_option->excludes(all_flag);
+  read->add_option("--from", from,
+                   "First version (--stream) or position (--all) to read; default the first");
+  read->add_option("--limit", limit, "At most this many events")->check(CLI::PositiveNumber);
+  read->add_option("--type", types, "Only events of this type; repeat for several")
+      ->allow_extra_args(false);
+  read->add_option("--format", format,
+                   "table, json (indented; the default on a terminal) or jsonl (one export line "
+                   "per event; the default otherwise)")
+      ->check(formats);
+
+  auto* tail = command(app, "tail", "Print new events as they are appended, until Ctrl-C",
+                       "  annal tail sqlite:orders.db\n"
+                       "  annal tail sqlite:orders.db --type order.paid --format table\n");
+  tail->add_option("STORE", store, store_help)->required();
+  tail->add_option("--type", types, "Only events of this type; repeat for several")
+      ->allow_extra_args(false);
+  tail->add_option("--from", from, "Start at this position; default after the current head");
+  tail->add_option("--format", format, "table, json or jsonl, as for read")->check(formats);
+
+  auto* export_command =
+      command(app, "export", "Write the log as JSON lines to standard output",
+              "  annal export sqlite:orders.db > orders.jsonl\n"
+              "  annal export segment:data --from 5001 | gzip > tail.jsonl.gz\n");
+  export_command->add_option("STORE", store, store_help)->required();
+  export_command->add_option("--from", from, "First position to export; default 1");
+
+  auto* import_command =
+      command(app, "import", "Append exported events from standard input, keeping every field",
+              "  annal import segment:copy < orders.jsonl\n"
+              "  annal export sqlite:a.db | annal import segment:b\n");
+  import_command->add_option("STORE", store, store_help + std::string(" (created if missing)"))
+      ->required();
+
+  auto* migrate =
+      command(app, "migrate", "Copy a whole store into another, resuming where the target ends",
+              "  annal migrate sqlite:orders.db segment:/var/lib/orders\n");
+  migrate->add_option("FROM", from_store, "Source store URI")->required();
+  migrate->add_option("TO", to_store, "Target store URI (created if missing)")->required();
+
+  auto* verify = command(app, "verify", "Check every checksum, index, position and version",
+                         "  annal verify segment:/var/lib/orders\n"
+                         "  annal verify sqlite:orders.db && echo clean\n");
+  verify->add_option("STORE", store, store_help)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_failure(app, e.what());
+  }
+
+  try {
+    if (*info) return run_info(store);
+    if (*streams) return run_streams(store, prefix, limit);
+    if (*read) {
+      if (stream.empty() && !all) throw usage_error("read needs --stream STREAM or --all");
+      read_request request{store, {}, from, limit, types, parse_format(format)};
+      if (!stream.empty()) request.stream = stream;
+      return run_read(request);
+    }
+    if (*tail) return run_tail(store, types, from, parse_format(format));
+    if (*export_command) return run_export(store, from);
+    if (*import_command) return run_import(store);
+    if (*migrate) return run_migrate(from_store, to_store);
+    if (*verify) return run_verify(store);
+  } catch (const usage_error& e) {
+    return usage_failure(app, e.what());
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::string message(message_of(e));
+    std::fprintf(stderr, "annal: error: %s\n", message.c_str());
+    return exit_failure;
+  }
+  return exit_usage;
+}
