@@ -1,0 +1,80 @@
+// The order service's server: opening the store, binding, serving and the graceful stop.
+#include "server.hpp"
+
+#include <httplib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "http_api.hpp"
+
+namespace order_service {
+
+void prepare_store_location(const std::string& uri) {
+  constexpr std::string_view scheme = "sqlite:";
+  if (uri.rfind(scheme, 0) != 0) return;
+  std::filesystem::path file = uri.substr(scheme.size(), uri.find('?') - scheme.size());
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+}
+
+server::server(server_options options) : options_(std::move(options)) {
+  prepare_store_location(options_.store_uri);
+  store_ = annal::open_store(options_.store_uri);
+  app_ = std::make_unique<service>(*store_);
+  http_ = std::make_unique<httplib::Server>();
+  // Idle keep-alive connections are closed after a second, so a stop never waits long for them.
+  http_->set_keep_alive_timeout(1);
+  http_->set_keep_alive_max_count(1000);
+  add_routes(*http_, *app_);
+  if (options_.access_log) {
+    http_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      std::fprintf(stderr, "%s %s -> %d\n", req.method.c_str(), req.path.c_str(), res.status);
+    });
+  }
+  port_ = options_.port == 0
+              ? http_->bind_to_any_port(options_.host)
+              : (http_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  if (port_ <= 0) {
+    store_->close();
+    throw std::runtime_error("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port));
+  }
+}
+
+server::~server() {
+  stop();
+  store_->close();
+}
+
+std::string server::base_url() const {
+  return "http://" + options_.host + ":" + std::to_string(port_);
+}
+
+void server::run() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stop_requested_) serving_ = true;
+  }
+  if (serving_) {
+    // Returns once stop() closed the listening socket and every worker finished its requests.
+    http_->listen_after_bind();
+    serving_ = false;
+  }
+  store_->close();
+}
+
+void server::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+  }
+  // httplib ignores a stop() that comes before its accept loop started, so wait for the loop.
+  while (serving_ && !http_->is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  http_->stop();
+}
+
+}  // namespace order_service
