@@ -22,7 +22,9 @@ void prepare_store_location(const std::string& uri) {
 server::server(server_options options) : options_(std::move(options)) {
   prepare_store_location(options_.store_uri);
   store_ = annal::open_store(options_.store_uri);
-  app_ = std::make_unique<service>(*store_);
+  annal::repository_options repository_options;
+  repository_options.max_retries = options_.max_retries;
+  app_ = std::make_unique<service>(*store_, repository_options);
   http_ = std::make_unique<httplib::Server>();
   // Idle keep-alive connections are closed after a second, so a stop never waits long for them.
   http_->set_keep_alive_timeout(1);

@@ -23,6 +23,9 @@ struct server_options {
   std::string host = "127.0.0.1";
   /// 0 picks a free port; port() tells which.
   int port = 8080;
+  /// How many times a command without If-Match is retried after a conflicting write before the
+  /// API answers 409 "write_conflict".
+  unsigned max_retries = 10;
   /// Print one line per request to standard error.
   bool access_log = false;
 };
