@@ -34,6 +34,7 @@ std::string api_reply::header(const std::string& name) const {
 api_client::api_client(const std::string& host, int port)
     : client_(std::make_unique<httplib::Client>(host, port)) {
   client_->set_keep_alive(true);
+  client_->set_tcp_nodelay(true);
   client_->set_read_timeout(30, 0);
 }
 
