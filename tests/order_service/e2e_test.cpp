@@ -1,102 +1,20 @@
 // End-to-end tests: the real server on a free loopback port, driven over HTTP, on the backend
 // named by ORDER_SERVICE_BACKEND ("sqlite" or "segment").
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "api_client.hpp"
-#include "server.hpp"
-#include "support/temp_dir.hpp"
+#include "e2e_fixture.hpp"
 
+using namespace order_service::test;
 using nlohmann::json;
-using order_service::test::api_client;
-using order_service::test::api_reply;
-
-extern char** environ;
-
-namespace {
-
-std::string backend() {
-  const char* name = std::getenv("ORDER_SERVICE_BACKEND");
-  return name != nullptr ? name : "sqlite";
-}
-
-std::string store_uri(const annal::test::temp_dir& dir) {
-  return backend() == "segment" ? "segment:" + dir.file("log") : "sqlite:" + dir.file("orders.db");
-}
-
-// The server of the sample, in this process, serving on a thread until destroyed.
-class running_server {
- public:
-  explicit running_server(const std::string& uri)
-      : server_(options(uri)), thread_([this] { server_.run(); }) {}
-  ~running_server() {
-    server_.stop();
-    thread_.join();
-  }
-  api_client client() const { return api_client("127.0.0.1", server_.port()); }
-
- private:
-  static order_service::server_options options(const std::string& uri) {
-    order_service::server_options o;
-    o.store_uri = uri;
-    o.port = 0;
-    return o;
-  }
-  order_service::server server_;
-  std::thread thread_;
-};
-
-std::string etag(std::uint64_t version) { return "\"" + std::to_string(version) + "\""; }
-
-std::string new_customer(api_client& api) {
-  auto reply = api.post("/customers", json{{"name", "ada"}, {"email", "ada@example.com"}});
-  REQUIRE(reply.status == 201);
-  return reply.body["id"];
-}
-
-std::string new_order(api_client& api, const std::string& customer) {
-  auto reply = api.post("/orders", json{{"customer_id", customer}, {"currency", "EUR"}});
-  REQUIRE(reply.status == 201);
-  return reply.body["id"];
-}
-
-json item(const std::string& sku, int quantity, std::int64_t price) {
-  return {{"sku", sku}, {"quantity", quantity}, {"unit_price_cents", price}};
-}
-
-void require_error(const api_reply& reply, int status, const std::string& code,
-                   const std::string& field = {}) {
-  INFO(reply.text);
-  REQUIRE(reply.status == status);
-  CHECK(reply.body["error"] == code);
-  CHECK(reply.body["message"].get<std::string>().size() > 5);
-  if (field.empty()) {
-    CHECK_FALSE(reply.body.contains("field"));
-  } else {
-    CHECK(reply.body["field"] == field);
-  }
-}
-
-std::uint64_t version_of(api_client& api, const std::string& order) {
-  auto reply = api.get("/orders/" + order);
-  REQUIRE(reply.status == 200);
-  return reply.body["version"];
-}
-
-}  // namespace
 
 TEST_CASE("an order goes through its whole life over HTTP", "[e2e]") {
   annal::test::temp_dir dir;
@@ -396,65 +314,6 @@ TEST_CASE("a server restarted on the same store has lost nothing", "[e2e]") {
   REQUIRE(more.status == 200);
   CHECK(more.body["version"] == orders.begin()->second["version"].get<int>() + 1);
 }
-
-namespace {
-
-// The order-service program, started with `serve` on a free port; its stdout is read until it
-// says where it listens.
-class child_process {
- public:
-  explicit child_process(const std::string& uri) {
-    const char* exe = std::getenv("ORDER_SERVICE_EXE");
-    REQUIRE(exe != nullptr);
-    int out[2];
-    REQUIRE(pipe(out) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    std::vector<std::string> args{exe, "serve", "--store", uri, "--listen", "127.0.0.1:0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    REQUIRE(posix_spawn(&pid_, exe, &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    output_ = fdopen(out[0], "r");
-    char line[512];
-    while (std::fgets(line, sizeof line, output_) != nullptr) {
-      std::string text = line;
-      auto at = text.find("listening on http://127.0.0.1:");
-      if (at != std::string::npos) {
-        port_ = std::stoi(text.substr(at + std::string("listening on http://127.0.0.1:").size()));
-        break;
-      }
-    }
-    REQUIRE(port_ > 0);
-  }
-  ~child_process() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (output_ != nullptr) std::fclose(output_);
-  }
-  int port() const { return port_; }
-  // Sends `signal` and returns the exit status (-1 when it did not exit normally).
-  int stop_with(int signal) {
-    kill(pid_, signal);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = 0;
-  FILE* output_ = nullptr;
-  int port_ = 0;
-};
-
-}  // namespace
 
 TEST_CASE("the program stops on SIGTERM and SIGINT without losing an acknowledged write", "[e2e]") {
   annal::test::temp_dir dir;
