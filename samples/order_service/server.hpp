@@ -25,7 +25,7 @@ struct server_options {
   int port = 8080;
   /// How many times a command without If-Match is retried after a conflicting write before the
   /// API answers 409 "write_conflict".
-  unsigned max_retries = 10;
+  unsigned max_retries = 20;
   /// Print one line per request to standard error.
   bool access_log = false;
 };

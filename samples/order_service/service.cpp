@@ -2,6 +2,7 @@
 #include "service.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace order_service {
 
@@ -10,6 +11,10 @@ service::service(annal::event_store& store, const annal::repository_options& opt
 
 domain_error service::order_not_found() {
   return domain_error(error_kind::not_found, "order_not_found", "the order does not exist");
+}
+
+std::mutex& service::stripe(std::string_view stream) {
+  return stripes_[std::hash<std::string_view>{}(stream) % stripes_.size()];
 }
 
 void service::require_known_id(std::string_view id, const char* code) {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <annal/annal.hpp>
+#include <array>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,11 @@ struct identified {
 /// when the store fails; annal::wrong_expected_version escapes only when a command without an
 /// expected version kept conflicting past the retry limit. Nothing is written when a command is
 /// refused.
+///
+/// Concurrency: commands on one aggregate through one service object run one at a time (a
+/// lock striped by stream id), so requests to the same order never conflict with each other in
+/// this process and never spend their retries on each other; conflicts with other writers of
+/// the store (another process on a shared SQLite file, another service object) are retried.
 ///
 /// Thread safety: every member may be called from any number of threads at once. Lifetime: the
 /// store must outlive the service.
@@ -73,6 +80,7 @@ class service {
                                   std::optional<std::uint64_t> expected_version = std::nullopt,
                                   const annal::event_metadata& metadata = {}) {
     require_known_id(id, "order_not_found");
+    std::lock_guard lock(stripe(orders_.stream_id(id)));
     if (!expected_version) {
       return orders_
           .update(
@@ -98,11 +106,14 @@ class service {
 
  private:
   static domain_error order_not_found();
+  // The lock of the stripe that `stream` falls in.
+  std::mutex& stripe(std::string_view stream);
   // Ids in URLs are UUIDs; anything that could not be one is reported as not found.
   static void require_known_id(std::string_view id, const char* code);
 
   order_repository orders_;
   customer_repository customers_;
+  std::array<std::mutex, 64> stripes_;
 };
 
 }  // namespace order_service
