@@ -1,4 +1,5 @@
-// Everything a domain developer needs: the store, typed events, aggregates and repositories.
+// Everything a domain developer needs: the store, typed events, aggregates, repositories and
+// projections.
 #pragma once
 
 #include "annal/aggregate.hpp"
@@ -8,5 +9,9 @@
 #include "annal/event_store.hpp"
 #include "annal/expected_version.hpp"
 #include "annal/open_store.hpp"
+#include "annal/projection.hpp"
+#include "annal/projection_runner.hpp"
+#include "annal/projection_status.hpp"
+#include "annal/read_model_reader.hpp"
 #include "annal/repository.hpp"
 #include "annal/uuid.hpp"

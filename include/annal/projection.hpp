@@ -1,0 +1,148 @@
+// A projection: a name, a version, the events it wants and the handler that folds them somewhere.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "annal/codec.hpp"
+#include "annal/event.hpp"
+#include "annal/read_model_transaction.hpp"
+
+namespace annal {
+
+/// What a projection runner does when a handler (or the decoding of an event) throws.
+struct error_policy {
+  enum class action : std::uint8_t {
+    /// Stop the projection at the failing event and report it; the default.
+    stop,
+    /// Try the event again after a pause that doubles from `initial_backoff` up to `max_backoff`,
+    /// at most `max_retries` times, then stop.
+    retry,
+    /// Record the event in the dead-letter table with the error, and go on with the next one.
+    skip_and_record,
+  };
+  action on_failure = action::stop;
+  int max_retries = 5;
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{10000};
+
+  static error_policy stop() { return {}; }
+  static error_policy retry(int max_retries, std::chrono::milliseconds initial_backoff,
+                            std::chrono::milliseconds max_backoff = std::chrono::seconds(10)) {
+    return {action::retry, max_retries, initial_backoff, max_backoff};
+  }
+  static error_policy skip_and_record() { return {action::skip_and_record}; }
+};
+
+/// A projection as the runner sees it, with its handler already type-erased. Build one with
+/// sqlite_projection() or sink_projection() for typed handlers, or fill it in by hand to handle
+/// raw recorded events.
+///
+/// Exactly one of `handle` (a SQLite read model) and `sink` (anything else) is set.
+struct projection {
+  /// Unique within a read-model database: letters, digits and '_', 1 to 64 bytes.
+  std::string name;
+  /// Bump it when the handler's meaning or the tables change: the runner then rebuilds the read
+  /// model from the start of the log into new tables while the old ones keep serving reads.
+  int version = 1;
+  /// Only events of these types are read and handled; empty means every event.
+  std::vector<std::string> event_types;
+  /// Only events of streams starting with this are read and handled; empty means every stream.
+  std::string stream_prefix;
+  error_policy on_error;
+
+  /// SQLite read model: the base names of its tables (identifiers, not starting with "annal_").
+  /// Each build gets its own physical tables and readers see the current build through a view
+  /// per base name.
+  std::vector<std::string> tables;
+  /// SQLite read model: creates the tables of a new build, naming them `{base}` (see
+  /// read_model_transaction). Runs in the transaction that registers the build.
+  std::function<void(read_model_transaction&)> create_tables;
+  /// SQLite read model: applies one event inside the batch's transaction.
+  std::function<void(const recorded_event&, read_model_transaction&)> handle;
+
+  /// Generic projection: receives each event at least once, in position order. After a crash
+  /// the events after the last checkpoint are delivered again; use recorded_event::position to
+  /// make the sink idempotent.
+  std::function<void(const recorded_event&)> sink;
+  /// Generic projection, optional: called before a rebuild replays the log from `from_position`,
+  /// so the sink can clear what it holds.
+  std::function<void(std::uint64_t from_position)> reset;
+};
+
+namespace detail {
+
+template <class Variant>
+std::vector<std::string> type_names_of() {
+  const auto& names = event_codec<Variant>::type_names();
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+template <class Handler, class Variant, class... Extra>
+struct handles_all : std::false_type {};
+template <class Handler, class... Events, class... Extra>
+struct handles_all<Handler, std::variant<Events...>, Extra...>
+    : std::bool_constant<(
+          std::is_invocable_v<Handler&, const Events&, const recorded_event&, Extra&...> && ...)> {
+};
+
+}  // namespace detail
+
+/// A SQLite read-model projection with typed handlers. It reads only the event types of
+/// `Variant` (a std::variant of event structs, see event_codec), decodes each event and calls
+/// `handler(const E& event, const recorded_event& recorded, read_model_transaction& tx)`; the
+/// handler must accept every alternative E (an overload set or a generic lambda). `recorded`
+/// carries the position, stream, version, timestamp and metadata. Decoding errors and handler
+/// errors go to the projection's error policy.
+template <class Variant, class Handler>
+projection sqlite_projection(std::string name, int version, std::vector<std::string> tables,
+                             std::function<void(read_model_transaction&)> create_tables,
+                             Handler handler, error_policy on_error = {}) {
+  static_assert(detail::handles_all<Handler, Variant, read_model_transaction>::value,
+                "annal: the handler of a sqlite_projection must be callable as "
+                "handler(const E&, const recorded_event&, read_model_transaction&) for every "
+                "event type E of the variant");
+  projection p;
+  p.name = std::move(name);
+  p.version = version;
+  p.event_types = detail::type_names_of<Variant>();
+  p.on_error = on_error;
+  p.tables = std::move(tables);
+  p.create_tables = std::move(create_tables);
+  p.handle = [h = std::move(handler)](const recorded_event& recorded,
+                                      read_model_transaction& tx) mutable {
+    std::visit([&](const auto& event) { h(event, recorded, tx); },
+               event_codec<Variant>::decode(recorded));
+  };
+  return p;
+}
+
+/// A generic projection with a typed sink: `handler(const E& event, const recorded_event&
+/// recorded)` for every alternative E of `Variant`, at least once per event (see
+/// projection::sink).
+template <class Variant, class Handler>
+projection sink_projection(std::string name, int version, Handler handler,
+                           error_policy on_error = {}) {
+  static_assert(detail::handles_all<Handler, Variant>::value,
+                "annal: the handler of a sink_projection must be callable as "
+                "handler(const E&, const recorded_event&) for every event type E of the variant");
+  projection p;
+  p.name = std::move(name);
+  p.version = version;
+  p.event_types = detail::type_names_of<Variant>();
+  p.on_error = on_error;
+  p.sink = [h = std::move(handler)](const recorded_event& recorded) mutable {
+    std::visit([&](const auto& event) { h(event, recorded); },
+               event_codec<Variant>::decode(recorded));
+  };
+  return p;
+}
+
+}  // namespace annal

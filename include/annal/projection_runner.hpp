@@ -1,0 +1,104 @@
+// Runs projections on their own threads: checkpointed catch-up, live following, rebuilds.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "annal/event_store.hpp"
+#include "annal/projection.hpp"
+#include "annal/projection_status.hpp"
+
+namespace annal {
+
+/// Settings of a projection_runner.
+struct runner_options {
+  /// Events read per page and handled per transaction (one checkpoint write each).
+  std::size_t batch_size = 8192;
+  /// Longest wait for new events when live before looking at stop requests again. Appends
+  /// through the same store object wake the runner at once; appends by other processes are
+  /// seen at the store's poll interval.
+  std::chrono::milliseconds idle_wait{100};
+  /// The window over which events_per_second is measured.
+  std::chrono::milliseconds rate_interval{1000};
+};
+
+/// An event a projection could not handle under the skip_and_record policy.
+struct dead_letter {
+  std::string projection;
+  std::uint64_t position = 0;
+  std::string type;
+  std::string stream_id;
+  std::string error;
+};
+
+/// Runs projections over one event store, each on its own thread, keeping their checkpoints,
+/// read models and dead letters in one SQLite database file (`read_model_path`, created when
+/// missing; it may be the file of a sqlite: store, or any other file).
+///
+/// Each projection reads the log in batches from its checkpoint, catches up, then follows new
+/// appends. For a SQLite read model every batch is one transaction holding the handlers' writes
+/// and the new checkpoint, so each event changes the read model exactly once even across
+/// crashes. A generic projection's sink sees each event at least once. One projection failing
+/// never stops the others. See docs/projections.md.
+///
+/// Thread-safe. The store must outlive the runner; the destructor stops every projection.
+class projection_runner {
+ public:
+  /// Opens (creating) the read-model database. Throws annal::io_error or annal::corruption when
+  /// it cannot be opened; annal::invalid_argument for a batch_size of 0.
+  projection_runner(event_store& store, std::string read_model_path, runner_options options = {});
+  ~projection_runner();
+  projection_runner(const projection_runner&) = delete;
+  projection_runner& operator=(const projection_runner&) = delete;
+
+  /// Adds a projection, stopped. A projection whose stored version differs from `p.version`
+  /// starts with a rebuild. Throws annal::invalid_argument for an invalid or taken name, an
+  /// invalid or taken table base name, or unless exactly one of handle and sink is set (and
+  /// create_tables with handle).
+  void add(projection p);
+
+  /// Starts every added projection that is not running, or one by name. A failed projection
+  /// restarts from its checkpoint. Throws annal::invalid_argument for an unknown name.
+  void start();
+  void start(std::string_view name);
+
+  /// Stops every projection, or one by name, and waits for its thread; the current batch is
+  /// either committed or rolled back. Idempotent. Throws annal::invalid_argument for an unknown
+  /// name.
+  void stop();
+  void stop(std::string_view name);
+
+  /// Rebuilds a projection from `from_position` (1: the whole log) into new tables while the
+  /// current ones keep serving and keep following the log; when the new build reaches the
+  /// head, one transaction makes it current and drops the old tables. A generic projection's
+  /// reset() is called and its checkpoint moved back instead. A rebuild already in progress
+  /// starts over. Works on a stopped projection too (it proceeds once started). Throws
+  /// annal::invalid_argument for an unknown name, annal::io_error when SQLite fails.
+  void rebuild(std::string_view name, std::uint64_t from_position = 1);
+
+  /// The status of one projection, or of all in the order they were added. Throws
+  /// annal::invalid_argument for an unknown name.
+  projection_status status(std::string_view name) const;
+  std::vector<projection_status> statuses() const;
+
+  /// Blocks until the projection's serving checkpoint reaches `position` with no rebuild in
+  /// progress (true), or it fails or stops, or `timeout` passes (false).
+  bool wait_until(std::string_view name, std::uint64_t position,
+                  std::chrono::milliseconds timeout) const;
+
+  /// The events the projection skipped and recorded, in position order.
+  std::vector<dead_letter> dead_letters(std::string_view name) const;
+
+  const std::string& read_model_path() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace annal

@@ -1,0 +1,102 @@
+// One projection's thread: reads batches, applies them with the error policy, rebuilds, swaps.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "annal/projection.hpp"
+#include "annal/projection_runner.hpp"
+#include "projection/page_reader.hpp"
+#include "projection/rate_meter.hpp"
+#include "projection/registry.hpp"
+
+namespace annal::projection_detail {
+
+/// Runs one projection on its own std::jthread. The public member functions are thread-safe.
+class projection_worker {
+ public:
+  projection_worker(event_store& store, std::string path, projection p,
+                    const runner_options& options);
+  ~projection_worker();
+  projection_worker(const projection_worker&) = delete;
+  projection_worker& operator=(const projection_worker&) = delete;
+
+  const projection& definition() const noexcept { return p_; }
+  void start();
+  void stop();
+  void rebuild(std::uint64_t from_position);
+  projection_status status() const;
+  bool wait_until(std::uint64_t position, std::chrono::milliseconds timeout) const;
+  std::vector<dead_letter> dead_letters() const;
+
+ private:
+  struct build_state {
+    build_record record;
+    std::unique_ptr<sql_session> session;
+    std::unique_ptr<page_reader> reader;
+    bool at_end = false;
+  };
+  struct failure {
+    std::size_t index;
+    std::string what;
+  };
+  enum class step_result { idle, progressed, halted };
+  struct rebuild_request {
+    std::uint64_t from;
+    std::promise<void> done;
+  };
+
+  void run(std::stop_token stop);
+  void run_loop(sqlite::connection& c, std::stop_token stop);
+  void reconcile(sqlite::connection& c);
+  void rebuild_now(sqlite::connection& c, std::uint64_t from_position);
+  void serve_request(sqlite::connection& c);
+  void load(sqlite::connection& c);
+  build_state make_state(sqlite::connection& c, build_record record);
+  step_result step(sqlite::connection& c, build_state& b, std::stop_token stop);
+  bool apply_slice(sqlite::connection& c, build_state& b, const log_slice& slice,
+                   std::stop_token stop);
+  std::optional<failure> run_range(sqlite::connection& c, build_state& b,
+                                   const std::vector<recorded_event>& events, std::size_t begin,
+                                   std::size_t end, std::uint64_t checkpoint);
+  void skip(sqlite::connection& c, build_state& b, const recorded_event& event,
+            const std::string& what);
+  void swap(sqlite::connection& c);
+  void publish(projection_state state);
+  void note_failure(const recorded_event& event, const std::string& what, int retries);
+
+  event_store& store_;
+  std::string path_;
+  projection p_;
+  runner_options options_;
+  read_filter filter_;
+
+  // Owned by the worker thread while it runs.
+  std::optional<build_state> current_;
+  std::optional<build_state> shadow_;
+  std::optional<checkpoint_writer> checkpoints_;
+  bool sink_rebuilding_ = false;
+
+  std::mutex control_mutex_;  // serialises start, stop and rebuild
+  std::jthread thread_;
+  bool running_ = false;  // guarded by control_mutex_
+
+  std::mutex request_mutex_;
+  std::optional<rebuild_request> request_;
+
+  mutable std::mutex status_mutex_;
+  mutable std::condition_variable status_changed_;
+  projection_status status_;
+  rate_meter rate_;
+  bool finished_ = true;  // guarded by status_mutex_: the thread is not running
+};
+
+}  // namespace annal::projection_detail

@@ -1,0 +1,165 @@
+// Read-model SQL: placeholder substitution, statement cache, parameter binding, row access.
+#include "projection/sql_session.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "annal/error.hpp"
+
+namespace annal::projection_detail {
+
+namespace {
+
+bool only_blank(const char* tail) {
+  for (; *tail != '\0'; ++tail) {
+    if (!std::isspace(static_cast<unsigned char>(*tail)) && *tail != ';') return false;
+  }
+  return true;
+}
+
+// Leaves a cached statement reset, so it never pins a read snapshot or stale bindings.
+struct reset_on_exit {
+  model_statement& s;
+  ~reset_on_exit() { s.reset(); }
+};
+
+}  // namespace
+
+std::string substitute_tables(std::string_view sql, const table_map& tables) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    if (sql[i] == '{') {
+      std::size_t close = sql.find('}', i + 1);
+      if (close != std::string_view::npos) {
+        auto found = tables.find(sql.substr(i + 1, close - i - 1));
+        if (found != tables.end()) {
+          out += found->second;
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += sql[i++];
+  }
+  return out;
+}
+
+model_statement::model_statement(sqlite::connection& c, const std::string& sql) : c_(c) {
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v3(c.handle(), sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt_, &tail);
+  if (rc == SQLITE_ERROR) {
+    std::string reason = sqlite3_errmsg(c.handle());
+    sqlite3_finalize(stmt_);
+    throw invalid_argument(fmt::format("read-model SQL does not compile: {}: '{}'", reason, sql));
+  }
+  if (rc != SQLITE_OK) sqlite::throw_error(rc, c.handle(), c.path(), "preparing read-model SQL");
+  if (stmt_ == nullptr || (tail != nullptr && !only_blank(tail))) {
+    sqlite3_finalize(stmt_);
+    throw invalid_argument(fmt::format("read-model SQL must be exactly one statement: '{}'", sql));
+  }
+}
+
+model_statement::~model_statement() { sqlite3_finalize(stmt_); }
+
+void model_statement::bind_all(sql_params params) {
+  int index = 1;
+  for (const sql_value& p : params) {
+    int rc = std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            return sqlite3_bind_null(stmt_, index);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            return sqlite3_bind_int64(stmt_, index, v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            return sqlite3_bind_double(stmt_, index, v);
+          } else {
+            return sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_STATIC,
+                                       SQLITE_UTF8);
+          }
+        },
+        p.get());
+    if (rc == SQLITE_RANGE) {
+      throw invalid_argument(fmt::format("read-model SQL has fewer than {} parameters: '{}'", index,
+                                         sqlite3_sql(stmt_)));
+    }
+    if (rc != SQLITE_OK) sqlite::throw_error(rc, c_.handle(), c_.path(), "binding a parameter");
+    ++index;
+  }
+}
+
+bool model_statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite::throw_error(rc, c_.handle(), c_.path(), fmt::format("running '{}'", sqlite3_sql(stmt_)));
+}
+
+void model_statement::reset() noexcept {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int model_statement::column_count() const noexcept { return sqlite3_column_count(stmt_); }
+
+bool model_statement::is_null(int column) const noexcept {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+std::int64_t model_statement::integer(int column) const noexcept {
+  return sqlite3_column_int64(stmt_, column);
+}
+
+double model_statement::real(int column) const noexcept {
+  return sqlite3_column_double(stmt_, column);
+}
+
+std::string model_statement::text(int column) const {
+  const unsigned char* data = sqlite3_column_text(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size == 0) return {};
+  return std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
+const std::string& sql_session::table(std::string_view base) const {
+  auto found = tables_.find(base);
+  if (found == tables_.end()) {
+    throw invalid_argument(fmt::format("'{}' is not a table of this projection", base));
+  }
+  return found->second;
+}
+
+model_statement& sql_session::prepared(std::string_view sql) {
+  auto found = cache_.find(sql);
+  if (found != cache_.end()) return *found->second;
+  auto s = std::make_unique<model_statement>(c_, substitute_tables(sql, tables_));
+  return *cache_.emplace(std::string(sql), std::move(s)).first->second;
+}
+
+std::int64_t sql_session::execute(std::string_view sql, sql_params params) {
+  model_statement& s = prepared(sql);
+  reset_on_exit reset{s};
+  s.bind_all(params);
+  while (s.step()) {
+  }
+  return sqlite3_changes64(c_.handle());
+}
+
+std::size_t sql_session::query(std::string_view sql, sql_params params,
+                               const std::function<void(const sql_row&)>& on_row) {
+  model_statement& s = prepared(sql);
+  reset_on_exit reset{s};
+  s.bind_all(params);
+  std::size_t rows = 0;
+  while (s.step()) {
+    ++rows;
+    on_row(s);
+  }
+  return rows;
+}
+
+}  // namespace annal::projection_detail

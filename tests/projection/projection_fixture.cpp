@@ -1,0 +1,60 @@
+// Shared pieces of the projection tests.
+#include "projection/projection_fixture.hpp"
+
+namespace annal::test {
+
+void projection_fixture::deposit(std::size_t count, std::size_t streams, std::size_t first) {
+  using codec = event_codec<ledger::event>;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t n = first + i;
+    store().append("acct-" + std::to_string(n % streams), expected_version::any(),
+                   codec::encode(ledger::deposited{static_cast<long long>(n)}));
+  }
+}
+
+projection ledger_projection(int version, long long multiplier, std::string name) {
+  struct handler {
+    long long multiplier;
+    void operator()(const ledger::opened& e, const recorded_event& r,
+                    read_model_transaction& tx) const {
+      tx.execute(
+          "INSERT INTO {balances}(account, owner, cents) VALUES (?1, ?2, 0) "
+          "ON CONFLICT(account) DO UPDATE SET owner = excluded.owner",
+          {r.stream_id, e.owner});
+    }
+    void operator()(const ledger::deposited& e, const recorded_event& r,
+                    read_model_transaction& tx) const {
+      tx.execute(
+          "INSERT INTO {balances}(account, owner, cents) VALUES (?1, '', ?2) "
+          "ON CONFLICT(account) DO UPDATE SET cents = cents + excluded.cents",
+          {r.stream_id, e.cents * multiplier});
+      tx.execute("INSERT INTO {entries}(position, account, cents) VALUES (?1, ?2, ?3)",
+                 {r.position, r.stream_id, e.cents});
+    }
+  };
+  return sqlite_projection<ledger::event>(
+      std::move(name), version, {"balances", "entries"},
+      [](read_model_transaction& tx) {
+        tx.execute("CREATE TABLE {balances}(account TEXT PRIMARY KEY, owner TEXT, cents INTEGER)");
+        tx.execute(
+            "CREATE TABLE {entries}(position INTEGER PRIMARY KEY, account TEXT, cents INTEGER)");
+      },
+      handler{multiplier});
+}
+
+model_totals read_totals(const std::string& model, const std::string& projection) {
+  read_model_reader reader(model);
+  model_totals t;
+  reader.query("SELECT count(*), coalesce(sum(position), 0) FROM entries", {},
+               [&](const sql_row& row) {
+                 t.entries = row.integer(0);
+                 t.position_sum = row.integer(1);
+               });
+  reader.query("SELECT coalesce(sum(cents), 0) FROM balances", {},
+               [&](const sql_row& row) { t.balance_sum = row.integer(0); });
+  reader.query("SELECT checkpoint FROM annal_projection_builds WHERE name = ?1 AND is_current = 1",
+               {projection}, [&](const sql_row& row) { t.checkpoint = row.integer(0); });
+  return t;
+}
+
+}  // namespace annal::test
