@@ -3,12 +3,16 @@
 
 #include <httplib.h>
 
+#include <annal/projection_runner.hpp>
+#include <annal/read_model_reader.hpp>
 #include <charconv>
 #include <cstdio>
 #include <optional>
 #include <string>
 
 #include "json_views.hpp"
+#include "order_summaries.hpp"
+#include "revenue.hpp"
 #include "service.hpp"
 
 namespace order_service {
@@ -91,13 +95,38 @@ std::optional<std::uint64_t> if_match(const httplib::Request& req) {
   return version;
 }
 
-std::uint64_t version_param(const std::string& text) {
-  std::uint64_t version = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    throw invalid_field("version", "version must be a positive integer");
+// A non-negative integer in a path segment or query parameter named `field`.
+std::uint64_t number_param(const std::string& text, const std::string& field) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw invalid_field(field, field + " must be a non-negative integer");
   }
-  return version;
+  return value;
+}
+
+// A query parameter, or `fallback` when the request does not have it.
+std::string query_param(const httplib::Request& req, const char* name, std::string fallback = {}) {
+  return req.has_param(name) ? req.get_param_value(name) : fallback;
+}
+
+// "YYYY-MM-DD" or empty.
+std::string day_param(const httplib::Request& req, const char* name) {
+  std::string day = query_param(req, name);
+  bool ok = day.empty() || (day.size() == 10 && day[4] == '-' && day[7] == '-' &&
+                            std::all_of(day.begin(), day.end(),
+                                        [](char c) { return (c >= '0' && c <= '9') || c == '-'; }));
+  if (!ok) throw invalid_field(name, std::string(name) + " must be a day, YYYY-MM-DD");
+  return day;
+}
+
+// The runner's status of a projection, or 404 for a name it does not know.
+annal::projection_status projection_status_of(const annal::projection_runner& runner,
+                                              const std::string& name) {
+  for (auto& status : runner.statuses()) {
+    if (status.name == name) return status;
+  }
+  throw domain_error(error_kind::not_found, "projection_not_found", "no projection " + name);
 }
 
 // The correlation id of a request: the client's X-Correlation-Id, or a fresh one. It is stored
@@ -126,9 +155,57 @@ void add_order_command(httplib::Server& http, service& app, const std::string& a
             });
 }
 
+void add_read_model_routes(httplib::Server& http, annal::projection_runner& projections) {
+  http.Get("/orders", [&projections](const httplib::Request& req, httplib::Response& res) {
+    guarded(res, [&] {
+      std::string status = query_param(req, "status");
+      if (!status.empty() && status != "open" && status != "paid" && status != "shipped" &&
+          status != "cancelled") {
+        throw invalid_field("status", "status must be open, paid, shipped or cancelled");
+      }
+      auto limit = number_param(query_param(req, "limit", "20"), "limit");
+      if (limit < 1 || limit > 100) throw invalid_field("limit", "limit must be 1 to 100");
+      auto after = number_param(query_param(req, "after", "0"), "after");
+      // A reader is one SQLite connection; opening one per request keeps handlers independent.
+      annal::read_model_reader reader(projections.read_model_path());
+      reply(res, 200, order_list_json(list_orders(reader, status, after, limit)));
+    });
+  });
+  http.Get("/revenue", [&projections](const httplib::Request& req, httplib::Response& res) {
+    guarded(res, [&] {
+      std::string from = day_param(req, "from");
+      std::string to = day_param(req, "to");
+      annal::read_model_reader reader(projections.read_model_path());
+      reply(res, 200, revenue_json(revenue_per_day(reader, from, to)));
+    });
+  });
+  http.Get("/projections", [&projections](const httplib::Request&, httplib::Response& res) {
+    guarded(res, [&] {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const auto& status : projections.statuses()) list.push_back(projection_json(status));
+      reply(res, 200, {{"projections", std::move(list)}});
+    });
+  });
+  http.Get("/projections/([^/]+)",
+           [&projections](const httplib::Request& req, httplib::Response& res) {
+             guarded(res, [&] {
+               reply(res, 200, projection_json(projection_status_of(projections, req.matches[1])));
+             });
+           });
+  http.Post("/projections/([^/]+)/rebuild",
+            [&projections](const httplib::Request& req, httplib::Response& res) {
+              guarded(res, [&] {
+                std::string name = req.matches[1];
+                projection_status_of(projections, name);
+                projections.rebuild(name);
+                reply(res, 202, projection_json(projections.status(name)));
+              });
+            });
+}
+
 }  // namespace
 
-void add_routes(httplib::Server& http, service& app) {
+void add_routes(httplib::Server& http, service& app, annal::projection_runner& projections) {
   http.Post("/customers", [&app](const httplib::Request& req, httplib::Response& res) {
     guarded(res, [&] {
       auto command = body_as<register_customer>(req);
@@ -165,7 +242,7 @@ void add_routes(httplib::Server& http, service& app) {
            [&app](const httplib::Request& req, httplib::Response& res) {
              guarded(res, [&] {
                std::string id = req.matches[1];
-               auto version = version_param(req.matches[2]);
+               auto version = number_param(req.matches[2], "version");
                reply_order(res, 200, id, app.get_order_at(id, version));
              });
            });
@@ -185,6 +262,8 @@ void add_routes(httplib::Server& http, service& app) {
                   reply_order(res, 200, id, after);
                 });
               });
+
+  add_read_model_routes(http, projections);
 
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty() && res.status == 404) {

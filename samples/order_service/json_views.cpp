@@ -62,6 +62,54 @@ nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& ev
   return out;
 }
 
+nlohmann::ordered_json order_list_json(const order_summary_page& page) {
+  nlohmann::ordered_json orders = nlohmann::ordered_json::array();
+  for (const auto& o : page.orders) {
+    orders.push_back({{"id", o.id},
+                      {"customer_id", o.customer_id},
+                      {"currency", o.currency},
+                      {"status", o.status},
+                      {"item_count", o.item_count},
+                      {"total_cents", o.total_cents},
+                      {"created_at", o.created_at},
+                      {"updated_at", o.updated_at},
+                      {"position", o.position}});
+  }
+  nlohmann::ordered_json next = nullptr;
+  if (page.next_after) next = *page.next_after;
+  return {{"orders", std::move(orders)}, {"next_after", std::move(next)}};
+}
+
+nlohmann::ordered_json revenue_json(const std::vector<revenue_day>& days) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& d : days) {
+    out.push_back({{"day", d.day},
+                   {"currency", d.currency},
+                   {"orders_paid", d.orders_paid},
+                   {"paid_cents", d.paid_cents},
+                   {"refunded_cents", d.refunded_cents},
+                   {"net_cents", d.paid_cents - d.refunded_cents}});
+  }
+  return {{"days", std::move(out)}};
+}
+
+nlohmann::ordered_json projection_json(const annal::projection_status& status) {
+  nlohmann::ordered_json eta = nullptr;
+  if (status.eta_seconds) eta = *status.eta_seconds;
+  return {{"name", status.name},
+          {"version", status.version},
+          {"state", annal::to_string(status.state)},
+          {"checkpoint", status.checkpoint},
+          {"serving_checkpoint", status.serving_checkpoint},
+          {"head", status.head},
+          {"lag", status.lag},
+          {"events_per_second", status.events_per_second},
+          {"eta_seconds", std::move(eta)},
+          {"dead_letters", status.dead_letters},
+          {"error", text_or_null(status.error)},
+          {"progress", annal::render_progress_bar(status)}};
+}
+
 nlohmann::ordered_json error_json(std::string_view code, std::string_view message,
                                   std::string_view field) {
   nlohmann::ordered_json out = {{"error", code}, {"message", message}};
