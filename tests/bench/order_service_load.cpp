@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "api_client.hpp"
+#include "order_summaries.hpp"
+#include "revenue.hpp"
 #include "server.hpp"
 #include "support/temp_dir.hpp"
 
@@ -28,6 +30,12 @@ struct figures {
   std::vector<double> latencies_ms;
 
   double rate() const { return static_cast<double>(requests) / seconds; }
+  void add(const figures& more) {
+    requests += more.requests;
+    errors += more.errors;
+    seconds += more.seconds;
+    latencies_ms.insert(latencies_ms.end(), more.latencies_ms.begin(), more.latencies_ms.end());
+  }
   double percentile(double p) {
     if (latencies_ms.empty()) return 0;
     std::sort(latencies_ms.begin(), latencies_ms.end());
@@ -36,16 +44,16 @@ struct figures {
   }
 };
 
-// Runs `work(client_index, item_index, timed)` for items 0..count-1 spread over `clients`
-// threads; `timed(fn)` runs fn, records its latency and counts it as an error when it returns
-// false.
+// Runs `work(client_index, item_index, timed)` for items first..first+count-1 spread over
+// `clients` threads; `timed(fn)` runs fn, records its latency and counts it as an error when it
+// returns false.
 figures run_clients(
-    std::size_t clients, std::size_t count,
+    std::size_t clients, std::size_t first, std::size_t count,
     const std::function<void(std::size_t, std::size_t,
                              const std::function<void(std::function<bool()>)>&)>& work) {
   figures result;
   std::mutex mutex;
-  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> next{first};
   auto started = clock_type::now();
   std::vector<std::thread> threads;
   for (std::size_t c = 0; c < clients; ++c) {
@@ -59,7 +67,7 @@ figures run_clients(
             std::chrono::duration<double, std::milli>(clock_type::now() - begin).count());
         if (!ok) ++errors;
       };
-      for (std::size_t i = next++; i < count; i = next++) work(c, i, timed);
+      for (std::size_t i = next++; i < first + count; i = next++) work(c, i, timed);
       std::lock_guard lock(mutex);
       result.latencies_ms.insert(result.latencies_ms.end(), latencies.begin(), latencies.end());
       result.errors += errors;
@@ -89,15 +97,20 @@ bool run_backend(const std::string& backend, std::size_t clients, std::size_t or
   options.port = 0;
   order_service::server server(options);
   std::thread serving([&] { server.run(); });
+  // The ceiling: the same commands through a service in this process, on a store of its own.
+  auto store = annal::open_store(uri_for(backend, dir, "direct"));
+  order_service::service app(*store);
   std::vector<std::string> customers;
+  std::vector<std::string> direct_customers;
   for (std::size_t i = 0; i < 50; ++i) {
     customers.push_back(server.app().register_customer({"load", "load@example.com"}).id);
+    direct_customers.push_back(app.register_customer({"load", "load@example.com"}).id);
   }
   std::vector<std::string> order_ids(orders);
   std::vector<api_client> connections;
   for (std::size_t c = 0; c < clients; ++c) connections.emplace_back("127.0.0.1", server.port());
 
-  auto writes = run_clients(clients, orders, [&](std::size_t c, std::size_t i, const auto& timed) {
+  auto http_orders = [&](std::size_t c, std::size_t i, const auto& timed) {
     api_client& api = connections[c];
     std::string id;
     timed([&] {
@@ -118,26 +131,8 @@ bool run_backend(const std::string& backend, std::size_t clients, std::size_t or
     timed([&] {
       return api.post(path + "/payment", json{{"amount_cents", 2 * price}}).status == 200;
     });
-  });
-
-  auto reads =
-      run_clients(clients, orders * 3, [&](std::size_t c, std::size_t i, const auto& timed) {
-        timed([&] {
-          auto reply = connections[c].get("/orders/" + order_ids[i % orders]);
-          return reply.status == 200 && reply.body["status"] == "paid";
-        });
-      });
-  server.stop();
-  serving.join();
-
-  // Ceiling: the same commands through the service in-process, on a fresh store.
-  auto store = annal::open_store(uri_for(backend, dir, "direct"));
-  order_service::service app(*store);
-  std::vector<std::string> direct_customers;
-  for (std::size_t i = 0; i < 50; ++i) {
-    direct_customers.push_back(app.register_customer({"load", "load@example.com"}).id);
-  }
-  auto direct = run_clients(clients, orders, [&](std::size_t, std::size_t i, const auto& timed) {
+  };
+  auto direct_orders = [&](std::size_t, std::size_t i, const auto& timed) {
     std::string id;
     timed([&] {
       id = app.create_order({direct_customers[i % direct_customers.size()], "EUR"}).id;
@@ -151,8 +146,52 @@ bool run_backend(const std::string& backend, std::size_t clients, std::size_t or
       return app.execute(id, order_service::pay_order{2 * price}).state.status ==
              order_service::order_status::paid;
     });
-  });
+  };
+  // Interleaved in rounds, so both see the same machine and disk conditions.
+  constexpr std::size_t rounds = 4;
+  figures writes;
+  figures direct;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    std::size_t first = orders * r / rounds;
+    std::size_t count = orders * (r + 1) / rounds - first;
+    writes.add(run_clients(clients, first, count, http_orders));
+    direct.add(run_clients(clients, first, count, direct_orders));
+  }
   store->close();
+
+  // The read models must catch up with every order: wait for them, then count.
+  auto head = server.app().store().head_position();
+  auto wait_started = clock_type::now();
+  bool caught_up = true;
+  for (const char* name : {order_service::order_summaries_name, order_service::revenue_name}) {
+    caught_up = server.projections().wait_until(name, head, std::chrono::seconds(120)) && caught_up;
+  }
+  double catch_up_ms =
+      std::chrono::duration<double, std::milli>(clock_type::now() - wait_started).count();
+  annal::read_model_reader reader(server.projections().read_model_path());
+  std::size_t listed_paid = 0;
+  for (std::uint64_t after = 0;;) {
+    auto page = order_service::list_orders(reader, "paid", after, 100);
+    listed_paid += page.orders.size();
+    if (!page.next_after) break;
+    after = *page.next_after;
+  }
+  std::int64_t revenue_cents = 0;
+  for (const auto& day : order_service::revenue_per_day(reader, "", "")) {
+    revenue_cents += day.paid_cents;
+  }
+  auto expected_cents = static_cast<std::int64_t>(orders) * 2 * price;
+  bool projected = caught_up && listed_paid == orders && revenue_cents == expected_cents;
+
+  auto reads =
+      run_clients(clients, 0, orders * 3, [&](std::size_t c, std::size_t i, const auto& timed) {
+        timed([&] {
+          auto reply = connections[c].get("/orders/" + order_ids[i % orders]);
+          return reply.status == 200 && reply.body["status"] == "paid";
+        });
+      });
+  server.stop();
+  serving.join();
 
   std::printf("  HTTP writes     %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   errors %zu\n",
               writes.rate(), writes.percentile(0.5), writes.percentile(0.99), writes.errors);
@@ -164,7 +203,12 @@ bool run_backend(const std::string& backend, std::size_t clients, std::size_t or
   std::printf(
       "  HTTP reads (GET an order) %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   errors %zu\n",
       reads.rate(), reads.percentile(0.5), reads.percentile(0.99), reads.errors);
-  return writes.errors == 0 && reads.errors == 0 && direct.errors == 0;
+  std::printf(
+      "  projections caught up %.0f ms after the last write: %s; listing holds %zu of %zu "
+      "paid orders, revenue %lld of %lld cents\n",
+      catch_up_ms, caught_up ? "yes" : "NO", listed_paid, orders,
+      static_cast<long long>(revenue_cents), static_cast<long long>(expected_cents));
+  return writes.errors == 0 && reads.errors == 0 && direct.errors == 0 && projected;
 }
 
 }  // namespace
@@ -179,6 +223,6 @@ int main(int argc, char** argv) {
   bool ok = true;
   for (const char* backend : {"sqlite", "segment"})
     ok = run_backend(backend, clients, orders) && ok;
-  if (!ok) std::printf("FAILED: some requests failed\n");
+  if (!ok) std::printf("FAILED: a request failed or the read models missed orders\n");
   return ok ? 0 : 1;
 }
