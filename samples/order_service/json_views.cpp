@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "order_stream.hpp"
+
 namespace order_service {
 namespace {
 
@@ -55,7 +57,7 @@ nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& ev
                    {"position", e.position},
                    {"type", e.type},
                    {"event_id", e.id.to_string()},
-                   {"recorded_at", annal::to_json_value(e.timestamp)},
+                   {"recorded_at", recorded_at_text(e)},
                    {"correlation_id", text_or_null(e.metadata.correlation_id)},
                    {"data", nlohmann::ordered_json::parse(e.payload)}});
   }

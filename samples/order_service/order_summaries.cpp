@@ -1,28 +1,18 @@
 // The order summaries read model: its projection (writer) and its listing query (reader).
 #include "order_summaries.hpp"
 
-#include <annal/json.hpp>
 #include <string_view>
 
 #include "order.hpp"
+#include "order_stream.hpp"
 
 namespace order_service {
 namespace {
 
-constexpr std::string_view category_prefix = "order-";
-
-std::string order_id(const annal::recorded_event& e) {
-  return e.stream_id.substr(category_prefix.size());
-}
-
-std::string time_text(const annal::recorded_event& e) {
-  return annal::to_json_value(e.timestamp).get<std::string>();
-}
-
 // Recomputes an order's item count and totals from its lines, exactly as total_cents() does.
 void refresh_totals(const annal::recorded_event& e, annal::read_model_transaction& tx) {
-  std::string id = order_id(e);
-  std::string at = time_text(e);
+  std::string id = order_id_of(e);
+  std::string at = recorded_at_text(e);
   tx.execute(
       "UPDATE {order_summary} SET"
       " item_count = (SELECT COALESCE(SUM(quantity), 0) FROM {order_line} WHERE order_id = ?1),"
@@ -37,8 +27,8 @@ void refresh_totals(const annal::recorded_event& e, annal::read_model_transactio
 
 void set_status(const annal::recorded_event& e, annal::read_model_transaction& tx,
                 order_status status) {
-  std::string id = order_id(e);
-  std::string at = time_text(e);
+  std::string id = order_id_of(e);
+  std::string at = recorded_at_text(e);
   tx.execute("UPDATE {order_summary} SET status = ?2, updated_at = ?3 WHERE order_id = ?1",
              {id, to_string(status), at});
 }
@@ -46,8 +36,8 @@ void set_status(const annal::recorded_event& e, annal::read_model_transaction& t
 struct summary_writer {
   void operator()(const order_created& event, const annal::recorded_event& e,
                   annal::read_model_transaction& tx) const {
-    std::string id = order_id(e);
-    std::string at = time_text(e);
+    std::string id = order_id_of(e);
+    std::string at = recorded_at_text(e);
     tx.execute(
         "INSERT INTO {order_summary} (order_id, customer_id, currency, status, item_count, "
         "subtotal_cents, discount_percent, total_cents, position, created_at, updated_at) "
@@ -56,7 +46,7 @@ struct summary_writer {
   }
   void operator()(const item_added& event, const annal::recorded_event& e,
                   annal::read_model_transaction& tx) const {
-    std::string id = order_id(e);
+    std::string id = order_id_of(e);
     tx.execute(
         "INSERT INTO {order_line} (order_id, sku, quantity, unit_price_cents) "
         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (order_id, sku) "
@@ -66,13 +56,13 @@ struct summary_writer {
   }
   void operator()(const item_removed& event, const annal::recorded_event& e,
                   annal::read_model_transaction& tx) const {
-    std::string id = order_id(e);
+    std::string id = order_id_of(e);
     tx.execute("DELETE FROM {order_line} WHERE order_id = ?1 AND sku = ?2", {id, event.sku});
     refresh_totals(e, tx);
   }
   void operator()(const discount_applied& event, const annal::recorded_event& e,
                   annal::read_model_transaction& tx) const {
-    std::string id = order_id(e);
+    std::string id = order_id_of(e);
     tx.execute("UPDATE {order_summary} SET discount_percent = ?2 WHERE order_id = ?1",
                {id, event.percent});
     refresh_totals(e, tx);
@@ -109,7 +99,7 @@ void create_tables(annal::read_model_transaction& tx) {
 annal::projection order_summaries_projection() {
   auto p = annal::sqlite_projection<order_event>(
       order_summaries_name, 1, {"order_summary", "order_line"}, create_tables, summary_writer{});
-  p.stream_prefix = std::string(category_prefix);
+  p.stream_prefix = std::string(order_stream_prefix);
   return p;
 }
 

@@ -1,24 +1,16 @@
 // The revenue read model: its projection (writer) and its per-day query (reader).
 #include "revenue.hpp"
 
-#include <annal/json.hpp>
 #include <string_view>
 
 #include "order.hpp"
+#include "order_stream.hpp"
 
 namespace order_service {
 namespace {
 
-constexpr std::string_view category_prefix = "order-";
-
-std::string order_id(const annal::recorded_event& e) {
-  return e.stream_id.substr(category_prefix.size());
-}
-
 // The UTC day of the event, "YYYY-MM-DD".
-std::string day_of(const annal::recorded_event& e) {
-  return annal::to_json_value(e.timestamp).get<std::string>().substr(0, 10);
-}
+std::string day_of(const annal::recorded_event& e) { return recorded_at_text(e).substr(0, 10); }
 
 // Adds to one day's row, creating it when missing.
 void add_to_day(annal::read_model_transaction& tx, const std::string& day,
@@ -52,20 +44,20 @@ order_payment payment_of(annal::read_model_transaction& tx, const std::string& i
 struct revenue_writer {
   void operator()(const order_created& event, const annal::recorded_event& e,
                   annal::read_model_transaction& tx) const {
-    std::string id = order_id(e);
+    std::string id = order_id_of(e);
     tx.execute("INSERT INTO {revenue_order} (order_id, currency, paid_cents) VALUES (?1, ?2, 0)",
                {id, event.currency});
   }
   void operator()(const order_paid& event, const annal::recorded_event& e,
                   annal::read_model_transaction& tx) const {
-    std::string id = order_id(e);
+    std::string id = order_id_of(e);
     tx.execute("UPDATE {revenue_order} SET paid_cents = ?2 WHERE order_id = ?1",
                {id, event.amount_cents});
     add_to_day(tx, day_of(e), payment_of(tx, id).currency, 1, event.amount_cents, 0);
   }
   void operator()(const order_cancelled&, const annal::recorded_event& e,
                   annal::read_model_transaction& tx) const {
-    std::string id = order_id(e);
+    std::string id = order_id_of(e);
     order_payment payment = payment_of(tx, id);
     if (payment.paid_cents > 0)
       add_to_day(tx, day_of(e), payment.currency, 0, 0, payment.paid_cents);
@@ -94,7 +86,7 @@ using revenue_event = std::variant<order_created, order_paid, order_cancelled>;
 annal::projection revenue_projection() {
   auto p = annal::sqlite_projection<revenue_event>(
       revenue_name, 1, {"revenue_day", "revenue_order"}, create_tables, revenue_writer{});
-  p.stream_prefix = std::string(category_prefix);
+  p.stream_prefix = std::string(order_stream_prefix);
   return p;
 }
 

@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <functional>
 
+#include "order_stream.hpp"
+
 namespace order_service {
 
 service::service(annal::event_store& store, const annal::repository_options& options)
-    : orders_(store, "order", options), customers_(store, "customer", options) {}
+    : orders_(store, std::string(order_category), options),
+      customers_(store, "customer", options) {}
 
 domain_error service::order_not_found() {
   return domain_error(error_kind::not_found, "order_not_found", "the order does not exist");

@@ -154,8 +154,8 @@ bool run_backend(const std::string& backend, std::size_t clients, std::size_t or
   for (std::size_t r = 0; r < rounds; ++r) {
     std::size_t first = orders * r / rounds;
     std::size_t count = orders * (r + 1) / rounds - first;
-    writes.add(run_clients(clients, first, count, http_orders));
     direct.add(run_clients(clients, first, count, direct_orders));
+    writes.add(run_clients(clients, first, count, http_orders));
   }
   store->close();
 
