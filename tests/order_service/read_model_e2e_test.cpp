@@ -212,3 +212,28 @@ TEST_CASE("the command line shows and rebuilds the projections of a running prog
   CHECK(unreachable.status == 1);
   CHECK(unreachable.output.find("cannot reach the server") != std::string::npos);
 }
+
+TEST_CASE("order-service seed fills a store that the server then serves and lists",
+          "[e2e][read_model]") {
+  annal::test::temp_dir dir;
+  std::string uri = store_uri(dir);
+  auto seeded = run_program({"seed", "--store", uri, "--orders", "12"});
+  INFO(seeded.output);
+  REQUIRE(seeded.status == 0);
+  CHECK(seeded.output.find("seeded 12 orders") != std::string::npos);
+
+  running_server server(uri);
+  auto api = server.client();
+  wait_for_projections(server);
+  json listed = list_all(api, "", 5);
+  REQUIRE(listed.size() == 12);
+  for (const auto& summary : listed) {
+    auto order = api.get("/orders/" + summary["id"].get<std::string>());
+    REQUIRE(order.status == 200);
+    CHECK(order.body["status"] == summary["status"]);
+    CHECK(order.body["total_cents"] == summary["total_cents"]);
+  }
+  auto bad = run_program({"seed", "--store", "nosuchscheme:x", "--orders", "1"});
+  CHECK(bad.status == 1);
+  CHECK(bad.output.find("order-service:") != std::string::npos);
+}
