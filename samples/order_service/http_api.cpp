@@ -57,9 +57,9 @@ void guarded(httplib::Response& res, Handler&& handler) {
   } catch (const annal::decode_failed& e) {
     std::string field = e.field_path().empty() ? "body" : e.field_path();
     reply(res, 400, error_json("invalid_field", e.what(), field));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::parse_error&) {
     reply(res, 400, error_json("invalid_json", "the body is not valid JSON", "body"));
-  } catch (const annal::wrong_expected_version& e) {
+  } catch (const annal::wrong_expected_version&) {
     reply(res, 409,
           error_json("write_conflict", "the order kept changing under this request; try again"));
   } catch (const annal::store_closed&) {
