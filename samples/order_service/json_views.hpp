@@ -1,0 +1,46 @@
+// The JSON shapes the HTTP API returns for orders, customers, histories and errors.
+#pragma once
+
+#include <annal/annal.hpp>
+#include <annal/projection_status.hpp>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
+
+#include "customer.hpp"
+#include "order.hpp"
+#include "order_summaries.hpp"
+#include "revenue.hpp"
+
+namespace order_service {
+
+/// {"id", "version", "status", "customer_id", "currency", "items": [{"sku", "quantity",
+/// "unit_price_cents", "line_total_cents"}], "discount": {"code", "percent"} or null,
+/// "subtotal_cents", "discount_cents", "total_cents", "paid_cents", "tracking_id" (or null),
+/// "cancel_reason" (or null)}.
+nlohmann::ordered_json order_json(std::string_view id, const annal::versioned<order>& o);
+
+/// {"id", "version", "name", "email", "order_ids": [...]}.
+nlohmann::ordered_json customer_json(std::string_view id, const annal::versioned<customer>& c);
+
+/// One entry per event, oldest first: {"version", "position", "type", "event_id",
+/// "recorded_at" (RFC 3339 UTC), "correlation_id", "data" (the event's fields)}.
+nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& events);
+
+/// {"orders": [{"id", "customer_id", "currency", "status", "item_count", "total_cents",
+/// "created_at", "updated_at", "position"}], "next_after": cursor or null}.
+nlohmann::ordered_json order_list_json(const order_summary_page& page);
+
+/// {"days": [{"day", "currency", "orders_paid", "paid_cents", "refunded_cents", "net_cents"}]}.
+nlohmann::ordered_json revenue_json(const std::vector<revenue_day>& days);
+
+/// {"name", "version", "state", "checkpoint", "serving_checkpoint", "head", "lag",
+/// "events_per_second", "eta_seconds" (or null), "dead_letters", "error" (or null), "progress"
+/// (annal's one-line progress bar)}.
+nlohmann::ordered_json projection_json(const annal::projection_status& status);
+
+/// {"error": code, "message": message} plus "field" when `field` is not empty.
+nlohmann::ordered_json error_json(std::string_view code, std::string_view message,
+                                  std::string_view field = {});
+
+}  // namespace order_service

@@ -1,0 +1,89 @@
+// The order service as a running program: store, use cases, read models and HTTP listener.
+#pragma once
+
+#include <annal/annal.hpp>
+#include <annal/projection_runner.hpp>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "service.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace order_service {
+
+/// Where the server keeps its data and where it listens.
+struct server_options {
+  /// The store URI, as for annal::open_store; a missing parent directory of a `sqlite:` file is
+  /// created.
+  std::string store_uri = "sqlite:data/orders.db";
+  /// The SQLite file of the read models; empty means beside the store (see
+  /// default_read_model_path).
+  std::string read_model_path;
+  std::string host = "127.0.0.1";
+  /// 0 picks a free port; port() tells which.
+  int port = 8080;
+  /// How many times a command without If-Match is retried after a conflicting write before the
+  /// API answers 409 "write_conflict".
+  unsigned max_retries = 20;
+  /// Print one line per request to standard error.
+  bool access_log = false;
+};
+
+/// Owns the store, the service, the projection runner with the read models (order summaries,
+/// revenue) and the HTTP listener. The constructor opens the store and the read models, binds
+/// the port and starts the projections, so a client may connect as soon as it returns (requests
+/// wait until run()).
+///
+/// Shutdown: stop() makes run() stop accepting connections, finish the requests in progress
+/// (each open connection ends after its current request), stop the projections, then close the
+/// store.
+///
+/// Throws from the constructor: annal's errors when the store cannot be opened, and
+/// std::runtime_error when the address cannot be bound. Thread safety: stop() may be called from
+/// any thread (not from a signal handler); the rest from one thread.
+class server {
+ public:
+  explicit server(server_options options);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// The bound port.
+  int port() const noexcept { return port_; }
+  /// "http://HOST:PORT".
+  std::string base_url() const;
+  service& app() noexcept { return *app_; }
+  annal::projection_runner& projections() noexcept { return *projections_; }
+
+  /// Serves requests until stop(), then drains and closes the store. Returns at once when
+  /// stop() came first.
+  void run();
+  /// Asks run() to return. Idempotent.
+  void stop();
+
+ private:
+  server_options options_;
+  std::unique_ptr<annal::event_store> store_;
+  std::unique_ptr<service> app_;
+  std::unique_ptr<annal::projection_runner> projections_;
+  std::unique_ptr<httplib::Server> http_;
+  int port_ = 0;
+  std::mutex mutex_;
+  bool stop_requested_ = false;
+  std::atomic<bool> serving_{false};
+};
+
+/// Creates the parent directory of a `sqlite:PATH` store's file when it is missing, so that a
+/// fresh checkout can open `sqlite:data/orders.db`. Other URIs are left alone.
+void prepare_store_location(const std::string& uri);
+
+/// Where the read models of the store at `uri` live by default: beside it, "data/orders.db" ->
+/// "data/orders.read.db", "segment:data/log" -> "data/log.read.db".
+std::string default_read_model_path(const std::string& uri);
+
+}  // namespace order_service
