@@ -1,0 +1,24 @@
+// Parsing of store URIs (`scheme:path?key=value&...`), apart from opening, so it can be fuzzed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "annal/open_store.hpp"
+
+namespace annal::detail {
+
+/// A store URI taken apart: the scheme, the path and the options with the URI's overrides
+/// applied.
+struct store_uri {
+  std::string scheme;
+  std::string path;
+  store_options options;
+};
+
+/// Splits `uri` and applies its `?key=value` options over `defaults`. Checks the syntax, the
+/// option names and values, and that the path is not empty; does not check that the scheme is
+/// known. Throws annal::invalid_argument naming what is wrong. Pure and thread-safe.
+store_uri parse_store_uri(std::string_view uri, const store_options& defaults);
+
+}  // namespace annal::detail
