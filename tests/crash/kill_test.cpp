@@ -1,14 +1,11 @@
 // Real-process kill tests: a child appends as fast as it can and is killed with SIGKILL at a
 // random moment; the parent reopens the store and checks every acknowledged batch.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <map>
 #include <random>
@@ -16,6 +13,7 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "support/process.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -83,22 +81,17 @@ store_options quiet_options(std::size_t& warnings) {
   return options;
 }
 
-// Runs in the forked child: appends until killed. Never returns.
-[[noreturn]] void append_until_killed(const std::string& uri, std::uint32_t round, int ack_fd) {
-  try {
-    store_options options;
-    options.on_warning = [](const std::string&) {};
-    auto store = open_store(uri, options);
-    for (std::uint32_t batch = 0;; ++batch) {
-      auto events = batch_events(round, batch);
-      auto result = store->append(stream_of(batch), expected_version::any(), events);
-      ack a{round, batch, result.first_position};
-      if (write(ack_fd, &a, sizeof a) != static_cast<ssize_t>(sizeof a)) _exit(3);
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "child: " << e.what() << '\n';
+// Runs in the forked child: appends until killed, reporting each acknowledged batch.
+void append_until_killed(const std::string& uri, std::uint32_t round, test::process& parent) {
+  store_options options;
+  options.on_warning = [](const std::string&) {};
+  auto store = open_store(uri, options);
+  for (std::uint32_t batch = 0;; ++batch) {
+    auto events = batch_events(round, batch);
+    auto result = store->append(stream_of(batch), expected_version::any(), events);
+    ack a{round, batch, result.first_position};
+    parent.send(&a, sizeof a);
   }
-  _exit(2);
 }
 
 struct batch_key {
@@ -168,20 +161,11 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
 
   for (std::uint32_t round = 0; round < rounds; ++round) {
     CAPTURE(round);
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_t child = fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      close(fds[0]);
-      append_until_killed(uri, round, fds[1]);
-    }
-    close(fds[1]);
+    test::process child([&](test::process& parent) { append_until_killed(uri, round, parent); });
     std::this_thread::sleep_for(std::chrono::microseconds(
         std::uniform_int_distribution<std::int64_t>(0, max_delay.count())(random)));
-    REQUIRE(kill(child, SIGKILL) == 0);
-    int status = 0;
-    REQUIRE(waitpid(child, &status, 0) == child);
+    child.kill();
+    int status = child.wait();
     // A child that stopped by itself failed: it printed why on standard error.
     REQUIRE(WIFSIGNALED(status));
     REQUIRE(WTERMSIG(status) == SIGKILL);
@@ -189,14 +173,11 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
 
     std::size_t acks_this_round = 0;
     ack a{};
-    ssize_t n;
-    while ((n = read(fds[0], &a, sizeof a)) == static_cast<ssize_t>(sizeof a)) {
+    while (child.receive(&a, sizeof a)) {
       REQUIRE(a.round == round);
       acked[{a.round, a.batch}] = a.first_position;
       ++acks_this_round;
     }
-    REQUIRE(n == 0);
-    close(fds[0]);
     acknowledged_in_rounds += acks_this_round;
     if (acks_this_round == 0) ++rounds_without_ack;
 

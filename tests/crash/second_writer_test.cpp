@@ -1,8 +1,6 @@
 // A second writer process: refused by the segment directory's lock file, kept waiting by SQLite's
 // lock for the busy timeout; in both cases with a clear error and the store intact.
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -10,6 +8,7 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "support/process.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -18,61 +17,10 @@ using annal::test::make_events;
 
 namespace {
 
-// A child process running `body`, and two pipes to take turns with it: each side sends a byte
-// to hand over and waits for one to take its turn back.
-class other_process {
- public:
-  /// Forks; the child runs `body(turns)` and exits 0 when it returns, 2 when it throws.
-  explicit other_process(const std::function<void(other_process&)>& body) {
-    REQUIRE(pipe(to_parent_) == 0);
-    REQUIRE(pipe(to_child_) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      child_ = true;
-      close(to_parent_[0]);
-      close(to_child_[1]);
-      int code = 0;
-      try {
-        body(*this);
-      } catch (...) {
-        code = 2;
-      }
-      _exit(code);
-    }
-    close(to_parent_[1]);
-    close(to_child_[0]);
-  }
-
-  /// Hands the turn to the other side.
-  void hand_over() {
-    char byte = 1;
-    if (write(child_ ? to_parent_[1] : to_child_[1], &byte, 1) != 1) _exit(3);
-  }
-  /// Waits for the other side to hand the turn back; false when it has exited.
-  bool wait_turn() {
-    char byte;
-    return read(child_ ? to_child_[0] : to_parent_[0], &byte, 1) == 1;
-  }
-  /// In the parent: hands the last turn over and returns the child's exit code.
-  int finish() {
-    hand_over();
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    close(to_parent_[0]);
-    close(to_child_[1]);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  int to_parent_[2];
-  int to_child_[2];
-  pid_t pid_ = -1;
-  bool child_ = false;
-};
+using annal::test::process;
 
 // Holds SQLite's write lock on `path` from one turn to the next, as another writer would.
-void hold_sqlite_write_lock(other_process& p, const std::string& path) {
+void hold_sqlite_write_lock(process& p, const std::string& path) {
   p.wait_turn();
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) throw std::runtime_error("open");
@@ -91,7 +39,7 @@ TEST_CASE("a second process opening a segment directory is refused by the lock f
           "[bad_input][lock]") {
   test::temp_dir dir;
   std::string uri = "segment:" + dir.file("store");
-  other_process writer([&](other_process& p) {
+  process writer([&](process& p) {
     auto store = open_store(uri);
     store->append("s", expected_version::no_stream(), make_events(2));
     p.hand_over();
@@ -120,7 +68,7 @@ TEST_CASE("a SQLite file locked by another writer: an append waits the busy time
   test::temp_dir dir;
   std::string path = dir.file("store.db");
   // Forked before this process opens the database: SQLite connections must not cross a fork.
-  other_process writer([&](other_process& p) { hold_sqlite_write_lock(p, path); });
+  process writer([&](process& p) { hold_sqlite_write_lock(p, path); });
   auto store = open_store("sqlite:" + path + "?sqlite_busy_timeout_ms=200");
   store->append("s", expected_version::no_stream(), make_events(2));
   writer.hand_over();
@@ -144,7 +92,7 @@ TEST_CASE("opening a SQLite store while another writer holds the lock fails afte
           "[bad_input][lock]") {
   test::temp_dir dir;
   std::string path = dir.file("store.db");
-  other_process writer([&](other_process& p) { hold_sqlite_write_lock(p, path); });
+  process writer([&](process& p) { hold_sqlite_write_lock(p, path); });
   {
     auto store = open_store("sqlite:" + path);
     store->append("s", expected_version::no_stream(), make_events(1));
