@@ -53,42 +53,49 @@ std::vector<event_data> big_batch(std::size_t events) {
 
 TEST_CASE("a full disk fails the append with ENOSPC and loses nothing acknowledged",
           "[fault][sqlite]") {
-  test::temp_dir dir;
-  std::string path = dir.file("store.db");
-  std::string uri = "sqlite:" + path;
-  open_store(uri)->append("before", expected_version::any(), big_batch(4));
-  int pages = std::stoi(test::raw_query(path, "PRAGMA page_count"));
-  std::uint64_t acknowledged_head = 0;
-  std::size_t acknowledged_batches = 0;
-  {
-    disk_limit full(pages + 12);
-    auto store = open_store(uri);
-    acknowledged_head = store->head_position();
-    bool failed = false;
-    for (int i = 0; i < 200 && !failed; ++i) {
-      try {
-        acknowledged_head = store->append("s", expected_version::any(), big_batch(3)).last_position;
-        ++acknowledged_batches;
-      } catch (const io_error& e) {
-        failed = true;
-        CHECK(e.system_code() == ENOSPC);
-        CHECK_THAT(e.what(), Catch::Contains("full"));
+  // The disk fills after 0 to 23 more pages: at every page the workload can reach.
+  constexpr int sweep = 24;
+  std::size_t faults = 0;
+  for (int room = 0; room < sweep; ++room) {
+    CAPTURE(room);
+    test::temp_dir dir;
+    std::string path = dir.file("store.db");
+    std::string uri = "sqlite:" + path;
+    open_store(uri)->append("before", expected_version::any(), big_batch(4));
+    int pages = std::stoi(test::raw_query(path, "PRAGMA page_count"));
+    std::uint64_t acknowledged_head = 4;
+    std::size_t acknowledged_events = 0;
+    {
+      disk_limit full(pages + room);
+      auto store = open_store(uri);
+      bool failed = false;
+      for (int i = 0; i < 200 && !failed; ++i) {
+        try {
+          auto batch = big_batch(1 + i % 3);
+          acknowledged_head = store->append("s", expected_version::any(), batch).last_position;
+          acknowledged_events += batch.size();
+        } catch (const io_error& e) {
+          failed = true;
+          ++faults;
+          CHECK(e.system_code() == ENOSPC);
+          CHECK_THAT(e.what(), Catch::Contains("full"));
+        }
       }
+      REQUIRE(failed);
+      // The failed batch left nothing behind; reads still work; appends still fail cleanly.
+      CHECK(store->head_position() == acknowledged_head);
+      CHECK(store->read_all(1, unlimited).events.size() == acknowledged_head);
+      CHECK_THROWS_AS(store->append("s", expected_version::any(), big_batch(3)), io_error);
     }
-    REQUIRE(failed);
-    // The failed batch left nothing behind; reads still work; appends still fail cleanly.
+    // Space again: everything acknowledged is there and appends work.
+    auto store = open_store(uri);
     CHECK(store->head_position() == acknowledged_head);
-    CHECK(store->read_all(1, unlimited).events.size() == acknowledged_head);
-    CHECK_THROWS_AS(store->append("s", expected_version::any(), big_batch(3)), io_error);
+    CHECK(store->read_stream("s").size() == acknowledged_events);
+    CHECK(store->append("s", expected_version::any(), big_batch(3)).first_position ==
+          acknowledged_head + 1);
   }
-  std::cout << "sqlite disk full: " << acknowledged_batches << " batches acknowledged before "
-            << pages + 12 << " pages were full\n";
-  // Space again: everything acknowledged is there and appends work.
-  auto store = open_store(uri);
-  CHECK(store->head_position() == acknowledged_head);
-  CHECK(store->read_stream("s").size() == acknowledged_batches * 3);
-  CHECK(store->append("s", expected_version::any(), big_batch(3)).first_position ==
-        acknowledged_head + 1);
+  std::cout << "sqlite disk full after each of 0 to " << sweep - 1 << " more pages: " << faults
+            << " faults injected and recovered\n";
 }
 
 TEST_CASE("a read-only database file is refused with EROFS and left unchanged", "[fault][sqlite]") {
