@@ -21,7 +21,8 @@ class frame_writer {
   }
   void varint(std::uint32_t v) noexcept { at_ = put_varint(at_, v); }
   void bytes(const void* data, std::size_t size) noexcept {
-    std::memcpy(at_, data, size);
+    // An empty string_view may hold a null pointer, which memcpy must not get even for 0 bytes.
+    if (size != 0) std::memcpy(at_, data, size);
     at_ += size;
   }
 
