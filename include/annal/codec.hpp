@@ -120,7 +120,8 @@ class event_codec<std::variant<Events...>> {
     }
     try {
       return nlohmann::json::parse(event.payload);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+      // parse_error, and out_of_range for a number too large for a double (found by fuzzing).
       throw decode_failed(event.type, "",
                           "malformed JSON: " + detail::without_nlohmann_prefix(e.what()));
     }

@@ -38,13 +38,14 @@ struct event_data {
   uuid id = uuid::v7();
   /// The event type name, e.g. "order.created": 1 to 256 bytes, no NUL.
   std::string type;
-  /// The encoded payload, at most annal::max_event_size bytes together with the metadata.
+  /// The encoded payload, at most store_options::max_payload_size bytes (16 MiB by default).
   std::string payload;
   payload_encoding encoding = payload_encoding::json;
   event_metadata metadata;
 };
 
-/// The largest payload accepted, in bytes (16 MiB).
+/// The largest payload a store can accept, in bytes (16 MiB); store_options::max_payload_size
+/// may lower it.
 inline constexpr std::size_t max_payload_size = 16u << 20;
 
 /// An event as stored: event_data plus the place and time the store gave it.

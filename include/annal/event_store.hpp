@@ -108,8 +108,8 @@ class event_store {
   /// stored and the append is not an exact retry of the batch that stored it;
   /// annal::invalid_argument for an invalid stream id (empty, longer than 256 bytes, or
   /// containing NUL), an empty batch, an invalid type name, a nil or repeated event id, or a
-  /// payload over max_payload_size. A retry of a batch already stored at the same place is a
-  /// success that writes nothing (append_result::written is false).
+  /// payload over the store's max_payload_size (store_options). A retry of a batch already stored
+  /// at the same place is a success that writes nothing (append_result::written is false).
   append_result append(std::string_view stream_id, expected_version expected,
                        std::span<const event_data> events);
   /// Appends one event; see the batch overload.
@@ -207,6 +207,9 @@ class event_store {
   void publish_head(std::uint64_t head) noexcept;
   /// How often wait_for() asks the backend for its head, to see appends made elsewhere.
   void set_poll_interval(std::chrono::milliseconds interval) noexcept;
+  /// The largest payload append() accepts. Throws annal::invalid_argument unless `size` is 1 to
+  /// annal::max_payload_size. Backends call it from their constructor.
+  void set_max_payload_size(std::size_t size);
 
  private:
   struct shared_state;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,12 @@ struct store_options {
   std::chrono::milliseconds poll_interval{50};
   /// Page cache of the SQLite backend, in MiB per connection.
   int sqlite_cache_mib = 64;
+  /// SQLite backend: how long an append or read waits for a lock held by another connection
+  /// (another process writing, or a checkpoint) before it fails with annal::io_error (EBUSY).
+  std::chrono::milliseconds sqlite_busy_timeout{10000};
+  /// The largest payload an append accepts, in bytes, from 1 to annal::max_payload_size (the
+  /// default). A larger payload is refused with annal::invalid_argument naming the limit.
+  std::size_t max_payload_size = annal::max_payload_size;
   /// Segment backend: when an append is acknowledged.
   durability_mode durability = durability_mode::sync_each_batch;
   /// Segment backend: a segment is sealed and a new one started once it reaches this size.
@@ -47,13 +54,15 @@ struct store_options {
 ///
 /// Options may follow a `?`, separated by `&`, and override `options`:
 /// `segment_size=BYTES`, `durability=sync_each_batch|os_buffered`, `repair_by_truncation=true`,
-/// `poll_interval_ms=N`, `sqlite_cache_mib=N`. For example
-/// `segment:/var/lib/app?durability=os_buffered`.
+/// `poll_interval_ms=N`, `sqlite_cache_mib=N`, `sqlite_busy_timeout_ms=N`, `max_payload_size=N`.
+/// For example `segment:/var/lib/app?durability=os_buffered`.
 ///
 /// Throws annal::invalid_argument for a malformed URI or an unknown scheme,
 /// annal::unsupported_format_version for a store written by a newer annal,
-/// annal::corruption for a file that is not an annal store, annal::io_error when the file
-/// cannot be opened or created. The returned store is thread-safe.
+/// annal::invalid_argument for a max_payload_size of 0 or above annal::max_payload_size,
+/// annal::corruption for a file or directory that is not an annal store, annal::io_error when
+/// the file cannot be opened or created or a segment directory is locked by another store. The
+/// returned store is thread-safe.
 std::unique_ptr<event_store> open_store(std::string_view uri, const store_options& options = {});
 
 }  // namespace annal

@@ -23,6 +23,7 @@ struct event_store::shared_state {
   std::condition_variable head_changed;
   std::uint64_t known_head = 0;
   std::atomic<std::chrono::milliseconds::rep> poll_ms{50};
+  std::size_t max_payload = max_payload_size;  // set before the store is shared, then read-only
 };
 
 class event_store::call_guard {
@@ -66,7 +67,7 @@ bool id_less(const uuid& a, const uuid& b) noexcept {
 
 // Checks the fields append() and append_recorded() share; Event is event_data or recorded_event.
 template <class Event>
-void validate_batch(std::span<const Event> events) {
+void validate_batch(std::span<const Event> events, std::size_t max_payload) {
   if (events.empty()) throw invalid_argument("an append needs at least one event");
   const std::string* last_type = nullptr;
   bool increasing = true;
@@ -76,11 +77,10 @@ void validate_batch(std::span<const Event> events) {
     if (last_type == nullptr || e.type != *last_type) validate_event_type(e.type);
     last_type = &e.type;
     if (e.id.is_nil()) throw invalid_argument(fmt::format("event {} of the batch has a nil id", i));
-    if (e.payload.size() > max_payload_size) {
-      throw invalid_argument(
-          fmt::format("event {} of the batch has a payload of {} bytes; the "
-                      "limit is {}",
-                      i, e.payload.size(), max_payload_size));
+    if (e.payload.size() > max_payload) {
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has a payload of {} bytes; the limit is {} (max_payload_size)", i,
+          e.payload.size(), max_payload));
     }
     if (e.encoding != payload_encoding::json && e.encoding != payload_encoding::binary) {
       throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,
@@ -103,7 +103,7 @@ void validate_batch(std::span<const Event> events) {
 }
 
 // The shape append_recorded() requires: one stream, one timestamp, consecutive places.
-void validate_recorded_batch(std::span<const recorded_event> events) {
+void validate_recorded_batch(std::span<const recorded_event> events, std::size_t max_payload) {
   if (events.empty()) throw invalid_argument("an append needs at least one event");
   const recorded_event& first = events[0];
   validate_stream_id(first.stream_id);
@@ -127,7 +127,7 @@ void validate_recorded_batch(std::span<const recorded_event> events) {
           i, e.position, e.stream_version, first.position + i, first.stream_version + i));
     }
   }
-  validate_batch(events);
+  validate_batch(events, max_payload);
 }
 
 }  // namespace
@@ -151,13 +151,13 @@ append_result event_store::append(std::string_view stream_id, expected_version e
                                   std::span<const event_data> events) {
   call_guard guard(*state_);
   validate_stream_id(stream_id);
-  validate_batch(events);
+  validate_batch(events, state_->max_payload);
   return do_append(stream_id, expected, events);
 }
 
 append_result event_store::append_recorded(std::span<const recorded_event> events) {
   call_guard guard(*state_);
-  validate_recorded_batch(events);
+  validate_recorded_batch(events, state_->max_payload);
   return do_append_recorded(events);
 }
 
@@ -259,6 +259,14 @@ void event_store::publish_head(std::uint64_t head) noexcept {
 void event_store::set_poll_interval(std::chrono::milliseconds interval) noexcept {
   state_->poll_ms.store(std::max<std::chrono::milliseconds::rep>(1, interval.count()),
                         std::memory_order_relaxed);
+}
+
+void event_store::set_max_payload_size(std::size_t size) {
+  if (size == 0 || size > max_payload_size) {
+    throw invalid_argument(
+        fmt::format("max_payload_size must be 1 to {} bytes, not {}", max_payload_size, size));
+  }
+  state_->max_payload = size;
 }
 
 }  // namespace annal

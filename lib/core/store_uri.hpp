@@ -1,4 +1,4 @@
-// Splitting a store URI into its scheme, path and options (the syntax open_store() documents).
+// Parsing of store URIs (`scheme:path?key=value&...`), apart from opening, so it can be fuzzed.
 #pragma once
 
 #include <string>
@@ -8,18 +8,17 @@
 
 namespace annal::detail {
 
-/// A parsed store URI.
+/// A store URI taken apart: the scheme, the path and the options with the URI's overrides
+/// applied.
 struct store_uri {
-  /// "sqlite" or "segment": parse_store_uri() refuses other schemes.
   std::string scheme;
-  /// The file or directory, never empty.
   std::string path;
-  /// The options given, with the URI's own options applied over them.
   store_options options;
 };
 
-/// Parses "SCHEME:PATH[?KEY=VALUE&...]" as open_store() documents, starting from `options`.
-/// Throws annal::invalid_argument for a malformed URI, an unknown scheme or option.
-store_uri parse_store_uri(std::string_view uri, const store_options& options);
+/// Splits `uri` and applies its `?key=value` options over `defaults`. Checks the syntax, the
+/// option names and values, that the scheme is sqlite or segment and that the path is not
+/// empty. Throws annal::invalid_argument naming what is wrong. Pure and thread-safe.
+store_uri parse_store_uri(std::string_view uri, const store_options& defaults);
 
 }  // namespace annal::detail

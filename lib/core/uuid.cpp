@@ -73,20 +73,17 @@ uuid uuid::parse(std::string_view text) {
       text[23] != '-') {
     throw invalid_argument("'" + std::string(text) + "' is not a UUID in canonical form");
   }
+  // Every character but the four hyphens must be a hex digit: 32 nibbles, high one first.
   std::array<std::uint8_t, 16> b{};
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '-') {
-      ++i;
-      continue;
-    }
-    int hi = hex_value(text[i]);
-    int lo = hex_value(text[i + 1]);
-    if (hi < 0 || lo < 0) {
+  std::size_t nibble = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    int value = hex_value(text[i]);
+    if (value < 0) {
       throw invalid_argument("'" + std::string(text) + "' is not a UUID in canonical form");
     }
-    b[out++] = static_cast<std::uint8_t>(hi << 4 | lo);
-    i += 2;
+    b[nibble / 2] = static_cast<std::uint8_t>(b[nibble / 2] | value << (nibble % 2 == 0 ? 4 : 0));
+    ++nibble;
   }
   return uuid(b);
 }

@@ -192,7 +192,7 @@ class fault_file final : public file {
     const std::string& bytes = node_->current;
     if (offset >= bytes.size()) return 0;
     std::size_t n = std::min<std::size_t>(out.size(), bytes.size() - offset);
-    std::memcpy(out.data(), bytes.data() + offset, n);
+    if (n != 0) std::memcpy(out.data(), bytes.data() + offset, n);  // out may be empty and null
     return n;
   }
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "core/crc32c.hpp"
@@ -21,7 +22,7 @@ class frame_writer {
   }
   void varint(std::uint32_t v) noexcept { at_ = put_varint(at_, v); }
   void bytes(const void* data, std::size_t size) noexcept {
-    // An empty string_view may have no data pointer, which memcpy must not be given.
+    // An empty string_view may hold a null pointer, which memcpy must not get even for 0 bytes.
     if (size != 0) std::memcpy(at_, data, size);
     at_ += size;
   }
@@ -156,6 +157,14 @@ std::optional<batch_view> batch_view::parse(std::string_view body, std::string& 
   if (b.count_ == 0 || b.first_position_ == 0 || b.first_version_ == 0 || b.stream_id_.empty()) {
     reason = fmt::format("batch header is invalid (position {}, version {}, {} events)",
                          b.first_position_, b.first_version_, b.count_);
+    return std::nullopt;
+  }
+  // A timestamp system_clock cannot hold would overflow when read (found by fuzz_segment).
+  constexpr auto max_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::duration::max())
+                              .count();
+  if (b.timestamp_us_ > max_us || b.timestamp_us_ < -max_us) {
+    reason = fmt::format("batch timestamp {} us is out of range", b.timestamp_us_);
     return std::nullopt;
   }
   b.events_ = body.substr(r.offset());

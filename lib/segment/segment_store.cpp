@@ -175,6 +175,8 @@ segment_store::segment_store(std::string dir, const store_options& options,
     throw invalid_argument(
         fmt::format("segment_size must be at least {} bytes", seg::segment_header_size + 64));
   }
+  set_max_payload_size(options_.max_payload_size);
+  if (fs_->exists(dir_)) refuse_foreign_directory();
   fs_->create_dir(dir_);
   lock_ = fs_->lock(dir_ + "/" + std::string(seg::lock_file_name));
   recover();
@@ -195,6 +197,27 @@ void segment_store::warn(const std::string& message) const {
 }
 
 // ---- Recovery -------------------------------------------------------------------------------
+
+void segment_store::refuse_foreign_directory() {
+  // Checked before the lock file is created, so a mistyped path gains no annal files. A
+  // directory holding only the lock file is a store whose creation was cut short.
+  bool has_segment = false;
+  std::string foreign;
+  for (const auto& name : fs_->list(dir_)) {
+    if (seg::segment_base_of(name)) {
+      has_segment = true;
+    } else if (name != seg::lock_file_name && !name.ends_with(seg::index_suffix) &&
+               !name.ends_with(".tmp")) {
+      foreign = name;
+    }
+  }
+  if (!has_segment && !foreign.empty()) {
+    throw corruption(dir_, -1,
+                     fmt::format("the directory is not an annal segment store: it holds '{}' and "
+                                 "no segment file",
+                                 foreign));
+  }
+}
 
 void segment_store::recover() {
   std::vector<std::uint64_t> bases;

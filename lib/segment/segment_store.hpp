@@ -39,8 +39,9 @@ class segment_store final : public event_store {
  public:
   /// Opens or creates the store in `dir`, recovering from a crash as docs/storage-format.md
   /// describes. Throws annal::corruption for damage before the log's tail (unless
-  /// options.repair_by_truncation), annal::unsupported_format_version for newer files, and
-  /// annal::io_error when the directory is locked by another store or cannot be used.
+  /// options.repair_by_truncation) and for an existing directory that holds other files but no
+  /// segment file, annal::unsupported_format_version for newer files, and annal::io_error
+  /// when the directory is locked by another store or cannot be used.
   segment_store(std::string dir, const store_options& options, std::shared_ptr<io::file_system> fs);
   ~segment_store() override;
 
@@ -68,6 +69,7 @@ class segment_store final : public event_store {
   struct pending_append;
   struct group_plan;
 
+  void refuse_foreign_directory();
   void recover();
   void create_segment(std::uint64_t base);
   bool load_segment(std::uint64_t base, bool last, std::uint64_t& next,

@@ -27,7 +27,10 @@ void throw_error(int rc, sqlite3* db, const std::string& path, std::string_view 
       throw io_error(ENOMEM, path, reason);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      throw io_error(EBUSY, path, reason);
+      throw io_error(EBUSY, path,
+                     reason +
+                         "; another connection held the lock for longer than the busy "
+                         "timeout (sqlite_busy_timeout)");
     case SQLITE_IOERR:
       throw io_error(EIO, path, reason);
     default:

@@ -46,6 +46,9 @@ std::int64_t now_microseconds() {
 }
 
 void configure(connection& db, const store_options& options) {
+  sqlite3_busy_timeout(
+      db.handle(), static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
+                       options.sqlite_busy_timeout.count(), 0, std::numeric_limits<int>::max())));
   db.exec(fmt::format("PRAGMA cache_size = -{};", std::max(1, options.sqlite_cache_mib) * 1024)
               .c_str());
 }
@@ -294,6 +297,7 @@ class sqlite_store::reader_pool {
 
 sqlite_store::sqlite_store(std::string path, const store_options& options)
     : path_(std::move(path)), options_(options) {
+  set_max_payload_size(options_.max_payload_size);
   connection db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   {
     statement mode = db.prepare("PRAGMA journal_mode = WAL");

@@ -1,8 +1,10 @@
 // Conformance: invalid input is rejected with invalid_argument and leaves the store unchanged.
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "annal/error.hpp"
 #include "support/store_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace annal;
 using annal::test::make_event;
@@ -98,4 +100,51 @@ TEST_CASE("a malformed store URI is rejected", "[bad_input]") {
   CHECK_THROWS_AS(open_store("ftp:somewhere"), invalid_argument);
   CHECK_THROWS_AS(open_store("sqlite:"), invalid_argument);
   check_invalid([] { open_store("postgres2:x"); }, "unknown scheme 'postgres2'");
+}
+
+TEST_CASE("malformed URI options are rejected with the option named", "[bad_input]") {
+  auto [uri, text] = GENERATE(table<std::string, std::string>({
+      {"segment:dir?segment_size=big", "needs a number"},
+      {"segment:dir?durability=sometimes", "durability must be"},
+      {"segment:dir?repair_by_truncation=yes", "true or false"},
+      {"segment:dir?no_such_option=1", "unknown store URI option 'no_such_option'"},
+      {"segment:dir?=1", "is not KEY=VALUE"},
+      {"segment:?segment_size=4096", "needs a directory"},
+      {"sqlite:db?sqlite_busy_timeout_ms=-1", "needs a number"},
+      {"sqlite:db?poll_interval_ms=99999999999", "over a day"},
+      {std::string("sqlite:d\0b", 10), "NUL"},
+  }));
+  CAPTURE(uri);
+  check_invalid([&] { open_store(uri); }, text);
+}
+
+TEST_CASE("an event over the configured max_payload_size is refused, one at the limit is kept",
+          "[bad_input]") {
+  test::temp_dir dir;
+  store_options options;
+  options.max_payload_size = 1000;
+  auto store = open_store(test::backend_uri(dir), options);
+  auto batch = make_events(2);
+  batch[1].payload = "\"" + std::string(999, 'p') + "\"";  // 1001 bytes
+  check_invalid([&] { store->append("s", expected_version::any(), batch); },
+                "payload of 1001 bytes; the limit is 1000 (max_payload_size)");
+  CHECK(store->head_position() == 0);
+  batch[1].payload.pop_back();
+  batch[1].payload.back() = '"';  // 1000 bytes
+  CHECK(store->append("s", expected_version::any(), batch).last_position == 2);
+  CHECK(store->read_stream("s")[1].payload.size() == 1000);
+}
+
+TEST_CASE("max_payload_size outside 1 to 16 MiB is refused before anything is created",
+          "[bad_input]") {
+  test::temp_dir dir;
+  for (std::size_t size : {std::size_t{0}, max_payload_size + 1}) {
+    store_options options;
+    options.max_payload_size = size;
+    check_invalid([&] { open_store(test::backend_uri(dir), options); }, "max_payload_size must be");
+  }
+  std::string uri = test::backend_uri(dir);
+  uri += uri.find('?') == std::string::npos ? "?" : "&";
+  check_invalid([&] { open_store(uri + "max_payload_size=0"); }, "max_payload_size must be");
+  CHECK(std::filesystem::is_empty(dir.path()));
 }

@@ -16,13 +16,14 @@ std::string environment(const char* name, const char* fallback) {
 
 std::string backend_under_test() { return environment("ANNAL_TEST_BACKEND", "sqlite"); }
 
-store_fixture::store_fixture() {
+std::string backend_uri(const temp_dir& dir) {
   std::string backend = backend_under_test();
   std::string options = environment("ANNAL_TEST_URI_OPTIONS", "");
-  std::string path = backend == "sqlite" ? dir_.file("store.db") : dir_.file("store");
-  uri_ = backend + ":" + path + (options.empty() ? "" : "?" + options);
-  store_ = open_store(uri_);
+  std::string path = backend == "sqlite" ? dir.file("store.db") : dir.file("store");
+  return backend + ":" + path + (options.empty() ? "" : "?" + options);
 }
+
+store_fixture::store_fixture() : uri_(backend_uri(dir_)), store_(open_store(uri_)) {}
 
 event_store& store_fixture::reopen() {
   store_->close();

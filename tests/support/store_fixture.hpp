@@ -16,6 +16,9 @@ namespace annal::test {
 /// the URI after a '?' (e.g. "segment_size=4096").
 std::string backend_under_test();
 
+/// The URI of a store of the backend under test inside `dir`, with ANNAL_TEST_URI_OPTIONS.
+std::string backend_uri(const temp_dir& dir);
+
 /// A store of the backend under test in a fresh temporary directory.
 class store_fixture {
  public:

@@ -127,4 +127,11 @@ TEST_CASE("malformed bodies are rejected with a reason", "[batch_frame]") {
     body[24] = 0;
     CHECK_FALSE(batch_view::parse(body, reason));
   }
+  SECTION("a timestamp system_clock cannot hold") {
+    // Found by fuzzing: reading it overflowed the conversion to nanoseconds. Bytes 16-23 hold
+    // the timestamp in microseconds, little endian; 0x3f in the top byte is about 2^62.
+    body[23] = 0x3f;
+    CHECK_FALSE(batch_view::parse(body, reason));
+    CHECK_THAT(reason, Catch::Contains("timestamp") && Catch::Contains("out of range"));
+  }
 }

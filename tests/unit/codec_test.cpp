@@ -176,6 +176,17 @@ TEST_CASE("malformed JSON fails with an empty field path", "[codec]") {
                   annal::decode_failed);
 }
 
+TEST_CASE("a number too large for a double fails to decode instead of escaping", "[codec]") {
+  // Found by fuzzing: nlohmann reports it as out_of_range, not as a parse error.
+  try {
+    codec::decode(raw_event("order.paid", R"({"amount":1e99999})"));
+    FAIL("no exception");
+  } catch (const annal::decode_failed& e) {
+    CHECK(e.field_path().empty());
+    CHECK_THAT(e.what(), Catch::Contains("malformed JSON") && Catch::Contains("number overflow"));
+  }
+}
+
 TEST_CASE("a payload that is not JSON-encoded fails to decode", "[codec]") {
   auto event = raw_event("order.paid", R"({"amount":1})");
   event.encoding = annal::payload_encoding::binary;

@@ -249,3 +249,36 @@ TEST_CASE("a batch larger than a segment gets a segment of its own", "[segment][
   REQUIRE(events.size() == 5);
   CHECK(events[2].payload == big.payload);
 }
+
+TEST_CASE("a directory holding other files and no segment is not a store and is left alone",
+          "[segment][format][bad_input]") {
+  segment_dir d;
+  fs::create_directories(d.dir);
+  write_file(d.dir + "/notes.txt", "not an event store");
+  try {
+    d.open();
+    FAIL("opened a directory that is not a store");
+  } catch (const corruption& e) {
+    CHECK(e.path() == d.dir);
+    CHECK_THAT(e.what(),
+               Catch::Contains("not an annal segment store") && Catch::Contains("notes.txt"));
+  }
+  // Nothing was created: no lock file, no segment.
+  CHECK(std::distance(fs::directory_iterator(d.dir), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("an empty directory, or one left with only its lock file, becomes a store",
+          "[segment][format]") {
+  segment_dir d;
+  fs::create_directories(d.dir);
+  write_file(d.dir + "/LOCK", "");
+  CHECK(d.open()->append("s", expected_version::any(), make_events(1)).last_position == 1);
+}
+
+TEST_CASE("a regular file named as the store directory is refused with io_error",
+          "[segment][format][bad_input]") {
+  segment_dir d;
+  write_file(d.dir, "a file, not a directory");
+  CHECK_THROWS_AS(d.open(), io_error);
+  CHECK(read_file(d.dir) == "a file, not a directory");
+}

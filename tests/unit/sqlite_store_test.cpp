@@ -138,3 +138,10 @@ TEST_CASE("another process's appends are seen by wait_for and keep positions gap
   for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == i + 1);
   CHECK(store->stream_version("child") == 40);
 }
+
+TEST_CASE("a directory given as the database file is refused with io_error",
+          "[sqlite][bad_input]") {
+  temp_dir dir;
+  CHECK_THROWS_AS(open_store("sqlite:" + dir.path().string()), io_error);
+  CHECK(std::filesystem::is_empty(dir.path()));
+}

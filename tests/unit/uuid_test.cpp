@@ -54,6 +54,9 @@ TEST_CASE("malformed text is rejected with invalid_argument", "[uuid]") {
   CHECK_THROWS_AS(uuid::parse("0190f3a2-7b1c-7def-8123-456789abcdeg"), annal::invalid_argument);
   CHECK_THROWS_AS(uuid::parse("0190f3a27b1c7def8123456789abcdef"), annal::invalid_argument);
   CHECK_THROWS_AS(uuid::parse("0190f3a2-7b1c-7def-8123-456789abcdef0"), annal::invalid_argument);
+  // Found by fuzzing: a fifth hyphen made the parser read past the end of the text.
+  CHECK_THROWS_AS(uuid::parse("0190c3a2-7b1e-7c3d-8f00-0122-56789ab"), annal::invalid_argument);
+  CHECK_THROWS_AS(uuid::parse("0190c3a2-7b1e-7c3d-8f00-0123456789a-"), annal::invalid_argument);
 }
 
 TEST_CASE("the default uuid is nil", "[uuid]") { CHECK(uuid{}.is_nil()); }

@@ -1,0 +1,197 @@
+// Real-process kill tests: a child appends as fast as it can and is killed with SIGKILL at a
+// random moment; the parent reopens the store and checks every acknowledged batch.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "annal/error.hpp"
+#include "annal/open_store.hpp"
+#include "support/process.hpp"
+#include "support/store_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace annal;
+
+namespace {
+
+// What the child reports after each acknowledged append. 16 bytes: a pipe write of at most
+// PIPE_BUF bytes is atomic, so a kill never leaves half a report.
+struct ack {
+  std::uint32_t round;
+  std::uint32_t batch;
+  std::uint64_t first_position;
+};
+
+// The parent's own append after each round, proving the store accepts appends after a kill.
+constexpr std::uint32_t parent_batch = 1'000'000;
+
+std::size_t batch_size(std::uint32_t batch) { return batch == parent_batch ? 2 : 1 + batch % 5; }
+
+std::string stream_of(std::uint32_t batch) {
+  return batch == parent_batch ? "parent" : "stream-" + std::to_string(batch % 7);
+}
+
+void put_u32(std::array<std::uint8_t, 16>& bytes, std::size_t at, std::uint32_t value) {
+  for (std::size_t i = 0; i < 4; ++i)
+    bytes[at + i] = static_cast<std::uint8_t>(value >> (24 - 8 * i));
+}
+
+std::uint32_t get_u32(const std::array<std::uint8_t, 16>& bytes, std::size_t at) {
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < 4; ++i) value = (value << 8) | bytes[at + i];
+  return value;
+}
+
+// The events of a batch are a function of (round, batch): the parent rebuilds them to check
+// that what it reads back is intact. The id encodes where the event belongs.
+std::vector<event_data> batch_events(std::uint32_t round, std::uint32_t batch) {
+  std::vector<event_data> events(batch_size(batch));
+  for (std::uint32_t k = 0; k < events.size(); ++k) {
+    std::array<std::uint8_t, 16> id{};
+    put_u32(id, 0, round);
+    put_u32(id, 4, batch);
+    put_u32(id, 8, k);
+    id[12] = 0xa7;  // never nil
+    events[k].id = uuid(id);
+    events[k].type = "kill.test." + std::to_string(k % 3);
+    // Payload sizes vary so that frames straddle segment ends and pages.
+    events[k].payload = "{\"round\":" + std::to_string(round) +
+                        ",\"batch\":" + std::to_string(batch) + ",\"pad\":\"" +
+                        std::string((batch * 37 + k * 101) % 900, 'x') + "\"}";
+    events[k].metadata.properties["k"] = std::to_string(k);
+  }
+  return events;
+}
+
+std::size_t environment_number(const char* name, std::size_t fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::strtoull(value, nullptr, 10) : fallback;
+}
+
+store_options quiet_options(std::size_t& warnings) {
+  store_options options;
+  options.on_warning = [&warnings](const std::string&) { ++warnings; };
+  return options;
+}
+
+// Runs in the forked child: appends until killed, reporting each acknowledged batch.
+void append_until_killed(const std::string& uri, std::uint32_t round, test::process& parent) {
+  store_options options;
+  options.on_warning = [](const std::string&) {};
+  auto store = open_store(uri, options);
+  for (std::uint32_t batch = 0;; ++batch) {
+    auto events = batch_events(round, batch);
+    auto result = store->append(stream_of(batch), expected_version::any(), events);
+    ack a{round, batch, result.first_position};
+    parent.send(&a, sizeof a);
+  }
+}
+
+struct batch_key {
+  std::uint32_t round;
+  std::uint32_t batch;
+  auto operator<=>(const batch_key&) const = default;
+};
+
+// Reads the whole log and checks the claims of a kill test; returns the events read.
+std::size_t check_store(event_store& store, const std::map<batch_key, std::uint64_t>& acked) {
+  auto events = store.read_all(1, unlimited).events;
+  std::map<std::string, std::uint64_t> versions;
+  std::map<batch_key, std::vector<const recorded_event*>> batches;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    REQUIRE(e.position == i + 1);                          // gapless positions
+    REQUIRE(e.stream_version == ++versions[e.stream_id]);  // contiguous versions
+    batch_key key{get_u32(e.id.bytes(), 0), get_u32(e.id.bytes(), 4)};
+    batches[key].push_back(&e);
+  }
+  // Per round, the batches present but not acknowledged: at most the one in flight.
+  std::map<std::uint32_t, int> unacknowledged;
+  for (const auto& [key, stored] : batches) {
+    CAPTURE(key.round, key.batch);
+    auto expected = batch_events(key.round, key.batch);
+    REQUIRE(stored.size() == expected.size());  // a whole batch or nothing
+    for (std::size_t k = 0; k < stored.size(); ++k) {
+      REQUIRE(stored[k]->position == stored[0]->position + k);
+      REQUIRE(stored[k]->id == expected[k].id);
+      REQUIRE(stored[k]->stream_id == stream_of(key.batch));
+      REQUIRE(stored[k]->type == expected[k].type);
+      REQUIRE(stored[k]->payload == expected[k].payload);
+      REQUIRE(stored[k]->metadata.properties == expected[k].metadata.properties);
+    }
+    auto ack = acked.find(key);
+    if (ack != acked.end()) {
+      REQUIRE(stored[0]->position == ack->second);
+    } else {
+      REQUIRE(key.batch != parent_batch);
+      REQUIRE(++unacknowledged[key.round] == 1);
+      if (key.batch > 0) REQUIRE(acked.count({key.round, key.batch - 1}) == 1);
+    }
+  }
+  for (const auto& [key, position] : acked) {
+    CAPTURE(key.round, key.batch, position);
+    REQUIRE(batches.count(key) == 1);  // every acknowledged batch survived
+  }
+  return events.size();
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no partial one",
+          "[crash][kill]") {
+  const std::size_t rounds = environment_number("ANNAL_KILL_ROUNDS", 200);
+  // Long enough to cover opening and recovery, a segment roll and many group commits.
+  const auto max_delay = std::chrono::microseconds(environment_number("ANNAL_KILL_MAX_US", 50000));
+  test::temp_dir dir;
+  const std::string uri = test::backend_uri(dir);
+  std::mt19937_64 random(environment_number("ANNAL_KILL_SEED", 7));
+  std::map<batch_key, std::uint64_t> acked;
+  std::size_t warnings = 0;
+  std::size_t kills = 0;
+  std::size_t acknowledged_in_rounds = 0;
+  std::size_t rounds_without_ack = 0;
+  std::size_t events = 0;
+
+  for (std::uint32_t round = 0; round < rounds; ++round) {
+    CAPTURE(round);
+    test::process child([&](test::process& parent) { append_until_killed(uri, round, parent); });
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        std::uniform_int_distribution<std::int64_t>(0, max_delay.count())(random)));
+    child.kill();
+    int status = child.wait();
+    // A child that stopped by itself failed: it printed why on standard error.
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(WTERMSIG(status) == SIGKILL);
+    ++kills;
+
+    std::size_t acks_this_round = 0;
+    ack a{};
+    while (child.receive(&a, sizeof a)) {
+      REQUIRE(a.round == round);
+      acked[{a.round, a.batch}] = a.first_position;
+      ++acks_this_round;
+    }
+    acknowledged_in_rounds += acks_this_round;
+    if (acks_this_round == 0) ++rounds_without_ack;
+
+    auto store = open_store(uri, quiet_options(warnings));
+    events = check_store(*store, acked);
+    auto result = store->append(stream_of(parent_batch), expected_version::any(),
+                                batch_events(round, parent_batch));
+    REQUIRE(result.first_position == events + 1);
+    acked[{round, parent_batch}] = result.first_position;
+  }
+  auto store = open_store(uri, quiet_options(warnings));
+  events = check_store(*store, acked);
+  std::cout << "kill test (" << test::backend_under_test() << "): " << kills << " kills survived, "
+            << acknowledged_in_rounds << " acknowledged batches checked after every later kill, "
+            << rounds_without_ack << " kills before the first acknowledgement, " << warnings
+            << " recovery warnings, " << events << " events in the final log\n";
+}

@@ -1,0 +1,30 @@
+// libFuzzer target: arbitrary text as a store URI and as a stream id.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "annal/error.hpp"
+#include "annal/event_store.hpp"
+#include "annal/uuid.hpp"
+#include "core/store_uri.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    auto parsed = annal::detail::parse_store_uri(text, {});
+    // What parsing accepted has a scheme and a path, and the path holds no option text.
+    if (parsed.path.empty() || parsed.path.find('?') != std::string::npos) __builtin_trap();
+  } catch (const annal::invalid_argument&) {
+  }
+  try {
+    annal::validate_stream_id(text);
+    if (text.empty() || text.size() > annal::max_stream_id_size) __builtin_trap();
+  } catch (const annal::invalid_argument&) {
+  }
+  try {
+    auto id = annal::uuid::parse(text);
+    if (annal::uuid::parse(id.to_string()) != id) __builtin_trap();
+  } catch (const annal::invalid_argument&) {
+  }
+  return 0;
+}
