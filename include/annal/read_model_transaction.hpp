@@ -17,7 +17,7 @@ namespace annal {
 /// projection's checkpoint in it and commits it: the read model and the checkpoint always agree.
 ///
 /// SQL text may name the projection's declared tables as `{base}` (e.g. `{order_summary}`); the
-/// handle replaces each such placeholder by the physical table of the build being written
+/// handle replaces each such table reference by the physical table of the build being written
 /// (`order_summary__v3_1`, see docs/projections.md). Braces around any other text are left as
 /// they are. Statements are prepared once per build and reused, keyed by their SQL text, so pass
 /// values as parameters (`?1`, `?2`, ...), never by formatting them into the text.

@@ -1,4 +1,4 @@
-// Read-model SQL: placeholder substitution, statement cache, parameter binding, row access.
+// Read-model SQL: table-reference substitution, statement cache, parameter binding, row access.
 #include "projection/sql_session.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-// A read-model transaction over one SQLite connection: table placeholders and cached statements.
+// A read-model transaction on one SQLite connection: `{base}` table references, cached statements.
 #pragma once
 
 #include <sqlite3.h>

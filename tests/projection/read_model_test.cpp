@@ -1,4 +1,4 @@
-// The read-model transaction and reader: placeholders, parameters, rows, refused SQL.
+// The read-model transaction and reader: `{base}` table references, parameters, rows, refused SQL.
 #include <catch2/catch.hpp>
 
 #include "projection/projection_fixture.hpp"
@@ -32,7 +32,8 @@ projection_status in_handler(std::function<void(read_model_transaction&)> body,
 
 }  // namespace
 
-TEST_CASE("placeholders name the build's physical tables; other braces stay", "[read_model]") {
+TEST_CASE("{base} table references name the build's physical tables; other braces stay",
+          "[read_model]") {
   projection_fixture f;
   std::string physical;
   auto s = in_handler(
