@@ -45,12 +45,19 @@ struct store_options {
   /// Receives warnings, such as a torn tail truncated at open. When empty, warnings go to
   /// standard error. Called from the thread that caused the warning.
   std::function<void(const std::string&)> on_warning;
+  /// PostgreSQL backend: the schema that holds the store's tables, created when missing. Several
+  /// stores can share one database in schemas of their own.
+  std::string postgres_schema = "annal";
 };
 
 /// Opens (creating when missing) the store a URI names:
 /// - `sqlite:PATH`: the embedded SQLite backend in the file PATH (relative or absolute).
 /// - `segment:DIR`: the native segment backend in the directory DIR. Only one store object in
 ///   one process can have a segment directory open at a time.
+/// - `postgres://USER@HOST:PORT/DB` (or `postgresql://`): the PostgreSQL backend, on a server
+///   shared by any number of processes (docs/postgres.md). Query parameters other than annal's
+///   own options go to libpq (`sslmode=require`, `connect_timeout=5`, ...); `schema=NAME` picks
+///   the schema of the store's tables (default `annal`).
 ///
 /// Options may follow a `?`, separated by `&`, and override `options`:
 /// `segment_size=BYTES`, `durability=sync_each_batch|os_buffered`, `repair_by_truncation=true`,

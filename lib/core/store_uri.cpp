@@ -60,9 +60,48 @@ void apply_option(store_options& options, std::string_view key, std::string_view
   } else if (key == "max_payload_size") {
     options.max_payload_size = static_cast<std::size_t>(
         std::min<std::uint64_t>(parse_number(key, value), max_payload_size + 1));
+  } else if (key == "schema") {
+    if (value.empty() || value.size() > 63) {
+      throw invalid_argument("store URI option schema needs a name of 1 to 63 bytes");
+    }
+    options.postgres_schema = std::string(value);
   } else {
     throw invalid_argument("unknown store URI option '" + std::string(key) + "'");
   }
+}
+
+bool is_annal_option(std::string_view key) {
+  for (std::string_view known : {"poll_interval_ms", "max_payload_size", "schema"}) {
+    if (key == known) return true;
+  }
+  return false;
+}
+
+// A postgres:// or postgresql:// URI: the options annal knows are applied and removed; the rest
+// of the URI, other query parameters included, is left for libpq.
+store_uri parse_postgres_uri(std::string_view uri, const store_options& defaults) {
+  store_uri parsed{"postgres", {}, defaults};
+  auto question = uri.find('?');
+  std::string kept;
+  if (question != std::string_view::npos) {
+    std::string_view query = uri.substr(question + 1);
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      std::string_view pair = query.substr(0, amp);
+      auto eq = pair.find('=');
+      if (eq == std::string_view::npos || eq == 0) {
+        throw invalid_argument("store URI option '" + std::string(pair) + "' is not KEY=VALUE");
+      }
+      if (is_annal_option(pair.substr(0, eq))) {
+        apply_option(parsed.options, pair.substr(0, eq), pair.substr(eq + 1));
+      } else {
+        kept += (kept.empty() ? "" : "&") + std::string(pair);
+      }
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    }
+  }
+  parsed.path = std::string(uri.substr(0, question)) + (kept.empty() ? "" : "?" + kept);
+  return parsed;
 }
 
 // Splits "PATH?k=v&k=v" into the path and the options applied to `options`.
@@ -86,19 +125,22 @@ std::string_view parse_options(std::string_view rest, store_options& options) {
 }  // namespace
 
 store_uri parse_store_uri(std::string_view uri, const store_options& defaults) {
+  if (uri.find('\0') != std::string_view::npos) {
+    throw invalid_argument("store URI contains a NUL byte");
+  }
+  if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
+    return parse_postgres_uri(uri, defaults);
+  }
   auto colon = uri.find(':');
   if (colon == std::string_view::npos) {
     throw invalid_argument("store URI '" + std::string(uri) +
-                           "' has no scheme; expected sqlite:PATH or segment:DIR");
-  }
-  if (uri.find('\0') != std::string_view::npos) {
-    throw invalid_argument("store URI contains a NUL byte");
+                           "' has no scheme; expected sqlite:PATH, segment:DIR or postgres://...");
   }
   store_uri parsed{std::string(uri.substr(0, colon)), {}, defaults};
   parsed.path = std::string(parse_options(uri.substr(colon + 1), parsed.options));
   if (parsed.scheme != "sqlite" && parsed.scheme != "segment") {
     throw invalid_argument("store URI '" + std::string(uri) + "' has unknown scheme '" +
-                           parsed.scheme + "'; known schemes: sqlite, segment");
+                           parsed.scheme + "'; known schemes: sqlite, segment, postgres");
   }
   if (parsed.path.empty()) {
     throw invalid_argument("store URI '" + parsed.scheme + ":' needs a " +
