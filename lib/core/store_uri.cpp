@@ -61,9 +61,6 @@ void apply_option(store_options& options, std::string_view key, std::string_view
     options.max_payload_size = static_cast<std::size_t>(
         std::min<std::uint64_t>(parse_number(key, value), max_payload_size + 1));
   } else if (key == "schema") {
-    if (value.empty() || value.size() > 63) {
-      throw invalid_argument("store URI option schema needs a name of 1 to 63 bytes");
-    }
     options.postgres_schema = std::string(value);
   } else {
     throw invalid_argument("unknown store URI option '" + std::string(key) + "'");
