@@ -60,6 +60,8 @@ void apply_option(store_options& options, std::string_view key, std::string_view
   } else if (key == "max_payload_size") {
     options.max_payload_size = static_cast<std::size_t>(
         std::min<std::uint64_t>(parse_number(key, value), max_payload_size + 1));
+  } else if (key == "stuck_writer_timeout_ms") {
+    options.postgres_stuck_writer_timeout = milliseconds_option(key, value);
   } else if (key == "schema") {
     options.postgres_schema = std::string(value);
   } else {
@@ -68,7 +70,8 @@ void apply_option(store_options& options, std::string_view key, std::string_view
 }
 
 bool is_annal_option(std::string_view key) {
-  for (std::string_view known : {"poll_interval_ms", "max_payload_size", "schema"}) {
+  for (std::string_view known :
+       {"poll_interval_ms", "max_payload_size", "schema", "stuck_writer_timeout_ms"}) {
     if (key == known) return true;
   }
   return false;

@@ -145,8 +145,9 @@ class postgres_store::connection_pool {
 // The one connection that writes, and the statements of an append transaction.
 class postgres_store::writer {
  public:
-  writer(std::string conninfo, const std::string& schema)
+  writer(std::string conninfo, const std::string& schema, std::chrono::milliseconds stuck_timeout)
       : conninfo_(std::move(conninfo)),
+        stuck_timeout_(stuck_timeout),
         lock_head_(fmt::format("SELECT position FROM {} FOR UPDATE", pg::table(schema, "head"))),
         find_ids_(fmt::format(
             "SELECT event_id, position, stream_id, stream_version FROM {} WHERE event_id = ANY($1)",
@@ -203,7 +204,10 @@ class postgres_store::writer {
   connection& db() {
     if (!c_ || !c_->ok()) {
       c_.reset();
-      c_ = std::make_unique<connection>(conninfo_);
+      auto c = std::make_unique<connection>(conninfo_);
+      // 0 turns the timeout off, as in PostgreSQL.
+      c->exec(fmt::format("SET idle_in_transaction_session_timeout = {}", stuck_timeout_.count()));
+      c_ = std::move(c);
     }
     return *c_;
   }
@@ -417,6 +421,7 @@ class postgres_store::writer {
   }
 
   std::string conninfo_;
+  std::chrono::milliseconds stuck_timeout_;
   std::string lock_head_;
   std::string find_ids_;
   std::string find_streams_;
@@ -448,7 +453,8 @@ postgres_store::postgres_store(std::string conninfo, const store_options& option
     pg::open_schema(c, options_.postgres_schema);
   }
   readers_ = std::make_unique<connection_pool>(conninfo_);
-  writer_ = std::make_unique<writer>(conninfo_, options_.postgres_schema);
+  writer_ = std::make_unique<writer>(conninfo_, options_.postgres_schema,
+                                     options_.postgres_stuck_writer_timeout);
   snapshots_ = std::make_unique<pg::snapshot_table>(conninfo_, options_.postgres_schema);
   set_poll_interval(options_.poll_interval);
   publish_head(do_head_position());

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "annal/error.hpp"
 #include "postgres/postgres_store.hpp"
 #include "support/store_fixture.hpp"
 
@@ -150,6 +151,34 @@ TEST_CASE("readers go on once a transaction held open commits or aborts",
     CHECK(r.first_position == f.store().head_position());
     CHECK(reader->read_all(1, 1000).events.size() == r.last_position);
   }
+}
+
+TEST_CASE("a writer frozen inside its transaction is cut off and the others go on",
+          "[postgres][gap_safety]") {
+  test::store_fixture f;
+  hooks_reset reset;
+  // The frozen writer sleeps at its COMMIT longer than the store's stuck-writer timeout (twice:
+  // once more when it retries on a new connection).
+  pg::test_hooks::before_commit = [](std::string_view stream) {
+    if (stream == "frozen") std::this_thread::sleep_for(1500ms);
+  };
+  std::string uri = f.uri() + "&stuck_writer_timeout_ms=300";
+  auto frozen_writer = open_store(uri);
+  auto other_writer = open_store(uri);
+  std::atomic<bool> frozen_done{false};
+  std::thread frozen([&] {
+    CHECK_THROWS_AS(frozen_writer->append("frozen", expected_version::any(), test::make_event()),
+                    io_error);
+    frozen_done = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  // Queued behind the frozen transaction until the server ends it, well before it wakes.
+  auto r = other_writer->append("other", expected_version::any(), test::make_event());
+  CHECK_FALSE(frozen_done);
+  frozen.join();
+  CHECK(r.first_position == 1);
+  CHECK(f.store().stream_version("frozen") == 0);
+  CHECK(f.store().read_all(1, 10).events.size() == 1);
 }
 
 }  // namespace annal
