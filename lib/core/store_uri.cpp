@@ -77,6 +77,21 @@ bool is_annal_option(std::string_view key) {
   return false;
 }
 
+// Calls `f(key, value, pair)` for each `key=value` of a query string `k=v&k=v`.
+template <class F>
+void for_each_option(std::string_view query, F&& f) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      throw invalid_argument("store URI option '" + std::string(pair) + "' is not KEY=VALUE");
+    }
+    f(pair.substr(0, eq), pair.substr(eq + 1), pair);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+}
+
 // A postgres:// or postgresql:// URI: the options annal knows are applied and removed; the rest
 // of the URI, other query parameters included, is left for libpq.
 store_uri parse_postgres_uri(std::string_view uri, const store_options& defaults) {
@@ -84,21 +99,13 @@ store_uri parse_postgres_uri(std::string_view uri, const store_options& defaults
   auto question = uri.find('?');
   std::string kept;
   if (question != std::string_view::npos) {
-    std::string_view query = uri.substr(question + 1);
-    while (!query.empty()) {
-      auto amp = query.find('&');
-      std::string_view pair = query.substr(0, amp);
-      auto eq = pair.find('=');
-      if (eq == std::string_view::npos || eq == 0) {
-        throw invalid_argument("store URI option '" + std::string(pair) + "' is not KEY=VALUE");
-      }
-      if (is_annal_option(pair.substr(0, eq))) {
-        apply_option(parsed.options, pair.substr(0, eq), pair.substr(eq + 1));
+    for_each_option(uri.substr(question + 1), [&](auto key, auto value, auto pair) {
+      if (is_annal_option(key)) {
+        apply_option(parsed.options, key, value);
       } else {
         kept += (kept.empty() ? "" : "&") + std::string(pair);
       }
-      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    }
+    });
   }
   parsed.path = std::string(uri.substr(0, question)) + (kept.empty() ? "" : "?" + kept);
   return parsed;
@@ -108,17 +115,8 @@ store_uri parse_postgres_uri(std::string_view uri, const store_options& defaults
 std::string_view parse_options(std::string_view rest, store_options& options) {
   auto question = rest.find('?');
   if (question == std::string_view::npos) return rest;
-  std::string_view query = rest.substr(question + 1);
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    auto eq = pair.find('=');
-    if (eq == std::string_view::npos || eq == 0) {
-      throw invalid_argument("store URI option '" + std::string(pair) + "' is not KEY=VALUE");
-    }
-    apply_option(options, pair.substr(0, eq), pair.substr(eq + 1));
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-  }
+  for_each_option(rest.substr(question + 1),
+                  [&](auto key, auto value, auto) { apply_option(options, key, value); });
   return rest.substr(0, question);
 }
 

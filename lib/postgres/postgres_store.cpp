@@ -11,6 +11,7 @@
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
+#include "core/object_pool.hpp"
 #include "core/read_window.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/head_listener.hpp"
@@ -78,68 +79,34 @@ struct postgres_store::pending_append {
 // Connections for reads, created on demand and kept for reuse.
 class postgres_store::connection_pool {
  public:
-  class lease {
-   public:
-    lease(connection_pool& pool, std::unique_ptr<connection> c) : pool_(pool), c_(std::move(c)) {}
-    ~lease() { pool_.release(std::move(c_)); }
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-    connection* operator->() const noexcept { return c_.get(); }
-    connection& operator*() const noexcept { return *c_; }
-
-   private:
-    connection_pool& pool_;
-    std::unique_ptr<connection> c_;
-  };
-
-  explicit connection_pool(std::string conninfo) : conninfo_(std::move(conninfo)) {}
-
-  lease acquire() {
-    {
-      std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        auto c = std::move(idle_.back());
-        idle_.pop_back();
-        return lease(*this, std::move(c));
-      }
-    }
-    return lease(*this, std::make_unique<connection>(conninfo_));
-  }
+  explicit connection_pool(std::string conninfo)
+      : pool_([conninfo = std::move(conninfo)] { return std::make_unique<connection>(conninfo); },
+              // A connection that failed or is inside a transaction is not reused.
+              [](connection& c) {
+                return c.ok() && PQtransactionStatus(c.handle()) == PQTRANS_IDLE;
+              }) {}
 
   // Runs `f` on a pooled connection; when the connection turns out to be broken (the server
   // ended it, or restarted), runs it once more on a new one: reads are safe to repeat.
   template <class F>
   auto run(F&& f) {
     {
-      auto c = acquire();
+      auto c = pool_.acquire();
       try {
         return f(*c);
       } catch (const io_error&) {
         if (c->ok()) throw;
       }
     }
-    clear();
-    auto c = acquire();
+    pool_.clear();
+    auto c = pool_.acquire();
     return f(*c);
   }
 
-  void release(std::unique_ptr<connection> c) noexcept {
-    // A connection that failed or is inside a transaction is not reused.
-    if (!c->ok() || PQtransactionStatus(c->handle()) != PQTRANS_IDLE) return;
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < max_idle) idle_.push_back(std::move(c));
-  }
-
-  void clear() noexcept {
-    std::lock_guard lock(mutex_);
-    idle_.clear();
-  }
+  void clear() noexcept { pool_.clear(); }
 
  private:
-  static constexpr std::size_t max_idle = 8;
-  std::string conninfo_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<connection>> idle_;
+  detail::object_pool<connection> pool_;
 };
 
 // The one connection that writes, and the statements of an append transaction.

@@ -11,6 +11,7 @@
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
+#include "core/object_pool.hpp"
 #include "core/read_window.hpp"
 #include "sqlite/sqlite_schema.hpp"
 
@@ -246,53 +247,18 @@ class sqlite_store::reader_pool {
     statement head;
   };
 
-  // Returns a reader to the pool when it goes out of scope.
-  class lease {
-   public:
-    lease(reader_pool& pool, std::unique_ptr<reader> r) : pool_(pool), reader_(std::move(r)) {}
-    ~lease() { pool_.release(std::move(reader_)); }
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-    reader* operator->() const noexcept { return reader_.get(); }
-
-   private:
-    reader_pool& pool_;
-    std::unique_ptr<reader> reader_;
-  };
-
   reader_pool(std::string path, store_options options)
-      : path_(std::move(path)), options_(options) {}
+      : pool_([path = std::move(path), options] {
+          connection c(path, SQLITE_OPEN_READONLY);
+          configure(c, options);
+          return std::make_unique<reader>(std::move(c));
+        }) {}
 
-  lease acquire() {
-    {
-      std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        auto r = std::move(idle_.back());
-        idle_.pop_back();
-        return lease(*this, std::move(r));
-      }
-    }
-    connection c(path_, SQLITE_OPEN_READONLY);
-    configure(c, options_);
-    return lease(*this, std::make_unique<reader>(std::move(c)));
-  }
-
-  void release(std::unique_ptr<reader> r) noexcept {
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < max_idle) idle_.push_back(std::move(r));
-  }
-
-  void clear() noexcept {
-    std::lock_guard lock(mutex_);
-    idle_.clear();
-  }
+  detail::object_pool<reader>::lease acquire() { return pool_.acquire(); }
+  void clear() noexcept { pool_.clear(); }
 
  private:
-  static constexpr std::size_t max_idle = 8;
-  std::string path_;
-  store_options options_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<reader>> idle_;
+  detail::object_pool<reader> pool_;
 };
 
 sqlite_store::sqlite_store(std::string path, const store_options& options)
