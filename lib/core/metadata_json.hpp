@@ -1,8 +1,10 @@
 // The stored form of event metadata: a small JSON object, shared by every backend.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "annal/event.hpp"
 
@@ -16,5 +18,14 @@ std::string encode_metadata(const event_metadata& metadata);
 /// Decodes what encode_metadata() wrote; an empty string gives empty metadata. Throws
 /// annal::corruption naming `where` when the text is not such an object.
 event_metadata decode_metadata(std::string_view text, const std::string& where);
+
+/// encode_metadata() of each event of a batch (event_data or recorded_event), in order.
+template <class Event>
+std::vector<std::string> encode_all_metadata(std::span<const Event> events) {
+  std::vector<std::string> metadata;
+  metadata.reserve(events.size());
+  for (const auto& e : events) metadata.push_back(encode_metadata(e.metadata));
+  return metadata;
+}
 
 }  // namespace annal::detail

@@ -399,18 +399,6 @@ class postgres_store::writer {
   std::unique_ptr<connection> c_;
 };
 
-namespace {
-
-template <class Event>
-std::vector<std::string> encode_all_metadata(std::span<const Event> events) {
-  std::vector<std::string> metadata;
-  metadata.reserve(events.size());
-  for (const auto& e : events) metadata.push_back(detail::encode_metadata(e.metadata));
-  return metadata;
-}
-
-}  // namespace
-
 postgres_store::postgres_store(std::string conninfo, const store_options& options)
     : conninfo_(std::move(conninfo)), options_(options) {
   set_max_payload_size(options_.max_payload_size);
@@ -439,7 +427,7 @@ postgres_store::~postgres_store() { close(); }
 
 append_result postgres_store::do_append(std::string_view stream_id, expected_version expected,
                                         std::span<const event_data> events) {
-  pending_append p{stream_id, expected, events, encode_all_metadata(events), {}, nullptr, false};
+  pending_append p{stream_id, expected, events, detail::encode_all_metadata(events), {}, nullptr, false};
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
   while (!p.done) {
@@ -484,7 +472,7 @@ void postgres_store::lead(std::unique_lock<std::mutex>& queue_lock) {
 }
 
 append_result postgres_store::do_append_recorded(std::span<const recorded_event> events) {
-  append_result r = writer_->commit_recorded(events, encode_all_metadata(events));
+  append_result r = writer_->commit_recorded(events, detail::encode_all_metadata(events));
   publish_head(r.last_position);
   return r;
 }

@@ -75,14 +75,6 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
   return e;
 }
 
-template <class Event>
-std::vector<std::string> encode_all_metadata(std::span<const Event> events) {
-  std::vector<std::string> metadata;
-  metadata.reserve(events.size());
-  for (const auto& e : events) metadata.push_back(detail::encode_metadata(e.metadata));
-  return metadata;
-}
-
 // Where an event id is stored.
 struct stored_place {
   std::uint64_t position;
@@ -287,7 +279,7 @@ sqlite_store::~sqlite_store() { close(); }
 append_result sqlite_store::do_append(std::string_view stream_id, expected_version expected,
                                       std::span<const event_data> events) {
   // Encode before taking the lock: it can fail on bad input and needs no database.
-  std::vector<std::string> metadata = encode_all_metadata(events);
+  std::vector<std::string> metadata = detail::encode_all_metadata(events);
   std::lock_guard lock(writer_mutex_);
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
@@ -318,7 +310,7 @@ append_result sqlite_store::do_append(std::string_view stream_id, expected_versi
 }
 
 append_result sqlite_store::do_append_recorded(std::span<const recorded_event> events) {
-  std::vector<std::string> metadata = encode_all_metadata(events);
+  std::vector<std::string> metadata = detail::encode_all_metadata(events);
   const recorded_event& first = events.front();
   std::lock_guard lock(writer_mutex_);
   writer& w = *writer_;
