@@ -18,6 +18,7 @@
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
 #include "postgres/connection.hpp"
+#include "postgres/event_rows.hpp"
 
 namespace {
 
@@ -31,8 +32,6 @@ constexpr std::size_t page_size = 4096;
 constexpr int many_threads = 16;
 // How long each case of the concurrent single-event appends runs.
 constexpr auto timed_run = std::chrono::seconds(2);
-// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01 UTC.
-constexpr std::int64_t postgres_epoch_us = 946'684'800'000'000;
 
 // The base URI of the server, from ANNAL_BENCH_POSTGRES.
 std::string server;
@@ -113,31 +112,24 @@ class scratch_schema {
 class raw_table_client {
  public:
   raw_table_client(std::string table, std::atomic<std::int64_t>& positions)
-      : conn_(server), table_(std::move(table)), positions_(positions) {}
+      : conn_(server),
+        table_(std::move(table)),
+        copy_sql_("COPY " + table_ + " (" + pg::event_columns + ") FROM STDIN (FORMAT binary)"),
+        positions_(positions) {}
 
-  // One binary COPY of `rows` rows, in a transaction of its own.
+  // One binary COPY of `rows` rows, in a transaction of its own, encoded as the store encodes
+  // its appends.
   void copy_batch(const std::string& stream, std::size_t rows) {
     auto position = positions_.fetch_add(static_cast<std::int64_t>(rows)) + 1;
     auto& version = versions_[stream];
-    auto now = timestamp();
-    buffer_.assign("PGCOPY\n\377\r\n\0", 11);
-    pg::put_be(buffer_, 0, 4);  // flags
-    pg::put_be(buffer_, 0, 4);  // header extension length
+    auto now = pg::to_timestamptz(std::chrono::system_clock::now());
+    pg::copy_buffer data;
     for (std::size_t i = 0; i < rows; ++i) {
-      auto id = annal::uuid::v7();
-      pg::put_be(buffer_, 9, 2);  // columns
-      put_int8(position++);
-      put_field(stream);
-      put_int8(++version);
-      put_field(event_type);
-      put_field({reinterpret_cast<const char*>(id.bytes().data()), 16});
-      put_int8(now);
-      put_field(metadata);
-      put_field(payload());
-      pg::put_be(buffer_, 0xffffffff, 4);  // payload_bytes: NULL
+      data.add(static_cast<std::uint64_t>(position++), stream,
+               static_cast<std::uint64_t>(++version), event_type, annal::uuid::v7(), now, {},
+               annal::payload_encoding::json, payload());
     }
-    pg::put_be(buffer_, 0xffff, 2);  // end of data
-    conn_.copy_in(copy_sql().c_str(), buffer_);
+    conn_.copy_in(copy_sql_.c_str(), data.finish());
   }
 
   // One INSERT of `rows` rows with binary parameters, in a transaction of its own: a prepared
@@ -147,7 +139,7 @@ class raw_table_client {
                    statement kind = statement::prepared) {
     auto position = positions_.fetch_add(static_cast<std::int64_t>(rows)) + 1;
     auto& version = versions_[stream];
-    auto now = timestamp();
+    auto now = pg::to_timestamptz(std::chrono::system_clock::now());
     ids_.resize(rows);
     params_.clear();
     for (auto& id : ids_) {
@@ -158,7 +150,7 @@ class raw_table_client {
       params_.emplace_back(event_type);
       params_.emplace_back(std::string_view(reinterpret_cast<const char*>(id.bytes().data()), 16));
       params_.push_back(pg::param::int8(now));
-      params_.emplace_back(metadata);
+      params_.emplace_back();  // metadata: NULL, as the store writes an event without any
       params_.emplace_back(payload());
       params_.emplace_back();  // payload_bytes: NULL
     }
@@ -181,10 +173,8 @@ class raw_table_client {
   // Reads every row in position order, a page at a time as a reader of the log would, and copies
   // each column out; returns the number of rows.
   std::size_t read_all() {
-    std::string sql =
-        "SELECT position, stream_id, stream_version, type, event_id, recorded_at, "
-        "metadata, payload, payload_bytes FROM " +
-        table_ + " WHERE position >= $1 ORDER BY position LIMIT " + std::to_string(page_size);
+    std::string sql = std::string("SELECT ") + pg::event_columns + " FROM " + table_ +
+                      " WHERE position >= $1 ORDER BY position LIMIT " + std::to_string(page_size);
     std::vector<std::string> columns;
     std::size_t total = 0;
     std::int64_t from = 0;
@@ -202,28 +192,10 @@ class raw_table_client {
 
  private:
   static constexpr std::string_view event_type = "bench.happened";
-  // jsonb in binary form: a version byte, then the text.
-  static constexpr std::string_view metadata{"\1{}", 3};
-
-  static std::int64_t timestamp() {
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    return std::chrono::duration_cast<std::chrono::microseconds>(now).count() - postgres_epoch_us;
-  }
-
-  void put_field(std::string_view bytes) {
-    pg::put_be(buffer_, bytes.size(), 4);
-    buffer_.append(bytes);
-  }
-  void put_int8(std::int64_t value) {
-    pg::put_be(buffer_, 8, 4);
-    pg::put_be(buffer_, static_cast<std::uint64_t>(value), 8);
-  }
-
-  std::string copy_sql() const { return "COPY " + table_ + " FROM STDIN (FORMAT binary)"; }
 
   // The text of an INSERT of `rows` rows.
   std::string insert_sql(std::size_t rows) const {
-    std::string sql = "INSERT INTO " + table_ + " VALUES ";
+    std::string sql = "INSERT INTO " + table_ + " (" + pg::event_columns + ") VALUES ";
     for (std::size_t row = 0; row < rows; ++row) {
       auto p = [&](int column) { return "$" + std::to_string(row * 9 + column); };
       sql += (row == 0 ? "(" : ",(") + p(1) + "::bigint," + p(2) + "::text," + p(3) + "::bigint," +
@@ -253,10 +225,10 @@ class raw_table_client {
 
   pg::connection conn_;
   std::string table_;
+  std::string copy_sql_;
   std::atomic<std::int64_t>& positions_;
   std::unordered_map<std::string, std::int64_t> versions_;
   std::unordered_set<std::size_t> prepared_;
-  std::string buffer_;
   std::vector<annal::uuid> ids_;
   std::vector<pg::param> params_;
 };
