@@ -30,8 +30,8 @@ using clock_type = std::chrono::steady_clock;
 constexpr std::size_t batch_size = 1000;
 constexpr std::size_t page_size = 4096;
 constexpr int many_threads = 16;
-// How long each case of the concurrent single-event appends runs.
-constexpr auto timed_run = std::chrono::seconds(2);
+// How long each case of the single-event appends runs, over all its rounds.
+constexpr auto timed_run = std::chrono::seconds(4);
 
 // The base URI of the server, from ANNAL_BENCH_POSTGRES.
 std::string server;
@@ -233,9 +233,18 @@ class raw_table_client {
   std::vector<pg::param> params_;
 };
 
-// Runs step(t) over and over on threads t = 0..threads-1 for timed_run, all starting together;
-// returns the steps per second. An exception in a step ends the run and is rethrown here.
-double steps_per_second(int threads, const std::function<void(int)>& step) {
+// Steps done and the time they took, summed over the rounds of a case.
+struct throughput {
+  double steps = 0;
+  double seconds = 0;
+  double rate() const { return steps / seconds; }
+};
+
+// Runs step(t) over and over on threads t = 0..threads-1 for `duration`, all starting together,
+// and adds the steps and the time to `total`. An exception in a step ends the run and is
+// rethrown here.
+void run_threads(int threads, clock_type::duration duration, const std::function<void(int)>& step,
+                 throughput& total) {
   std::atomic<bool> go{false};
   std::atomic<bool> failed{false};
   std::atomic<std::size_t> steps{0};
@@ -258,12 +267,12 @@ double steps_per_second(int threads, const std::function<void(int)>& step) {
     });
   }
   auto start = clock_type::now();
-  stop = start + timed_run;
+  stop = start + duration;
   go = true;
   for (auto& w : workers) w.join();
   if (error) std::rethrow_exception(error);
-  return static_cast<double>(steps) /
-         std::chrono::duration<double>(clock_type::now() - start).count();
+  total.steps += static_cast<double>(steps);
+  total.seconds += std::chrono::duration<double>(clock_type::now() - start).count();
 }
 
 std::vector<event_data> events_of(std::size_t n) {
@@ -275,8 +284,9 @@ std::vector<event_data> events_of(std::size_t n) {
   return events;
 }
 
-// (a), (b) and (d): batches of 1000 rows by raw COPY, raw multi-row INSERT and annal's append(),
-// interleaved in slices so that all three see the same server and disk conditions.
+// (a), (b) and (d): batches of 1000 rows by raw COPY, raw multi-row INSERT (prepared, and parsed
+// each time) and annal's append(), interleaved in slices so that all see the same server and disk
+// conditions.
 void batched_appends() {
   constexpr std::size_t batches = 240;
   constexpr std::size_t streams = 100;
@@ -324,48 +334,75 @@ void batched_appends() {
   report("", append.rate(), "(a) raw COPY", copy.rate());
 }
 
-// (c) and (e): single events, each its own transaction, from 1 and from 16 threads.
+// (c) and (e): single events, each its own transaction, from 1 and from 16 threads. The five
+// cases run in rounds, the one that starts a round rotating, so that all see the same disk.
 void single_event_appends() {
-  std::vector<double> raw_rates;
-  for (int threads : {1, many_threads}) {
-    scratch_schema schema("raw_single_" + std::to_string(threads));
-    std::string table = schema.create_events_table();
+  struct raw_clients {
+    explicit raw_clients(int threads) : schema("raw_single_" + std::to_string(threads)) {
+      std::string table = schema.create_events_table();
+      for (int t = 0; t < threads; ++t) {
+        clients.push_back(std::make_unique<raw_table_client>(table, positions));
+      }
+    }
+    void step(int t) {
+      clients[static_cast<std::size_t>(t)]->insert_rows("client-" + std::to_string(t), 1);
+    }
+    scratch_schema schema;
     std::atomic<std::int64_t> positions{0};
     std::vector<std::unique_ptr<raw_table_client>> clients;
-    for (int t = 0; t < threads; ++t) {
-      clients.push_back(std::make_unique<raw_table_client>(table, positions));
+  };
+  struct appenders {
+    appenders(const std::string& name, int threads, int store_count)
+        : schema(name), events(static_cast<std::size_t>(threads), events_of(1)[0]) {
+      // One after the other: the first creates the schema's tables.
+      for (int s = 0; s < store_count; ++s) stores.push_back(annal::open_store(schema.store_uri()));
     }
-    raw_rates.push_back(steps_per_second(threads, [&](int t) {
-      clients[static_cast<std::size_t>(t)]->insert_rows("client-" + std::to_string(t), 1);
-    }));
-  }
-  report_ceiling("(c) raw single-row INSERT+COMMIT, 1 client", raw_rates[0]);
-  report("(c) raw single-row INSERT+COMMIT, 16 clients", raw_rates[1], "(c) 1 client",
-         raw_rates[0]);
-
-  auto appends = [](int threads, bool shared_store) {
-    scratch_schema schema(std::string(shared_store ? "shared_" : "separate_") +
-                          std::to_string(threads));
-    std::vector<std::unique_ptr<annal::event_store>> stores;
-    for (int s = 0; s < (shared_store ? 1 : threads); ++s) {
-      stores.push_back(annal::open_store(schema.store_uri()));
-    }
-    std::vector<event_data> events(static_cast<std::size_t>(threads), events_of(1)[0]);
-    return steps_per_second(threads, [&](int t) {
-      auto& store = *stores[shared_store ? 0 : static_cast<std::size_t>(t)];
+    void step(int t) {
       auto& event = events[static_cast<std::size_t>(t)];
       event.id = annal::uuid::v7();
-      store.append("appender-" + std::to_string(t), expected_version::any(), event);
-    });
+      stores[static_cast<std::size_t>(t) % stores.size()]->append("appender-" + std::to_string(t),
+                                                                  expected_version::any(), event);
+    }
+    scratch_schema schema;
+    std::vector<event_data> events;
+    std::vector<std::unique_ptr<annal::event_store>> stores;
   };
-  double one = appends(1, true);
-  report("(e) append(), 1 thread x 1 event", one, "(c) 1 client", raw_rates[0]);
-  double shared = appends(many_threads, true);
-  report("(e) append(), 16 threads x 1 event, one store", shared, "(c) 16 clients", raw_rates[1]);
-  std::printf("%-50s %9.2fx one thread (target at least 3x)\n", "", shared / one);
-  double separate = appends(many_threads, false);
-  report("(e) append(), 16 threads x 1 event, 16 stores", separate, "(c) 16 clients", raw_rates[1]);
-  std::printf("%-50s %9.2fx one thread\n", "", separate / one);
+  raw_clients raw_one(1);
+  raw_clients raw_many(many_threads);
+  appenders one("one_thread", 1, 1);
+  appenders shared("shared_store", many_threads, 1);
+  appenders separate("separate_stores", many_threads, many_threads);
+  struct timed_case {
+    int threads;
+    std::function<void(int)> step;
+    throughput done;
+  };
+  std::vector<timed_case> cases{
+      {1, [&](int t) { raw_one.step(t); }, {}},
+      {many_threads, [&](int t) { raw_many.step(t); }, {}},
+      {1, [&](int t) { one.step(t); }, {}},
+      {many_threads, [&](int t) { shared.step(t); }, {}},
+      {many_threads, [&](int t) { separate.step(t); }, {}},
+  };
+  constexpr int rounds = 4;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      auto& c = cases[(r + k) % cases.size()];
+      run_threads(c.threads, timed_run / rounds, c.step, c.done);
+    }
+  }
+  double raw_1 = cases[0].done.rate();
+  double raw_16 = cases[1].done.rate();
+  double one_rate = cases[2].done.rate();
+  double shared_rate = cases[3].done.rate();
+  double separate_rate = cases[4].done.rate();
+  report_ceiling("(c) raw single-row INSERT+COMMIT, 1 client", raw_1);
+  report("(c) raw single-row INSERT+COMMIT, 16 clients", raw_16, "(c) 1 client", raw_1);
+  report("(e) append(), 1 thread x 1 event", one_rate, "(c) 1 client", raw_1);
+  report("(e) append(), 16 threads x 1 event, one store", shared_rate, "(c) 16 clients", raw_16);
+  std::printf("%-50s %9.2fx one thread (target at least 3x)\n", "", shared_rate / one_rate);
+  report("(e) append(), 16 threads x 1 event, 16 stores", separate_rate, "(c) 16 clients", raw_16);
+  std::printf("%-50s %9.2fx one thread\n", "", separate_rate / one_rate);
   std::fflush(stdout);
 }
 
