@@ -87,9 +87,9 @@ recorded_event read_event(const result& r, int row, const std::string& where) {
   e.type = std::string(r.bytes(row, 3));
   std::string_view id = r.bytes(row, 4);
   if (id.size() != 16) {
-    throw corruption(where, -1,
-                     fmt::format("event at position {} has an id of {} bytes", e.position,
-                                 id.size()));
+    throw corruption(
+        where, -1,
+        fmt::format("event at position {} has an id of {} bytes", e.position, id.size()));
   }
   std::array<std::uint8_t, 16> bytes;
   std::copy(id.begin(), id.end(), bytes.begin());
@@ -98,9 +98,9 @@ recorded_event read_event(const result& r, int row, const std::string& where) {
   if (!r.is_null(row, 6)) {
     std::string_view metadata = r.bytes(row, 6);
     if (metadata.empty() || metadata[0] != jsonb_version) {
-      throw corruption(where, -1,
-                       fmt::format("event at position {} has metadata in an unknown jsonb format",
-                                   e.position));
+      throw corruption(
+          where, -1,
+          fmt::format("event at position {} has metadata in an unknown jsonb format", e.position));
     }
     e.metadata = detail::decode_metadata(metadata.substr(1), where);
   }

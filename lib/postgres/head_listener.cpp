@@ -1,13 +1,14 @@
 // LISTEN/NOTIFY for wait_for(): a thread that polls its connection's socket for notifications.
 #include "postgres/head_listener.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 
 #include <cerrno>
 #include <charconv>
-#include <fmt/format.h>
 
 #include "postgres/connection.hpp"
+#include "postgres/postgres_store.hpp"
 
 namespace annal::pg {
 
@@ -51,8 +52,9 @@ void head_listener::run() {
 }
 
 void head_listener::listen_until_dropped() {
+  if (test_hooks::before_listen) test_hooks::before_listen();
   connection c(conninfo_);
-  c.exec(fmt::format("SET application_name = 'annal listener'; LISTEN {}",
+  c.exec(fmt::format("SET application_name = 'annal listener {}'; LISTEN {}", channel_,
                      quote_identifier(channel_)));
   // Read the head after LISTEN: an append committed in between is seen one way or the other.
   on_head_(static_cast<std::uint64_t>(

@@ -21,8 +21,7 @@ namespace annal::pg {
 class head_listener {
  public:
   head_listener(std::string conninfo, std::string channel, std::string head_table,
-                std::function<void(std::uint64_t)> on_head,
-                std::function<void(bool)> on_listening);
+                std::function<void(std::uint64_t)> on_head, std::function<void(bool)> on_listening);
   ~head_listener();
   head_listener(const head_listener&) = delete;
   head_listener& operator=(const head_listener&) = delete;

@@ -62,6 +62,9 @@ struct place {
 
 }  // namespace
 
+std::function<void(std::string_view)> pg::test_hooks::before_commit;
+std::function<void()> pg::test_hooks::before_listen;
+
 struct postgres_store::pending_append {
   std::string_view stream_id;
   expected_version expected;
@@ -77,12 +80,12 @@ class postgres_store::connection_pool {
  public:
   class lease {
    public:
-    lease(connection_pool& pool, std::unique_ptr<connection> c)
-        : pool_(pool), c_(std::move(c)) {}
+    lease(connection_pool& pool, std::unique_ptr<connection> c) : pool_(pool), c_(std::move(c)) {}
     ~lease() { pool_.release(std::move(c_)); }
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
     connection* operator->() const noexcept { return c_.get(); }
+    connection& operator*() const noexcept { return *c_; }
 
    private:
     connection_pool& pool_;
@@ -101,6 +104,23 @@ class postgres_store::connection_pool {
       }
     }
     return lease(*this, std::make_unique<connection>(conninfo_));
+  }
+
+  // Runs `f` on a pooled connection; when the connection turns out to be broken (the server
+  // ended it, or restarted), runs it once more on a new one: reads are safe to repeat.
+  template <class F>
+  auto run(F&& f) {
+    {
+      auto c = acquire();
+      try {
+        return f(*c);
+      } catch (const io_error&) {
+        if (c->ok()) throw;
+      }
+    }
+    clear();
+    auto c = acquire();
+    return f(*c);
   }
 
   void release(std::unique_ptr<connection> c) noexcept {
@@ -125,8 +145,9 @@ class postgres_store::connection_pool {
 // The one connection that writes, and the statements of an append transaction.
 class postgres_store::writer {
  public:
-  writer(std::string conninfo, const std::string& schema)
+  writer(std::string conninfo, const std::string& schema, std::chrono::milliseconds stuck_timeout)
       : conninfo_(std::move(conninfo)),
+        stuck_timeout_(stuck_timeout),
         lock_head_(fmt::format("SELECT position FROM {} FOR UPDATE", pg::table(schema, "head"))),
         find_ids_(fmt::format(
             "SELECT event_id, position, stream_id, stream_version FROM {} WHERE event_id = ANY($1)",
@@ -149,22 +170,17 @@ class postgres_store::writer {
   // again alone, so one bad append fails only itself.
   void commit(std::span<pending_append* const> group) {
     std::lock_guard lock(mutex_);
-    try {
-      run(group);
-    } catch (...) {
-      recover();
-      if (group.size() == 1) {
-        group[0]->error = std::current_exception();
-        return;
-      }
-      for (pending_append* p : group) {
-        try {
-          run(std::span<pending_append* const>(&p, 1));
-        } catch (...) {
-          recover();
-          p->error = std::current_exception();
-        }
-      }
+    std::exception_ptr failure = attempt(group);
+    // A lost connection (a server restart, a failover) gets one more try on a new one. Safe even
+    // when the lost COMMIT had landed: the events' ids make the retry a no-op that says so.
+    if (failure && c_ == nullptr) failure = attempt(group);
+    if (!failure) return;
+    if (group.size() == 1) {
+      group[0]->error = failure;
+      return;
+    }
+    for (pending_append* p : group) {
+      if (auto e = attempt(std::span<pending_append* const>(&p, 1))) p->error = e;
     }
   }
 
@@ -188,9 +204,23 @@ class postgres_store::writer {
   connection& db() {
     if (!c_ || !c_->ok()) {
       c_.reset();
-      c_ = std::make_unique<connection>(conninfo_);
+      auto c = std::make_unique<connection>(conninfo_);
+      // 0 turns the timeout off, as in PostgreSQL.
+      c->exec(fmt::format("SET idle_in_transaction_session_timeout = {}", stuck_timeout_.count()));
+      c_ = std::move(c);
     }
     return *c_;
+  }
+
+  // Runs the group; on failure rolls back and returns the error.
+  std::exception_ptr attempt(std::span<pending_append* const> group) noexcept {
+    try {
+      run(group);
+      return nullptr;
+    } catch (...) {
+      recover();
+      return std::current_exception();
+    }
   }
 
   // After a failure: roll back, or drop a broken connection (the next call reconnects).
@@ -241,6 +271,7 @@ class postgres_store::writer {
   void finish(connection& c, pg::copy_buffer& rows,
               const std::map<std::string, std::uint64_t, std::less<>>& touched,
               std::uint64_t head) {
+    std::string_view first_stream = touched.begin()->first;
     c.copy_in(copy_.c_str(), rows.finish());
     std::vector<std::string_view> ids;
     std::vector<std::string> versions;
@@ -253,6 +284,7 @@ class postgres_store::writer {
     std::string head_text = std::to_string(head);
     c.query(finish_.c_str(),
             {id_array, version_array, param::int8(to_sql(head)), channel_, head_text});
+    if (pg::test_hooks::before_commit) pg::test_hooks::before_commit(first_stream);
     c.exec("COMMIT");
   }
 
@@ -278,8 +310,8 @@ class postgres_store::writer {
       }
       last_position = it->second.position;
     }
-    return append_result{first.position, last_position,
-                         first.stream_version + p.events.size() - 1, false};
+    return append_result{first.position, last_position, first.stream_version + p.events.size() - 1,
+                         false};
   }
 
   void run(std::span<pending_append* const> group) {
@@ -316,13 +348,12 @@ class postgres_store::writer {
         auto v = versions.find(p->stream_id);
         std::uint64_t current = v == versions.end() ? 0 : v->second;
         if (!p->expected.matches(current)) {
-          throw wrong_expected_version(std::string(p->stream_id), p->expected.to_string(),
-                                       current);
+          throw wrong_expected_version(std::string(p->stream_id), p->expected.to_string(), current);
         }
         for (std::size_t i = 0; i < p->events.size(); ++i) {
           const event_data& e = p->events[i];
-          rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now,
-                   p->metadata[i], e.encoding, e.payload);
+          rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
+                   e.encoding, e.payload);
           places.emplace(std::string(id_bytes(e.id)),
                          place{head + 1 + i, std::string(p->stream_id), current + 1 + i});
         }
@@ -356,8 +387,8 @@ class postgres_store::writer {
     std::uint64_t head = begin(c);
     if (first.position != head + 1) {
       throw invalid_argument(fmt::format(
-          "a recorded batch must start at position {} (the head + 1), not at position {}",
-          head + 1, first.position));
+          "a recorded batch must start at position {} (the head + 1), not at position {}", head + 1,
+          first.position));
     }
     std::vector<std::string_view> ids;
     for (const auto& e : events) ids.push_back(id_bytes(e.id));
@@ -365,8 +396,7 @@ class postgres_store::writer {
     for (const auto& e : events) {
       auto it = places.find(std::string(id_bytes(e.id)));
       if (it != places.end()) {
-        throw duplicate_event_id(e.id.to_string(), it->second.stream_id,
-                                 it->second.stream_version);
+        throw duplicate_event_id(e.id.to_string(), it->second.stream_id, it->second.stream_version);
       }
     }
     std::string_view stream(first.stream_id);
@@ -391,6 +421,7 @@ class postgres_store::writer {
   }
 
   std::string conninfo_;
+  std::chrono::milliseconds stuck_timeout_;
   std::string lock_head_;
   std::string find_ids_;
   std::string find_streams_;
@@ -416,12 +447,14 @@ std::vector<std::string> encode_all_metadata(std::span<const Event> events) {
 postgres_store::postgres_store(std::string conninfo, const store_options& options)
     : conninfo_(std::move(conninfo)), options_(options) {
   set_max_payload_size(options_.max_payload_size);
+  pg::validate_schema_name(options_.postgres_schema);
   {
     connection c(conninfo_);
     pg::open_schema(c, options_.postgres_schema);
   }
   readers_ = std::make_unique<connection_pool>(conninfo_);
-  writer_ = std::make_unique<writer>(conninfo_, options_.postgres_schema);
+  writer_ = std::make_unique<writer>(conninfo_, options_.postgres_schema,
+                                     options_.postgres_stuck_writer_timeout);
   snapshots_ = std::make_unique<pg::snapshot_table>(conninfo_, options_.postgres_schema);
   set_poll_interval(options_.poll_interval);
   publish_head(do_head_position());
@@ -466,8 +499,8 @@ void postgres_store::lead(std::unique_lock<std::mutex>& queue_lock) {
     pending_append* next = queue_.front();
     std::size_t next_bytes = 0;
     for (const auto& e : next->events) next_bytes += e.payload.size();
-    if (!group.empty() && (events + next->events.size() > group_max_events ||
-                           bytes + next_bytes > group_max_bytes)) {
+    if (!group.empty() &&
+        (events + next->events.size() > group_max_events || bytes + next_bytes > group_max_bytes)) {
       break;
     }
     group.push_back(next);
@@ -499,22 +532,29 @@ std::vector<recorded_event> postgres_store::do_read_stream(std::string_view stre
       pg::event_columns, pg::table(options_.postgres_schema, "events"),
       direction == read_direction::forward ? ">=" : "<=",
       direction == read_direction::forward ? "" : "DESC");
-  auto c = readers_->acquire();
-  result r = c->query(sql.c_str(), {stream_id, param::int8(to_sql(from_version)), limit(max_count)});
-  std::vector<recorded_event> events;
-  events.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) events.push_back(pg::read_event(r, i, c->name()));
-  return events;
+  return readers_->run([&](connection& c) {
+    result r =
+        c.query(sql.c_str(), {stream_id, param::int8(to_sql(from_version)), limit(max_count)});
+    std::vector<recorded_event> events;
+    events.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) events.push_back(pg::read_event(r, i, c.name()));
+    return events;
+  });
 }
 
 log_slice postgres_store::do_read_all(std::uint64_t from_position, std::size_t max_count,
                                       const read_filter& filter) {
-  auto c = readers_->acquire();
+  return readers_->run(
+      [&](connection& c) { return read_page(c, from_position, max_count, filter); });
+}
+
+log_slice postgres_store::read_page(connection& c, std::uint64_t from_position,
+                                    std::size_t max_count, const read_filter& filter) {
   // The head first: every position up to it is committed, since positions become visible in
   // order (docs/postgres.md, "Order"), so the rows read below it are a gapless prefix.
   std::uint64_t head = static_cast<std::uint64_t>(
-      c->query(fmt::format("SELECT position FROM {}", pg::table(options_.postgres_schema, "head"))
-                   .c_str())
+      c.query(fmt::format("SELECT position FROM {}", pg::table(options_.postgres_schema, "head"))
+                  .c_str())
           .int8(0, 0));
   log_slice slice;
   std::uint64_t scan_end = detail::scan_end(from_position, head, !filter.empty());
@@ -533,9 +573,9 @@ log_slice postgres_store::do_read_all(std::uint64_t from_position, std::size_t m
       params[3] = params[4];
       count = 4;
     }
-    result r = c->query(sql.c_str(), params, count);
+    result r = c.query(sql.c_str(), params, count);
     slice.events.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) slice.events.push_back(pg::read_event(r, i, c->name()));
+    for (int i = 0; i < r.rows(); ++i) slice.events.push_back(pg::read_event(r, i, c.name()));
   }
   detail::finish_slice(slice, from_position, max_count, scan_end, head);
   publish_head(head);
@@ -543,33 +583,33 @@ log_slice postgres_store::do_read_all(std::uint64_t from_position, std::size_t m
 }
 
 std::uint64_t postgres_store::do_stream_version(std::string_view stream_id) {
-  auto c = readers_->acquire();
-  result r = c->query(fmt::format("SELECT version FROM {} WHERE stream_id = $1",
-                                  pg::table(options_.postgres_schema, "streams"))
-                          .c_str(),
-                      {stream_id});
-  return r.rows() == 0 ? 0 : static_cast<std::uint64_t>(r.int8(0, 0));
+  std::string sql = fmt::format("SELECT version FROM {} WHERE stream_id = $1",
+                                pg::table(options_.postgres_schema, "streams"));
+  return readers_->run([&](connection& c) {
+    result r = c.query(sql.c_str(), {stream_id});
+    return r.rows() == 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(r.int8(0, 0));
+  });
 }
 
 std::uint64_t postgres_store::do_head_position() {
-  auto c = readers_->acquire();
-  return static_cast<std::uint64_t>(
-      c->query(fmt::format("SELECT position FROM {}", pg::table(options_.postgres_schema, "head"))
-                   .c_str())
-          .int8(0, 0));
+  std::string sql =
+      fmt::format("SELECT position FROM {}", pg::table(options_.postgres_schema, "head"));
+  return readers_->run(
+      [&](connection& c) { return static_cast<std::uint64_t>(c.query(sql.c_str()).int8(0, 0)); });
 }
 
 std::vector<stream_summary> postgres_store::do_list_streams(std::string_view prefix,
                                                             std::string_view after,
                                                             std::size_t max_count) {
-  auto c = readers_->acquire();
   // stream_id is text COLLATE "C": compared and sorted bytewise, as the contract says.
-  result r = c->query(
-      fmt::format("SELECT stream_id, version FROM {} WHERE version > 0 AND stream_id > $1 AND "
-                  "starts_with(stream_id, $2) ORDER BY stream_id LIMIT $3",
-                  pg::table(options_.postgres_schema, "streams"))
-          .c_str(),
-      {after, prefix, limit(max_count)});
+  result r = readers_->run([&](connection& c) {
+    return c.query(
+        fmt::format("SELECT stream_id, version FROM {} WHERE version > 0 AND stream_id > $1 AND "
+                    "starts_with(stream_id, $2) ORDER BY stream_id LIMIT $3",
+                    pg::table(options_.postgres_schema, "streams"))
+            .c_str(),
+        {after, prefix, limit(max_count)});
+  });
   std::vector<stream_summary> streams;
   for (int i = 0; i < r.rows(); ++i) {
     streams.push_back({std::string(r.bytes(i, 0)), static_cast<std::uint64_t>(r.int8(i, 1))});
@@ -579,14 +619,15 @@ std::vector<stream_summary> postgres_store::do_list_streams(std::string_view pre
 
 store_description postgres_store::do_describe() {
   const std::string& s = options_.postgres_schema;
-  auto c = readers_->acquire();
-  result r = c->query(
-      fmt::format("SELECT (SELECT version::int8 FROM {0}), (SELECT count(*) FROM {1} WHERE "
-                  "version > 0), pg_total_relation_size('{2}') + pg_total_relation_size('{1}') + "
-                  "pg_total_relation_size('{3}') + pg_total_relation_size('{4}')",
-                  pg::table(s, "schema_version"), pg::table(s, "streams"),
-                  pg::table(s, "events"), pg::table(s, "head"), pg::table(s, "snapshots"))
-          .c_str());
+  result r = readers_->run([&](connection& c) {
+    return c.query(
+        fmt::format("SELECT (SELECT version::int8 FROM {0}), (SELECT count(*) FROM {1} WHERE "
+                    "version > 0), pg_total_relation_size('{2}') + pg_total_relation_size('{1}') + "
+                    "pg_total_relation_size('{3}') + pg_total_relation_size('{4}')",
+                    pg::table(s, "schema_version"), pg::table(s, "streams"), pg::table(s, "events"),
+                    pg::table(s, "head"), pg::table(s, "snapshots"))
+            .c_str());
+  });
   store_description d;
   d.backend = "postgres";
   d.format_version = static_cast<std::uint32_t>(r.int8(0, 0));

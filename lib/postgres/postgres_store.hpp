@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,15 @@ namespace annal {
 namespace pg {
 class head_listener;
 class snapshot_table;
+
+/// Test seams; empty in normal use. Set them before opening stores, clear them after closing.
+struct test_hooks {
+  /// Runs in every append transaction just before its COMMIT, with the group's first stream id;
+  /// may sleep (a slow writer holding its transaction open) or throw (an aborted transaction).
+  static std::function<void(std::string_view)> before_commit;
+  /// Runs before each listener connection attempt; throwing makes the attempt fail.
+  static std::function<void()> before_listen;
+};
 }  // namespace pg
 
 /// An event store in a PostgreSQL schema (docs/postgres.md).
@@ -61,6 +71,8 @@ class postgres_store final : public event_store {
   class writer;
 
   void lead(std::unique_lock<std::mutex>& queue_lock);
+  log_slice read_page(pg::connection& c, std::uint64_t from_position, std::size_t max_count,
+                      const read_filter& filter);
 
   std::string conninfo_;
   store_options options_;

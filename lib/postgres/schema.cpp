@@ -75,9 +75,9 @@ CREATE INDEX snapshots_aggregate_type ON {s}.snapshots (aggregate_type);
 static_assert(std::size(steps) == schema_version);
 
 std::int64_t current_version(connection& c, const std::string& schema) {
-  result tables = c.query(
-      "SELECT to_regclass($1)::text IS NOT NULL, to_regclass($2)::text IS NOT NULL",
-      {table(schema, "schema_version"), table(schema, "events")});
+  result tables =
+      c.query("SELECT to_regclass($1)::text IS NOT NULL, to_regclass($2)::text IS NOT NULL",
+              {table(schema, "schema_version"), table(schema, "events")});
   bool versioned = tables.bytes(0, 0) == std::string_view("\1", 1);
   bool has_events = tables.bytes(0, 1) == std::string_view("\1", 1);
   if (!versioned) {
@@ -89,17 +89,31 @@ std::int64_t current_version(connection& c, const std::string& schema) {
     }
     return -1;
   }
-  result v = c.query(fmt::format("SELECT version::bigint FROM {}", table(schema, "schema_version"))
-                         .c_str());
+  result v = c.query(
+      fmt::format("SELECT version::bigint FROM {}", table(schema, "schema_version")).c_str());
   if (v.rows() != 1) {
-    throw corruption(c.name(), -1,
-                     fmt::format("schema '{}': schema_version holds {} rows, not 1", schema,
-                                 v.rows()));
+    throw corruption(
+        c.name(), -1,
+        fmt::format("schema '{}': schema_version holds {} rows, not 1", schema, v.rows()));
   }
   return v.int8(0, 0);
 }
 
 }  // namespace
+
+void validate_schema_name(const std::string& schema) {
+  bool valid = !schema.empty() && schema.size() <= 63 && !(schema[0] >= '0' && schema[0] <= '9');
+  for (char c : schema) {
+    valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_');
+  }
+  if (!valid) {
+    throw invalid_argument(fmt::format(
+        "PostgreSQL schema name '{}' must be 1 to 63 letters, digits and underscores, not "
+        "starting with a digit",
+        schema));
+  }
+}
 
 std::string table(const std::string& schema, const char* name) {
   return quote_identifier(schema) + "." + name;

@@ -11,6 +11,10 @@ namespace annal::pg {
 /// The schema version this build writes and reads (docs/postgres.md, "Schema").
 inline constexpr std::int64_t schema_version = 2;
 
+/// Throws annal::invalid_argument unless `schema` is 1 to 63 letters, digits and underscores,
+/// not starting with a digit.
+void validate_schema_name(const std::string& schema);
+
 /// The qualified name of a table in the store's schema: `"schema".table`.
 std::string table(const std::string& schema, const char* name);
 

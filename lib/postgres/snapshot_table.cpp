@@ -124,10 +124,10 @@ snapshot_lookup snapshot_table::load(std::string_view stream_id, std::uint64_t f
       out.found = std::move(s);
     }
     std::int64_t above = out.found ? to_sql(out.found->version) : -1;
-    result m = c.query(mismatched_sql_.c_str(),
-                       {stream_id, param::int8(signed_fingerprint),
-                        param::int8(to_sql(max_version)), param::int8(to_sql(max_position)),
-                        param::int8(above)});
+    result m =
+        c.query(mismatched_sql_.c_str(),
+                {stream_id, param::int8(signed_fingerprint), param::int8(to_sql(max_version)),
+                 param::int8(to_sql(max_position)), param::int8(above)});
     out.mismatched = static_cast<std::size_t>(m.int8(0, 0));
     return out;
   });

@@ -1,14 +1,14 @@
 // The backend under test, opened in a temporary directory.
 #include "support/store_fixture.hpp"
 
-#include "core/store_uri.hpp"
-#include "postgres/connection.hpp"
-
 #include <fmt/format.h>
 
 #include <cstdlib>
 #include <functional>
 #include <stdexcept>
+
+#include "core/store_uri.hpp"
+#include "postgres/connection.hpp"
 
 namespace annal::test {
 
@@ -50,10 +50,9 @@ std::string backend_uri(const temp_dir& dir) {
   if (backend == "postgres") {
     // A schema of its own per directory, so tests run side by side on one server.
     std::string server = postgres_server();
-    return fmt::format("{}{}schema=t_{:016x}{}", server,
-                       server.find('?') == std::string::npos ? "?" : "&",
-                       std::hash<std::string>{}(dir.path().string()),
-                       options.empty() ? "" : "&" + options);
+    return fmt::format(
+        "{}{}schema=t_{:016x}{}", server, server.find('?') == std::string::npos ? "?" : "&",
+        std::hash<std::string>{}(dir.path().string()), options.empty() ? "" : "&" + options);
   }
   std::string path = backend == "sqlite" ? dir.file("store.db") : dir.file("store");
   return backend + ":" + path + (options.empty() ? "" : "?" + options);
