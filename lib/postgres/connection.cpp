@@ -61,6 +61,28 @@ void throw_error(const server_error& e, std::string_view what) {
 
 namespace {
 
+// The arrays libpq takes for binary parameters.
+struct param_arrays {
+  param_arrays(const param* params, int count)
+      : values(static_cast<std::size_t>(count)),
+        lengths(static_cast<std::size_t>(count)),
+        formats(static_cast<std::size_t>(count), 1) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      values[i] = params[i].data();
+      lengths[i] = params[i].size();
+    }
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+// The status a command's result should have: rows for a query, none for the rest.
+ExecStatusType expected_status(PGresult* r) {
+  ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  return status == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
+}
+
 server_error connection_error(PGconn* c) { return {"08000", PQerrorMessage(c)}; }
 
 }  // namespace
@@ -97,27 +119,32 @@ std::optional<server_error> connection::check(PGresult* r, ExecStatusType expect
 
 void connection::exec(std::string_view sql) {
   std::string text(sql);
-  PGresult* r = PQexec(c_, text.c_str());
   // PQexec returns the last statement's result; a failure stops at the failing statement.
-  ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  auto expected = status == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
-  if (auto e = check(r, expected, nullptr)) throw_error(*e, "PostgreSQL at " + name_);
+  PGresult* r = PQexec(c_, text.c_str());
+  if (auto e = check(r, expected_status(r), nullptr)) throw_error(*e, "PostgreSQL at " + name_);
 }
 
 std::optional<server_error> connection::try_query(const char* sql, const param* params, int count,
                                                   result* out) {
-  std::vector<const char*> values(static_cast<std::size_t>(count));
-  std::vector<int> lengths(static_cast<std::size_t>(count));
-  std::vector<int> formats(static_cast<std::size_t>(count), 1);
-  for (int i = 0; i < count; ++i) {
-    values[static_cast<std::size_t>(i)] = params[i].data();
-    lengths[static_cast<std::size_t>(i)] = params[i].size();
-  }
+  param_arrays a(params, count);
   PGresult* r =
-      PQexecParams(c_, sql, count, nullptr, values.data(), lengths.data(), formats.data(), 1);
-  ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  auto expected = status == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
-  return check(r, expected, out);
+      PQexecParams(c_, sql, count, nullptr, a.values.data(), a.lengths.data(), a.formats.data(), 1);
+  return check(r, expected_status(r), out);
+}
+
+void connection::prepare(const char* name, const char* sql) {
+  if (auto e = check(PQprepare(c_, name, sql, 0, nullptr), PGRES_COMMAND_OK, nullptr)) {
+    throw_error(*e, "PostgreSQL at " + name_);
+  }
+}
+
+result connection::query_prepared(const char* name, std::initializer_list<param> params) {
+  param_arrays a(params.begin(), static_cast<int>(params.size()));
+  PGresult* r = PQexecPrepared(c_, name, static_cast<int>(params.size()), a.values.data(),
+                               a.lengths.data(), a.formats.data(), 1);
+  result out(nullptr);
+  if (auto e = check(r, expected_status(r), &out)) throw_error(*e, "PostgreSQL at " + name_);
+  return out;
 }
 
 result connection::query(const char* sql, const param* params, int count) {

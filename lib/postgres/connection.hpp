@@ -105,6 +105,12 @@ class connection {
   /// As query(), but returns the server's error instead of throwing it.
   std::optional<server_error> try_query(const char* sql, const param* params, int count,
                                         result* out);
+  /// Prepares `sql` as the named statement `name` on this connection; throws as throw_error().
+  void prepare(const char* name, const char* sql);
+  /// Runs the prepared statement `name`, with binary parameters and rows; throws as
+  /// throw_error().
+  result query_prepared(const char* name, std::initializer_list<param> params = {});
+
   /// Sends `data` (a complete binary COPY stream) to a `COPY ... FROM STDIN (FORMAT binary)`
   /// statement; throws as throw_error().
   void copy_in(const char* copy_sql, std::string_view data);

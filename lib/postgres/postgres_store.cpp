@@ -54,6 +54,17 @@ std::string int8_bytes(std::uint64_t v) {
   return out;
 }
 
+// Names of the writer's prepared statements.
+constexpr const char* lock_head_statement = "annal_lock_head";
+constexpr const char* find_ids_statement = "annal_find_ids";
+constexpr const char* find_streams_statement = "annal_find_streams";
+constexpr const char* finish_statement = "annal_finish";
+
+// Thrown inside an append transaction taken on the fast path (without looking up the batch's
+// event ids first) when an id may be stored already: the transaction is rolled back and run
+// again with the lookup.
+struct needs_id_lookup {};
+
 // Where an event id is stored, or was placed earlier in the same group.
 struct place {
   std::uint64_t position;
@@ -174,6 +185,10 @@ class postgres_store::writer {
       auto c = std::make_unique<connection>(conninfo_);
       // 0 turns the timeout off, as in PostgreSQL.
       c->exec(fmt::format("SET idle_in_transaction_session_timeout = {}", stuck_timeout_.count()));
+      c->prepare(lock_head_statement, lock_head_.c_str());
+      c->prepare(find_ids_statement, find_ids_.c_str());
+      c->prepare(find_streams_statement, find_streams_.c_str());
+      c->prepare(finish_statement, finish_.c_str());
       c_ = std::move(c);
     }
     return *c_;
@@ -182,7 +197,12 @@ class postgres_store::writer {
   // Runs the group; on failure rolls back and returns the error.
   std::exception_ptr attempt(std::span<pending_append* const> group) noexcept {
     try {
-      run(group);
+      try {
+        run(group, false);
+      } catch (const needs_id_lookup&) {
+        recover();
+        run(group, true);
+      }
       return nullptr;
     } catch (...) {
       recover();
@@ -206,14 +226,14 @@ class postgres_store::writer {
   // here for the one before it to commit, so positions are assigned in commit order.
   std::uint64_t begin(connection& c) {
     c.exec("BEGIN");
-    return static_cast<std::uint64_t>(c.query(lock_head_.c_str()).int8(0, 0));
+    return static_cast<std::uint64_t>(c.query_prepared(lock_head_statement).int8(0, 0));
   }
 
   template <class Ids>
   std::unordered_map<std::string, place> stored_places(connection& c, const Ids& ids) {
     std::unordered_map<std::string, place> places;
     std::string array = pg::binary_array(pg::uuid_oid, ids);
-    result r = c.query(find_ids_.c_str(), {array});
+    result r = c.query_prepared(find_ids_statement, {array});
     for (int i = 0; i < r.rows(); ++i) {
       places.emplace(std::string(r.bytes(i, 0)),
                      place{static_cast<std::uint64_t>(r.int8(i, 1)), std::string(r.bytes(i, 2)),
@@ -227,7 +247,7 @@ class postgres_store::writer {
                                                                     const Streams& streams) {
     std::map<std::string, std::uint64_t, std::less<>> versions;
     std::string array = pg::binary_array(pg::text_oid, streams);
-    result r = c.query(find_streams_.c_str(), {array});
+    result r = c.query_prepared(find_streams_statement, {array});
     for (int i = 0; i < r.rows(); ++i) {
       versions.emplace(std::string(r.bytes(i, 0)), static_cast<std::uint64_t>(r.int8(i, 1)));
     }
@@ -236,10 +256,16 @@ class postgres_store::writer {
 
   // Writes the rows, the streams' new versions and the head, then commits.
   void finish(connection& c, pg::copy_buffer& rows,
-              const std::map<std::string, std::uint64_t, std::less<>>& touched,
-              std::uint64_t head) {
+              const std::map<std::string, std::uint64_t, std::less<>>& touched, std::uint64_t head,
+              bool ids_looked_up) {
     std::string_view first_stream = touched.begin()->first;
-    c.copy_in(copy_.c_str(), rows.finish());
+    if (auto e = c.try_copy_in(copy_.c_str(), rows.finish())) {
+      if (!ids_looked_up && e->sqlstate == pg::sqlstate::unique_violation &&
+          e->message.find("events_event_id") != std::string::npos) {
+        throw needs_id_lookup{};
+      }
+      pg::throw_error(*e, "PostgreSQL at " + c.name());
+    }
     std::vector<std::string_view> ids;
     std::vector<std::string> versions;
     for (const auto& [id, version] : touched) {
@@ -249,8 +275,8 @@ class postgres_store::writer {
     std::string id_array = pg::binary_array(pg::text_oid, ids);
     std::string version_array = pg::binary_array(int8_oid, versions);
     std::string head_text = std::to_string(head);
-    c.query(finish_.c_str(),
-            {id_array, version_array, param::int8(to_sql(head)), channel_, head_text});
+    c.query_prepared(finish_statement,
+                     {id_array, version_array, param::int8(to_sql(head)), channel_, head_text});
     if (pg::test_hooks::before_commit) pg::test_hooks::before_commit(first_stream);
     c.exec("COMMIT");
   }
@@ -281,7 +307,11 @@ class postgres_store::writer {
                          false};
   }
 
-  void run(std::span<pending_append* const> group) {
+  // Runs the group in one transaction. The fast path (`look_up_ids` false) does not look up the
+  // batches' event ids first: the unique constraint on event_id refuses a stored one, and any
+  // outcome but a write (where a retry of a stored batch must win over a wrong expected
+  // version) sends the group to the slow path, which looks them up.
+  void run(std::span<pending_append* const> group, bool look_up_ids) {
     connection& c = db();
     std::uint64_t head = begin(c);
     std::vector<std::string_view> ids;
@@ -290,7 +320,7 @@ class postgres_store::writer {
       streams.push_back(p->stream_id);
       for (const auto& e : p->events) ids.push_back(id_bytes(e.id));
     }
-    auto places = stored_places(c, ids);
+    auto places = look_up_ids ? stored_places(c, ids) : std::unordered_map<std::string, place>{};
     auto versions = stream_versions(c, streams);
     std::map<std::string, std::uint64_t, std::less<>> touched;
     pg::copy_buffer rows;
@@ -333,13 +363,14 @@ class postgres_store::writer {
       try {
         outcomes.emplace_back(decide(), nullptr);
       } catch (const annal::error&) {
+        if (!look_up_ids) throw needs_id_lookup{};
         outcomes.emplace_back(append_result{}, std::current_exception());
       }
     }
     if (rows.empty()) {
       c.exec("ROLLBACK");
     } else {
-      finish(c, rows, touched, head);
+      finish(c, rows, touched, head, look_up_ids);
     }
     for (std::size_t i = 0; i < group.size(); ++i) {
       group[i]->result = outcomes[i].first;
@@ -383,7 +414,7 @@ class postgres_store::writer {
     std::uint64_t last = head + events.size();
     std::map<std::string, std::uint64_t, std::less<>> touched{
         {first.stream_id, current + events.size()}};
-    finish(c, rows, touched, last);
+    finish(c, rows, touched, last, true);
     return append_result{first.position, last, current + events.size(), true};
   }
 
@@ -427,7 +458,8 @@ postgres_store::~postgres_store() { close(); }
 
 append_result postgres_store::do_append(std::string_view stream_id, expected_version expected,
                                         std::span<const event_data> events) {
-  pending_append p{stream_id, expected, events, detail::encode_all_metadata(events), {}, nullptr, false};
+  pending_append p{stream_id, expected, events, detail::encode_all_metadata(events),
+                   {},        nullptr,  false};
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
   while (!p.done) {
