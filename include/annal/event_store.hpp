@@ -75,13 +75,13 @@ struct stream_summary {
 
 /// What a store is and how large, as describe() reports it (what `annal info` prints).
 struct store_description {
-  /// The URI scheme of the backend: "sqlite" or "segment".
+  /// The URI scheme of the backend: "sqlite", "segment" or "postgres".
   std::string backend;
   /// The version of the backend's storage format (docs/storage-format.md).
   std::uint32_t format_version = 0;
   /// How many streams have at least one event.
   std::uint64_t stream_count = 0;
-  /// The size of the store's files, in bytes.
+  /// The size of the store's files (PostgreSQL: its tables and indexes), in bytes.
   std::uint64_t bytes_on_disk = 0;
   /// How many segment files the log spans; 0 for backends without segments.
   std::uint64_t segment_count = 0;

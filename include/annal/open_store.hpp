@@ -48,6 +48,10 @@ struct store_options {
   /// PostgreSQL backend: the schema that holds the store's tables, created when missing. Several
   /// stores can share one database in schemas of their own.
   std::string postgres_schema = "annal";
+  /// PostgreSQL backend: appends of every process queue behind the one whose transaction is
+  /// open, so the server ends an append session that stays idle inside its transaction this long
+  /// (a frozen or paused process), rolling it back and letting the others go on.
+  std::chrono::milliseconds postgres_stuck_writer_timeout{10000};
 };
 
 /// Opens (creating when missing) the store a URI names:
@@ -61,7 +65,8 @@ struct store_options {
 ///
 /// Options may follow a `?`, separated by `&`, and override `options`:
 /// `segment_size=BYTES`, `durability=sync_each_batch|os_buffered`, `repair_by_truncation=true`,
-/// `poll_interval_ms=N`, `sqlite_cache_mib=N`, `sqlite_busy_timeout_ms=N`, `max_payload_size=N`.
+/// `poll_interval_ms=N`, `sqlite_cache_mib=N`, `sqlite_busy_timeout_ms=N`, `max_payload_size=N`,
+/// and for PostgreSQL `schema=NAME`, `stuck_writer_timeout_ms=N`.
 /// For example `segment:/var/lib/app?durability=os_buffered`.
 ///
 /// Throws annal::invalid_argument for a malformed URI or an unknown scheme,

@@ -27,7 +27,7 @@ struct verify_problem {
 
 /// What verify_store() checked and found.
 struct verify_report {
-  /// The URI scheme of the store: "sqlite" or "segment".
+  /// The URI scheme of the store: "sqlite", "segment" or "postgres".
   std::string backend;
   /// Events, streams and files that were read and checked.
   std::uint64_t events_checked = 0;
@@ -56,11 +56,14 @@ inline constexpr std::size_t max_listed_problems = 1000;
 /// SQLite backend: SQLite's integrity check, the schema version, gapless positions, stream
 /// versions contiguous and in agreement with the streams table, event ids, encodings and
 /// metadata well formed.
+/// PostgreSQL backend, in one read-only snapshot (appends may go on): the schema version, the
+/// append-only triggers, gapless positions, stream versions contiguous and in agreement with the
+/// streams table, the head row, ids and metadata well formed (ids are unique by constraint).
 ///
 /// Reads the whole store once; memory grows with the number of streams and, for the segment
 /// backend, 24 bytes per event (to find repeated ids). Throws annal::invalid_argument for a
 /// malformed URI, annal::io_error when the store does not exist, cannot be read, or (segment)
-/// is open in another process. Damage is reported in the result, never thrown. Thread-safe.
+/// is open in another process; annal::corruption for a PostgreSQL schema without a store. Damage is reported in the result, never thrown. Thread-safe.
 verify_report verify_store(std::string_view uri);
 
 }  // namespace annal

@@ -60,10 +60,9 @@ void apply_option(store_options& options, std::string_view key, std::string_view
   } else if (key == "max_payload_size") {
     options.max_payload_size = static_cast<std::size_t>(
         std::min<std::uint64_t>(parse_number(key, value), max_payload_size + 1));
+  } else if (key == "stuck_writer_timeout_ms") {
+    options.postgres_stuck_writer_timeout = milliseconds_option(key, value);
   } else if (key == "schema") {
-    if (value.empty() || value.size() > 63) {
-      throw invalid_argument("store URI option schema needs a name of 1 to 63 bytes");
-    }
     options.postgres_schema = std::string(value);
   } else {
     throw invalid_argument("unknown store URI option '" + std::string(key) + "'");
@@ -71,7 +70,8 @@ void apply_option(store_options& options, std::string_view key, std::string_view
 }
 
 bool is_annal_option(std::string_view key) {
-  for (std::string_view known : {"poll_interval_ms", "max_payload_size", "schema"}) {
+  for (std::string_view known :
+       {"poll_interval_ms", "max_payload_size", "schema", "stuck_writer_timeout_ms"}) {
     if (key == known) return true;
   }
   return false;

@@ -20,7 +20,8 @@ struct store_uri {
 /// option names and values, that the scheme is sqlite, segment or postgres and that the path is
 /// not empty. A `postgres://` or `postgresql://` URI gets the scheme "postgres" and keeps the
 /// whole URI as its path, less the options annal knows (schema, poll_interval_ms,
-/// max_payload_size): the other query parameters are libpq's. Throws annal::invalid_argument naming what is wrong. Pure and thread-safe.
+/// max_payload_size, stuck_writer_timeout_ms): the other query parameters are libpq's. Throws
+/// annal::invalid_argument naming what is wrong. Pure and thread-safe.
 store_uri parse_store_uri(std::string_view uri, const store_options& defaults);
 
 }  // namespace annal::detail

@@ -1,6 +1,8 @@
 // UUIDv7 generation, parsing and formatting.
 #include "annal/uuid.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -20,9 +22,27 @@ struct v7_state {
   std::mt19937_64 random{std::random_device{}()};
 };
 
+// A forked child starts with its parent's generator: it must draw new random bits, or parent
+// and child (or two children) would make the same ids in the same millisecond.
+void lock_before_fork();
+void unlock_after_fork();
+void reseed_in_child();
+
 v7_state& state() {
   static v7_state s;
+  static const bool registered =
+      pthread_atfork(lock_before_fork, unlock_after_fork, reseed_in_child) == 0;
+  (void)registered;
   return s;
+}
+
+void lock_before_fork() { state().mutex.lock(); }
+void unlock_after_fork() { state().mutex.unlock(); }
+void reseed_in_child() {
+  v7_state& s = state();
+  s.random.seed(std::random_device{}());
+  s.counter = 0;
+  s.mutex.unlock();
 }
 
 int hex_value(char c) {

@@ -61,9 +61,7 @@ void throw_error(const server_error& e, std::string_view what) {
 
 namespace {
 
-server_error connection_error(PGconn* c) {
-  return {"08000", PQerrorMessage(c)};
-}
+server_error connection_error(PGconn* c) { return {"08000", PQerrorMessage(c)}; }
 
 }  // namespace
 
@@ -78,7 +76,8 @@ connection::connection(const std::string& conninfo) : c_(PQconnectdb(conninfo.c_
     throw_error(e, "cannot connect to PostgreSQL at " + name_);
   }
   // Messages such as NOTICEs of CREATE ... IF NOT EXISTS are not for the user.
-  PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c_, [](void*, const char*) {}, nullptr);
 }
 
 connection::~connection() {

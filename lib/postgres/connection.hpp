@@ -25,7 +25,8 @@ class param {
   static param int8(std::int64_t value);
 
   const char* data() const noexcept {
-    return null_ ? nullptr : is_int8_ ? int8_ : bytes_.data();
+    // libpq sends a null pointer as NULL, so an empty view without data becomes "".
+    return null_ ? nullptr : is_int8_ ? int8_ : bytes_.data() != nullptr ? bytes_.data() : "";
   }
   int size() const noexcept { return is_int8_ ? 8 : static_cast<int>(bytes_.size()); }
 
@@ -126,8 +127,37 @@ class connection {
 /// Quotes an identifier ("name") for SQL text.
 std::string quote_identifier(std::string_view name);
 
+/// Type OIDs of the binary arrays annal sends.
+inline constexpr std::uint32_t text_oid = 25;
+inline constexpr std::uint32_t uuid_oid = 2950;
+
+/// A one-dimensional array without NULLs in PostgreSQL's binary format, for `= ANY($n)`.
+template <class Range>
+std::string binary_array(std::uint32_t element_oid, const Range& elements);
+
 /// Big-endian integer encoding of PostgreSQL's binary formats.
 void put_be(std::string& out, std::uint64_t value, int bytes);
 std::uint64_t get_be(const char* in, int bytes) noexcept;
+
+template <class Range>
+std::string binary_array(std::uint32_t element_oid, const Range& elements) {
+  std::string out;
+  std::size_t count = 0;
+  for (const auto& e : elements) {
+    (void)e;
+    ++count;
+  }
+  put_be(out, 1, 4);  // dimensions
+  put_be(out, 0, 4);  // no NULLs
+  put_be(out, element_oid, 4);
+  put_be(out, count, 4);
+  put_be(out, 1, 4);  // lower bound
+  for (const auto& e : elements) {
+    std::string_view bytes(e);
+    put_be(out, bytes.size(), 4);
+    out.append(bytes);
+  }
+  return out;
+}
 
 }  // namespace annal::pg

@@ -3,6 +3,7 @@
 
 #include "core/store_uri.hpp"
 #include "io/file_system.hpp"
+#include "verify/postgres_verify.hpp"
 #include "verify/segment_verify.hpp"
 #include "verify/sqlite_verify.hpp"
 
@@ -11,7 +12,9 @@ namespace annal {
 verify_report verify_store(std::string_view uri) {
   detail::store_uri parsed = detail::parse_store_uri(uri, {});
   verify_report report;
-  if (parsed.scheme == "sqlite") {
+  if (parsed.scheme == "postgres") {
+    verify::verify_postgres_store(parsed.path, parsed.options.postgres_schema, report);
+  } else if (parsed.scheme == "sqlite") {
     verify::verify_sqlite_store(parsed.path, report);
   } else {
     verify::verify_segment_store(parsed.path, *io::posix_file_system(), report);

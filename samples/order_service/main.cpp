@@ -84,7 +84,7 @@ Try it (paste into a shell; $ORDER keeps the new order's path):
 
 // Serves until SIGINT or SIGTERM, then shuts down gracefully. Returns the exit status.
 int serve(const std::string& program, const std::string& store_uri, const std::string& listen,
-          std::size_t seed_orders, bool access_log) {
+          const std::string& read_models, std::size_t seed_orders, bool access_log) {
   // Block the stop signals in every thread (threads inherit the mask), and take them in one
   // thread with sigwait, where it is safe to call anything.
   sigset_t stop_signals;
@@ -96,6 +96,7 @@ int serve(const std::string& program, const std::string& store_uri, const std::s
   auto [host, port] = parse_listen(listen);
   order_service::server_options options;
   options.store_uri = store_uri;
+  options.read_model_path = read_models;
   options.host = host;
   options.port = port;
   options.access_log = access_log;
@@ -228,8 +229,14 @@ int main(int argc, char** argv) {
   std::size_t seed_orders = 0;
   bool access_log = false;
   auto* serve_command = app.add_subcommand("serve", "Run the HTTP API until SIGINT or SIGTERM");
-  serve_command->add_option("--store", store_uri, "Store URI: sqlite:FILE or segment:DIR")
+  serve_command
+      ->add_option("--store", store_uri,
+                   "Store URI: sqlite:FILE, segment:DIR or postgres://USER@HOST:PORT/DB")
       ->capture_default_str();
+  std::string read_models;
+  serve_command->add_option("--read-models", read_models,
+                            "SQLite file of the read models (default: beside a file store, "
+                            "data/orders.read.db for PostgreSQL)");
   serve_command->add_option("--listen", listen, "Address and port; port 0 picks a free one")
       ->capture_default_str();
   serve_command->add_option("--seed", seed_orders,
@@ -239,7 +246,9 @@ int main(int argc, char** argv) {
   std::size_t orders = 100;
   std::uint32_t random_seed = 42;
   auto* seed_command = app.add_subcommand("seed", "Create realistic customers and orders");
-  seed_command->add_option("--store", store_uri, "Store URI: sqlite:FILE or segment:DIR")
+  seed_command
+      ->add_option("--store", store_uri,
+                   "Store URI: sqlite:FILE, segment:DIR or postgres://USER@HOST:PORT/DB")
       ->capture_default_str();
   seed_command->add_option("--orders", orders, "How many orders")->capture_default_str();
   seed_command->add_option("--random-seed", random_seed, "Seed of the generator")
@@ -262,7 +271,8 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*serve_command) return serve(argv[0], store_uri, listen, seed_orders, access_log);
+    if (*serve_command)
+      return serve(argv[0], store_uri, listen, read_models, seed_orders, access_log);
     if (*seed_command) return seed_store(store_uri, orders, random_seed);
     if (*status_command) return show_status(server_url);
     if (*rebuild_command) return rebuild(server_url, projection);

@@ -32,6 +32,10 @@ void prepare_store_location(const std::string& uri) {
 }
 
 std::string default_read_model_path(const std::string& uri) {
+  if (uri.rfind("postgres", 0) == 0) {
+    std::filesystem::create_directories("data");
+    return "data/orders.read.db";
+  }
   std::filesystem::path location = store_location(uri);
   if (location.extension() == ".db") location.replace_extension();
   return location.string() + ".read.db";

@@ -83,7 +83,9 @@ class server {
 void prepare_store_location(const std::string& uri);
 
 /// Where the read models of the store at `uri` live by default: beside it, "data/orders.db" ->
-/// "data/orders.read.db", "segment:data/log" -> "data/log.read.db".
+/// "data/orders.read.db", "segment:data/log" -> "data/log.read.db"; for a PostgreSQL store
+/// "data/orders.read.db" (created). Each instance keeps its read models in a SQLite file of its
+/// own, built from the shared log; instances on one machine pass different files.
 std::string default_read_model_path(const std::string& uri);
 
 }  // namespace order_service

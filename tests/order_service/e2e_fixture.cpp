@@ -8,15 +8,30 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <map>
+
+#include "support/store_fixture.hpp"
 
 extern char** environ;
 
 namespace order_service::test {
 namespace {
 
+// The read-model file of each PostgreSQL store URI store_uri() made, in that test's directory.
+std::map<std::string, std::string>& read_model_files() {
+  static std::map<std::string, std::string> files;
+  return files;
+}
+
+std::string read_model_file(const std::string& uri) {
+  auto it = read_model_files().find(uri);
+  return it == read_model_files().end() ? std::string() : it->second;
+}
+
 order_service::server_options options_for(const std::string& uri) {
   order_service::server_options o;
   o.store_uri = uri;
+  o.read_model_path = read_model_file(uri);
   o.port = 0;
   return o;
 }
@@ -63,6 +78,11 @@ std::string backend() {
 }
 
 std::string store_uri(const annal::test::temp_dir& dir) {
+  if (backend() == "postgres") {
+    std::string uri = annal::test::backend_uri(dir);
+    read_model_files()[uri] = dir.file("orders.read.db");
+    return uri;
+  }
   return backend() == "segment" ? "segment:" + dir.file("log") : "sqlite:" + dir.file("orders.db");
 }
 
@@ -75,7 +95,11 @@ running_server::~running_server() {
 }
 
 child_process::child_process(const std::string& uri) {
-  output_ = spawn({"serve", "--store", uri, "--listen", "127.0.0.1:0"}, false, pid_);
+  std::vector<std::string> args{"serve", "--store", uri, "--listen", "127.0.0.1:0"};
+  if (std::string file = read_model_file(uri); !file.empty()) {
+    args.insert(args.end(), {"--read-models", file});
+  }
+  output_ = spawn(args, false, pid_);
   const std::string marker = "listening on http://127.0.0.1:";
   char line[512];
   while (std::fgets(line, sizeof line, output_) != nullptr) {

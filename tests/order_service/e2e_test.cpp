@@ -1,5 +1,5 @@
 // End-to-end tests: the real server on a free loopback port, driven over HTTP, on the backend
-// named by ORDER_SERVICE_BACKEND ("sqlite" or "segment").
+// named by ORDER_SERVICE_BACKEND ("sqlite", "segment" or "postgres").
 #include <signal.h>
 
 #include <algorithm>

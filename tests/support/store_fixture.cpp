@@ -1,7 +1,14 @@
 // The backend under test, opened in a temporary directory.
 #include "support/store_fixture.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
+#include <functional>
+#include <stdexcept>
+
+#include "core/store_uri.hpp"
+#include "postgres/connection.hpp"
 
 namespace annal::test {
 
@@ -16,14 +23,47 @@ std::string environment(const char* name, const char* fallback) {
 
 std::string backend_under_test() { return environment("ANNAL_TEST_BACKEND", "sqlite"); }
 
+std::string postgres_server() {
+  std::string server = environment("ANNAL_TEST_POSTGRES", "");
+  if (server.empty()) {
+    throw std::runtime_error(
+        "ANNAL_TEST_POSTGRES is not set: point it at a PostgreSQL server "
+        "(postgres://USER@HOST:PORT/DB) or run the tests with ./run test, which starts one");
+  }
+  return server;
+}
+
+void drop_postgres_schema(const std::string& uri) {
+  auto parsed = detail::parse_store_uri(uri, {});
+  try {
+    pg::connection c(parsed.path);
+    c.exec("DROP SCHEMA IF EXISTS " + pg::quote_identifier(parsed.options.postgres_schema) +
+           " CASCADE");
+  } catch (const std::exception&) {
+    // Best effort: a schema left behind on a test server costs nothing but space.
+  }
+}
+
 std::string backend_uri(const temp_dir& dir) {
   std::string backend = backend_under_test();
   std::string options = environment("ANNAL_TEST_URI_OPTIONS", "");
+  if (backend == "postgres") {
+    // A schema of its own per directory, so tests run side by side on one server.
+    std::string server = postgres_server();
+    return fmt::format(
+        "{}{}schema=t_{:016x}{}", server, server.find('?') == std::string::npos ? "?" : "&",
+        std::hash<std::string>{}(dir.path().string()), options.empty() ? "" : "&" + options);
+  }
   std::string path = backend == "sqlite" ? dir.file("store.db") : dir.file("store");
   return backend + ":" + path + (options.empty() ? "" : "?" + options);
 }
 
 store_fixture::store_fixture() : uri_(backend_uri(dir_)), store_(open_store(uri_)) {}
+
+store_fixture::~store_fixture() {
+  store_.reset();
+  if (backend_under_test() == "postgres") drop_postgres_schema(uri_);
+}
 
 event_store& store_fixture::reopen() {
   store_->close();

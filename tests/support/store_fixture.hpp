@@ -16,13 +16,25 @@ namespace annal::test {
 /// the URI after a '?' (e.g. "segment_size=4096").
 std::string backend_under_test();
 
-/// The URI of a store of the backend under test inside `dir`, with ANNAL_TEST_URI_OPTIONS.
+/// The PostgreSQL server of the tests: ANNAL_TEST_POSTGRES (`./run test` starts a private one).
+/// Throws std::runtime_error saying how to set it when it is unset.
+std::string postgres_server();
+
+/// Drops the schema of the PostgreSQL store `uri` names, if it exists; never throws.
+void drop_postgres_schema(const std::string& uri);
+
+/// The URI of a store of the backend under test inside `dir`, with ANNAL_TEST_URI_OPTIONS. For
+/// PostgreSQL: a schema named after `dir` on the server of postgres_server().
 std::string backend_uri(const temp_dir& dir);
 
 /// A store of the backend under test in a fresh temporary directory.
 class store_fixture {
  public:
   store_fixture();
+  /// Closes the store; on PostgreSQL also drops its schema.
+  ~store_fixture();
+  store_fixture(const store_fixture&) = delete;
+  store_fixture& operator=(const store_fixture&) = delete;
   /// The URI of the store; the same for every reopen.
   const std::string& uri() const noexcept { return uri_; }
   /// The open store.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "annal/error.hpp"
+#include "support/process.hpp"
 
 using annal::uuid;
 
@@ -60,3 +61,25 @@ TEST_CASE("malformed text is rejected with invalid_argument", "[uuid]") {
 }
 
 TEST_CASE("the default uuid is nil", "[uuid]") { CHECK(uuid{}.is_nil()); }
+
+TEST_CASE("a forked child makes ids of its own, not its parent's", "[uuid]") {
+  uuid::v7();  // the generator is seeded before the fork
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::array<std::uint8_t, 16> child_bytes{};
+  {
+    annal::test::process child([](annal::test::process& parent) {
+      // A new millisecond, so the generator draws its counter and tail as the parent will.
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      uuid id = uuid::v7();
+      parent.send(id.bytes().data(), id.bytes().size());
+    });
+    REQUIRE(child.receive(child_bytes.data(), child_bytes.size()));
+    CHECK(child.finish() == 0);
+  }
+  // Both drew after the fork from the same state unless the child reseeded: the random tail
+  // (the last 8 bytes) would be equal.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  uuid parent_id = uuid::v7();
+  CHECK_FALSE(
+      std::equal(child_bytes.begin() + 8, child_bytes.end(), parent_id.bytes().begin() + 8));
+}

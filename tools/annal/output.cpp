@@ -13,6 +13,8 @@
 #include "annal/open_store.hpp"
 #include "core/store_uri.hpp"
 #include "event_line.hpp"
+#include "postgres/connection.hpp"
+#include "postgres/schema.hpp"
 
 namespace annal::cli {
 namespace {
@@ -33,6 +35,18 @@ std::string payload_summary(const recorded_event& e) {
 
 std::unique_ptr<event_store> open_existing_store(const std::string& uri) {
   detail::store_uri parsed = detail::parse_store_uri(uri, {});
+  if (parsed.scheme == "postgres") {
+    pg::validate_schema_name(parsed.options.postgres_schema);
+    pg::connection c(parsed.path);
+    if (c.query("SELECT to_regclass($1)::text IS NULL",
+                {pg::table(parsed.options.postgres_schema, "schema_version")})
+            .bytes(0, 0) == std::string_view("\1", 1)) {
+      throw io_error(ENOENT, c.name(),
+                     fmt::format("no postgres store here: schema '{}' holds no annal store",
+                                 parsed.options.postgres_schema));
+    }
+    return open_store(uri);
+  }
   std::error_code error;
   bool present = parsed.scheme == "sqlite" ? std::filesystem::is_regular_file(parsed.path, error)
                                            : std::filesystem::is_directory(parsed.path, error);

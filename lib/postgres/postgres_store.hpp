@@ -1,0 +1,89 @@
+// The PostgreSQL backend: the log in tables on a server that several processes share.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "annal/event_store.hpp"
+#include "annal/open_store.hpp"
+#include "postgres/connection.hpp"
+
+namespace annal {
+
+namespace pg {
+class head_listener;
+class snapshot_table;
+
+/// Test seams; empty in normal use. Set them before opening stores, clear them after closing.
+struct test_hooks {
+  /// Runs in every append transaction just before its COMMIT, with the group's first stream id;
+  /// may sleep (a slow writer holding its transaction open) or throw (an aborted transaction).
+  static std::function<void(std::string_view)> before_commit;
+  /// Runs before each listener connection attempt; throwing makes the attempt fail.
+  static std::function<void()> before_listen;
+};
+}  // namespace pg
+
+/// An event store in a PostgreSQL schema (docs/postgres.md).
+///
+/// Every append takes the lock of the one-row `head` table inside its transaction and holds it
+/// to the commit, so positions are assigned in commit order and a reader never sees position N
+/// before every position below it: the log is gapless and gap-safe for subscribers. Appends of
+/// one store object are grouped: while one transaction commits, the appends that arrive queue
+/// up and the next transaction commits them all (one WAL flush). Each append of a group keeps its
+/// own outcome (written, retry, wrong version, duplicate id). Reads use a pool of connections.
+/// A LISTEN connection wakes wait_for() at once on appends by any process; when it drops,
+/// wait_for() polls at the store's poll interval while it reconnects.
+class postgres_store final : public event_store {
+ public:
+  /// Connects to `conninfo` (a libpq URI) and opens or creates the store in `options`'
+  /// postgres_schema. Throws as open_store() documents.
+  postgres_store(std::string conninfo, const store_options& options);
+  ~postgres_store() override;
+
+ protected:
+  append_result do_append(std::string_view stream_id, expected_version expected,
+                          std::span<const event_data> events) override;
+  std::vector<recorded_event> do_read_stream(std::string_view stream_id, std::uint64_t from_version,
+                                             read_direction direction,
+                                             std::size_t max_count) override;
+  log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
+                        const read_filter& filter) override;
+  std::uint64_t do_stream_version(std::string_view stream_id) override;
+  std::uint64_t do_head_position() override;
+  append_result do_append_recorded(std::span<const recorded_event> events) override;
+  std::vector<stream_summary> do_list_streams(std::string_view prefix, std::string_view after,
+                                              std::size_t max_count) override;
+  store_description do_describe() override;
+  void do_close() override;
+  snapshot_store& do_snapshots() override;
+
+ public:
+  struct pending_append;
+
+ private:
+  class connection_pool;
+  class writer;
+
+  void lead(std::unique_lock<std::mutex>& queue_lock);
+  log_slice read_page(pg::connection& c, std::uint64_t from_position, std::size_t max_count,
+                      const read_filter& filter);
+
+  std::string conninfo_;
+  store_options options_;
+  std::unique_ptr<connection_pool> readers_;
+  std::unique_ptr<writer> writer_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<pending_append*> queue_;
+  bool leader_active_ = false;
+  std::unique_ptr<pg::snapshot_table> snapshots_;
+  std::unique_ptr<pg::head_listener> listener_;
+};
+
+}  // namespace annal

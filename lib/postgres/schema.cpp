@@ -1,0 +1,154 @@
+// The PostgreSQL backend's schema: versioned creation steps run in one transaction each.
+#include "postgres/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+
+#include "annal/error.hpp"
+
+namespace annal::pg {
+namespace {
+
+// FNV-1a 64, for advisory lock keys and channel names derived from a schema name.
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Step N brings a schema at version N - 1 to version N. {s} is the quoted schema name.
+constexpr const char* steps[] = {
+    // 1: the log. Positions are assigned under the head row's lock (docs/postgres.md, "Order").
+    R"sql(
+CREATE TABLE {s}.schema_version (version integer NOT NULL);
+INSERT INTO {s}.schema_version VALUES (0);
+CREATE TABLE {s}.head (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  position bigint NOT NULL);
+INSERT INTO {s}.head VALUES (true, 0);
+CREATE TABLE {s}.streams (
+  stream_id text COLLATE "C" PRIMARY KEY,
+  version bigint NOT NULL);
+CREATE TABLE {s}.events (
+  position bigint PRIMARY KEY,
+  stream_id text COLLATE "C" NOT NULL,
+  stream_version bigint NOT NULL,
+  type text COLLATE "C" NOT NULL,
+  event_id uuid NOT NULL,
+  recorded_at timestamptz NOT NULL,
+  metadata jsonb,
+  payload json,
+  payload_bytes bytea,
+  CONSTRAINT events_stream_version UNIQUE (stream_id, stream_version),
+  CONSTRAINT events_event_id UNIQUE (event_id),
+  CONSTRAINT events_one_payload CHECK ((payload IS NULL) <> (payload_bytes IS NULL)));
+CREATE FUNCTION {s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'annal events are append-only: % refused', TG_OP
+    USING ERRCODE = 'restrict_violation';
+END $$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON {s}.events
+  FOR EACH ROW EXECUTE FUNCTION {s}.refuse_change();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {s}.events
+  FOR EACH STATEMENT EXECUTE FUNCTION {s}.refuse_change();
+)sql",
+    // 2: snapshots, derived data beside the log.
+    R"sql(
+CREATE TABLE {s}.snapshots (
+  stream_id bytea NOT NULL,
+  version bigint NOT NULL,
+  fingerprint bigint NOT NULL,
+  position bigint NOT NULL,
+  aggregate_type bytea NOT NULL,
+  encoding smallint NOT NULL,
+  taken_at timestamptz NOT NULL,
+  payload bytea NOT NULL,
+  PRIMARY KEY (stream_id, version, fingerprint));
+CREATE INDEX snapshots_aggregate_type ON {s}.snapshots (aggregate_type);
+)sql",
+};
+static_assert(std::size(steps) == schema_version);
+
+std::int64_t current_version(connection& c, const std::string& schema) {
+  result tables =
+      c.query("SELECT to_regclass($1)::text IS NOT NULL, to_regclass($2)::text IS NOT NULL",
+              {table(schema, "schema_version"), table(schema, "events")});
+  bool versioned = tables.bytes(0, 0) == std::string_view("\1", 1);
+  bool has_events = tables.bytes(0, 1) == std::string_view("\1", 1);
+  if (!versioned) {
+    if (has_events) {
+      throw corruption(c.name(), -1,
+                       fmt::format("schema '{}' holds an events table without annal's "
+                                   "schema_version table: not an annal store",
+                                   schema));
+    }
+    return -1;
+  }
+  result v = c.query(
+      fmt::format("SELECT version::bigint FROM {}", table(schema, "schema_version")).c_str());
+  if (v.rows() != 1) {
+    throw corruption(
+        c.name(), -1,
+        fmt::format("schema '{}': schema_version holds {} rows, not 1", schema, v.rows()));
+  }
+  return v.int8(0, 0);
+}
+
+}  // namespace
+
+void validate_schema_name(const std::string& schema) {
+  bool valid = !schema.empty() && schema.size() <= 63 && !(schema[0] >= '0' && schema[0] <= '9');
+  for (char c : schema) {
+    valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_');
+  }
+  if (!valid) {
+    throw invalid_argument(fmt::format(
+        "PostgreSQL schema name '{}' must be 1 to 63 letters, digits and underscores, not "
+        "starting with a digit",
+        schema));
+  }
+}
+
+std::string table(const std::string& schema, const char* name) {
+  return quote_identifier(schema) + "." + name;
+}
+
+std::string notify_channel(const std::string& schema) {
+  return fmt::format("annal_{:016x}", fnv1a(schema));
+}
+
+void open_schema(connection& c, const std::string& schema, std::int64_t up_to) {
+  auto key = static_cast<std::int64_t>(fnv1a("annal schema " + schema));
+  c.query("SELECT pg_advisory_lock($1)", {param::int8(key)});
+  try {
+    std::int64_t version = current_version(c, schema);
+    if (version > schema_version) {
+      throw unsupported_format_version(c.name() + " schema " + schema, version, schema_version);
+    }
+    std::string quoted = quote_identifier(schema);
+    // Each step commits with the version it reaches, so a crash leaves a whole version.
+    for (; version < up_to; ++version) {
+      std::int64_t from = std::max<std::int64_t>(version, 0);
+      c.exec(fmt::format("BEGIN; {} {} UPDATE {}.schema_version SET version = {}; COMMIT",
+                         version < 0 ? "CREATE SCHEMA IF NOT EXISTS " + quoted + ";" : "",
+                         fmt::format(fmt::runtime(steps[from]), fmt::arg("s", quoted)), quoted,
+                         from + 1));
+      version = from;
+    }
+  } catch (...) {
+    if (c.ok()) {
+      c.exec("ROLLBACK");
+      c.query("SELECT pg_advisory_unlock($1)", {param::int8(key)});
+    }
+    throw;
+  }
+  c.query("SELECT pg_advisory_unlock($1)", {param::int8(key)});
+}
+
+}  // namespace annal::pg

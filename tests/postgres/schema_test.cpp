@@ -1,0 +1,155 @@
+// The PostgreSQL schema: append-only, migrated from older versions, refused when foreign or
+// newer; data the server refuses is a clear error that writes nothing.
+#include "postgres/schema.hpp"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "annal/error.hpp"
+#include "core/store_uri.hpp"
+#include "postgres/connection.hpp"
+#include "support/store_fixture.hpp"
+
+namespace annal {
+namespace {
+
+// A connection to the server of the store `uri` names, and its schema quoted for SQL.
+struct admin {
+  explicit admin(const std::string& uri)
+      : parsed(detail::parse_store_uri(uri, {})),
+        c(parsed.path),
+        schema(pg::quote_identifier(parsed.options.postgres_schema)) {}
+  detail::store_uri parsed;
+  pg::connection c;
+  std::string schema;
+};
+
+template <class F>
+void check_refused(F&& f, const std::string& part_of_message) {
+  try {
+    f();
+    FAIL("expected an exception with '" << part_of_message << "'");
+  } catch (const std::exception& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains(part_of_message));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("stored events cannot be updated, deleted or truncated", "[postgres][schema]") {
+  test::store_fixture f;
+  f.store().append("s", expected_version::any(), test::make_events(3));
+  admin a(f.uri());
+  check_refused([&] { a.c.exec("UPDATE " + a.schema + ".events SET type = 'x'"); },
+                "append-only: UPDATE refused");
+  check_refused([&] { a.c.exec("DELETE FROM " + a.schema + ".events"); },
+                "append-only: DELETE refused");
+  check_refused([&] { a.c.exec("TRUNCATE " + a.schema + ".events"); },
+                "append-only: TRUNCATE refused");
+  check_refused(
+      [&] {
+        a.c.exec("INSERT INTO " + a.schema +
+                 ".events SELECT position + 10, stream_id, stream_version, type, event_id, "
+                 "recorded_at, metadata, payload, payload_bytes FROM " +
+                 a.schema + ".events WHERE position = 1");
+      },
+      "events_stream_version");
+  CHECK(f.store().read_all(1, 10).events.size() == 3);
+}
+
+TEST_CASE("a version 1 schema is migrated in place, keeping its events", "[postgres][schema]") {
+  test::temp_dir dir;
+  std::string uri = test::backend_uri(dir);
+  {
+    admin a(uri);
+    pg::open_schema(a.c, a.parsed.options.postgres_schema, 1);
+    CHECK(a.c.query(("SELECT to_regclass('" + a.schema + ".snapshots')::text").c_str())
+              .is_null(0, 0));
+  }
+  auto store = open_store(uri);
+  CHECK(store->describe().format_version == pg::schema_version);
+  store->append("s", expected_version::no_stream(), test::make_events(2));
+  snapshot s{"s", 2, 2, "test", 7, snapshot_encoding::json, "{}", {}};
+  store->snapshots().save(s, 1);
+  CHECK(store->snapshots().count() == 1);
+  store.reset();
+  test::drop_postgres_schema(uri);
+}
+
+TEST_CASE("a schema of a newer annal or of another program is refused", "[postgres][schema]") {
+  test::store_fixture f;
+  admin a(f.uri());
+  a.c.exec("UPDATE " + a.schema + ".schema_version SET version = 99");
+  check_refused([&] { open_store(f.uri()); }, "99");
+  try {
+    open_store(f.uri());
+  } catch (const unsupported_format_version& e) {
+    CHECK(e.found() == 99);
+  }
+
+  test::temp_dir dir;
+  std::string foreign = test::backend_uri(dir);
+  admin b(foreign);
+  b.c.exec("CREATE SCHEMA " + b.schema + "; CREATE TABLE " + b.schema + ".events (id int)");
+  CHECK_THROWS_AS(open_store(foreign), corruption);
+  test::drop_postgres_schema(foreign);
+  a.c.exec("UPDATE " + a.schema + ".schema_version SET version = 2");
+}
+
+TEST_CASE("an invalid schema name is refused before connecting", "[postgres][bad_input]") {
+  std::string server = test::postgres_server();
+  for (const char* name : {"bad-name", "a\"b", "1abc"}) {
+    check_refused([&] { open_store(server + "?schema=" + name); }, "schema");
+  }
+}
+
+TEST_CASE("data PostgreSQL cannot hold is refused with a clear error and writes nothing",
+          "[postgres][bad_input]") {
+  test::store_fixture f;
+  auto batch = test::make_events(3);
+  SECTION("a JSON payload that is not JSON") {
+    batch[1].payload = "{not json";
+    check_refused([&] { f.store().append("s", expected_version::any(), batch); }, "json");
+    CHECK_THROWS_AS(f.store().append("s", expected_version::any(), batch), invalid_argument);
+  }
+  SECTION("a stream id that is not UTF-8") {
+    check_refused([&] { f.store().append("s\xff", expected_version::any(), batch); }, "UTF8");
+  }
+  SECTION("an event type that is not UTF-8") {
+    batch[2].type = "t\xc3";
+    CHECK_THROWS_AS(f.store().append("s", expected_version::any(), batch), invalid_argument);
+  }
+  CHECK(f.store().head_position() == 0);
+  CHECK(f.store().append("s", expected_version::no_stream(), test::make_events(2)).written);
+}
+
+TEST_CASE("one refused append in a group of concurrent appends fails alone",
+          "[postgres][bad_input]") {
+  test::store_fixture f;
+  constexpr int threads = 8;
+  constexpr int appends = 30;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < appends; ++i) {
+        event_data e = test::make_event("t", i);
+        if (t == 0 && i % 3 == 0) e.payload = "not json";
+        try {
+          f.store().append("s-" + std::to_string(t), expected_version::any(), e);
+        } catch (const invalid_argument&) {
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  CHECK(refused == appends / 3);
+  CHECK(f.store().head_position() == threads * appends - appends / 3);
+  for (int t = 1; t < threads; ++t) {
+    CHECK(f.store().stream_version("s-" + std::to_string(t)) == appends);
+  }
+}
+
+}  // namespace annal
