@@ -1,5 +1,6 @@
-// Failover with real processes: two runners of one projection on a PostgreSQL read model; the
-// leader is killed while a writer appends; the standby takes over and nothing is applied twice.
+// Failover with real processes: two runners of one projection on a PostgreSQL store and read
+// model; the leader is killed while a writer appends; the standby takes over and nothing is applied
+// twice.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -72,8 +73,9 @@ TEST_CASE("PostgreSQL: when the leader process is killed the standby takes over 
   const char* program = std::getenv("ANNAL_FAILOVER_CHILD");
   REQUIRE(program != nullptr);
   postgres_schema schema;
+  postgres_schema store_schema;
   test::temp_dir dir;
-  std::string store_uri = "sqlite:" + dir.file("store.db");
+  const std::string& store_uri = store_schema.uri();
   std::string out_a = dir.file("a.out");
   std::string out_b = dir.file("b.out");
   auto store = open_store(store_uri);

@@ -101,6 +101,6 @@ TEST_CASE("PostgreSQL: a reader cannot write, and an unreachable server is io_er
   CHECK_THROWS_AS(reader.query("DELETE FROM kv", {}, [](const sql_row&) {}), io_error);
   CHECK_THROWS_AS(read_model_reader("postgres://annal@127.0.0.1:1/postgres?connect_timeout=2"),
                   io_error);
-  CHECK_THROWS_AS(read_model_reader("postgres://annal@127.0.0.1:1/postgres?schema="),
+  CHECK_THROWS_AS(read_model_reader("postgres://annal@127.0.0.1:1/postgres?poll_interval_ms=x"),
                   invalid_argument);
 }

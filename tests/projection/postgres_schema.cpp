@@ -4,31 +4,20 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <random>
+#include <string>
 
-#include "postgres/connection.hpp"
+#include "support/store_fixture.hpp"
 
 namespace annal::test {
-
-std::string test_postgres_server() {
-  const char* server = std::getenv("ANNAL_TEST_POSTGRES");
-  if (server == nullptr || *server == '\0') {
-    FAIL(
-        "ANNAL_TEST_POSTGRES is not set: PostgreSQL tests need a server URI such as "
-        "postgres://annal@127.0.0.1:5432/postgres (./run test starts a private server and sets "
-        "it; by hand: tests/postgres/private_server.sh start DIR)");
-  }
-  return server;
-}
 
 bool postgres_read_models_wanted() {
   const char* wanted = std::getenv("ANNAL_TEST_READ_MODEL");
   return wanted != nullptr && std::string(wanted) == "postgres";
 }
 
-postgres_schema::postgres_schema() : server_(test_postgres_server()) {
+postgres_schema::postgres_schema() : server_(postgres_server()) {
   static std::atomic<int> counter{0};
   std::random_device random;
   name_ = "annal_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + "_" +
@@ -36,13 +25,6 @@ postgres_schema::postgres_schema() : server_(test_postgres_server()) {
   uri_ = server_ + (server_.find('?') == std::string::npos ? "?" : "&") + "schema=" + name_;
 }
 
-postgres_schema::~postgres_schema() {
-  try {
-    pg::connection c(server_);
-    c.exec("DROP SCHEMA IF EXISTS " + pg::quote_identifier(name_) + " CASCADE");
-  } catch (const std::exception& e) {
-    WARN("could not drop schema " << name_ << ": " << e.what());
-  }
-}
+postgres_schema::~postgres_schema() { drop_postgres_schema(uri_); }
 
 }  // namespace annal::test

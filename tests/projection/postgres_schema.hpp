@@ -5,17 +5,13 @@
 
 namespace annal::test {
 
-/// The base URI of the server for PostgreSQL tests, from ANNAL_TEST_POSTGRES (e.g.
-/// `postgres://annal@127.0.0.1:5432/postgres`). Fails the running test with a clear message when
-/// it is unset: these tests never skip silently.
-std::string test_postgres_server();
-
 /// True when the projection tests should keep their read models in PostgreSQL
 /// (ANNAL_TEST_READ_MODEL=postgres) rather than in a SQLite file.
 bool postgres_read_models_wanted();
 
-/// A schema with a unique name on the test server, dropped with everything in it when this
-/// object goes. Not copyable.
+/// A schema with a unique name on the test server (postgres_server(), which throws, failing the
+/// test, when ANNAL_TEST_POSTGRES is unset), dropped with everything in it when this object
+/// goes. Not copyable.
 class postgres_schema {
  public:
   postgres_schema();
