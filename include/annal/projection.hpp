@@ -42,7 +42,7 @@ struct error_policy {
   static error_policy skip_and_record() { return {action::skip_and_record}; }
 };
 
-/// The work of one event on a SQLite read model, made ahead of time by projection::prepare.
+/// The work of one event on a read model, made ahead of time by projection::prepare.
 using read_model_step = std::function<void(read_model_transaction&)>;
 /// The work of one event on a sink, made ahead of time by projection::prepare_sink.
 using sink_step = std::function<void()>;
@@ -51,7 +51,7 @@ using sink_step = std::function<void()>;
 /// sqlite_projection() or sink_projection() for typed handlers, or fill it in by hand to handle
 /// raw recorded events.
 ///
-/// A SQLite read model sets exactly one of `handle` and `prepare`; a generic projection sets
+/// A read model (SQLite or PostgreSQL) sets exactly one of `handle` and `prepare`; a generic projection sets
 /// exactly one of `sink` and `prepare_sink`; a projection is one or the other.
 struct projection {
   /// Unique within a read-model database: letters, digits and '_', 1 to 64 bytes.
@@ -115,7 +115,8 @@ struct handles_all<Handler, std::variant<Events...>, Extra...>
 
 }  // namespace detail
 
-/// A SQLite read-model projection with typed handlers. It reads only the event types of
+/// A read-model projection with typed handlers, for a read model in SQLite or PostgreSQL (the
+/// name is historical: the handlers' SQL is in the dialect of the runner's read-model database). It reads only the event types of
 /// `Variant` (a std::variant of event structs, see event_codec), decodes each event and calls
 /// `handler(const E& event, const recorded_event& recorded, read_model_transaction& tx)`; the
 /// handler must accept every alternative E (an overload set or a generic lambda). `recorded`

@@ -25,6 +25,10 @@ struct runner_options {
   std::chrono::milliseconds idle_wait{100};
   /// The window over which events_per_second is measured.
   std::chrono::milliseconds rate_interval{1000};
+  /// PostgreSQL read models: how often a runner in standby tries to take the lead of a
+  /// projection another process runs, so it takes over within about this long after the leader
+  /// dies (see projection_state::standby).
+  std::chrono::milliseconds leader_retry{1000};
 };
 
 /// An event a projection could not handle under the skip_and_record policy.
@@ -37,8 +41,12 @@ struct dead_letter {
 };
 
 /// Runs projections over one event store, each on its own thread, keeping their checkpoints,
-/// read models and dead letters in one SQLite database file (`read_model_path`, created when
-/// missing; it may be the file of a sqlite: store, or any other file).
+/// read models and dead letters in one read-model database: a SQLite file (`read_model_path`,
+/// created when missing; it may be the file of a sqlite: store, or any other file), or a
+/// PostgreSQL schema named by a `postgres://USER@HOST:PORT/DB?schema=NAME` URI (default schema
+/// "annal", created when missing). With PostgreSQL each projection runs in one process at a time:
+/// the others stand by and take over when the leader dies (see projection_state::standby and
+/// docs/projections.md, "Read models in PostgreSQL").
 ///
 /// Each projection reads the log in batches from its checkpoint, catches up, then follows new
 /// appends. For a SQLite read model every batch is one transaction holding the handlers' writes
@@ -50,7 +58,8 @@ struct dead_letter {
 class projection_runner {
  public:
   /// Opens (creating) the read-model database. Throws annal::io_error or annal::corruption when
-  /// it cannot be opened; annal::invalid_argument for a batch_size of 0.
+  /// it cannot be opened (a PostgreSQL server out of reach included); annal::invalid_argument for
+  /// a batch_size or leader_retry of 0 or a malformed postgres:// URI.
   projection_runner(event_store& store, std::string read_model_path, runner_options options = {});
   ~projection_runner();
   projection_runner(const projection_runner&) = delete;
@@ -77,8 +86,9 @@ class projection_runner {
   /// current ones keep serving and keep following the log; when the new build reaches the
   /// head, one transaction makes it current and drops the old tables. A generic projection's
   /// reset() is called and its checkpoint moved back instead. A rebuild already in progress
-  /// starts over. Works on a stopped projection too (it proceeds once started). Throws
-  /// annal::invalid_argument for an unknown name, annal::io_error when SQLite fails.
+  /// starts over. Works on a stopped projection too (it proceeds once started), and on one in
+  /// standby (the leader takes the new build up when it next starts leading). Throws
+  /// annal::invalid_argument for an unknown name, annal::io_error when the database fails.
   void rebuild(std::string_view name, std::uint64_t from_position = 1);
 
   /// The status of one projection, or of all in the order they were added. Throws

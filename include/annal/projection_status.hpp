@@ -21,9 +21,14 @@ enum class projection_state : std::uint8_t {
   stopped,
   /// Stopped by a failing event under the stop policy, or after its retries ran out.
   failed,
+  /// PostgreSQL read models only: not leading yet, because another process runs this projection,
+  /// the server is out of reach or the runner just started; the runner tries to take over every
+  /// runner_options::leader_retry. The checkpoints
+  /// show the leader's progress as last read.
+  standby,
 };
 
-/// "catching_up", "live", "rebuilding", "stopped" or "failed". Never throws.
+/// "catching_up", "live", "rebuilding", "stopped", "failed" or "standby". Never throws.
 std::string_view to_string(projection_state state) noexcept;
 
 /// A snapshot of one projection's progress, taken by projection_runner::status().

@@ -17,8 +17,12 @@ namespace annal {
 /// rebuild in, so a query sees either the old build or the new one, never a mix, and never waits
 /// for a rebuild (see docs/projections.md, "Reading a read model").
 ///
+/// `path` is the runner's read_model_path: a SQLite file, or a `postgres://...?schema=NAME` URI
+/// (queries then use PostgreSQL's dialect, `$1, $2` placeholders, and run in read-only
+/// transactions; see projection_runner).
+///
 /// Move-only. Not thread-safe: use one reader per thread. Throws annal::io_error when the file
-/// cannot be opened.
+/// cannot be opened or the server cannot be reached.
 class read_model_reader {
  public:
   explicit read_model_reader(std::string path);
@@ -28,7 +32,7 @@ class read_model_reader {
 
   /// Runs one query, calling `on_row` for each row, in one read snapshot; returns the number
   /// of rows. Throws annal::invalid_argument for SQL that does not compile or holds more than one
-  /// statement, annal::io_error when SQLite fails.
+  /// statement, annal::io_error when the database fails.
   std::size_t query(std::string_view sql, sql_params params,
                     const std::function<void(const sql_row&)>& on_row);
 

@@ -1,4 +1,4 @@
-// The handle through which a projection's handlers write its SQLite read model.
+// The handle through which a projection's handlers write its read model (SQLite or PostgreSQL).
 #pragma once
 
 #include <cstddef>
@@ -20,11 +20,14 @@ namespace annal {
 /// handle replaces each such table reference by the physical table of the build being written
 /// (`order_summary__v3_1`, see docs/projections.md). Braces around any other text are left as
 /// they are. Statements are prepared once per build and reused, keyed by their SQL text, so pass
-/// values as parameters (`?1`, `?2`, ...), never by formatting them into the text.
+/// values as parameters (`?1`, `?2`, ... in SQLite; `$1`, `$2`, ... in PostgreSQL, where they are
+/// typed int8, float8, text or an untyped NULL), never by formatting them into the text. SQL is in
+/// the dialect of the runner's read-model database (see docs/projections.md). In PostgreSQL a
+/// failed statement aborts the batch's transaction: let its error escape the handler.
 ///
 /// Errors: annal::invalid_argument for SQL that does not compile or holds more than one
-/// statement (execute, query); annal::io_error or annal::corruption when SQLite fails (a
-/// constraint violation is an io_error carrying SQLite's code). A handler that lets an error
+/// statement (execute, query); annal::io_error or annal::corruption when the database fails (a
+/// constraint violation is an io_error carrying the database's message). A handler that lets an error
 /// escape fails the event, and the projection's error policy decides what happens.
 ///
 /// Valid only during the handler call that receives it; not thread-safe.

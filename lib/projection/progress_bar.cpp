@@ -19,6 +19,8 @@ std::string_view to_string(projection_state state) noexcept {
       return "stopped";
     case projection_state::failed:
       return "failed";
+    case projection_state::standby:
+      return "standby";
   }
   return "unknown";
 }

@@ -94,6 +94,9 @@ projection_runner::projection_runner(event_store& store, std::string read_model_
                                      runner_options options)
     : impl_(std::make_unique<impl>(store, std::move(read_model_path), options)) {
   if (options.batch_size == 0) throw invalid_argument("runner_options::batch_size must be > 0");
+  if (options.leader_retry.count() <= 0) {
+    throw invalid_argument("runner_options::leader_retry must be > 0");
+  }
   projection_detail::open_read_model(impl_->path);
 }
 

@@ -55,11 +55,11 @@ projection_worker::projection_worker(event_store& store, std::string path, proje
       rate_(options.rate_interval) {
   status_.name = p_.name;
   status_.version = p_.version;
-  auto c = open_read_model(path_);
-  builds b = load_builds(c, p_.name);
+  auto db = open_read_model(path_);
+  builds b = load_builds(*db, p_.name);
   if (b.current) status_.serving_checkpoint = status_.checkpoint = b.current->checkpoint;
   if (b.shadow) status_.checkpoint = b.shadow->checkpoint;
-  status_.dead_letters = count_dead_letters(c, p_.name);
+  status_.dead_letters = count_dead_letters(*db, p_.name);
 }
 
 projection_worker::~projection_worker() { stop(); }
@@ -76,7 +76,9 @@ void projection_worker::start() {
     std::lock_guard lock(status_mutex_);
     finished_ = false;
     published_ = false;
-    status_.state = projection_state::catching_up;
+    // A PostgreSQL read model is written only once the lead is taken.
+    status_.state =
+        is_postgres_uri(path_) ? projection_state::standby : projection_state::catching_up;
     status_.error.clear();
     status_.retries = 0;
   }
@@ -110,9 +112,9 @@ void projection_worker::rebuild(std::uint64_t from_position) {
     }
   }
   if (!done.valid()) {
-    auto c = open_read_model(path_);
-    rebuild_now(c, from_position);
-    builds b = load_builds(c, p_.name);
+    auto db = open_read_model(path_);
+    rebuild_now(*db, from_position);
+    builds b = load_builds(*db, p_.name);
     std::lock_guard lock(status_mutex_);
     const auto& in_progress = b.shadow ? b.shadow : b.current;
     status_.checkpoint = in_progress ? in_progress->checkpoint : 0;
@@ -151,18 +153,30 @@ bool projection_worker::wait_until(std::uint64_t position,
 }
 
 std::vector<dead_letter> projection_worker::dead_letters() const {
-  auto c = open_read_model(path_);
-  return read_dead_letters(c, p_.name);
+  auto db = open_read_model(path_);
+  return read_dead_letters(*db, p_.name);
 }
 
 void projection_worker::run(std::stop_token stop) {
-  std::optional<sqlite::connection> c;
+  std::unique_ptr<read_model_db> db;
   try {
-    c.emplace(open_read_model(path_));
-    reconcile(*c);
-    checkpoints_.emplace(*c);
-    load(*c);
-    run_loop(*c, stop);
+    while (lead(db, stop)) {
+      try {
+        reconcile(*db);
+        load(*db);
+        run_loop(*db, stop);
+        break;
+      } catch (...) {
+        // A lost connection takes the lead with it: stand by and try again. Nothing of the
+        // batch it was writing is committed.
+        if (db->connected()) throw;
+        std::string what = describe(std::current_exception());
+        current_.reset();
+        shadow_.reset();
+        db.reset();
+        stand_by(nullptr, what);
+      }
+    }
     publish(projection_state::stopped);
   } catch (...) {
     std::string what = describe(std::current_exception());
@@ -170,41 +184,91 @@ void projection_worker::run(std::stop_token stop) {
     status_.state = projection_state::failed;
     status_.error = std::move(what);
   }
-  {
-    std::lock_guard lock(request_mutex_);
-    taking_requests_ = false;
-    if (request_) {
-      try {
-        if (!c) throw io_error(0, path_, "the read-model database is not open");
-        rebuild_now(*c, request_->from);
-        request_->done.set_value();
-      } catch (...) {
-        request_->done.set_exception(std::current_exception());
-      }
-      request_.reset();
-    }
-  }
   current_.reset();
   shadow_.reset();
-  checkpoints_.reset();
+  answer_request(db.get(), true);
   std::lock_guard lock(status_mutex_);
   finished_ = true;
   status_changed_.notify_all();
 }
 
-void projection_worker::run_loop(sqlite::connection& c, std::stop_token stop) {
+bool projection_worker::lead(std::unique_ptr<read_model_db>& db, std::stop_token stop) {
   while (!stop.stop_requested()) {
-    serve_request(c);
+    std::string why;
+    try {
+      if (!db || !db->connected()) db = open_read_model(path_);
+      if (db->try_lead(p_.name)) return true;
+    } catch (const io_error& e) {
+      // A database server may come back; a SQLite file that does not open will not.
+      if (!is_postgres_uri(path_)) throw;
+      db.reset();
+      why = e.what();
+    }
+    stand_by(db.get(), why);
+    answer_request(db.get(), false);
+    std::mutex m;
+    std::unique_lock lock(m);
+    std::condition_variable_any().wait_for(lock, stop, options_.leader_retry, [] { return false; });
+  }
+  return false;
+}
+
+void projection_worker::stand_by(read_model_db* db, const std::string& why) {
+  std::optional<builds> b;
+  if (db != nullptr) {
+    try {
+      b = load_builds(*db, p_.name);
+    } catch (const error&) {
+      // The leader's progress is unknown for now; the last one seen stands.
+    }
+  }
+  std::optional<std::uint64_t> head;
+  try {
+    head = store_.head_position();
+  } catch (const store_closed&) {
+  }
+  std::lock_guard lock(status_mutex_);
+  if (status_.state == projection_state::failed) return;
+  status_.state = projection_state::standby;
+  published_ = true;
+  if (head) status_.head = *head;
+  if (!why.empty()) status_.error = why;
+  if (b) {
+    status_.serving_checkpoint = b->current ? b->current->checkpoint : 0;
+    const auto& in_progress = b->shadow ? b->shadow : b->current;
+    status_.checkpoint = in_progress ? in_progress->checkpoint : 0;
+    status_.start_position = in_progress ? in_progress->start : 0;
+  }
+  status_changed_.notify_all();
+}
+
+void projection_worker::answer_request(read_model_db* db, bool last) {
+  std::lock_guard lock(request_mutex_);
+  if (last) taking_requests_ = false;
+  if (!request_) return;
+  try {
+    if (db == nullptr) throw io_error(0, path_, "the read-model database is not open");
+    rebuild_now(*db, request_->from);
+    request_->done.set_value();
+  } catch (...) {
+    request_->done.set_exception(std::current_exception());
+  }
+  request_.reset();
+}
+
+void projection_worker::run_loop(read_model_db& db, std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    serve_request(db);
     bool progressed = false;
     if (shadow_) {
-      step_result r = step(c, *shadow_, stop);
+      step_result r = step(db, *shadow_, stop);
       if (r == step_result::halted) return;
       progressed = r == step_result::progressed;
-      if (shadow_->at_end) swap(c);
+      if (shadow_->at_end) swap(db);
     }
     // A current build of another version is frozen: its handler is gone with the old code.
     if (current_ && current_->record.version == p_.version) {
-      step_result r = step(c, *current_, stop);
+      step_result r = step(db, *current_, stop);
       if (r == step_result::halted) return;
       progressed = progressed || r == step_result::progressed;
       if (current_->at_end) sink_rebuilding_ = false;
@@ -224,62 +288,62 @@ void projection_worker::run_loop(sqlite::connection& c, std::stop_token stop) {
   }
 }
 
-void projection_worker::reconcile(sqlite::connection& c) {
-  sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
-  builds b = load_builds(c, p_.name);
+void projection_worker::reconcile(read_model_db& db) {
+  db_transaction tx(db);
+  builds b = load_builds(db, p_.name);
   if (!p_.is_read_model()) {
     if (!b.current) {
-      create_build(c, p_, true, 0);
+      create_build(db, p_, true, 0);
     } else if (b.current->version != p_.version) {
       if (p_.reset) p_.reset(1);
       b.current->version = p_.version;
       b.current->checkpoint = b.current->start = 0;
-      set_checkpoint(c, p_.name, *b.current);
+      set_checkpoint(db, p_.name, *b.current);
       sink_rebuilding_ = true;
     }
   } else {
     if (b.shadow && b.shadow->version != p_.version) {
-      drop_build(c, p_.name, *b.shadow);
+      drop_build(db, p_.name, *b.shadow);
       b.shadow.reset();
     }
     if (!b.current && !b.shadow) {
-      create_build(c, p_, true, 0);
+      create_build(db, p_, true, 0);
     } else if (b.current && b.current->version != p_.version && !b.shadow) {
-      create_build(c, p_, false, 0);
+      create_build(db, p_, false, 0);
     }
   }
   tx.commit();
 }
 
-void projection_worker::rebuild_now(sqlite::connection& c, std::uint64_t from_position) {
+void projection_worker::rebuild_now(read_model_db& db, std::uint64_t from_position) {
   std::uint64_t start = start_after(from_position);
-  sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
-  builds b = load_builds(c, p_.name);
+  db_transaction tx(db);
+  builds b = load_builds(db, p_.name);
   if (!p_.is_read_model()) {
     if (p_.reset) p_.reset(start + 1);
     if (b.current) {
       b.current->checkpoint = b.current->start = start;
       b.current->version = p_.version;
-      set_checkpoint(c, p_.name, *b.current);
+      set_checkpoint(db, p_.name, *b.current);
     } else {
-      create_build(c, p_, true, start);
+      create_build(db, p_, true, start);
     }
     sink_rebuilding_ = true;
   } else {
-    if (b.shadow) drop_build(c, p_.name, *b.shadow);
-    create_build(c, p_, !b.current, start);
+    if (b.shadow) drop_build(db, p_.name, *b.shadow);
+    create_build(db, p_, !b.current, start);
   }
   tx.commit();
 }
 
-void projection_worker::serve_request(sqlite::connection& c) {
+void projection_worker::serve_request(read_model_db& db) {
   std::lock_guard lock(request_mutex_);
   if (!request_) return;
   try {
     // The shadow being replaced may hold prepared statements on the tables it drops.
     shadow_.reset();
-    rebuild_now(c, request_->from);
-    load(c);
+    rebuild_now(db, request_->from);
+    load(db);
     {
       std::lock_guard status_lock(status_mutex_);
       rate_.clear();
@@ -294,37 +358,37 @@ void projection_worker::serve_request(sqlite::connection& c) {
   request_.reset();
 }
 
-void projection_worker::load(sqlite::connection& c) {
-  builds b = load_builds(c, p_.name);
+void projection_worker::load(read_model_db& db) {
+  builds b = load_builds(db, p_.name);
   current_.reset();
   shadow_.reset();
-  if (b.current) current_.emplace(make_state(c, std::move(*b.current)));
-  if (b.shadow) shadow_.emplace(make_state(c, std::move(*b.shadow)));
+  if (b.current) current_.emplace(make_state(db, std::move(*b.current)));
+  if (b.shadow) shadow_.emplace(make_state(db, std::move(*b.shadow)));
   std::lock_guard lock(status_mutex_);
-  status_.dead_letters = count_dead_letters(c, p_.name);
+  status_.dead_letters = count_dead_letters(db, p_.name);
 }
 
-projection_worker::build_state projection_worker::make_state(sqlite::connection& c,
+projection_worker::build_state projection_worker::make_state(read_model_db& db,
                                                              build_record record) {
   build_state s;
-  if (p_.is_read_model()) s.session = std::make_unique<sql_session>(c, record.tables);
+  if (p_.is_read_model()) s.session = db.session(record.tables);
   s.reader = std::make_unique<page_reader>(store_, filter_, options_.batch_size,
                                            record.checkpoint + 1, step_maker_for(p_));
   s.record = std::move(record);
   return s;
 }
 
-projection_worker::step_result projection_worker::step(sqlite::connection& c, build_state& b,
+projection_worker::step_result projection_worker::step(read_model_db& db, build_state& b,
                                                        std::stop_token stop) {
   page next = b.reader->next();
   b.at_end = next.slice.end_of_log;
   if (next.slice.events.empty() && next.slice.next_position <= b.record.checkpoint + 1) {
     return step_result::idle;
   }
-  return apply_page(c, b, next, stop) ? step_result::progressed : step_result::halted;
+  return apply_page(db, b, next, stop) ? step_result::progressed : step_result::halted;
 }
 
-bool projection_worker::apply_page(sqlite::connection& c, build_state& b, const page& batch,
+bool projection_worker::apply_page(read_model_db& db, build_state& b, const page& batch,
                                    std::stop_token stop) {
   const log_slice& slice = batch.slice;
   const auto& events = slice.events;
@@ -332,18 +396,20 @@ bool projection_worker::apply_page(sqlite::connection& c, build_state& b, const 
   int retries = 0;
   std::uint64_t retried_position = 0;
   for (;;) {
-    auto failed = run_range(c, b, batch, begin, events.size(), slice.next_position - 1);
+    auto failed = run_range(db, b, batch, begin, events.size(), slice.next_position - 1);
     if (!failed) break;
     if (p_.is_read_model()) {
       // Roll forward to just before the failing event, so its predecessors are not lost. A
       // handler that now fails earlier moves the failure there.
       while (failed->index > begin) {
         auto again =
-            run_range(c, b, batch, begin, failed->index, events[failed->index].position - 1);
+            run_range(db, b, batch, begin, failed->index, events[failed->index].position - 1);
         if (!again) break;
         failed = std::move(again);
       }
     }
+    // A handler's statement that failed because the connection is gone is not the event's fault.
+    if (!db.connected()) throw io_error(0, db.where(), "lost the connection: " + failed->what);
     const recorded_event& event = events[failed->index];
     if (event.position != retried_position) retries = 0;
     retried_position = event.position;
@@ -371,7 +437,7 @@ bool projection_worker::apply_page(sqlite::connection& c, build_state& b, const 
         break;
       }
       case error_policy::action::skip_and_record:
-        skip(c, b, event, failed->what);
+        skip(db, b, event, failed->what);
         note_failure(event, failed->what, 0);
         begin = failed->index + 1;
         break;
@@ -383,7 +449,7 @@ bool projection_worker::apply_page(sqlite::connection& c, build_state& b, const 
 }
 
 std::optional<projection_worker::failure> projection_worker::run_range(
-    sqlite::connection& c, build_state& b, const page& batch, std::size_t begin, std::size_t end,
+    read_model_db& db, build_state& b, const page& batch, std::size_t begin, std::size_t end,
     std::uint64_t checkpoint) {
   const auto& events = batch.slice.events;
   auto apply = [&](std::size_t i) {
@@ -401,7 +467,7 @@ std::optional<projection_worker::failure> projection_worker::run_range(
     }
   };
   if (p_.is_read_model()) {
-    sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
+    db_transaction tx(db);
     for (std::size_t i = begin; i < end; ++i) {
       try {
         apply(i);
@@ -409,7 +475,7 @@ std::optional<projection_worker::failure> projection_worker::run_range(
         return failure{i, describe(std::current_exception())};
       }
     }
-    checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, checkpoint);
+    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
     tx.commit();
   } else {
     for (std::size_t i = begin; i < end; ++i) {
@@ -417,33 +483,34 @@ std::optional<projection_worker::failure> projection_worker::run_range(
         apply(i);
       } catch (...) {
         std::string what = describe(std::current_exception());
-        checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, events[i].position - 1);
+        advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint,
+                           events[i].position - 1);
         b.record.checkpoint = events[i].position - 1;
         return failure{i, std::move(what)};
       }
     }
-    checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, checkpoint);
+    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
   }
   b.record.checkpoint = checkpoint;
   return std::nullopt;
 }
 
-void projection_worker::skip(sqlite::connection& c, build_state& b, const recorded_event& event,
+void projection_worker::skip(read_model_db& db, build_state& b, const recorded_event& event,
                              const std::string& what) {
-  sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
-  record_dead_letter(c, {p_.name, event.position, event.type, event.stream_id, what});
-  checkpoints_->write(p_.name, b.record.build, b.record.checkpoint, event.position);
+  db_transaction tx(db);
+  record_dead_letter(db, {p_.name, event.position, event.type, event.stream_id, what});
+  advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, event.position);
   tx.commit();
   b.record.checkpoint = event.position;
   std::lock_guard lock(status_mutex_);
   ++status_.dead_letters;
 }
 
-void projection_worker::swap(sqlite::connection& c) {
+void projection_worker::swap(read_model_db& db) {
   // Statements prepared on the tables about to be dropped go first.
   if (current_) current_->session.reset();
-  sqlite::transaction tx(c, sqlite::transaction::mode::immediate);
-  swap_in(c, p_.name, current_ ? &current_->record : nullptr, shadow_->record);
+  db_transaction tx(db);
+  swap_in(db, p_.name, current_ ? &current_->record : nullptr, shadow_->record);
   tx.commit();
   current_ = std::move(shadow_);
   current_->record.current = true;

@@ -40,7 +40,7 @@ class projection_worker {
  private:
   struct build_state {
     build_record record;
-    std::unique_ptr<sql_session> session;
+    std::unique_ptr<model_session> session;
     std::unique_ptr<page_reader> reader;
     bool at_end = false;
   };
@@ -55,19 +55,22 @@ class projection_worker {
   };
 
   void run(std::stop_token stop);
-  void run_loop(sqlite::connection& c, std::stop_token stop);
-  void reconcile(sqlite::connection& c);
-  void rebuild_now(sqlite::connection& c, std::uint64_t from_position);
-  void serve_request(sqlite::connection& c);
-  void load(sqlite::connection& c);
-  build_state make_state(sqlite::connection& c, build_record record);
-  step_result step(sqlite::connection& c, build_state& b, std::stop_token stop);
-  bool apply_page(sqlite::connection& c, build_state& b, const page& batch, std::stop_token stop);
-  std::optional<failure> run_range(sqlite::connection& c, build_state& b, const page& batch,
+  bool lead(std::unique_ptr<read_model_db>& db, std::stop_token stop);
+  void stand_by(read_model_db* db, const std::string& why);
+  void answer_request(read_model_db* db, bool last);
+  void run_loop(read_model_db& db, std::stop_token stop);
+  void reconcile(read_model_db& db);
+  void rebuild_now(read_model_db& db, std::uint64_t from_position);
+  void serve_request(read_model_db& db);
+  void load(read_model_db& db);
+  build_state make_state(read_model_db& db, build_record record);
+  step_result step(read_model_db& db, build_state& b, std::stop_token stop);
+  bool apply_page(read_model_db& db, build_state& b, const page& batch, std::stop_token stop);
+  std::optional<failure> run_range(read_model_db& db, build_state& b, const page& batch,
                                    std::size_t begin, std::size_t end, std::uint64_t checkpoint);
-  void skip(sqlite::connection& c, build_state& b, const recorded_event& event,
+  void skip(read_model_db& db, build_state& b, const recorded_event& event,
             const std::string& what);
-  void swap(sqlite::connection& c);
+  void swap(read_model_db& db);
   void publish(projection_state state);
   void note_failure(const recorded_event& event, const std::string& what, int retries);
 
@@ -80,7 +83,6 @@ class projection_worker {
   // Owned by the worker thread while it runs.
   std::optional<build_state> current_;
   std::optional<build_state> shadow_;
-  std::optional<checkpoint_writer> checkpoints_;
   bool sink_rebuilding_ = false;
 
   std::mutex control_mutex_;  // serialises start, stop and rebuild

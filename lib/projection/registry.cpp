@@ -1,4 +1,5 @@
 // The registry tables of a read-model database and the build life cycle: create, swap, drop.
+// The SQL here runs unchanged on SQLite and PostgreSQL (see read_model_db.hpp).
 #include "projection/registry.hpp"
 
 #include <fmt/format.h>
@@ -11,27 +12,27 @@ namespace annal::projection_detail {
 
 namespace {
 
-constexpr const char* registry_schema = R"sql(
+constexpr std::string_view registry_schema = R"sql(
 CREATE TABLE IF NOT EXISTS annal_projection_builds(
   name TEXT NOT NULL,
-  build INTEGER NOT NULL,
-  version INTEGER NOT NULL,
-  is_current INTEGER NOT NULL,
-  checkpoint INTEGER NOT NULL,
-  start_position INTEGER NOT NULL,
+  build BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  is_current BIGINT NOT NULL,
+  checkpoint BIGINT NOT NULL,
+  start_position BIGINT NOT NULL,
   PRIMARY KEY(name, build));
 CREATE TABLE IF NOT EXISTS annal_projection_names(
   name TEXT PRIMARY KEY,
-  last_build INTEGER NOT NULL);
+  last_build BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS annal_projection_tables(
   name TEXT NOT NULL,
-  build INTEGER NOT NULL,
+  build BIGINT NOT NULL,
   base TEXT NOT NULL,
   physical TEXT NOT NULL,
   PRIMARY KEY(name, build, base));
 CREATE TABLE IF NOT EXISTS annal_dead_letters(
   projection TEXT NOT NULL,
-  position INTEGER NOT NULL,
+  position BIGINT NOT NULL,
   type TEXT NOT NULL,
   stream_id TEXT NOT NULL,
   error TEXT NOT NULL,
@@ -42,185 +43,158 @@ std::string physical_name(std::string_view base, int version, std::int64_t build
   return fmt::format("{}__v{}_{}", base, version, build);
 }
 
-void point_views(sqlite::connection& c, const table_map& tables) {
+std::int64_t as_int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+void point_views(read_model_db& db, const table_map& tables) {
   for (const auto& [base, physical] : tables) {
-    c.exec(fmt::format("DROP VIEW IF EXISTS \"{0}\"; CREATE VIEW \"{0}\" AS SELECT * FROM \"{1}\"",
-                       base, physical)
-               .c_str());
+    db.bookkeeping().execute(fmt::format("DROP VIEW IF EXISTS \"{}\"", base));
+    db.bookkeeping().execute(
+        fmt::format("CREATE VIEW \"{}\" AS SELECT * FROM \"{}\"", base, physical));
   }
 }
 
 }  // namespace
 
-sqlite::connection open_read_model(const std::string& path) {
-  sqlite::connection c(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  c.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
-  c.exec(registry_schema);
-  return c;
+std::unique_ptr<read_model_db> open_read_model(const std::string& path) {
+  auto db = open_database(path, false);
+  db->create_missing(registry_schema);
+  return db;
 }
 
-builds load_builds(sqlite::connection& c, std::string_view name) {
+builds load_builds(read_model_db& db, std::string_view name) {
   builds out;
-  sqlite::statement s = c.prepare(
+  model_session& s = db.bookkeeping();
+  s.query(
       "SELECT build, version, is_current, checkpoint, start_position FROM annal_projection_builds "
-      "WHERE name = ?1 ORDER BY build");
-  s.bind(1, name);
-  while (s.step()) {
-    build_record b;
-    b.build = s.column_int(0);
-    b.version = static_cast<int>(s.column_int(1));
-    b.current = s.column_int(2) != 0;
-    b.checkpoint = static_cast<std::uint64_t>(s.column_int(3));
-    b.start = static_cast<std::uint64_t>(s.column_int(4));
-    (b.current ? out.current : out.shadow) = std::move(b);
-  }
-  sqlite::statement t = c.prepare(
-      "SELECT base, physical FROM annal_projection_tables WHERE name = ?1 AND build = ?2");
+      "WHERE name = $1 ORDER BY build",
+      {name}, [&](const sql_row& row) {
+        build_record b;
+        b.build = row.integer(0);
+        b.version = static_cast<int>(row.integer(1));
+        b.current = row.integer(2) != 0;
+        b.checkpoint = static_cast<std::uint64_t>(row.integer(3));
+        b.start = static_cast<std::uint64_t>(row.integer(4));
+        (b.current ? out.current : out.shadow) = std::move(b);
+      });
   for (auto* b : {&out.current, &out.shadow}) {
     if (!*b) continue;
-    t.bind(1, name);
-    t.bind(2, (*b)->build);
-    while (t.step()) (*b)->tables.emplace(t.column_text(0), t.column_text(1));
-    t.reset();
+    s.query("SELECT base, physical FROM annal_projection_tables WHERE name = $1 AND build = $2",
+            {name, (*b)->build},
+            [&](const sql_row& row) { (*b)->tables.emplace(row.text(0), row.text(1)); });
   }
   return out;
 }
 
-build_record create_build(sqlite::connection& c, const projection& p, bool current,
+build_record create_build(read_model_db& db, const projection& p, bool current,
                           std::uint64_t start) {
+  model_session& s = db.bookkeeping();
   build_record b;
   // Build numbers are never reused, so a replaced shadow build's tables never come back.
-  sqlite::statement next = c.prepare(
-      "INSERT INTO annal_projection_names(name, last_build) VALUES (?1, 1) ON CONFLICT(name) "
-      "DO UPDATE SET last_build = last_build + 1 RETURNING last_build");
-  next.bind(1, p.name);
-  next.step();
-  b.build = next.column_int(0);
+  b.build = s.query_int(
+                 "INSERT INTO annal_projection_names(name, last_build) VALUES ($1, 1) "
+                 "ON CONFLICT(name) DO UPDATE SET last_build = annal_projection_names.last_build "
+                 "+ 1 RETURNING last_build",
+                 {p.name})
+                .value_or(0);
   b.version = p.version;
   b.current = current;
   b.checkpoint = start;
   b.start = start;
-  sqlite::statement insert = c.prepare(
+  s.execute(
       "INSERT INTO annal_projection_builds(name, build, version, is_current, checkpoint, "
-      "start_position) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
-  insert.bind(1, p.name);
-  insert.bind(2, b.build);
-  insert.bind(3, std::int64_t{p.version});
-  insert.bind(4, std::int64_t{current ? 1 : 0});
-  insert.bind(5, static_cast<std::int64_t>(start));
-  insert.step();
-  sqlite::statement table = c.prepare(
-      "INSERT INTO annal_projection_tables(name, build, base, physical) VALUES (?1, ?2, ?3, ?4)");
+      "start_position) VALUES ($1, $2, $3, $4, $5, $5)",
+      {p.name, b.build, p.version, current ? 1 : 0, as_int(start)});
   for (const auto& base : p.tables) {
     std::string physical = physical_name(base, p.version, b.build);
-    table.bind(1, p.name);
-    table.bind(2, b.build);
-    table.bind(3, base);
-    table.bind(4, physical);
-    table.step();
-    table.reset();
+    s.execute(
+        "INSERT INTO annal_projection_tables(name, build, base, physical) VALUES ($1, $2, $3, $4)",
+        {p.name, b.build, base, physical});
     b.tables.emplace(base, std::move(physical));
   }
-  if (p.create_tables) {
-    sql_session session(c, b.tables);
-    p.create_tables(session);
-  }
-  if (current) point_views(c, b.tables);
+  if (p.create_tables) p.create_tables(*db.session(b.tables));
+  if (current) point_views(db, b.tables);
   return b;
 }
 
-void drop_build(sqlite::connection& c, std::string_view name, const build_record& b) {
+void drop_build(read_model_db& db, std::string_view name, const build_record& b) {
+  model_session& s = db.bookkeeping();
   for (const auto& [base, physical] : b.tables) {
-    c.exec(fmt::format("DROP TABLE IF EXISTS \"{}\"", physical).c_str());
+    s.execute(fmt::format("DROP TABLE IF EXISTS \"{}\"", physical));
   }
-  for (const char* sql : {"DELETE FROM annal_projection_tables WHERE name = ?1 AND build = ?2",
-                          "DELETE FROM annal_projection_builds WHERE name = ?1 AND build = ?2"}) {
-    sqlite::statement s = c.prepare(sql);
-    s.bind(1, name);
-    s.bind(2, b.build);
-    s.step();
-  }
+  s.execute("DELETE FROM annal_projection_tables WHERE name = $1 AND build = $2", {name, b.build});
+  s.execute("DELETE FROM annal_projection_builds WHERE name = $1 AND build = $2", {name, b.build});
 }
 
-void swap_in(sqlite::connection& c, std::string_view name, const build_record* old,
+void swap_in(read_model_db& db, std::string_view name, const build_record* old,
              const build_record& shadow) {
   if (old != nullptr) {
     for (const auto& [base, physical] : old->tables) {
-      c.exec(fmt::format("DROP VIEW IF EXISTS \"{}\"", base).c_str());
+      db.bookkeeping().execute(fmt::format("DROP VIEW IF EXISTS \"{}\"", base));
     }
-    drop_build(c, name, *old);
+    drop_build(db, name, *old);
   }
-  point_views(c, shadow.tables);
-  sqlite::statement s =
-      c.prepare("UPDATE annal_projection_builds SET is_current = 1 WHERE name = ?1 AND build = ?2");
-  s.bind(1, name);
-  s.bind(2, shadow.build);
-  s.step();
+  point_views(db, shadow.tables);
+  db.bookkeeping().execute(
+      "UPDATE annal_projection_builds SET is_current = 1 WHERE name = $1 AND build = $2",
+      {name, shadow.build});
 }
 
-void set_checkpoint(sqlite::connection& c, std::string_view name, const build_record& b) {
-  sqlite::statement s = c.prepare(
-      "UPDATE annal_projection_builds SET checkpoint = ?3, start_position = ?4, version = ?5 "
-      "WHERE name = ?1 AND build = ?2");
-  s.bind(1, name);
-  s.bind(2, b.build);
-  s.bind(3, static_cast<std::int64_t>(b.checkpoint));
-  s.bind(4, static_cast<std::int64_t>(b.start));
-  s.bind(5, std::int64_t{b.version});
-  s.step();
+void set_checkpoint(read_model_db& db, std::string_view name, const build_record& b) {
+  db.bookkeeping().execute(
+      "UPDATE annal_projection_builds SET checkpoint = $1, start_position = $2, version = $3 "
+      "WHERE name = $4 AND build = $5",
+      {as_int(b.checkpoint), as_int(b.start), b.version, name, b.build});
 }
 
-void record_dead_letter(sqlite::connection& c, const dead_letter& letter) {
-  sqlite::statement s = c.prepare(
-      "INSERT OR REPLACE INTO annal_dead_letters(projection, position, type, stream_id, error) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
-  s.bind(1, letter.projection);
-  s.bind(2, static_cast<std::int64_t>(letter.position));
-  s.bind(3, letter.type);
-  s.bind(4, letter.stream_id);
-  s.bind(5, letter.error);
-  s.step();
-}
-
-std::vector<dead_letter> read_dead_letters(sqlite::connection& c, std::string_view name) {
-  std::vector<dead_letter> out;
-  sqlite::statement s = c.prepare(
-      "SELECT position, type, stream_id, error FROM annal_dead_letters WHERE projection = ?1 "
-      "ORDER BY position");
-  s.bind(1, name);
-  while (s.step()) {
-    out.push_back({std::string(name), static_cast<std::uint64_t>(s.column_int(0)), s.column_text(1),
-                   s.column_text(2), s.column_text(3)});
-  }
-  return out;
-}
-
-std::uint64_t count_dead_letters(sqlite::connection& c, std::string_view name) {
-  sqlite::statement s = c.prepare("SELECT count(*) FROM annal_dead_letters WHERE projection = ?1");
-  s.bind(1, name);
-  s.step();
-  return static_cast<std::uint64_t>(s.column_int(0));
-}
-
-checkpoint_writer::checkpoint_writer(sqlite::connection& c)
-    : c_(c),
-      update_(c.prepare("UPDATE annal_projection_builds SET checkpoint = ?4 WHERE name = ?1 AND "
-                        "build = ?2 AND checkpoint = ?3")) {}
-
-void checkpoint_writer::write(std::string_view name, std::int64_t build, std::uint64_t from,
-                              std::uint64_t to) {
-  sqlite::statement_use use(update_);
-  update_.bind(1, name);
-  update_.bind(2, build);
-  update_.bind(3, static_cast<std::int64_t>(from));
-  update_.bind(4, static_cast<std::int64_t>(to));
-  update_.step();
-  if (sqlite3_changes(c_.handle()) != 1) {
-    throw io_error(EBUSY, c_.path(),
+void advance_checkpoint(read_model_db& db, std::string_view name, std::int64_t build,
+                        std::uint64_t from, std::uint64_t to) {
+  std::int64_t moved = db.bookkeeping().execute(
+      "UPDATE annal_projection_builds SET checkpoint = $1 WHERE name = $2 AND build = $3 AND "
+      "checkpoint = $4",
+      {as_int(to), name, build, as_int(from)});
+  if (moved != 1) {
+    throw io_error(EBUSY, db.where(),
                    fmt::format("projection '{}' build {}: the checkpoint is no longer {}; another "
                                "runner is running this projection on the same read model",
                                name, build, from));
   }
+}
+
+void record_dead_letter(read_model_db& db, const dead_letter& letter) {
+  db.bookkeeping().execute(
+      "INSERT INTO annal_dead_letters(projection, position, type, stream_id, error) "
+      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(projection, position) DO UPDATE SET "
+      "type = excluded.type, stream_id = excluded.stream_id, error = excluded.error",
+      {letter.projection, as_int(letter.position), letter.type, letter.stream_id, letter.error});
+}
+
+std::vector<dead_letter> read_dead_letters(read_model_db& db, std::string_view name) {
+  std::vector<dead_letter> out;
+  db.bookkeeping().query(
+      "SELECT position, type, stream_id, error FROM annal_dead_letters WHERE projection = $1 "
+      "ORDER BY position",
+      {name}, [&](const sql_row& row) {
+        out.push_back({std::string(name), static_cast<std::uint64_t>(row.integer(0)), row.text(1),
+                       row.text(2), row.text(3)});
+      });
+  return out;
+}
+
+std::uint64_t count_dead_letters(read_model_db& db, std::string_view name) {
+  return static_cast<std::uint64_t>(
+      db.bookkeeping()
+          .query_int("SELECT count(*) FROM annal_dead_letters WHERE projection = $1", {name})
+          .value_or(0));
+}
+
+std::string current_table(read_model_db& db, std::string_view projection, std::string_view base) {
+  std::string out;
+  db.bookkeeping().query(
+      "SELECT t.physical FROM annal_projection_tables t JOIN annal_projection_builds b "
+      "ON b.name = t.name AND b.build = t.build WHERE t.name = $1 AND t.base = $2 AND "
+      "b.is_current = 1",
+      {projection, base}, [&](const sql_row& row) { out = row.text(0); });
+  return out;
 }
 
 }  // namespace annal::projection_detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,8 +11,7 @@
 
 #include "annal/projection.hpp"
 #include "annal/projection_runner.hpp"
-#include "projection/sql_session.hpp"
-#include "sqlite/connection.hpp"
+#include "projection/read_model_db.hpp"
 
 namespace annal::projection_detail {
 
@@ -27,51 +27,46 @@ struct build_record {
   table_map tables;
 };
 
-/// Opens a read-model database for writing: WAL, synchronous=NORMAL (a commit survives a
-/// process crash; a power cut may lose the last commits, never half of one), the registry
-/// tables created when missing.
-sqlite::connection open_read_model(const std::string& path);
+/// Opens a read-model database (a SQLite file or a postgres:// URI) for writing, with the
+/// registry tables created when missing.
+std::unique_ptr<read_model_db> open_read_model(const std::string& path);
 
 /// The builds of a projection: the current one and the shadow one, either may be missing.
 struct builds {
   std::optional<build_record> current;
   std::optional<build_record> shadow;
 };
-builds load_builds(sqlite::connection& c, std::string_view name);
+builds load_builds(read_model_db& db, std::string_view name);
 
 /// Registers a new build of `p` starting after `start`, creates its tables with p.create_tables,
 /// and, for a current build, points the views at them. Call inside a transaction.
-build_record create_build(sqlite::connection& c, const projection& p, bool current,
+build_record create_build(read_model_db& db, const projection& p, bool current,
                           std::uint64_t start);
 
 /// Drops a build's tables and forgets it. Call inside a transaction.
-void drop_build(sqlite::connection& c, std::string_view name, const build_record& b);
+void drop_build(read_model_db& db, std::string_view name, const build_record& b);
 
 /// Makes `shadow` current: the views of its base names point at its tables, `old` (when set)
 /// is dropped. Call inside a transaction.
-void swap_in(sqlite::connection& c, std::string_view name, const build_record* old,
+void swap_in(read_model_db& db, std::string_view name, const build_record* old,
              const build_record& shadow);
 
 /// Moves a build's checkpoint (and its version, for a sink starting over).
-void set_checkpoint(sqlite::connection& c, std::string_view name, const build_record& b);
+void set_checkpoint(read_model_db& db, std::string_view name, const build_record& b);
+
+/// Moves a build's checkpoint, but only from the checkpoint the caller last saw: two runners on
+/// one read model cannot both apply a batch. Throws annal::io_error (EBUSY) when the stored
+/// checkpoint is not `from`: another runner moved it (the caller's transaction must then roll
+/// back).
+void advance_checkpoint(read_model_db& db, std::string_view name, std::int64_t build,
+                        std::uint64_t from, std::uint64_t to);
 
 /// Records a dead letter. Call inside a transaction.
-void record_dead_letter(sqlite::connection& c, const dead_letter& letter);
-std::vector<dead_letter> read_dead_letters(sqlite::connection& c, std::string_view name);
-std::uint64_t count_dead_letters(sqlite::connection& c, std::string_view name);
+void record_dead_letter(read_model_db& db, const dead_letter& letter);
+std::vector<dead_letter> read_dead_letters(read_model_db& db, std::string_view name);
+std::uint64_t count_dead_letters(read_model_db& db, std::string_view name);
 
-/// Moves a build's checkpoint with a statement prepared once. The move only happens from the
-/// checkpoint the caller last saw: two runners on one read model cannot both apply a batch.
-class checkpoint_writer {
- public:
-  explicit checkpoint_writer(sqlite::connection& c);
-  /// Throws annal::io_error (EBUSY) when the stored checkpoint is not `from`: another runner
-  /// moved it (the caller's transaction must then roll back).
-  void write(std::string_view name, std::int64_t build, std::uint64_t from, std::uint64_t to);
-
- private:
-  sqlite::connection& c_;
-  sqlite::statement update_;
-};
+/// The physical table behind `base` in the current build of `projection`, or "".
+std::string current_table(read_model_db& db, std::string_view projection, std::string_view base);
 
 }  // namespace annal::projection_detail

@@ -1,4 +1,4 @@
-// Read-model SQL: table-reference substitution, statement cache, parameter binding, row access.
+// SQLite read-model SQL: statement cache, parameter binding, row access.
 #include "projection/sql_session.hpp"
 
 #include <fmt/format.h>
@@ -25,27 +25,6 @@ struct reset_on_exit {
 };
 
 }  // namespace
-
-std::string substitute_tables(std::string_view sql, const table_map& tables) {
-  std::string out;
-  out.reserve(sql.size() + 16);
-  std::size_t i = 0;
-  while (i < sql.size()) {
-    if (sql[i] == '{') {
-      std::size_t close = sql.find('}', i + 1);
-      if (close != std::string_view::npos) {
-        auto found = tables.find(sql.substr(i + 1, close - i - 1));
-        if (found != tables.end()) {
-          out += found->second;
-          i = close + 1;
-          continue;
-        }
-      }
-    }
-    out += sql[i++];
-  }
-  return out;
-}
 
 model_statement::model_statement(sqlite::connection& c, const std::string& sql) : c_(c) {
   const char* tail = nullptr;
@@ -125,18 +104,10 @@ std::string model_statement::text(int column) const {
   return std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
 }
 
-const std::string& sql_session::table(std::string_view base) const {
-  auto found = tables_.find(base);
-  if (found == tables_.end()) {
-    throw invalid_argument(fmt::format("'{}' is not a table of this projection", base));
-  }
-  return found->second;
-}
-
 model_statement& sql_session::prepared(std::string_view sql) {
   auto found = cache_.find(sql);
   if (found != cache_.end()) return *found->second;
-  auto s = std::make_unique<model_statement>(c_, substitute_tables(sql, tables_));
+  auto s = std::make_unique<model_statement>(c_, substitute_tables(sql, tables()));
   return *cache_.emplace(std::string(sql), std::move(s)).first->second;
 }
 

@@ -4,22 +4,15 @@
 #include <sqlite3.h>
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "annal/read_model_transaction.hpp"
+#include "projection/read_model_db.hpp"
 #include "sqlite/connection.hpp"
 
 namespace annal::projection_detail {
-
-/// Maps a table base name to its physical name in one build.
-using table_map = std::map<std::string, std::string, std::less<>>;
-
-/// Replaces every `{base}` whose base is in `tables` by its physical name; other text is copied.
-std::string substitute_tables(std::string_view sql, const table_map& tables);
 
 /// One prepared statement of a read model, with the binding and row access the public
 /// read-model API needs. Move-only; must not outlive its connection.
@@ -48,16 +41,13 @@ class model_statement final : public sql_row {
 };
 
 /// Runs read-model SQL on a connection, preparing each distinct SQL text once. Not thread-safe.
-class sql_session final : public read_model_transaction {
+class sql_session final : public model_session {
  public:
-  sql_session(sqlite::connection& c, table_map tables) : c_(c), tables_(std::move(tables)) {}
+  sql_session(sqlite::connection& c, table_map tables) : model_session(std::move(tables)), c_(c) {}
 
-  const std::string& table(std::string_view base) const override;
   std::int64_t execute(std::string_view sql, sql_params params = {}) override;
   std::size_t query(std::string_view sql, sql_params params,
                     const std::function<void(const sql_row&)>& on_row) override;
-
-  const table_map& tables() const noexcept { return tables_; }
 
  private:
   struct text_hash {
@@ -69,7 +59,6 @@ class sql_session final : public read_model_transaction {
   model_statement& prepared(std::string_view sql);
 
   sqlite::connection& c_;
-  table_map tables_;
   std::unordered_map<std::string, std::unique_ptr<model_statement>, text_hash, std::equal_to<>>
       cache_;
 };

@@ -18,17 +18,17 @@ projection ledger_projection(int version, long long multiplier, std::string name
     void operator()(const ledger::opened& e, const recorded_event& r,
                     read_model_transaction& tx) const {
       tx.execute(
-          "INSERT INTO {balances}(account, owner, cents) VALUES (?1, ?2, 0) "
+          "INSERT INTO {balances}(account, owner, cents) VALUES ($1, $2, 0) "
           "ON CONFLICT(account) DO UPDATE SET owner = excluded.owner",
           {r.stream_id, e.owner});
     }
     void operator()(const ledger::deposited& e, const recorded_event& r,
                     read_model_transaction& tx) const {
       tx.execute(
-          "INSERT INTO {balances}(account, owner, cents) VALUES (?1, '', ?2) "
-          "ON CONFLICT(account) DO UPDATE SET cents = cents + excluded.cents",
+          "INSERT INTO {balances}(account, owner, cents) VALUES ($1, '', $2) "
+          "ON CONFLICT(account) DO UPDATE SET cents = {balances}.cents + excluded.cents",
           {r.stream_id, e.cents * multiplier});
-      tx.execute("INSERT INTO {entries}(position, account, cents) VALUES (?1, ?2, ?3)",
+      tx.execute("INSERT INTO {entries}(position, account, cents) VALUES ($1, $2, $3)",
                  {r.position, r.stream_id, e.cents});
     }
   };
@@ -54,6 +54,25 @@ projection with_hooks(projection p, event_hook before, event_hook after) {
   return p;
 }
 
+projection_status in_handler(std::function<void(read_model_transaction&)> body,
+                             const std::string& model, event_store& store) {
+  store.append("s", expected_version::any(), make_event("test.happened"));
+  projection p;
+  p.name = "kv";
+  p.tables = {"kv"};
+  p.create_tables = [](read_model_transaction& tx) {
+    tx.execute("CREATE TABLE {kv}(k TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT)");
+  };
+  p.handle = [body = std::move(body)](const recorded_event&, read_model_transaction& tx) {
+    body(tx);
+  };
+  projection_runner runner(store, model);
+  runner.add(std::move(p));
+  runner.start();
+  runner.wait_until("kv", store.head_position(), std::chrono::seconds(30));
+  return runner.status("kv");
+}
+
 model_totals read_totals(const std::string& model, const std::string& projection) {
   read_model_reader reader(model);
   model_totals t;
@@ -64,7 +83,7 @@ model_totals read_totals(const std::string& model, const std::string& projection
                });
   reader.query("SELECT coalesce(sum(cents), 0) FROM balances", {},
                [&](const sql_row& row) { t.balance_sum = row.integer(0); });
-  reader.query("SELECT checkpoint FROM annal_projection_builds WHERE name = ?1 AND is_current = 1",
+  reader.query("SELECT checkpoint FROM annal_projection_builds WHERE name = $1 AND is_current = 1",
                {projection}, [&](const sql_row& row) { t.checkpoint = row.integer(0); });
   return t;
 }

@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <variant>
 #include <vector>
 
 #include "annal/annal.hpp"
+#include "projection/postgres_schema.hpp"
 #include "support/store_fixture.hpp"
 
 namespace ledger {
@@ -27,11 +29,14 @@ using event = std::variant<opened, deposited>;
 
 namespace annal::test {
 
-/// A store of the backend under test and a read-model database file beside it.
+/// A store of the backend under test and a read-model database beside it: a SQLite file, or a
+/// PostgreSQL schema of its own when postgres_read_models_wanted().
 struct projection_fixture {
   store_fixture stores;
   temp_dir dir;
-  std::string model = dir.file("model.db");
+  std::unique_ptr<postgres_schema> schema =
+      postgres_read_models_wanted() ? std::make_unique<postgres_schema>() : nullptr;
+  std::string model = schema ? schema->uri() : dir.file("model.db");
 
   event_store& store() { return stores.store(); }
   /// Appends `count` deposits of 1..count cents (the n-th deposit is n cents), round-robin over
@@ -41,7 +46,7 @@ struct projection_fixture {
 
 /// A read-model projection of deposits: `balances` holds one row per stream (upsert), `entries`
 /// one row per event with its position. Version `version`; balances are multiplied by
-/// `multiplier`, so two versions can be told apart.
+/// `multiplier`, so two versions can be told apart. Its SQL runs on SQLite and PostgreSQL.
 projection ledger_projection(int version = 1, long long multiplier = 1,
                              std::string name = "ledger");
 
@@ -50,6 +55,12 @@ using event_hook = std::function<void(const recorded_event&, read_model_transact
 /// `p` (a read model made by sqlite_projection) with `before` and `after` run around the work of
 /// each event; either may be empty.
 projection with_hooks(projection p, event_hook before, event_hook after);
+
+/// Appends one event and runs `body` inside the handler of a one-event read-model projection
+/// "kv" with a table `kv(k TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT)` in `model`; returns the
+/// projection's status afterwards.
+projection_status in_handler(std::function<void(read_model_transaction&)> body,
+                             const std::string& model, event_store& store);
 
 /// What a read model holds: the rows of `entries` and the sum of their positions, the sum of the
 /// balances, and the stored checkpoint of the current build.

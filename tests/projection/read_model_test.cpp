@@ -7,33 +7,10 @@ using namespace annal;
 using namespace std::chrono_literals;
 using annal::test::projection_fixture;
 
-namespace {
-
-// Runs `body` inside the handler of a one-event projection with a table `kv`, and returns the
-// projection's status afterwards.
-projection_status in_handler(std::function<void(read_model_transaction&)> body,
-                             const std::string& model, event_store& store) {
-  store.append("s", expected_version::any(), test::make_event("test.happened"));
-  projection p;
-  p.name = "kv";
-  p.tables = {"kv"};
-  p.create_tables = [](read_model_transaction& tx) {
-    tx.execute("CREATE TABLE {kv}(k TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT)");
-  };
-  p.handle = [body = std::move(body)](const recorded_event&, read_model_transaction& tx) {
-    body(tx);
-  };
-  projection_runner runner(store, model);
-  runner.add(std::move(p));
-  runner.start();
-  runner.wait_until("kv", store.head_position(), 30s);
-  return runner.status("kv");
-}
-
-}  // namespace
+using annal::test::in_handler;
 
 TEST_CASE("{base} table references name the build's physical tables; other braces stay",
-          "[read_model]") {
+          "[read_model][sqlite_model]") {
   projection_fixture f;
   std::string physical;
   auto s = in_handler(
@@ -65,7 +42,7 @@ TEST_CASE("{base} table references name the build's physical tables; other brace
   CHECK(rows == std::vector<std::string>{"a|1|2.500000|{not_a_table}|value", "b|1|0.000000||null"});
 }
 
-TEST_CASE("SQL that is not exactly one statement is refused", "[read_model]") {
+TEST_CASE("SQL that is not exactly one statement is refused", "[read_model][sqlite_model]") {
   projection_fixture f;
   in_handler(
       [&](read_model_transaction& tx) {
@@ -81,7 +58,7 @@ TEST_CASE("SQL that is not exactly one statement is refused", "[read_model]") {
 }
 
 TEST_CASE("a constraint violation in a handler is an io_error that fails the event",
-          "[read_model]") {
+          "[read_model][sqlite_model]") {
   projection_fixture f;
   auto s = in_handler(
       [&](read_model_transaction& tx) {

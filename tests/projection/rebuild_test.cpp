@@ -28,11 +28,16 @@ projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position,
       nullptr);
 }
 
+// Whether the read model has a table `name`, asked in SQL that SQLite and PostgreSQL share: a
+// query of a missing table does not compile.
 bool table_exists(const std::string& model, const std::string& name) {
   read_model_reader reader(model);
-  std::size_t n = reader.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                               {name}, [](const sql_row&) {});
-  return n == 1;
+  try {
+    reader.query("SELECT count(*) FROM \"" + name + "\"", {}, [](const sql_row&) {});
+    return true;
+  } catch (const invalid_argument&) {
+    return false;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,105 @@
+// The database under a projection read model, as the runner sees it: SQLite or PostgreSQL.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "annal/read_model_transaction.hpp"
+
+namespace annal::projection_detail {
+
+/// Maps a table base name to its physical name in one build.
+using table_map = std::map<std::string, std::string, std::less<>>;
+
+/// Replaces every `{base}` whose base is in `tables` by its physical name; other text is copied.
+std::string substitute_tables(std::string_view sql, const table_map& tables);
+
+/// A read_model_transaction over one database connection that can be owned and destroyed
+/// through its base. Not thread-safe; must not outlive the read_model_db that made it.
+class model_session : public read_model_transaction {
+ public:
+  virtual ~model_session() = default;
+  const std::string& table(std::string_view base) const override;
+  const table_map& tables() const noexcept { return tables_; }
+
+ protected:
+  explicit model_session(table_map tables) : tables_(std::move(tables)) {}
+
+ private:
+  table_map tables_;
+};
+
+/// One connection to a read-model database and what differs between database kinds:
+/// transactions, bookkeeping DDL, leadership. The runner's bookkeeping SQL (registry.cpp) is
+/// written once for both: `$1, $2, ...` placeholders in ascending order of first use (SQLite
+/// numbers such named parameters by first appearance), BIGINT and TEXT columns, upserts with
+/// ON CONFLICT. Not thread-safe.
+class read_model_db {
+ public:
+  virtual ~read_model_db() = default;
+
+  /// A session writing the tables of one build (an empty map for the runner's own SQL).
+  virtual std::unique_ptr<model_session> session(table_map tables) = 0;
+  /// The session the runner's bookkeeping SQL runs in; lives as long as this object.
+  model_session& bookkeeping();
+
+  /// Begins a transaction that takes the write lock at once (SQLite: BEGIN IMMEDIATE).
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  /// Rolls back the open transaction; never throws (a broken connection has none left).
+  virtual void rollback() noexcept = 0;
+
+  /// Runs DDL of several statements that creates what is missing, serialised against other
+  /// connections doing the same. Throws annal::io_error.
+  virtual void create_missing(std::string_view ddl) = 0;
+
+  /// Tries to become the one runner of projection `name` across processes, for as long as
+  /// this connection lives. SQLite has no such lock: always true (the checkpoint compare still
+  /// keeps two runners from both applying a batch). Throws annal::io_error.
+  virtual bool try_lead(std::string_view name) = 0;
+  /// False once the connection is lost (with it any lead it held); SQLite: always true.
+  virtual bool connected() const noexcept = 0;
+
+  /// The database for messages: a file path or "host:port/db schema NAME".
+  virtual const std::string& where() const noexcept = 0;
+
+ protected:
+  /// Destroys the bookkeeping session; implementations call it before closing their connection.
+  void close_bookkeeping() noexcept { bookkeeping_.reset(); }
+
+ private:
+  std::unique_ptr<model_session> bookkeeping_;
+};
+
+/// A transaction on a read_model_db that rolls back unless committed.
+class db_transaction {
+ public:
+  explicit db_transaction(read_model_db& db) : db_(db) { db_.begin(); }
+  ~db_transaction() {
+    if (open_) db_.rollback();
+  }
+  db_transaction(const db_transaction&) = delete;
+  db_transaction& operator=(const db_transaction&) = delete;
+  void commit() {
+    db_.commit();
+    open_ = false;
+  }
+
+ private:
+  read_model_db& db_;
+  bool open_ = true;
+};
+
+/// True when `path` names a PostgreSQL read model (a postgres:// or postgresql:// URI).
+bool is_postgres_uri(std::string_view path) noexcept;
+
+/// Opens the read-model database `path` names: a SQLite file or a `postgres://` URI (its
+/// `?schema=NAME` picks the schema, default "annal"). With `read_only` nothing is created and
+/// writes are refused; otherwise what is missing of the database is created. Throws
+/// annal::io_error when it cannot be opened, annal::invalid_argument for a malformed URI.
+std::unique_ptr<read_model_db> open_database(const std::string& path, bool read_only);
+
+}  // namespace annal::projection_detail

@@ -1,0 +1,169 @@
+// PostgreSQL read models: one runner leads a projection, the others stand by and take over.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "postgres/connection.hpp"
+#include "projection/projection_fixture.hpp"
+
+using namespace annal;
+using namespace std::chrono_literals;
+using annal::test::postgres_schema;
+using annal::test::projection_fixture;
+using annal::test::read_totals;
+using annal::test::triangle;
+
+namespace {
+
+runner_options quick_retry() {
+  runner_options o;
+  o.batch_size = 16;
+  o.leader_retry = 100ms;
+  return o;
+}
+
+void check_exactly_once(const std::string& model, std::int64_t events) {
+  auto t = read_totals(model);
+  CHECK(t.entries == events);
+  CHECK(t.position_sum == triangle(events));
+  CHECK(t.balance_sum == triangle(events));
+  CHECK(t.checkpoint == events);
+}
+
+// Ends the server session holding the leader lock of `projection` in `schema`, as a network
+// failure or a server restart would; returns the number of sessions ended.
+std::int64_t end_leader_session(const postgres_schema& schema, const std::string& projection) {
+  pg::connection admin(schema.server());
+  std::string key = "annal.projection:" + schema.name() + ":" + projection;
+  auto r = admin.query(
+      "SELECT count(pg_terminate_backend(l.pid))::bigint FROM pg_locks l, "
+      "(SELECT hashtextextended($1::text, 0) AS k) h WHERE l.locktype = 'advisory' AND "
+      "l.granted AND l.objsubid = 1 AND l.classid::bigint = ((h.k >> 32) & 4294967295) AND "
+      "l.objid::bigint = (h.k & 4294967295)",
+      {pg::param(key)});
+  return r.int8(0, 0);
+}
+
+}  // namespace
+
+TEST_CASE("PostgreSQL: a second runner of a projection stands by and takes over when it stops",
+          "[postgres][leadership]") {
+  projection_fixture f;
+  postgres_schema schema;
+  f.deposit(100);
+  projection_runner first(f.store(), schema.uri(), quick_retry());
+  first.add(test::ledger_projection());
+  first.start();
+  REQUIRE(first.wait_until("ledger", 100, 30s));
+
+  projection_runner second(f.store(), schema.uri(), quick_retry());
+  second.add(test::ledger_projection());
+  second.start();
+  REQUIRE(test::eventually([&] {
+    auto s = second.status("ledger");
+    return s.state == projection_state::standby && s.serving_checkpoint == 100;
+  }));
+  CHECK(to_string(second.status("ledger").state) == "standby");
+  f.deposit(100, 10, 101);
+  REQUIRE(first.wait_until("ledger", 200, 30s));
+  std::this_thread::sleep_for(500ms);  // five retries: the lead stays where it is
+  CHECK(second.status("ledger").state == projection_state::standby);
+  CHECK(first.status("ledger").state == projection_state::live);
+
+  first.stop();
+  f.deposit(50, 10, 201);
+  REQUIRE(second.wait_until("ledger", 250, 30s));
+  CHECK(second.status("ledger").state == projection_state::live);
+  check_exactly_once(schema.uri(), 250);
+}
+
+TEST_CASE("PostgreSQL: runners of different projections or schemas do not wait for each other",
+          "[postgres][leadership]") {
+  projection_fixture f;
+  postgres_schema one;
+  postgres_schema two;
+  f.deposit(20);
+  projection_runner a(f.store(), one.uri(), quick_retry());
+  projection_runner b(f.store(), two.uri(), quick_retry());
+  a.add(test::ledger_projection());
+  projection other;
+  other.name = "other";
+  other.sink = [](const recorded_event&) {};
+  a.add(std::move(other));
+  b.add(test::ledger_projection());
+  a.start();
+  b.start();
+  CHECK(a.wait_until("ledger", 20, 30s));
+  CHECK(a.wait_until("other", 20, 30s));
+  CHECK(b.wait_until("ledger", 20, 30s));
+}
+
+TEST_CASE("PostgreSQL: a leader that loses its connection stops writing, then leads again",
+          "[postgres][leadership]") {
+  projection_fixture f;
+  postgres_schema schema;
+  f.deposit(50);
+  projection_runner runner(f.store(), schema.uri(), quick_retry());
+  runner.add(test::ledger_projection());
+  runner.start();
+  REQUIRE(runner.wait_until("ledger", 50, 30s));
+  REQUIRE(end_leader_session(schema, "ledger") == 1);
+  f.deposit(50, 10, 51);
+  REQUIRE(runner.wait_until("ledger", 100, 30s));
+  auto s = runner.status("ledger");
+  CHECK(s.state == projection_state::live);
+  CHECK(s.error.find("connection") != std::string::npos);
+  check_exactly_once(schema.uri(), 100);
+  CHECK(end_leader_session(schema, "ledger") == 1);  // the lead was taken again
+}
+
+TEST_CASE("PostgreSQL: rebuilds and dead letters work in the read model", "[postgres][rebuild]") {
+  projection_fixture f;
+  postgres_schema schema;
+  f.deposit(60);
+  {
+    projection_runner runner(f.store(), schema.uri(), quick_retry());
+    runner.add(test::ledger_projection(1, 1));
+    runner.start();
+    REQUIRE(runner.wait_until("ledger", 60, 30s));
+  }
+  projection_runner runner(f.store(), schema.uri(), quick_retry());
+  runner.add(test::ledger_projection(2, 10));
+  projection failing = test::ledger_projection(1, 1, "picky");
+  failing.tables = {"picky_balances"};
+  failing.create_tables = [](read_model_transaction& tx) {
+    tx.execute("CREATE TABLE {picky_balances}(account TEXT PRIMARY KEY, owner TEXT, cents BIGINT)");
+  };
+  failing.prepare = nullptr;
+  failing.handle = [](const recorded_event& r, read_model_transaction& tx) {
+    if (r.position % 20 == 0) throw std::runtime_error("no multiples of 20");
+    tx.execute("INSERT INTO {picky_balances}(account, cents) VALUES ($1, $2)",
+               {std::to_string(r.position), r.position});
+  };
+  failing.on_error = error_policy::skip_and_record();
+  runner.add(std::move(failing));
+  runner.start();
+  REQUIRE(runner.wait_until("ledger", 60, 30s));
+  REQUIRE(runner.wait_until("picky", 60, 30s));
+  read_model_reader reader(schema.uri());
+  CHECK(reader.current_table("ledger", "balances") == "balances__v2_2");
+  CHECK(reader.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND "
+                     "table_name = 'balances__v1_1'",
+                     {schema.name()}, [](const sql_row&) {}) == 0);
+  auto sum = [&] {
+    std::int64_t cents = 0;
+    reader.query("SELECT sum(cents) FROM balances", {},
+                 [&](const sql_row& row) { cents = row.integer(0); });
+    return cents;
+  };
+  CHECK(sum() == 10 * triangle(60));
+  auto letters = runner.dead_letters("picky");
+  REQUIRE(letters.size() == 3);
+  CHECK(letters[0].position == 20);
+  CHECK(letters[2].error == "no multiples of 20");
+  CHECK(runner.status("picky").dead_letters == 3);
+  runner.rebuild("ledger");
+  f.deposit(10, 10, 61);
+  REQUIRE(runner.wait_until("ledger", 70, 30s));
+  CHECK(reader.current_table("ledger", "balances") == "balances__v2_3");
+  CHECK(sum() == 10 * triangle(70));
+}
