@@ -12,7 +12,10 @@ import sys
 
 fuzzer, seeds, work, seconds = sys.argv[1:5]
 os.makedirs(work, exist_ok=True)
+# libFuzzer exits with 77 on a finding by default, which Meson takes for "skipped": make every
+# finding a failure.
 command = [fuzzer, f"-max_total_time={seconds}", "-timeout=10", "-rss_limit_mb=2048",
+           "-error_exitcode=1", "-timeout_exitcode=1",
            "-print_final_stats=1", f"-artifact_prefix={work}/", work, seeds]
 run = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                      errors="replace")
