@@ -11,10 +11,12 @@
 namespace annal {
 
 TEST_CASE("processes racing with exact expected versions lose no update", "[postgres][occ]") {
-  test::store_fixture f;
+  // The children are forked before this process opens a store: a store's threads (its
+  // listener) must not be running at a fork, or a child can inherit a lock held by one of them.
+  test::temp_dir dir;
+  const std::string uri = test::backend_uri(dir);
   constexpr int children = 3;
   constexpr int appends_each = 60;
-  const std::string uri = f.uri();
   std::vector<std::unique_ptr<test::process>> processes;
   for (int child = 0; child < children; ++child) {
     processes.push_back(std::make_unique<test::process>([&, child](test::process&) {
@@ -37,7 +39,8 @@ TEST_CASE("processes racing with exact expected versions lose no update", "[post
   }
   for (auto& p : processes) CHECK(p->finish() == 0);
 
-  auto log = f.store().read_all(1, 100000).events;
+  auto store = open_store(uri);
+  auto log = store->read_all(1, 100000).events;
   REQUIRE(log.size() == children * appends_each);
   std::map<std::string, std::uint64_t> last_version;
   std::set<std::string> payloads;
@@ -48,8 +51,10 @@ TEST_CASE("processes racing with exact expected versions lose no update", "[post
     payloads.insert(log[i].payload);
   }
   CHECK(payloads.size() == log.size());
-  CHECK(f.store().stream_version("counter-0") + f.store().stream_version("counter-1") ==
+  CHECK(store->stream_version("counter-0") + store->stream_version("counter-1") ==
         children * appends_each);
+  store.reset();
+  test::drop_postgres_schema(uri);
 }
 
 }  // namespace annal
