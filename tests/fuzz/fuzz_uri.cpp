@@ -15,10 +15,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // What parsing accepted has a scheme and a path. A file path holds no option text; a
     // PostgreSQL URI keeps libpq's query parameters but stays a postgres:// URI.
     if (parsed.path.empty()) __builtin_trap();
-    bool postgres =
-        parsed.path.starts_with("postgres://") || parsed.path.starts_with("postgresql://");
-    if ((parsed.scheme == "postgres") != postgres) __builtin_trap();
-    if (!postgres && parsed.path.find('?') != std::string::npos) __builtin_trap();
+    if (parsed.scheme == "postgres") {
+      if (!parsed.path.starts_with("postgres://") && !parsed.path.starts_with("postgresql://")) {
+        __builtin_trap();
+      }
+    } else if (parsed.path.find('?') != std::string::npos) {
+      __builtin_trap();
+    }
   } catch (const annal::invalid_argument&) {
   }
   try {

@@ -110,13 +110,13 @@ TEST_CASE("readers go on once a transaction held open commits or aborts",
           "[postgres][gap_safety]") {
   test::store_fixture f;
   hooks_reset reset;
-  std::mutex gate;
-  std::unique_lock held(gate);
+  // The writer of "held" streams waits at its COMMIT until the test opens the gate (a flag, not
+  // a mutex the test would hold while it calls the store).
+  std::atomic<bool> gate_open{false};
   std::atomic<bool> abort_it{false};
-  // The writer of "held" streams waits at its COMMIT until the test opens the gate.
   pg::test_hooks::before_commit = [&](std::string_view stream) {
     if (!stream.starts_with("held")) return;
-    std::lock_guard wait(gate);
+    while (!gate_open) std::this_thread::sleep_for(1ms);
     if (abort_it) throw std::runtime_error("aborted by the test");
   };
   f.store().append("before", expected_version::any(), test::make_events(2));
@@ -137,9 +137,9 @@ TEST_CASE("readers go on once a transaction held open commits or aborts",
     CHECK(reader->head_position() == head);
     CHECK(reader->read_all(head + 1, 10).events.empty());
     CHECK_FALSE(reader->wait_for(head + 1, 100ms));
-    held.unlock();
+    gate_open = true;
     slow.join();
-    held.lock();
+    gate_open = false;
     if (abort) {
       CHECK(reader->head_position() == head);
     } else {
