@@ -3,9 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <stdexcept>
+#include <thread>
 
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
@@ -41,6 +43,24 @@ void drop_postgres_schema(const std::string& uri) {
            " CASCADE");
   } catch (const std::exception&) {
     // Best effort: a schema left behind on a test server costs nothing but space.
+  }
+}
+
+std::string with_session_name(const std::string& uri, const std::string& name) {
+  if (!uri.starts_with("postgres")) return uri;
+  return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
+}
+
+void wait_for_sessions_to_end(const std::string& uri, const std::string& name) {
+  if (!uri.starts_with("postgres")) return;
+  pg::connection c(detail::parse_store_uri(uri, {}).path);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (c.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", {name})
+             .int8(0, 0) > 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("sessions named '" + name + "' are still open after 60 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 

@@ -23,6 +23,17 @@ std::string postgres_server();
 /// Drops the schema of the PostgreSQL store `uri` names, if it exists; never throws.
 void drop_postgres_schema(const std::string& uri);
 
+/// For a process the test will kill: `uri` with the PostgreSQL sessions it opens named `name`
+/// (their application_name; letters, digits and hyphens), so that wait_for_sessions_to_end() can
+/// find them. Other URIs are returned unchanged.
+std::string with_session_name(const std::string& uri, const std::string& name);
+
+/// PostgreSQL: returns once the server has no session named `name` left. A client killed with its
+/// COMMIT already sent still commits on the server, after the client is gone; once its session
+/// has ended, what it wrote is settled. Other backends return at once (a dead process writes
+/// nothing more). Throws std::runtime_error after 60 s.
+void wait_for_sessions_to_end(const std::string& uri, const std::string& name);
+
 /// The URI of a store of the backend under test inside `dir`, with ANNAL_TEST_URI_OPTIONS. For
 /// PostgreSQL: a schema named after `dir` on the server of postgres_server().
 std::string backend_uri(const temp_dir& dir);
