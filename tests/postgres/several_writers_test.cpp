@@ -1,10 +1,15 @@
-// Several processes on one PostgreSQL store: optimistic concurrency holds across them.
+// Several processes on one PostgreSQL store: optimistic concurrency holds across them, and what a
+// killed one had sent still lands.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "annal/error.hpp"
+#include "core/store_uri.hpp"
+#include "postgres/connection.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
 
@@ -53,6 +58,58 @@ TEST_CASE("processes racing with exact expected versions lose no update", "[post
   CHECK(payloads.size() == log.size());
   CHECK(store->stream_version("counter-0") + store->stream_version("counter-1") ==
         children * appends_each);
+  store.reset();
+  test::drop_postgres_schema(uri);
+}
+
+TEST_CASE("a writer killed after its COMMIT left still commits, settled once its session ends",
+          "[postgres][crash]") {
+  test::temp_dir dir;
+  const std::string uri = test::backend_uri(dir);
+  const std::string session = "annal-killed-in-commit";
+  test::process child([&](test::process& parent) {
+    auto store = open_store(test::with_session_name(uri, session));
+    parent.hand_over();  // the schema exists
+    parent.wait_turn();  // the parent holds the lock the COMMIT will wait for
+    store->append("s", expected_version::no_stream(), test::make_event());
+  });
+  REQUIRE(child.wait_turn());
+
+  // A deferred trigger makes the child's COMMIT wait for an advisory lock this test holds, so the
+  // kill lands while the server is inside that COMMIT.
+  auto parsed = detail::parse_store_uri(uri, {});
+  std::string schema = pg::quote_identifier(parsed.options.postgres_schema);
+  pg::connection admin(parsed.path);
+  admin.exec("CREATE FUNCTION " + schema +
+             ".wait_for_test() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$BEGIN PERFORM pg_advisory_xact_lock(20261130, 1); RETURN NULL; END$$; "
+             "CREATE CONSTRAINT TRIGGER wait_for_test AFTER INSERT ON " +
+             schema + ".events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION " +
+             schema + ".wait_for_test()");
+  admin.exec("SELECT pg_advisory_lock(20261130, 1)");
+  child.hand_over();
+  auto committing = [&] {
+    return admin
+               .query(
+                   "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND "
+                   "wait_event_type = 'Lock' AND query = 'COMMIT'",
+                   {session})
+               .int8(0, 0) == 1;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!committing() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(committing());
+  child.kill();
+  child.wait();
+
+  auto store = open_store(uri);
+  CHECK(store->head_position() == 0);  // the dead writer's COMMIT has not finished
+  admin.exec("SELECT pg_advisory_unlock(20261130, 1)");
+  test::wait_for_sessions_to_end(uri, session);
+  CHECK(store->head_position() == 1);  // it has now, with no client left to tell
+  CHECK(store->stream_version("s") == 1);
   store.reset();
   test::drop_postgres_schema(uri);
 }
