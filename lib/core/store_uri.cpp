@@ -126,7 +126,7 @@ store_uri parse_store_uri(std::string_view uri, const store_options& defaults) {
   if (uri.find('\0') != std::string_view::npos) {
     throw invalid_argument("store URI contains a NUL byte");
   }
-  if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
+  if (is_postgres_uri(uri)) {
     return parse_postgres_uri(uri, defaults);
   }
   auto colon = uri.find(':');
@@ -145,6 +145,10 @@ store_uri parse_store_uri(std::string_view uri, const store_options& defaults) {
                            (parsed.scheme == "segment" ? "directory" : "file path"));
   }
   return parsed;
+}
+
+bool is_postgres_uri(std::string_view uri) noexcept {
+  return uri.starts_with("postgres://") || uri.starts_with("postgresql://");
 }
 
 }  // namespace annal::detail

@@ -24,4 +24,7 @@ struct store_uri {
 /// annal::invalid_argument naming what is wrong. Pure and thread-safe.
 store_uri parse_store_uri(std::string_view uri, const store_options& defaults);
 
+/// True when `uri` names a PostgreSQL database: it starts with `postgres://` or `postgresql://`.
+bool is_postgres_uri(std::string_view uri) noexcept;
+
 }  // namespace annal::detail

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "annal/error.hpp"
+#include "core/store_uri.hpp"
 
 namespace annal::projection_detail {
 
@@ -78,7 +79,7 @@ void projection_worker::start() {
     published_ = false;
     // A PostgreSQL read model is written only once the lead is taken.
     status_.state =
-        is_postgres_uri(path_) ? projection_state::standby : projection_state::catching_up;
+        detail::is_postgres_uri(path_) ? projection_state::standby : projection_state::catching_up;
     status_.error.clear();
     status_.retries = 0;
   }
@@ -200,7 +201,7 @@ bool projection_worker::lead(std::unique_ptr<read_model_db>& db, std::stop_token
       if (db->try_lead(p_.name)) return true;
     } catch (const io_error& e) {
       // A database server may come back; a SQLite file that does not open will not.
-      if (!is_postgres_uri(path_)) throw;
+      if (!detail::is_postgres_uri(path_)) throw;
       db.reset();
       why = e.what();
     }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "annal/error.hpp"
+#include "core/store_uri.hpp"
 #include "projection/postgres_read_model.hpp"
 #include "projection/sqlite_read_model.hpp"
 
@@ -43,12 +44,8 @@ model_session& read_model_db::bookkeeping() {
   return *bookkeeping_;
 }
 
-bool is_postgres_uri(std::string_view path) noexcept {
-  return path.starts_with("postgres://") || path.starts_with("postgresql://");
-}
-
 std::unique_ptr<read_model_db> open_database(const std::string& path, bool read_only) {
-  if (is_postgres_uri(path)) return open_postgres_read_model(path, read_only);
+  if (detail::is_postgres_uri(path)) return open_postgres_read_model(path, read_only);
   return open_sqlite_read_model(path, read_only);
 }
 

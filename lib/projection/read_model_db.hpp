@@ -93,9 +93,6 @@ class db_transaction {
   bool open_ = true;
 };
 
-/// True when `path` names a PostgreSQL read model (a postgres:// or postgresql:// URI).
-bool is_postgres_uri(std::string_view path) noexcept;
-
 /// Opens the read-model database `path` names: a SQLite file or a `postgres://` URI (its
 /// `?schema=NAME` picks the schema, default "annal"). With `read_only` nothing is created and
 /// writes are refused; otherwise what is missing of the database is created. Throws

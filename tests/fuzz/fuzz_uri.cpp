@@ -16,9 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // PostgreSQL URI keeps libpq's query parameters but stays a postgres:// URI.
     if (parsed.path.empty()) __builtin_trap();
     if (parsed.scheme == "postgres") {
-      if (!parsed.path.starts_with("postgres://") && !parsed.path.starts_with("postgresql://")) {
-        __builtin_trap();
-      }
+      if (!annal::detail::is_postgres_uri(parsed.path)) __builtin_trap();
     } else if (parsed.path.find('?') != std::string::npos) {
       __builtin_trap();
     }

@@ -47,12 +47,12 @@ void drop_postgres_schema(const std::string& uri) {
 }
 
 std::string with_session_name(const std::string& uri, const std::string& name) {
-  if (!uri.starts_with("postgres")) return uri;
+  if (!detail::is_postgres_uri(uri)) return uri;
   return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
 }
 
 void wait_for_sessions_to_end(const std::string& uri, const std::string& name) {
-  if (!uri.starts_with("postgres")) return;
+  if (!detail::is_postgres_uri(uri)) return;
   pg::connection c(detail::parse_store_uri(uri, {}).path);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (c.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", {name})
