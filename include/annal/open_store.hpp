@@ -77,4 +77,9 @@ struct store_options {
 /// returned store is thread-safe.
 std::unique_ptr<event_store> open_store(std::string_view uri, const store_options& options = {});
 
+/// `uri` with every password replaced by `***`: the one in a `postgres://USER:PASSWORD@HOST`
+/// authority and the value of a `password=` query parameter. Other URIs are returned as they
+/// are. Use it wherever a store URI is printed or logged. Pure; never throws but std::bad_alloc.
+std::string redact_uri(std::string_view uri);
+
 }  // namespace annal

@@ -152,3 +152,31 @@ bool is_postgres_uri(std::string_view uri) noexcept {
 }
 
 }  // namespace annal::detail
+
+namespace annal {
+
+std::string redact_uri(std::string_view uri) {
+  std::string out(uri);
+  if (!detail::is_postgres_uri(uri)) return out;
+  constexpr std::string_view hidden = "***";
+  // The authority runs from "//" to the first '/', '?' or '#'; its userinfo ends at the last '@'.
+  std::size_t start = out.find("//") + 2;
+  std::size_t end = out.find_first_of("/?#", start);
+  std::string_view authority = std::string_view(out).substr(start, end - start);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    if (auto colon = authority.substr(0, at).find(':'); colon != std::string_view::npos) {
+      out.replace(start + colon + 1, at - colon - 1, hidden);
+    }
+  }
+  // A password given as a query parameter: password=...&
+  for (std::size_t at = out.find('?'); at != std::string::npos; at = out.find('&', at + 1)) {
+    constexpr std::string_view key = "password=";
+    if (std::string_view(out).substr(at + 1, key.size()) != key) continue;
+    std::size_t value = at + 1 + key.size();
+    std::size_t value_end = out.find_first_of("&#", value);
+    out.replace(value, (value_end == std::string::npos ? out.size() : value_end) - value, hidden);
+  }
+  return out;
+}
+
+}  // namespace annal
