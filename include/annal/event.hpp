@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -47,6 +48,11 @@ struct event_data {
 /// The largest payload a store can accept, in bytes (16 MiB); store_options::max_payload_size
 /// may lower it.
 inline constexpr std::size_t max_payload_size = 16u << 20;
+
+/// The deepest nesting of arrays and objects a JSON payload may have (`[[1]]` nests 2 deep).
+/// Every store refuses a deeper JSON payload with annal::invalid_argument, so that no reader
+/// of the log (a parser, a printer, the codec) meets unbounded recursion.
+inline constexpr std::size_t max_payload_nesting = 256;
 
 /// An event as stored: event_data plus the place and time the store gave it.
 struct recorded_event {

@@ -12,6 +12,7 @@
 #include <shared_mutex>
 
 #include "annal/error.hpp"
+#include "core/json_nesting.hpp"
 
 namespace annal {
 
@@ -85,6 +86,12 @@ void validate_batch(std::span<const Event> events, std::size_t max_payload) {
     if (e.encoding != payload_encoding::json && e.encoding != payload_encoding::binary) {
       throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,
                                          static_cast<int>(e.encoding)));
+    }
+    if (e.encoding == payload_encoding::json &&
+        detail::json_nesting_depth(e.payload, max_payload_nesting) > max_payload_nesting) {
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has a JSON payload nested more than {} levels deep", i,
+          max_payload_nesting));
     }
     if (i > 0 && increasing) increasing = id_less(events[i - 1].id, e.id);
   }

@@ -148,3 +148,38 @@ TEST_CASE("max_payload_size outside 1 to 16 MiB is refused before anything is cr
   check_invalid([&] { open_store(uri + "max_payload_size=0"); }, "max_payload_size must be");
   CHECK(std::filesystem::is_empty(dir.path()));
 }
+
+TEST_CASE("a JSON payload nested deeper than max_payload_nesting is refused by append and "
+          "append_recorded; one at the limit is kept",
+          "[bad_input]") {
+  store_fixture f;
+  auto& s = f.store();
+  auto nested = [](std::size_t depth) {
+    return std::string(depth, '[') + "1" + std::string(depth, ']');
+  };
+  event_data deep = make_event();
+  deep.payload = nested(max_payload_nesting + 1);
+  check_invalid([&] { s.append("s", expected_version::any(), deep); }, "nested more than 256");
+  // Far deeper than any recursive reader survives: refused after reading a prefix of it.
+  deep.payload = nested(100000);
+  check_invalid([&] { s.append("s", expected_version::any(), deep); }, "nested more than 256");
+  recorded_event recorded;
+  recorded.position = 1;
+  recorded.stream_id = "s";
+  recorded.stream_version = 1;
+  recorded.type = "test.happened";
+  recorded.id = uuid::v7();
+  recorded.payload = nested(max_payload_nesting + 1);
+  check_invalid([&] { s.append_recorded(std::span(&recorded, 1)); }, "nested more than 256");
+  CHECK(s.head_position() == 0);
+
+  // Brackets inside strings do not count, and binary payloads are not JSON.
+  event_data kept = make_event();
+  kept.payload = "{\"text\":\"" + std::string(1000, '[') + "\"," + "\"deep\":" +
+                 nested(max_payload_nesting - 1) + "}";
+  event_data binary = make_event();
+  binary.encoding = payload_encoding::binary;
+  binary.payload = std::string(1000, '[');
+  CHECK(s.append("s", expected_version::no_stream(), std::vector{kept, binary}).written);
+  CHECK(s.read_stream("s").at(0).payload == kept.payload);
+}
