@@ -4,20 +4,11 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <limits>
 
-namespace annal::cli {
+#include "whole_number.hpp"
 
-std::optional<std::uint64_t> parse_whole_number(std::string_view text) noexcept {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
+namespace annal::cli {
 
 CLI::Option* add_count_option(CLI::App& command, const std::string& name,
                               std::optional<std::uint64_t>& target, std::uint64_t minimum,

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
 namespace CLI {
 class App;
@@ -12,10 +11,6 @@ class Option;
 }  // namespace CLI
 
 namespace annal::cli {
-
-/// `text` as a decimal whole number: digits only (no sign, space, base prefix or exponent) and
-/// at most 2^64 - 1; nullopt otherwise. Pure, never throws.
-std::optional<std::uint64_t> parse_whole_number(std::string_view text) noexcept;
 
 /// Adds the option `name` (e.g. "--limit") to `command`: its value must be a decimal whole
 /// number of at least `minimum`, or parsing fails with CLI::ValidationError naming the option,

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "annal/error.hpp"
-#include "count_option.hpp"
+#include "whole_number.hpp"
 
 namespace annal::cli {
 
