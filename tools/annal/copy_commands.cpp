@@ -101,16 +101,21 @@ int run_import(const std::string& uri) {
   while (lines.next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // a blank line
     try {
-      copier.add(parse_event_line(line));
-    } catch (const error& e) {
-      std::string message = fmt::format("line {}: {}", lines.number(), message_of(e));
+      recorded_event e;
+      try {
+        e = parse_event_line(line);
+      } catch (const error& problem) {
+        throw error(problem.code(), fmt::format("line {}: {}", lines.number(), message_of(problem)));
+      }
+      copier.add(std::move(e), lines.number());  // its errors name their lines
+    } catch (const error&) {
       // Keep the lines before the bad one: a re-run after fixing it skips them.
       try {
         copier.finish();
       } catch (const error&) {
         // The first error is the one to report.
       }
-      throw error(e.code(), message);
+      throw;
     }
     bar.update(lines.bytes());
   }

@@ -147,6 +147,7 @@ int run_tail(const std::string& uri, const std::vector<std::string>& types, std:
 }
 
 int run_verify(const std::string& uri) {
+  check_store_path(uri);
   verify_report report = verify_store(uri);
   stdout_buffer out;
   for (const auto& p : report.problems) {
