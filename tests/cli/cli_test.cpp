@@ -33,7 +33,9 @@ TEST_CASE("info reports the backend, format, head, counts, size and time span", 
                                                      : "segments        -\n") != std::string::npos);
   CHECK(r.out.find("oldest event    20") != std::string::npos);
   CHECK(r.out.find("newest event    20") != std::string::npos);
-  CHECK(line_count(r.out) == 9);
+  CHECK(r.out.find("store id        " + open_store(uri)->store_id().to_string() + "\n") !=
+        std::string::npos);
+  CHECK(line_count(r.out) == 10);
 }
 
 TEST_CASE("streams lists streams in id order with versions, by prefix and limit", "[cli]") {
@@ -231,6 +233,10 @@ TEST_CASE("migrate to the other backend and back gives identical exports and cle
   std::string expected = export_of(source).out;
   CHECK(export_of(middle).out == expected);
   CHECK(export_of(back).out == expected);
+  // The copies are the same store: read models built from the source stay valid for them.
+  uuid identity = open_store(source)->store_id();
+  CHECK(open_store(middle)->store_id() == identity);
+  CHECK(open_store(back)->store_id() == identity);
   for (const auto& uri : {middle, back}) {
     auto v = run_tool({"verify", uri});
     CHECK(v.exit_code == 0);
@@ -264,6 +270,7 @@ TEST_CASE("a migrate killed between two batches resumes to an identical store", 
         std::string::npos);
   CHECK(export_of(target).out == export_of(source).out);
   CHECK(verify_store(target).ok());
+  CHECK(open_store(target)->store_id() == open_store(source)->store_id());
 }
 
 TEST_CASE("migrate refuses a target that is not a copy of the source", "[cli]") {
