@@ -174,14 +174,43 @@ class repository {
   /// decide (a domain error) propagates unchanged and nothing is written. When decide returns
   /// no events nothing is written.
   template <class Decide>
+    requires std::is_invocable_v<Decide&, const State&>
   update_result<State, Event> update(std::string_view id, Decide&& decide,
                                      const event_metadata& metadata = {}) {
+    return run_update(stream_id(id), std::nullopt, decide, metadata);
+  }
+
+  /// Like update(), for a caller that decided on a state it saw earlier (an HTTP client's
+  /// If-Match, a form opened an hour ago): `expected` is the version of that state. When the
+  /// aggregate is no longer at `expected`, throws annal::wrong_expected_version (with the actual
+  /// version) without running decide; when another writer comes between the load and the save,
+  /// throws it too. Never retries: the caller's view is stale, and only the caller can decide
+  /// again. Otherwise as update().
+  template <class Decide>
+    requires std::is_invocable_v<Decide&, const State&>
+  update_result<State, Event> update(std::string_view id, std::uint64_t expected, Decide&& decide,
+                                     const event_metadata& metadata = {}) {
+    return run_update(stream_id(id), expected, decide, metadata);
+  }
+
+  event_store& store() const noexcept { return *store_; }
+  const std::string& category() const noexcept { return category_; }
+
+ private:
+  // update() with retries (no `expected`), or once at `expected`.
+  template <class Decide>
+  update_result<State, Event> run_update(const std::string& stream,
+                                         std::optional<std::uint64_t> expected, Decide& decide,
+                                         const event_metadata& metadata) {
     static_assert(std::is_invocable_r_v<std::vector<Event>, Decide&, const State&>,
                   "annal: decide must be callable as decide(const State&) and return "
                   "std::vector<Event> of the repository's event variant");
-    std::string stream = stream_id(id);
     for (unsigned attempt = 1;; ++attempt) {
       versioned<State> current = load_from(stream, no_limit, no_limit, true);
+      if (expected && current.version != *expected) {
+        throw wrong_expected_version(stream, expected_version::exact(*expected).to_string(),
+                                     current.version);
+      }
       std::vector<Event> events = decide(std::as_const(current.state));
       if (events.empty()) return {std::move(current), {}, attempt};
       std::vector<event_data> batch;
@@ -198,16 +227,12 @@ class repository {
         }
         return {std::move(current), std::move(events), attempt};
       } catch (const wrong_expected_version&) {
-        if (attempt > options_.max_retries) throw;
+        if (expected || attempt > options_.max_retries) throw;
         pause_before_retry(attempt);
       }
     }
   }
 
-  event_store& store() const noexcept { return *store_; }
-  const std::string& category() const noexcept { return category_; }
-
- private:
   static constexpr std::uint64_t no_limit = std::numeric_limits<std::uint64_t>::max();
 
   struct counters {

@@ -194,6 +194,44 @@ TEST_CASE("update gives up after max_retries conflicts", "[repository]") {
   CHECK(repo.load("1").state.balance == 3);
 }
 
+TEST_CASE("update at an expected version decides only on that version and never retries",
+          "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  repo.save("1", 0, {bank::opened{"ada"}, bank::deposited{100}});
+  // The client saw version 2: decide runs and saves at exactly that version.
+  auto result = repo.update("1", 2, [](const bank::account& a) { return bank::withdraw(a, 30); });
+  CHECK(result.after.version == 3);
+  CHECK(result.after.state.balance == 70);
+  // A stale version: refused with the actual version, decide never runs, nothing written.
+  int calls = 0;
+  try {
+    repo.update("1", 2, [&](const bank::account& a) {
+      ++calls;
+      return bank::withdraw(a, 1);
+    });
+    FAIL("accepted a stale version");
+  } catch (const wrong_expected_version& e) {
+    CHECK(e.expected() == "exact(2)");
+    CHECK(e.actual_version() == 3);
+  }
+  CHECK(calls == 0);
+  // A writer between the load and the save: the conflict is the caller's to handle, no retry.
+  CHECK_THROWS_AS(repo.update("1", 3,
+                              [&](const bank::account& a) {
+                                ++calls;
+                                repo.save("1", 3, {bank::deposited{5}});
+                                return bank::withdraw(a, 1);
+                              }),
+                  wrong_expected_version);
+  CHECK(calls == 1);
+  CHECK(repo.load("1").state.balance == 75);
+  // Version 0 is a new aggregate.
+  CHECK(repo.update("2", 0, [](const bank::account&) {
+              return std::vector<bank::event>{bank::opened{"bo"}};
+            }).after.version == 1);
+}
+
 TEST_CASE("eight threads racing update on one stream lose and duplicate nothing",
           "[repository][concurrency]") {
   store_fixture f;
