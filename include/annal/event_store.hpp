@@ -64,28 +64,16 @@ struct log_slice {
   bool end_of_log = false;
 };
 
-/// A stream and its version, as list_streams() reports it.
-struct stream_summary {
-  std::string stream_id;
-  /// The number of events in the stream.
-  std::uint64_t version = 0;
+struct stream_summary;
+struct store_description;
+class event_store;
 
-  friend bool operator==(const stream_summary&, const stream_summary&) = default;
-};
-
-/// What a store is and how large, as describe() reports it (what `annal info` prints).
-struct store_description {
-  /// The URI scheme of the backend: "sqlite", "segment" or "postgres".
-  std::string backend;
-  /// The version of the backend's storage format (docs/storage-format.md).
-  std::uint32_t format_version = 0;
-  /// How many streams have at least one event.
-  std::uint64_t stream_count = 0;
-  /// The size of the store's files (PostgreSQL: its tables and indexes), in bytes.
-  std::uint64_t bytes_on_disk = 0;
-  /// How many segment files the log spans; 0 for backends without segments.
-  std::uint64_t segment_count = 0;
-};
+/// Administration (declared in annal/store_admin.hpp); friends of event_store.
+append_result append_recorded(event_store& store, std::span<const recorded_event> events);
+std::vector<stream_summary> list_streams(event_store& store, std::string_view prefix,
+                                         std::string_view after, std::size_t max_count);
+store_description describe(event_store& store);
+void adopt_store_id(event_store& store, const uuid& id);
 
 /// An append-only log of events, organised in streams.
 ///
@@ -116,20 +104,6 @@ class event_store {
   append_result append(std::string_view stream_id, expected_version expected,
                        const event_data& event);
 
-  /// Appends events exactly as another store recorded them, keeping their positions, stream
-  /// versions, ids and timestamp: what `annal import` and `annal migrate` use to copy a log.
-  ///
-  /// The events form one atomic batch of one stream with one timestamp, at consecutive
-  /// positions and versions. The first position must be the head position + 1 and the first
-  /// version the stream's version + 1. Throws annal::invalid_argument when the events do not
-  /// form such a batch, fail the checks of append(), or the first position is not head + 1
-  /// (nothing is written); annal::wrong_expected_version when the first version is not the
-  /// stream's version + 1; annal::duplicate_event_id when an event id is already stored
-  /// anywhere (there is no retry rule here: skipping what is already stored is the caller's
-  /// decision). Thread-safe, also with concurrent append() calls, which may make the head move
-  /// under the caller.
-  append_result append_recorded(std::span<const recorded_event> events);
-
   /// Reads up to `max_count` events of one stream, starting at version `from_version`
   /// (inclusive) and going forward (versions ascending) or backward (descending; pass
   /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
@@ -151,17 +125,6 @@ class event_store {
   /// The position of the last event in the log, 0 when the log is empty.
   std::uint64_t head_position();
 
-  /// Lists up to `max_count` streams whose id starts with `prefix` and sorts (bytewise) after
-  /// `after`, in bytewise order of their ids, with their versions. Page through every stream by
-  /// passing the last id returned as `after`. Throws annal::invalid_argument for a max_count of
-  /// 0. On the segment backend each call sorts the matching streams: O(n log n) in their number.
-  std::vector<stream_summary> list_streams(std::string_view prefix = {},
-                                           std::string_view after = {},
-                                           std::size_t max_count = unlimited);
-
-  /// The backend, its format version, the number of streams and the size of the store's files.
-  store_description describe();
-
   /// Blocks until the log's head reaches `position` or `timeout` passes, and says which.
   /// Appends through this object wake waiters at once; appends by another process (or another
   /// store object on the same storage) are seen by polling at the store's poll interval.
@@ -177,17 +140,11 @@ class event_store {
 
   /// The identity of the storage this store reads: a random id written when the store was
   /// created, the same for every store object and process on that storage, and kept by `annal
-  /// migrate` (see adopt_store_id()). A copy of the files (a backup restored) keeps it too.
+  /// migrate` (see annal::adopt_store_id()). A copy of the files (a backup restored) keeps it too.
   /// Read models record it to notice that they were built from another store
   /// (docs/concepts.md, "Store identity").
   uuid store_id();
 
-  /// Gives this store the identity `id` of the store whose log it is about to receive whole,
-  /// event by event at the same positions (what `annal migrate` does to a new target), so that
-  /// read models built from the source stay valid for the copy. Allowed only while the store
-  /// holds no event; giving a store the identity it has is a no-op. Throws
-  /// annal::invalid_argument for a nil id or when the store holds events (nothing changes).
-  void adopt_store_id(const uuid& id);
 
   /// The snapshot store kept beside this store's events. The reference is valid as long as this
   /// object; each call through it counts as a call on this store: close() waits for the calls in
@@ -196,6 +153,12 @@ class event_store {
 
  protected:
   event_store();
+
+  friend append_result append_recorded(event_store&, std::span<const recorded_event>);
+  friend std::vector<stream_summary> list_streams(event_store&, std::string_view,
+                                                  std::string_view, std::size_t);
+  friend store_description describe(event_store&);
+  friend void adopt_store_id(event_store&, const uuid&);
 
   // Backends implement these. Arguments are already validated and the store is open.
   virtual append_result do_append(std::string_view stream_id, expected_version expected,

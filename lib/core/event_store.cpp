@@ -1,5 +1,7 @@
-// The backend-independent half of every store: argument checks, the closed state and wait_for.
+// The backend-independent half of every store: argument checks, the closed state and wait_for,
+// for the store's own calls and the administration calls of annal/store_admin.hpp.
 #include "annal/event_store.hpp"
+#include "annal/store_admin.hpp"
 
 #include <fmt/format.h>
 
@@ -191,10 +193,10 @@ append_result event_store::append(std::string_view stream_id, expected_version e
   return do_append(stream_id, expected, events);
 }
 
-append_result event_store::append_recorded(std::span<const recorded_event> events) {
-  call_guard guard(*state_);
-  validate_recorded_batch(events, state_->max_payload);
-  return do_append_recorded(events);
+append_result append_recorded(event_store& store, std::span<const recorded_event> events) {
+  event_store::call_guard guard(*store.state_);
+  validate_recorded_batch(events, store.state_->max_payload);
+  return store.do_append_recorded(events);
 }
 
 append_result event_store::append(std::string_view stream_id, expected_version expected,
@@ -233,17 +235,16 @@ std::uint64_t event_store::head_position() {
   return head;
 }
 
-std::vector<stream_summary> event_store::list_streams(std::string_view prefix,
-                                                      std::string_view after,
-                                                      std::size_t max_count) {
-  call_guard guard(*state_);
+std::vector<stream_summary> list_streams(event_store& store, std::string_view prefix,
+                                         std::string_view after, std::size_t max_count) {
+  event_store::call_guard guard(*store.state_);
   if (max_count == 0) throw invalid_argument("max_count must be at least 1");
-  return do_list_streams(prefix, after, max_count);
+  return store.do_list_streams(prefix, after, max_count);
 }
 
-store_description event_store::describe() {
-  call_guard guard(*state_);
-  return do_describe();
+store_description describe(event_store& store) {
+  event_store::call_guard guard(*store.state_);
+  return store.do_describe();
 }
 
 bool event_store::wait_for(std::uint64_t position, std::chrono::milliseconds timeout) {
@@ -285,11 +286,11 @@ uuid event_store::store_id() {
   return do_store_id();
 }
 
-void event_store::adopt_store_id(const uuid& id) {
-  call_guard guard(*state_);
+void adopt_store_id(event_store& store, const uuid& id) {
+  event_store::call_guard guard(*store.state_);
   if (id.is_nil()) throw invalid_argument("a store identity cannot be the nil id");
-  if (do_store_id() == id) return;
-  do_adopt_store_id(id);
+  if (store.do_store_id() == id) return;
+  store.do_adopt_store_id(id);
 }
 
 bool event_store::is_closed() const noexcept {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "annal/error.hpp"
+#include "annal/store_admin.hpp"
 #include "core/append_decision.hpp"
 #include "core/commit_group.hpp"
 #include "core/metadata_json.hpp"

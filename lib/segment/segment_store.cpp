@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "annal/error.hpp"
+#include "annal/store_admin.hpp"
 #include "core/store_identity.hpp"
 #include "segment/segment_store_parts.hpp"
 #include "segment/snapshot_format.hpp"

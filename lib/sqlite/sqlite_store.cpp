@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "annal/error.hpp"
+#include "annal/store_admin.hpp"
 #include "core/append_decision.hpp"
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"

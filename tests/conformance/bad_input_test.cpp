@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "annal/store_admin.hpp"
 #include "annal/error.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -170,7 +171,7 @@ TEST_CASE("a JSON payload nested deeper than max_payload_nesting is refused by a
   recorded.type = "test.happened";
   recorded.id = uuid::v7();
   recorded.payload = nested(max_payload_nesting + 1);
-  check_invalid([&] { s.append_recorded(std::span(&recorded, 1)); }, "nested more than 256");
+  check_invalid([&] { append_recorded(s, std::span(&recorded, 1)); }, "nested more than 256");
   CHECK(s.head_position() == 0);
 
   // Brackets inside strings do not count, and binary payloads are not JSON.

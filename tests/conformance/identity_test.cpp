@@ -1,6 +1,7 @@
 // Conformance: every store has an identity, fixed at creation, adoptable only while empty.
 #include <catch2/catch.hpp>
 
+#include "annal/store_admin.hpp"
 #include "annal/error.hpp"
 #include "support/store_fixture.hpp"
 
@@ -27,16 +28,16 @@ TEST_CASE("an empty store adopts another identity; one with events refuses and k
   store_fixture f;
   auto& s = f.store();
   uuid source = uuid::v7();
-  s.adopt_store_id(source);
+  adopt_store_id(s, source);
   CHECK(s.store_id() == source);
   CHECK(f.reopen().store_id() == source);
-  CHECK_THROWS_AS(f.store().adopt_store_id(uuid()), invalid_argument);
+  CHECK_THROWS_AS(adopt_store_id(f.store(), uuid()), invalid_argument);
 
   f.store().append("s", expected_version::any(), make_events(1));
   // The identity it has already: nothing to change, so no error.
-  CHECK_NOTHROW(f.store().adopt_store_id(source));
+  CHECK_NOTHROW(adopt_store_id(f.store(), source));
   try {
-    f.store().adopt_store_id(uuid::v7());
+    adopt_store_id(f.store(), uuid::v7());
     FAIL("adopted an identity while holding events");
   } catch (const invalid_argument& e) {
     CHECK_THAT(e.what(), Catch::Contains("only while it is empty"));

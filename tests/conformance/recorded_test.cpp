@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "annal/store_admin.hpp"
 #include "annal/error.hpp"
 #include "support/store_fixture.hpp"
 
@@ -48,9 +49,9 @@ TEST_CASE("append_recorded keeps positions, versions, ids, timestamps, metadata 
   auto second = recorded("order-2", 4, 1, 2, long_ago + 1s);
   auto third = recorded("order-1", 6, 4, 1, long_ago + 2s);
 
-  CHECK(f.store().append_recorded(first) == append_result{1, 3, 3, true});
-  CHECK(f.store().append_recorded(second) == append_result{4, 5, 2, true});
-  CHECK(f.store().append_recorded(third) == append_result{6, 6, 4, true});
+  CHECK(append_recorded(f.store(), first) == append_result{1, 3, 3, true});
+  CHECK(append_recorded(f.store(), second) == append_result{4, 5, 2, true});
+  CHECK(append_recorded(f.store(), third) == append_result{6, 6, 4, true});
 
   std::vector<recorded_event> expected = first;
   expected.insert(expected.end(), second.begin(), second.end());
@@ -69,10 +70,10 @@ TEST_CASE("append_recorded keeps positions, versions, ids, timestamps, metadata 
 TEST_CASE("append_recorded requires the batch to start at the head + 1", "[recorded]") {
   store_fixture f;
   f.store().append("a", expected_version::any(), make_events(2));
-  CHECK_THROWS_AS(f.store().append_recorded(recorded("b", 4, 1, 1, long_ago)), invalid_argument);
-  CHECK_THROWS_AS(f.store().append_recorded(recorded("b", 2, 1, 1, long_ago)), invalid_argument);
+  CHECK_THROWS_AS(append_recorded(f.store(), recorded("b", 4, 1, 1, long_ago)), invalid_argument);
+  CHECK_THROWS_AS(append_recorded(f.store(), recorded("b", 2, 1, 1, long_ago)), invalid_argument);
   CHECK(f.store().head_position() == 2);
-  CHECK(f.store().append_recorded(recorded("b", 3, 1, 1, long_ago)).first_position == 3);
+  CHECK(append_recorded(f.store(), recorded("b", 3, 1, 1, long_ago)).first_position == 3);
 }
 
 TEST_CASE("append_recorded requires the first version to follow the stream's version",
@@ -80,12 +81,12 @@ TEST_CASE("append_recorded requires the first version to follow the stream's ver
   store_fixture f;
   f.store().append("a", expected_version::any(), make_events(2));
   try {
-    f.store().append_recorded(recorded("a", 3, 2, 1, long_ago));
+    append_recorded(f.store(), recorded("a", 3, 2, 1, long_ago));
     FAIL("a version already taken was accepted");
   } catch (const wrong_expected_version& e) {
     CHECK(e.actual_version() == 2);
   }
-  CHECK_THROWS_AS(f.store().append_recorded(recorded("a", 3, 4, 1, long_ago)),
+  CHECK_THROWS_AS(append_recorded(f.store(), recorded("a", 3, 4, 1, long_ago)),
                   wrong_expected_version);
   CHECK(f.store().head_position() == 2);
 }
@@ -93,11 +94,11 @@ TEST_CASE("append_recorded requires the first version to follow the stream's ver
 TEST_CASE("append_recorded refuses an event id already stored, even as a retry", "[recorded]") {
   store_fixture f;
   auto batch = recorded("a", 1, 1, 2, long_ago);
-  f.store().append_recorded(batch);
+  append_recorded(f.store(), batch);
   auto again = recorded("b", 3, 1, 2, long_ago);
   again[1].id = batch[0].id;
-  CHECK_THROWS_AS(f.store().append_recorded(again), duplicate_event_id);
-  CHECK_THROWS_AS(f.store().append_recorded(batch), invalid_argument);  // position 1 is taken
+  CHECK_THROWS_AS(append_recorded(f.store(), again), duplicate_event_id);
+  CHECK_THROWS_AS(append_recorded(f.store(), batch), invalid_argument);  // position 1 is taken
   CHECK(f.store().head_position() == 2);
 }
 
@@ -115,9 +116,9 @@ TEST_CASE("append_recorded refuses what is not one batch of one stream", "[recor
   auto nil_id = recorded("a", 1, 1, 1, long_ago);
   nil_id[0].id = uuid();
   for (const auto* bad : {&two_streams, &two_times, &gap, &version_gap, &from_zero, &nil_id}) {
-    CHECK_THROWS_AS(f.store().append_recorded(*bad), invalid_argument);
+    CHECK_THROWS_AS(append_recorded(f.store(), *bad), invalid_argument);
   }
-  CHECK_THROWS_AS(f.store().append_recorded({}), invalid_argument);
+  CHECK_THROWS_AS(append_recorded(f.store(), {}), invalid_argument);
   CHECK(f.store().head_position() == 0);
 }
 
@@ -127,27 +128,27 @@ TEST_CASE("list_streams pages through streams in id order, by prefix", "[recorde
     f.store().append(id, expected_version::any(), make_events(2));
   }
   f.store().append("order-1", expected_version::any(), make_events(1));
-  auto all = f.store().list_streams();
+  auto all = list_streams(f.store());
   std::vector<stream_summary> expected{
       {"order-1", 3}, {"order-10", 2}, {"order-2", 2}, {"user-1", 2}};
   CHECK(all == expected);
-  CHECK(f.store().list_streams("order-") ==
+  CHECK(list_streams(f.store(), "order-") ==
         std::vector<stream_summary>(expected.begin(), expected.begin() + 3));
-  CHECK(f.store().list_streams("", "order-10", 1) == std::vector<stream_summary>{{"order-2", 2}});
-  CHECK(f.store().list_streams("order-", "order-2").empty());
-  CHECK_THROWS_AS(f.store().list_streams("", "", 0), invalid_argument);
-  CHECK(f.reopen().list_streams() == expected);
+  CHECK(list_streams(f.store(), "", "order-10", 1) == std::vector<stream_summary>{{"order-2", 2}});
+  CHECK(list_streams(f.store(), "order-", "order-2").empty());
+  CHECK_THROWS_AS(list_streams(f.store(), "", "", 0), invalid_argument);
+  CHECK(list_streams(f.reopen()) == expected);
 }
 
 TEST_CASE("describe names the backend and counts streams and bytes", "[recorded]") {
   store_fixture f;
-  auto empty = f.store().describe();
+  auto empty = describe(f.store());
   CHECK(empty.backend == backend_under_test());
   CHECK(empty.format_version >= 1);
   CHECK(empty.stream_count == 0);
   f.store().append("a", expected_version::any(), make_events(3));
   f.store().append("b", expected_version::any(), make_events(3));
-  auto d = f.store().describe();
+  auto d = describe(f.store());
   CHECK(d.stream_count == 2);
   CHECK(d.bytes_on_disk > 0);
   CHECK(d.segment_count == (d.backend == "segment" ? 1u : 0u));

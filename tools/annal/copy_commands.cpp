@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "annal/store_admin.hpp"
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
 #include "commands.hpp"
@@ -141,7 +142,7 @@ int run_migrate(const std::string& from, const std::string& to) {
   // A new target becomes the same store as its source (the same events at the same positions),
   // so read models built from the source stay valid for it. A target that already holds
   // events keeps the identity it has.
-  if (target_head == 0) target->adopt_store_id(source->store_id());
+  if (target_head == 0) adopt_store_id(*target, source->store_id());
   log_copier copier(*target);
   // Resume where the target ends; its last event is compared with the source's, so a target
   // that is not a prefix of the source is refused instead of extended.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 
+#include "annal/store_admin.hpp"
 #include "annal/detail/time_text.hpp"
 #include "annal/verify.hpp"
 #include "commands.hpp"
@@ -49,7 +50,7 @@ std::size_t page_for(std::optional<std::uint64_t> remaining) {
 
 int run_info(const std::string& uri) {
   auto store = open_existing_store(uri);
-  store_description d = store->describe();
+  store_description d = describe(*store);
   std::uint64_t head = store->head_position();
   std::string out;
   auto line = [&](std::string_view name, const std::string& value) {
@@ -77,7 +78,7 @@ int run_streams(const std::string& uri, const std::string& prefix,
   std::string after;
   std::optional<std::uint64_t> remaining = limit;
   while (!remaining || *remaining > 0) {
-    auto page = store->list_streams(prefix, after, page_for(remaining));
+    auto page = list_streams(*store, prefix, after, page_for(remaining));
     for (const auto& s : page) {
       fmt::format_to(std::back_inserter(out.text()), "{}\t{}\n", s.stream_id, s.version);
     }

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "annal/store_admin.hpp"
 #include "annal/error.hpp"
 #include "commands.hpp"
 
@@ -89,7 +90,7 @@ void log_copier::compare_with_stored(const recorded_event& e) {
 void log_copier::flush() {
   if (batch_.empty()) return;
   try {
-    target_.append_recorded(batch_);
+    append_recorded(target_, batch_);
   } catch (const error& e) {
     throw error(e.code(), fmt::format("{}: {}", batch_place(), message_of(e)));
   }

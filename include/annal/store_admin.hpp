@@ -1,0 +1,77 @@
+// Store administration: copying a log exactly, listing streams, describing storage, identity.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "annal/event.hpp"
+#include "annal/event_store.hpp"
+#include "annal/uuid.hpp"
+
+namespace annal {
+
+/// A stream and its version, as list_streams() reports it.
+struct stream_summary {
+  std::string stream_id;
+  /// The number of events in the stream.
+  std::uint64_t version = 0;
+
+  friend bool operator==(const stream_summary&, const stream_summary&) = default;
+};
+
+/// What a store is and how large, as describe() reports it (what `annal info` prints).
+struct store_description {
+  /// The URI scheme of the backend: "sqlite", "segment" or "postgres".
+  std::string backend;
+  /// The version of the backend's storage format (docs/storage-format.md).
+  std::uint32_t format_version = 0;
+  /// How many streams have at least one event.
+  std::uint64_t stream_count = 0;
+  /// The size of the store's files (PostgreSQL: its tables and indexes), in bytes.
+  std::uint64_t bytes_on_disk = 0;
+  /// How many segment files the log spans; 0 for backends without segments.
+  std::uint64_t segment_count = 0;
+};
+
+/// Appends events to `store` exactly as another store recorded them, keeping their positions,
+/// stream versions, ids and timestamp: what `annal import` and `annal migrate` use to copy a
+/// log.
+///
+/// The events form one atomic batch of one stream with one timestamp, at consecutive
+/// positions and versions. The first position must be the head position + 1 and the first
+/// version the stream's version + 1. Throws annal::invalid_argument when the events do not
+/// form such a batch, fail the checks of append(), or the first position is not head + 1
+/// (nothing is written); annal::wrong_expected_version when the first version is not the
+/// stream's version + 1; annal::duplicate_event_id when an event id is already stored
+/// anywhere (there is no retry rule here: skipping what is already stored is the caller's
+/// decision); annal::store_closed after close(). Thread-safe, also with concurrent append()
+/// calls, which may make the head move under the caller.
+append_result append_recorded(event_store& store, std::span<const recorded_event> events);
+
+/// Lists up to `max_count` streams of `store` whose id starts with `prefix` and sorts
+/// (bytewise) after `after`, in bytewise order of their ids, with their versions. Page through
+/// every stream by passing the last id returned as `after`. Throws annal::invalid_argument for a
+/// max_count of 0, annal::store_closed after close(). On the segment backend each call sorts the
+/// matching streams: O(n log n) in their number. Thread-safe.
+std::vector<stream_summary> list_streams(event_store& store, std::string_view prefix = {},
+                                         std::string_view after = {},
+                                         std::size_t max_count = unlimited);
+
+/// The backend of `store`, its format version, the number of streams and the size of the
+/// store's files. Throws annal::store_closed after close(), annal::io_error when the storage
+/// fails. Thread-safe.
+store_description describe(event_store& store);
+
+/// Gives `store` the identity `id` of the store whose log it is about to receive whole, event
+/// by event at the same positions (what `annal migrate` does to a new target), so that read
+/// models built from the source stay valid for the copy (docs/concepts.md, "Store identity").
+/// Allowed only while the store holds no event; giving a store the identity it has is a no-op.
+/// Throws annal::invalid_argument for a nil id or when the store holds events (nothing
+/// changes), annal::store_closed after close(). Thread-safe.
+void adopt_store_id(event_store& store, const uuid& id);
+
+}  // namespace annal
