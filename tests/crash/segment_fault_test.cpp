@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "annal/error.hpp"
-#include "io/fault_file_system.hpp"
+#include "support/fault_file_system.hpp"
 #include "segment/segment_store.hpp"
 #include "support/store_fixture.hpp"
 

@@ -8,7 +8,7 @@
 
 #include "annal/error.hpp"
 #include "core/crc32c.hpp"
-#include "io/fault_file_system.hpp"
+#include "support/fault_file_system.hpp"
 #include "segment/segment_format.hpp"
 #include "segment/segment_store.hpp"
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "annal/error.hpp"
-#include "io/fault_file_system.hpp"
+#include "support/fault_file_system.hpp"
 #include "support/temp_dir.hpp"
 
 using annal::io_error;

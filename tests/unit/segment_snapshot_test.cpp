@@ -10,7 +10,7 @@
 
 #include "annal/error.hpp"
 #include "core/crc32c.hpp"
-#include "io/fault_file_system.hpp"
+#include "support/fault_file_system.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/segment_store.hpp"
 

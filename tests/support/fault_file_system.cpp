@@ -1,5 +1,5 @@
 // The in-memory file_system of crash tests: durable and current state, power cuts, faults.
-#include "io/fault_file_system.hpp"
+#include "support/fault_file_system.hpp"
 
 #include <algorithm>
 #include <cerrno>
