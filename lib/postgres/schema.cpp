@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <iterator>
 
 #include "annal/error.hpp"
@@ -128,6 +129,14 @@ std::string table(const std::string& schema, const char* name) {
 
 std::string notify_channel(const std::string& schema) {
   return fmt::format("annal_{:016x}", fnv1a(schema));
+}
+
+void require_store_schema(connection& c, const std::string& schema) {
+  if (c.query("SELECT to_regclass($1)::text IS NULL", {table(schema, "schema_version")})
+          .bytes(0, 0) == std::string_view("\1", 1)) {
+    throw io_error(ENOENT, c.name(),
+                   fmt::format("no postgres store here: schema '{}' holds no annal store", schema));
+  }
 }
 
 void open_schema(connection& c, const std::string& schema, std::int64_t up_to) {

@@ -29,4 +29,7 @@ std::string notify_channel(const std::string& schema);
 /// fails.
 void open_schema(connection& c, const std::string& schema, std::int64_t up_to = schema_version);
 
+/// Throws annal::io_error (ENOENT) unless `schema` holds an annal store; creates nothing.
+void require_store_schema(connection& c, const std::string& schema);
+
 }  // namespace annal::pg

@@ -4,9 +4,15 @@
 #include <fmt/format.h>
 
 #include "annal/error.hpp"
+#include "annal_build_config.hpp"
+#include "backends/backend_table.hpp"
 #include "core/store_uri.hpp"
+#if ANNAL_WITH_POSTGRES
 #include "projection/postgres_read_model.hpp"
+#endif
+#if ANNAL_WITH_SQLITE
 #include "projection/sqlite_read_model.hpp"
+#endif
 
 namespace annal::projection_detail {
 
@@ -45,8 +51,18 @@ model_session& read_model_db::bookkeeping() {
 }
 
 std::unique_ptr<read_model_db> open_database(const std::string& path, bool read_only) {
-  if (detail::is_postgres_uri(path)) return open_postgres_read_model(path, read_only);
+  if (detail::is_postgres_uri(path)) {
+#if ANNAL_WITH_POSTGRES
+    return open_postgres_read_model(path, read_only);
+#else
+    detail::throw_backend_not_built("postgres");
+#endif
+  }
+#if ANNAL_WITH_SQLITE
   return open_sqlite_read_model(path, read_only);
+#else
+  detail::throw_backend_not_built("sqlite");
+#endif
 }
 
 }  // namespace annal::projection_detail

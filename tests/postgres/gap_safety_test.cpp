@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "annal/error.hpp"
-#include "core/open_store_with_hooks.hpp"
+#include "backends/open_store_with_hooks.hpp"
 #include "support/store_fixture.hpp"
 
 namespace annal {

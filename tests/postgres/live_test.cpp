@@ -9,7 +9,7 @@
 #include "annal/error.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
-#include "core/open_store_with_hooks.hpp"
+#include "backends/open_store_with_hooks.hpp"
 #include "postgres/schema.hpp"
 #include "support/store_fixture.hpp"
 #include "support/thread_state.hpp"

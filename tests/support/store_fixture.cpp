@@ -9,9 +9,12 @@
 #include <stdexcept>
 #include <thread>
 
-#include "core/open_store_with_hooks.hpp"
+#include "backends/open_store_with_hooks.hpp"
+#include "annal_build_config.hpp"
 #include "core/store_uri.hpp"
+#if ANNAL_WITH_POSTGRES
 #include "postgres/connection.hpp"
+#endif
 
 namespace annal::test {
 
@@ -37,6 +40,7 @@ std::string postgres_server() {
 }
 
 void drop_postgres_schema(const std::string& uri) {
+#if ANNAL_WITH_POSTGRES
   auto parsed = detail::parse_store_uri(uri, {});
   try {
     pg::connection c(parsed.path);
@@ -45,6 +49,9 @@ void drop_postgres_schema(const std::string& uri) {
   } catch (const std::exception&) {
     // Best effort: a schema left behind on a test server costs nothing but space.
   }
+#else
+  (void)uri;  // without PostgreSQL there is no schema to drop
+#endif
 }
 
 std::string with_session_name(const std::string& uri, const std::string& name) {
@@ -54,6 +61,7 @@ std::string with_session_name(const std::string& uri, const std::string& name) {
 
 void wait_for_sessions_to_end(const std::string& uri, const std::string& name) {
   if (!detail::is_postgres_uri(uri)) return;
+#if ANNAL_WITH_POSTGRES
   pg::connection c(detail::parse_store_uri(uri, {}).path);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (c.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", {name})
@@ -63,6 +71,9 @@ void wait_for_sessions_to_end(const std::string& uri, const std::string& name) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+#else
+  (void)name;
+#endif
 }
 
 std::string backend_uri(const temp_dir& dir) {

@@ -11,10 +11,9 @@
 #include "annal/detail/time_text.hpp"
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "backends/backend_table.hpp"
 #include "core/store_uri.hpp"
 #include "event_line.hpp"
-#include "postgres/connection.hpp"
-#include "postgres/schema.hpp"
 
 namespace annal::cli {
 namespace {
@@ -35,46 +34,10 @@ std::string payload_summary(const recorded_event& e) {
 
 void check_store_path(const std::string& uri) {
   detail::store_uri parsed = detail::parse_store_uri(uri, {});
-  if (parsed.scheme == "postgres") return;
-  namespace fs = std::filesystem;
-  bool directory_store = parsed.scheme == "segment";
-  const char* wanted = directory_store ? "segment store directory" : "SQLite database file";
-  std::error_code error;
-  fs::file_type type = fs::status(parsed.path, error).type();
-  if (type == fs::file_type::not_found) {
-    throw io_error(ENOENT, parsed.path,
-                   fmt::format("no {} store here: the {} does not exist", parsed.scheme,
-                               directory_store ? "directory" : "file"));
-  }
-  if (error) {
-    throw io_error(error.value(), parsed.path, "cannot look at the path: " + error.message());
-  }
-  if (type == (directory_store ? fs::file_type::directory : fs::file_type::regular)) return;
-  const char* found = type == fs::file_type::directory ? "a directory"
-                      : type == fs::file_type::regular ? "a file"
-                      : type == fs::file_type::fifo    ? "a named pipe"
-                      : type == fs::file_type::socket  ? "a socket"
-                      : type == fs::file_type::block || type == fs::file_type::character
-                          ? "a device"
-                          : "not a file or directory";
-  throw io_error(directory_store ? ENOTDIR : EISDIR, parsed.path,
-                 fmt::format("no {} store here: it is {}, not a {}", parsed.scheme, found, wanted));
+  detail::backend_of(parsed).require_existing(parsed);
 }
 
 std::unique_ptr<event_store> open_existing_store(const std::string& uri) {
-  detail::store_uri parsed = detail::parse_store_uri(uri, {});
-  if (parsed.scheme == "postgres") {
-    pg::validate_schema_name(parsed.options.postgres_schema);
-    pg::connection c(parsed.path);
-    if (c.query("SELECT to_regclass($1)::text IS NULL",
-                {pg::table(parsed.options.postgres_schema, "schema_version")})
-            .bytes(0, 0) == std::string_view("\1", 1)) {
-      throw io_error(ENOENT, c.name(),
-                     fmt::format("no postgres store here: schema '{}' holds no annal store",
-                                 parsed.options.postgres_schema));
-    }
-    return open_store(uri);
-  }
   check_store_path(uri);
   return open_store(uri);
 }

@@ -11,10 +11,10 @@
 
 namespace annal::cli {
 
-/// Checks that the file URI `uri` names a path of its backend's kind: an existing regular file
-/// for sqlite, an existing directory for segment. Throws annal::io_error saying that the path
-/// does not exist or what it is instead, and what parse_store_uri() throws for a malformed URI;
-/// PostgreSQL URIs pass.
+/// Checks that a store of its backend is where `uri` points, creating nothing: an existing
+/// regular file for sqlite, an existing directory for segment, a schema holding a store for
+/// postgres (the backend table's require_existing). Throws annal::io_error saying that nothing
+/// is there or what is there instead, and what parse_store_uri() throws for a malformed URI.
 void check_store_path(const std::string& uri);
 
 /// Opens an existing store: unlike open_store(), a URI naming a missing file or directory, or
