@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "annal/error.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
 #include "projection/postgres_session.hpp"
@@ -26,7 +27,8 @@ class postgres_read_model final : public read_model_db {
   postgres_read_model& operator=(const postgres_read_model&) = delete;
 
   std::unique_ptr<model_session> session(table_map tables) override {
-    return std::make_unique<postgres_session>(c_, std::move(tables), statement_ids_);
+    return std::make_unique<postgres_session>(c_, std::move(tables), statement_ids_,
+                                              database_failure_slot());
   }
   void begin() override { c_.exec("BEGIN"); }
   void commit() override { c_.exec("COMMIT"); }
@@ -49,7 +51,11 @@ class postgres_read_model final : public read_model_db {
         c_.query("SELECT pg_try_advisory_lock(hashtextextended($1::text, 0))", {pg::param(key)});
     return r.rows() == 1 && r.bytes(0, 0) == std::string_view("\1", 1);
   }
-  bool connected() const noexcept override { return c_.ok(); }
+  void check_lead() const override {
+    if (!c_.ok()) {
+      throw io_error(0, where_, "lost the connection to the server, and with it the lead");
+    }
+  }
   const std::string& where() const noexcept override { return where_; }
 
  private:

@@ -8,7 +8,6 @@
 #include <limits>
 
 #include "annal/error.hpp"
-#include "core/store_uri.hpp"
 
 namespace annal::projection_detail {
 
@@ -44,6 +43,20 @@ std::uint64_t start_after(std::uint64_t from_position) {
   return from_position == 0 ? 0 : from_position - 1;
 }
 
+// The pause before attempt `failures` + 1: `initial` doubled per failure so far, at most `max`.
+std::chrono::milliseconds backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max,
+                                  int failures) {
+  return std::min(max, initial * (std::int64_t{1} << std::clamp(failures, 0, 20)));
+}
+
+// Waits for `pause` unless a stop is requested first; says whether it waited the whole pause.
+bool pause_unless_stopped(std::stop_token stop, std::chrono::milliseconds pause) {
+  std::mutex m;
+  std::unique_lock lock(m);
+  std::condition_variable_any().wait_for(lock, stop, pause, [] { return false; });
+  return !stop.stop_requested();
+}
+
 }  // namespace
 
 projection_worker::projection_worker(event_store& store, std::string path, projection p,
@@ -77,9 +90,8 @@ void projection_worker::start() {
     std::lock_guard lock(status_mutex_);
     finished_ = false;
     published_ = false;
-    // A PostgreSQL read model is written only once the lead is taken.
-    status_.state =
-        detail::is_postgres_uri(path_) ? projection_state::standby : projection_state::catching_up;
+    // The read model is written only once the lead is taken.
+    status_.state = projection_state::standby;
     status_.error.clear();
     status_.retries = 0;
   }
@@ -129,6 +141,7 @@ projection_status projection_worker::status() const {
   std::lock_guard lock(status_mutex_);
   projection_status out = status_;
   out.lag = out.head > out.checkpoint ? out.head - out.checkpoint : 0;
+  out.serving_lag = out.head > out.serving_checkpoint ? out.head - out.serving_checkpoint : 0;
   out.events_per_second = rate_.per_second(rate_meter::clock::now());
   bool moving =
       out.state == projection_state::catching_up || out.state == projection_state::rebuilding;
@@ -160,34 +173,41 @@ std::vector<dead_letter> projection_worker::dead_letters() const {
 
 void projection_worker::run(std::stop_token stop) {
   std::unique_ptr<read_model_db> db;
+  recovery_attempts_ = 0;
   try {
-    while (lead(db, stop)) {
+    while (!stop.stop_requested()) {
       try {
+        if (!lead(db, stop)) break;
         reconcile(*db);
         load(*db);
         run_loop(*db, stop);
         break;
-      } catch (...) {
-        // A lost connection takes the lead with it: stand by and try again. Nothing of the
-        // batch it was writing is committed.
-        if (db->connected()) throw;
+      } catch (const io_error&) {
+        // The database, the store or the lead failed, not an event: drop the connection and the
+        // lead with it (nothing of the batch being written is committed), and start again.
         std::string what = describe(std::current_exception());
         current_.reset();
         shadow_.reset();
         db.reset();
-        stand_by(nullptr, what);
+        recover(what, stop);
       }
     }
     publish(projection_state::stopped);
   } catch (...) {
     std::string what = describe(std::current_exception());
     std::lock_guard lock(status_mutex_);
-    status_.state = projection_state::failed;
-    status_.error = std::move(what);
+    if (status_.state != projection_state::failed) {
+      // Not an event's failure: the failed_* fields of an earlier one no longer apply.
+      status_.failed_position = 0;
+      status_.failed_type.clear();
+      status_.failed_stream.clear();
+      status_.state = projection_state::failed;
+      status_.error = std::move(what);
+    }
   }
   current_.reset();
   shadow_.reset();
-  answer_request(db.get(), true);
+  answer_request(db.get(), true, "the projection has stopped");
   std::lock_guard lock(status_mutex_);
   finished_ = true;
   status_changed_.notify_all();
@@ -195,33 +215,21 @@ void projection_worker::run(std::stop_token stop) {
 
 bool projection_worker::lead(std::unique_ptr<read_model_db>& db, std::stop_token stop) {
   while (!stop.stop_requested()) {
-    std::string why;
-    try {
-      if (!db || !db->connected()) db = open_read_model(path_);
-      if (db->try_lead(p_.name)) return true;
-    } catch (const io_error& e) {
-      // A database server may come back; a SQLite file that does not open will not.
-      if (!detail::is_postgres_uri(path_)) throw;
-      db.reset();
-      why = e.what();
-    }
-    stand_by(db.get(), why);
+    if (!db) db = open_read_model(path_);
+    if (db->try_lead(p_.name)) return true;
+    stand_by(*db);
     answer_request(db.get(), false);
-    std::mutex m;
-    std::unique_lock lock(m);
-    std::condition_variable_any().wait_for(lock, stop, options_.leader_retry, [] { return false; });
+    pause_unless_stopped(stop, options_.leader_retry);
   }
   return false;
 }
 
-void projection_worker::stand_by(read_model_db* db, const std::string& why) {
+void projection_worker::stand_by(read_model_db& db) {
   std::optional<builds> b;
-  if (db != nullptr) {
-    try {
-      b = load_builds(*db, p_.name);
-    } catch (const error&) {
-      // The leader's progress is unknown for now; the last one seen stands.
-    }
+  try {
+    b = load_builds(db, p_.name);
+  } catch (const error&) {
+    // The leader's progress is unknown for now; the last one seen stands.
   }
   std::optional<std::uint64_t> head;
   try {
@@ -233,7 +241,6 @@ void projection_worker::stand_by(read_model_db* db, const std::string& why) {
   status_.state = projection_state::standby;
   published_ = true;
   if (head) status_.head = *head;
-  if (!why.empty()) status_.error = why;
   if (b) {
     status_.serving_checkpoint = b->current ? b->current->checkpoint : 0;
     const auto& in_progress = b->shadow ? b->shadow : b->current;
@@ -243,12 +250,29 @@ void projection_worker::stand_by(read_model_db* db, const std::string& why) {
   status_changed_.notify_all();
 }
 
-void projection_worker::answer_request(read_model_db* db, bool last) {
+void projection_worker::recover(const std::string& what, std::stop_token stop) {
+  auto pause =
+      backoff(options_.recovery_backoff, options_.max_recovery_backoff, recovery_attempts_);
+  ++recovery_attempts_;
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.state = projection_state::recovering;
+    status_.error = what;
+    status_.retries = recovery_attempts_;
+    published_ = true;
+    status_changed_.notify_all();
+  }
+  answer_request(nullptr, false, "the projection is recovering from: " + what);
+  pause_unless_stopped(stop, pause);
+}
+
+void projection_worker::answer_request(read_model_db* db, bool last,
+                                       const std::string& why_not_open) {
   std::lock_guard lock(request_mutex_);
   if (last) taking_requests_ = false;
   if (!request_) return;
   try {
-    if (db == nullptr) throw io_error(0, path_, "the read-model database is not open");
+    if (db == nullptr) throw io_error(0, path_, why_not_open);
     rebuild_now(*db, request_->from);
     request_->done.set_value();
   } catch (...) {
@@ -276,6 +300,12 @@ void projection_worker::run_loop(read_model_db& db, std::stop_token stop) {
     }
     bool rebuilding = shadow_.has_value() || sink_rebuilding_;
     bool caught_up = (!current_ || current_->at_end) && !shadow_;
+    if (recovery_attempts_ != 0 && (progressed || caught_up)) {
+      // Working again: the next infrastructure failure starts with the shortest pause.
+      recovery_attempts_ = 0;
+      std::lock_guard lock(status_mutex_);
+      status_.retries = 0;
+    }
     publish(rebuilding  ? projection_state::rebuilding
             : caught_up ? projection_state::live
                         : projection_state::catching_up);
@@ -396,9 +426,16 @@ bool projection_worker::apply_page(read_model_db& db, build_state& b, const page
   std::size_t begin = 0;
   int retries = 0;
   std::uint64_t retried_position = 0;
+  // A handler's statement that failed because of the database (full, locked, the connection
+  // gone) is not the event's fault: the runner recovers instead (see run()).
+  auto throw_if_database_failed = [&db] {
+    if (auto e = db.database_failure()) std::rethrow_exception(e);
+  };
   for (;;) {
+    db.clear_database_failure();
     auto failed = run_range(db, b, batch, begin, events.size(), slice.next_position - 1);
     if (!failed) break;
+    throw_if_database_failed();
     if (p_.is_read_model()) {
       // Roll forward to just before the failing event, so its predecessors are not lost. A
       // handler that now fails earlier moves the failure there.
@@ -406,11 +443,10 @@ bool projection_worker::apply_page(read_model_db& db, build_state& b, const page
         auto again =
             run_range(db, b, batch, begin, failed->index, events[failed->index].position - 1);
         if (!again) break;
+        throw_if_database_failed();
         failed = std::move(again);
       }
     }
-    // A handler's statement that failed because the connection is gone is not the event's fault.
-    if (!db.connected()) throw io_error(0, db.where(), "lost the connection: " + failed->what);
     const recorded_event& event = events[failed->index];
     if (event.position != retried_position) retries = 0;
     retried_position = event.position;
@@ -425,15 +461,10 @@ bool projection_worker::apply_page(read_model_db& db, build_state& b, const page
           publish(projection_state::failed);
           return false;
         }
-        auto backoff =
-            std::min(p_.on_error.max_backoff,
-                     p_.on_error.initial_backoff * (std::int64_t{1} << std::min(retries, 20)));
+        auto pause = backoff(p_.on_error.initial_backoff, p_.on_error.max_backoff, retries);
         ++retries;
         note_failure(event, failed->what, retries);
-        std::mutex m;
-        std::unique_lock lock(m);
-        std::condition_variable_any().wait_for(lock, stop, backoff, [] { return false; });
-        if (stop.stop_requested()) return false;
+        if (!pause_unless_stopped(stop, pause)) return false;
         begin = failed->index;
         break;
       }
@@ -476,6 +507,7 @@ std::optional<projection_worker::failure> projection_worker::run_range(
         return failure{i, describe(std::current_exception())};
       }
     }
+    db.check_lead();
     advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
     tx.commit();
   } else {
@@ -484,12 +516,14 @@ std::optional<projection_worker::failure> projection_worker::run_range(
         apply(i);
       } catch (...) {
         std::string what = describe(std::current_exception());
+        db.check_lead();
         advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint,
                            events[i].position - 1);
         b.record.checkpoint = events[i].position - 1;
         return failure{i, std::move(what)};
       }
     }
+    db.check_lead();
     advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
   }
   b.record.checkpoint = checkpoint;
@@ -499,6 +533,7 @@ std::optional<projection_worker::failure> projection_worker::run_range(
 void projection_worker::skip(read_model_db& db, build_state& b, const recorded_event& event,
                              const std::string& what) {
   db_transaction tx(db);
+  db.check_lead();
   record_dead_letter(db, {p_.name, event.position, event.type, event.stream_id, what});
   advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, event.position);
   tx.commit();
@@ -511,6 +546,7 @@ void projection_worker::swap(read_model_db& db) {
   // Statements prepared on the tables about to be dropped go first.
   if (current_) current_->session.reset();
   db_transaction tx(db);
+  db.check_lead();
   swap_in(db, p_.name, current_ ? &current_->record : nullptr, shadow_->record);
   tx.commit();
   current_ = std::move(shadow_);

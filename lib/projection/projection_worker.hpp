@@ -56,8 +56,9 @@ class projection_worker {
 
   void run(std::stop_token stop);
   bool lead(std::unique_ptr<read_model_db>& db, std::stop_token stop);
-  void stand_by(read_model_db* db, const std::string& why);
-  void answer_request(read_model_db* db, bool last);
+  void stand_by(read_model_db& db);
+  void recover(const std::string& what, std::stop_token stop);
+  void answer_request(read_model_db* db, bool last, const std::string& why_not_open = {});
   void run_loop(read_model_db& db, std::stop_token stop);
   void reconcile(read_model_db& db);
   void rebuild_now(read_model_db& db, std::uint64_t from_position);
@@ -84,6 +85,7 @@ class projection_worker {
   std::optional<build_state> current_;
   std::optional<build_state> shadow_;
   bool sink_rebuilding_ = false;
+  int recovery_attempts_ = 0;  // failed attempts in a row to run after an infrastructure failure
 
   std::mutex control_mutex_;  // serialises start, stop and rebuild
   std::jthread thread_;

@@ -1,6 +1,8 @@
 // Shared pieces of the projection tests.
 #include "projection/projection_fixture.hpp"
 
+#include <catch2/catch.hpp>
+
 namespace annal::test {
 
 void projection_fixture::deposit(std::size_t count, std::size_t streams, std::size_t first) {
@@ -40,6 +42,15 @@ projection ledger_projection(int version, long long multiplier, std::string name
             "CREATE TABLE {entries}(position INTEGER PRIMARY KEY, account TEXT, cents INTEGER)");
       },
       handler{multiplier});
+}
+
+runner_options quick_retries(std::size_t batch_size) {
+  runner_options o;
+  o.batch_size = batch_size;
+  o.leader_retry = std::chrono::milliseconds(100);
+  o.recovery_backoff = std::chrono::milliseconds(20);
+  o.max_recovery_backoff = std::chrono::milliseconds(200);
+  return o;
 }
 
 projection with_hooks(projection p, event_hook before, event_hook after) {
@@ -86,6 +97,14 @@ model_totals read_totals(const std::string& model, const std::string& projection
   reader.query("SELECT checkpoint FROM annal_projection_builds WHERE name = $1 AND is_current = 1",
                {projection}, [&](const sql_row& row) { t.checkpoint = row.integer(0); });
   return t;
+}
+
+void check_applied_once(const std::string& model, std::int64_t events) {
+  auto t = read_totals(model);
+  CHECK(t.entries == events);
+  CHECK(t.position_sum == triangle(events));
+  CHECK(t.balance_sum == triangle(events));
+  CHECK(t.checkpoint == events);
 }
 
 }  // namespace annal::test

@@ -50,6 +50,10 @@ struct projection_fixture {
 projection ledger_projection(int version = 1, long long multiplier = 1,
                              std::string name = "ledger");
 
+/// Runner options for tests of leadership and recovery: pages of `batch_size`, a standby tries to
+/// lead every 100 ms, and recovery pauses 20 ms doubling up to 200 ms.
+runner_options quick_retries(std::size_t batch_size = 16);
+
 /// Something a test runs beside a read-model projection's work on one event.
 using event_hook = std::function<void(const recorded_event&, read_model_transaction&)>;
 /// `p` (a read model made by sqlite_projection) with `before` and `after` run around the work of
@@ -71,6 +75,10 @@ struct model_totals {
   std::int64_t checkpoint = 0;
 };
 model_totals read_totals(const std::string& model, const std::string& projection = "ledger");
+
+/// Checks (Catch2 CHECKs) that the ledger read model in `model` applied positions 1..events each
+/// exactly once and that its checkpoint is `events`.
+void check_applied_once(const std::string& model, std::int64_t events);
 
 /// Polls `condition` every 10 ms for up to 30 s; says whether it became true.
 template <class Condition>
