@@ -15,6 +15,21 @@
 
 namespace annal {
 
+/// What a runner does with a projection whose read model was not made from the store it runs
+/// against: a checkpoint ahead of the store's head, or another event at the checkpoint than the
+/// one recorded there (a store restored from an older backup, written to since or not). See
+/// docs/projections.md, "Origin checks".
+enum class origin_policy : std::uint8_t {
+  /// Replace the projection's builds at once, in one transaction, with a new, empty build from
+  /// position 1 (a sink: reset(1), and the log delivered again). Readers see the new tables
+  /// filling up (state catching_up), never the wrong ones; `error` says what was found.
+  rebuild,
+  /// Fail the projection (projection_state::failed, `error` says what was found) and leave its
+  /// tables as they are, for a person to look at. rebuild(name) then replaces the builds at once,
+  /// as the rebuild policy does, and start(name) runs it again.
+  stop,
+};
+
 /// Settings of a projection_runner.
 struct runner_options {
   /// Events read per page and handled per transaction (one checkpoint write each).
@@ -34,6 +49,8 @@ struct runner_options {
   /// again; each failure in a row doubles it, up to max_recovery_backoff.
   std::chrono::milliseconds recovery_backoff{200};
   std::chrono::milliseconds max_recovery_backoff{10000};
+  /// What to do with a read model that was not made from this store (see origin_policy).
+  origin_policy on_origin_mismatch = origin_policy::rebuild;
 };
 
 /// An event a projection could not handle under the skip_and_record policy.
@@ -95,9 +112,11 @@ class projection_runner {
   /// current ones keep serving and keep following the log; when the new build reaches the
   /// head, one transaction makes it current and drops the old tables. A generic projection's
   /// reset() is called and its checkpoint moved back instead. A rebuild already in progress
-  /// starts over. Works on a stopped projection too (it proceeds once started), and on one in
-  /// standby (the leader takes the new build up when it next starts leading). Throws
-  /// annal::invalid_argument for an unknown name, annal::io_error when the database fails.
+  /// starts over. A read model whose current build was not made from this store (see
+  /// origin_policy) is replaced at once instead: its tables must not serve meanwhile. Works on a
+  /// stopped projection too (it proceeds once started), and on one in standby (the leader takes the
+  /// new build up when it next starts leading). Throws annal::invalid_argument for an unknown name
+  /// or a from_position beyond the head + 1, annal::io_error when the database fails.
   void rebuild(std::string_view name, std::uint64_t from_position = 1);
 
   /// The status of one projection, or of all in the order they were added. Throws

@@ -81,9 +81,10 @@ struct projection_status {
 /// Whether readers of the projection's tables see the log as it is, as far as `status` tells:
 /// a runner follows the log (the state is live, catching_up, rebuilding, or standby while another
 /// runner leads) and what readers see is at most `max_lag` positions behind the head
-/// (`serving_lag`; for a standby, the leader's progress as last read). A projection stopped,
-/// failed or recovering is never live, whatever its lag: nothing follows the log, and after a
-/// failed check of the read model's origin its tables may be wrong. Never throws.
+/// (`serving_lag`; for a standby, the leader's progress as last read) and not ahead of it (a
+/// read model ahead of the log was not made from it). A projection stopped, failed or
+/// recovering is never live, whatever its lag: nothing follows the log, and after a failed check
+/// of the read model's origin its tables may be wrong. Never throws.
 bool serves_live(const projection_status& status, std::uint64_t max_lag = 0) noexcept;
 
 /// One line describing `status`, e.g.

@@ -45,6 +45,25 @@ class postgres_read_model final : public read_model_db {
     c_.exec(ddl);
     tx.commit();
   }
+  void add_missing_column(std::string_view table, std::string_view column,
+                          std::string_view definition) override {
+    auto has_column = [&] {
+      pg::result r = c_.query(
+          "SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND "
+          "table_name = $2 AND column_name = $3",
+          {pg::param(schema_), pg::param(table), pg::param(column)});
+      return r.int8(0, 0) != 0;
+    };
+    // ALTER TABLE waits for every transaction on the table: only when the column is missing.
+    if (has_column()) return;
+    db_transaction tx(*this);
+    c_.exec("SELECT pg_advisory_xact_lock(hashtextextended('annal.read_model.ddl', 0))");
+    if (!has_column()) {
+      c_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", pg::quote_identifier(table),
+                          pg::quote_identifier(column), definition));
+    }
+    tx.commit();
+  }
   bool try_lead(std::string_view name) override {
     std::string key = fmt::format("annal.projection:{}:{}", schema_, name);
     pg::result r =

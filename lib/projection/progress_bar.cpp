@@ -33,7 +33,8 @@ bool serves_live(const projection_status& status, std::uint64_t max_lag) noexcep
     case projection_state::catching_up:
     case projection_state::rebuilding:
     case projection_state::standby:
-      return status.serving_lag <= max_lag;
+      // A read model ahead of the log was not made from it (or the head is not known yet).
+      return status.serving_checkpoint <= status.head && status.serving_lag <= max_lag;
     case projection_state::stopped:
     case projection_state::failed:
     case projection_state::recovering:

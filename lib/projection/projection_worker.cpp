@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "annal/error.hpp"
+#include "projection/build_origin.hpp"
 
 namespace annal::projection_detail {
 
@@ -37,10 +38,6 @@ step_maker step_maker_for(const projection& p) {
               [e] { std::rethrow_exception(e); }};
     }
   };
-}
-
-std::uint64_t start_after(std::uint64_t from_position) {
-  return from_position == 0 ? 0 : from_position - 1;
 }
 
 // The pause before attempt `failures` + 1: `initial` doubled per failure so far, at most `max`.
@@ -86,8 +83,15 @@ void projection_worker::start() {
   }
   // A failed thread may still be on its way out.
   if (thread_.joinable()) thread_.join();
+  std::optional<std::uint64_t> head;
+  try {
+    head = store_.head_position();
+  } catch (const store_closed&) {
+    // The thread will fail on it and say so.
+  }
   {
     std::lock_guard lock(status_mutex_);
+    if (head) status_.head = *head;
     finished_ = false;
     published_ = false;
     // The read model is written only once the lead is taken.
@@ -178,8 +182,7 @@ void projection_worker::run(std::stop_token stop) {
     while (!stop.stop_requested()) {
       try {
         if (!lead(db, stop)) break;
-        reconcile(*db);
-        load(*db);
+        take_up_builds(*db);
         run_loop(*db, stop);
         break;
       } catch (const io_error&) {
@@ -306,9 +309,17 @@ void projection_worker::run_loop(read_model_db& db, std::stop_token stop) {
       std::lock_guard lock(status_mutex_);
       status_.retries = 0;
     }
-    publish(rebuilding  ? projection_state::rebuilding
-            : caught_up ? projection_state::live
-                        : projection_state::catching_up);
+    auto head = publish(rebuilding  ? projection_state::rebuilding
+                        : caught_up ? projection_state::live
+                                    : projection_state::catching_up);
+    if (head && below_checkpoints(*head)) {
+      // The log is shorter than the read model: the store was restored or replaced under the
+      // runner. Statements on tables the origin policy may drop go first.
+      current_.reset();
+      shadow_.reset();
+      take_up_builds(db);
+      continue;
+    }
     if (!progressed) {
       std::uint64_t target = std::numeric_limits<std::uint64_t>::max();
       for (const auto* b : {&current_, &shadow_}) {
@@ -319,59 +330,20 @@ void projection_worker::run_loop(read_model_db& db, std::stop_token stop) {
   }
 }
 
-void projection_worker::reconcile(read_model_db& db) {
-  db_transaction tx(db);
-  builds b = load_builds(db, p_.name);
-  if (!p_.is_read_model()) {
-    if (!b.current) {
-      create_build(db, p_, true, 0);
-    } else if (b.current->version != p_.version) {
-      if (p_.reset) p_.reset(1);
-      b.current->version = p_.version;
-      b.current->checkpoint = b.current->start = 0;
-      set_checkpoint(db, p_.name, *b.current);
-      sink_rebuilding_ = true;
-    }
-  } else {
-    if (b.shadow && b.shadow->version != p_.version) {
-      drop_build(db, p_.name, *b.shadow);
-      b.shadow.reset();
-    }
-    if (!b.current && !b.shadow) {
-      create_build(db, p_, true, 0);
-    } else if (b.current && b.current->version != p_.version && !b.shadow) {
-      create_build(db, p_, false, 0);
-    }
-  }
-  tx.commit();
-}
-
-void projection_worker::rebuild_now(read_model_db& db, std::uint64_t from_position) {
-  std::uint64_t start = start_after(from_position);
-  db_transaction tx(db);
-  builds b = load_builds(db, p_.name);
-  if (!p_.is_read_model()) {
-    if (p_.reset) p_.reset(start + 1);
-    if (b.current) {
-      b.current->checkpoint = b.current->start = start;
-      b.current->version = p_.version;
-      set_checkpoint(db, p_.name, *b.current);
-    } else {
-      create_build(db, p_, true, start);
-    }
-    sink_rebuilding_ = true;
-  } else {
-    if (b.shadow) drop_build(db, p_.name, *b.shadow);
-    create_build(db, p_, !b.current, start);
-  }
-  tx.commit();
+void projection_worker::take_up_builds(read_model_db& db) {
+  check_origin(db);
+  reconcile(db);
+  load(db);
+  publish(shadow_ || sink_rebuilding_ ? projection_state::rebuilding
+                                      : projection_state::catching_up);
 }
 
 void projection_worker::serve_request(read_model_db& db) {
   std::lock_guard lock(request_mutex_);
   if (!request_) return;
   try {
-    // The shadow being replaced may hold prepared statements on the tables it drops.
+    // The builds being replaced may hold prepared statements on the tables they drop.
+    current_.reset();
     shadow_.reset();
     rebuild_now(db, request_->from);
     load(db);
@@ -498,8 +470,23 @@ std::optional<projection_worker::failure> projection_worker::run_range(
       p_.sink(events[i]);
     }
   };
+  // The checkpoint is stored with the id of the event at it, for the origin checks; the build's
+  // record follows once it is committed.
+  auto store_checkpoint = [&](std::uint64_t to) {
+    std::string event_at_to = event_id_at(store_, to, events);
+    db.check_lead();
+    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, to, event_at_to);
+    return event_at_to;
+  };
+  auto note_checkpoint = [&](std::uint64_t to, std::string event_at_to) {
+    b.record.checkpoint = to;
+    b.record.checkpoint_event = std::move(event_at_to);
+  };
   if (p_.is_read_model()) {
     db_transaction tx(db);
+    // The checkpoint moves first: a runner that lost the lead finds out before its handlers
+    // meet another runner's rows. A failing event rolls the move back with its writes.
+    std::string event_at_checkpoint = store_checkpoint(checkpoint);
     for (std::size_t i = begin; i < end; ++i) {
       try {
         apply(i);
@@ -507,26 +494,21 @@ std::optional<projection_worker::failure> projection_worker::run_range(
         return failure{i, describe(std::current_exception())};
       }
     }
-    db.check_lead();
-    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
     tx.commit();
+    note_checkpoint(checkpoint, std::move(event_at_checkpoint));
   } else {
     for (std::size_t i = begin; i < end; ++i) {
       try {
         apply(i);
       } catch (...) {
         std::string what = describe(std::current_exception());
-        db.check_lead();
-        advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint,
-                           events[i].position - 1);
-        b.record.checkpoint = events[i].position - 1;
+        std::uint64_t before_failure = events[i].position - 1;
+        note_checkpoint(before_failure, store_checkpoint(before_failure));
         return failure{i, std::move(what)};
       }
     }
-    db.check_lead();
-    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
+    note_checkpoint(checkpoint, store_checkpoint(checkpoint));
   }
-  b.record.checkpoint = checkpoint;
   return std::nullopt;
 }
 
@@ -535,9 +517,11 @@ void projection_worker::skip(read_model_db& db, build_state& b, const recorded_e
   db_transaction tx(db);
   db.check_lead();
   record_dead_letter(db, {p_.name, event.position, event.type, event.stream_id, what});
-  advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, event.position);
+  std::string event_id = event.id.to_string();
+  advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, event.position, event_id);
   tx.commit();
   b.record.checkpoint = event.position;
+  b.record.checkpoint_event = std::move(event_id);
   std::lock_guard lock(status_mutex_);
   ++status_.dead_letters;
 }
@@ -554,7 +538,12 @@ void projection_worker::swap(read_model_db& db) {
   shadow_.reset();
 }
 
-void projection_worker::publish(projection_state state) {
+bool projection_worker::below_checkpoints(std::uint64_t head) const {
+  return (current_ && current_->record.checkpoint > head) ||
+         (shadow_ && shadow_->record.checkpoint > head);
+}
+
+std::optional<std::uint64_t> projection_worker::publish(projection_state state) {
   std::optional<std::uint64_t> head;
   try {
     head = store_.head_position();
@@ -562,7 +551,7 @@ void projection_worker::publish(projection_state state) {
     // Stopping after the store was closed: the last head seen stands.
   }
   std::lock_guard lock(status_mutex_);
-  if (status_.state == projection_state::failed && state != projection_state::failed) return;
+  if (status_.state == projection_state::failed && state != projection_state::failed) return head;
   status_.state = state;
   published_ = true;
   if (head) status_.head = *head;
@@ -574,6 +563,7 @@ void projection_worker::publish(projection_state state) {
     rate_.sample(rate_meter::clock::now(), status_.checkpoint);
   }
   status_changed_.notify_all();
+  return head;
 }
 
 void projection_worker::note_failure(const recorded_event& event, const std::string& what,

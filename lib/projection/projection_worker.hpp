@@ -60,8 +60,16 @@ class projection_worker {
   void recover(const std::string& what, std::stop_token stop);
   void answer_request(read_model_db* db, bool last, const std::string& why_not_open = {});
   void run_loop(read_model_db& db, std::stop_token stop);
+  /// Once leading: checks the builds' origin, reconciles them with the projection's version,
+  /// loads them and publishes where they are.
+  void take_up_builds(read_model_db& db);
+  // The build life cycle (worker_builds.cpp): origin checks, builds for a new version, rebuilds.
+  void check_origin(read_model_db& db);
+  void replace_builds(read_model_db& db, builds& b, std::uint64_t start,
+                      const std::string& start_event);
   void reconcile(read_model_db& db);
   void rebuild_now(read_model_db& db, std::uint64_t from_position);
+  bool below_checkpoints(std::uint64_t head) const;
   void serve_request(read_model_db& db);
   void load(read_model_db& db);
   build_state make_state(read_model_db& db, build_record record);
@@ -72,7 +80,8 @@ class projection_worker {
   void skip(read_model_db& db, build_state& b, const recorded_event& event,
             const std::string& what);
   void swap(read_model_db& db);
-  void publish(projection_state state);
+  /// Publishes `state` and the progress; returns the head it read, if it could.
+  std::optional<std::uint64_t> publish(projection_state state);
   void note_failure(const recorded_event& event, const std::string& what, int retries);
 
   event_store& store_;

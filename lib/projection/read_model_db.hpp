@@ -62,6 +62,11 @@ class read_model_db {
   /// Runs DDL of several statements that creates what is missing, serialised against other
   /// connections doing the same. Throws annal::io_error.
   virtual void create_missing(std::string_view ddl) = 0;
+  /// Adds `column` with `definition` (e.g. "TEXT NOT NULL DEFAULT ''") to `table` when the table
+  /// lacks it, serialised against other connections doing the same; a cheap look when it has
+  /// it. Names are trusted identifiers. Throws annal::io_error.
+  virtual void add_missing_column(std::string_view table, std::string_view column,
+                                  std::string_view definition) = 0;
 
   /// Tries to become the one runner of projection `name` on this read model, across runners
   /// and processes, for as long as this object lives (SQLite: an exclusive lock on a lock file

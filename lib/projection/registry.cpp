@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS annal_projection_builds(
   is_current BIGINT NOT NULL,
   checkpoint BIGINT NOT NULL,
   start_position BIGINT NOT NULL,
+  checkpoint_event TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(name, build));
 CREATE TABLE IF NOT EXISTS annal_projection_names(
   name TEXT PRIMARY KEY,
@@ -58,6 +59,8 @@ void point_views(read_model_db& db, const table_map& tables) {
 std::unique_ptr<read_model_db> open_read_model(const std::string& path) {
   auto db = open_database(path, false);
   db->create_missing(registry_schema);
+  // Columns added since the first release of the registry, for databases made before them.
+  db->add_missing_column("annal_projection_builds", "checkpoint_event", "TEXT NOT NULL DEFAULT ''");
   return db;
 }
 
@@ -65,8 +68,8 @@ builds load_builds(read_model_db& db, std::string_view name) {
   builds out;
   model_session& s = db.bookkeeping();
   s.query(
-      "SELECT build, version, is_current, checkpoint, start_position FROM annal_projection_builds "
-      "WHERE name = $1 ORDER BY build",
+      "SELECT build, version, is_current, checkpoint, start_position, checkpoint_event "
+      "FROM annal_projection_builds WHERE name = $1 ORDER BY build",
       {name}, [&](const sql_row& row) {
         build_record b;
         b.build = row.integer(0);
@@ -74,6 +77,7 @@ builds load_builds(read_model_db& db, std::string_view name) {
         b.current = row.integer(2) != 0;
         b.checkpoint = static_cast<std::uint64_t>(row.integer(3));
         b.start = static_cast<std::uint64_t>(row.integer(4));
+        b.checkpoint_event = row.text(5);
         (b.current ? out.current : out.shadow) = std::move(b);
       });
   for (auto* b : {&out.current, &out.shadow}) {
@@ -85,8 +89,8 @@ builds load_builds(read_model_db& db, std::string_view name) {
   return out;
 }
 
-build_record create_build(read_model_db& db, const projection& p, bool current,
-                          std::uint64_t start) {
+build_record create_build(read_model_db& db, const projection& p, bool current, std::uint64_t start,
+                          const std::string& start_event) {
   model_session& s = db.bookkeeping();
   build_record b;
   // Build numbers are never reused, so a replaced shadow build's tables never come back.
@@ -100,10 +104,11 @@ build_record create_build(read_model_db& db, const projection& p, bool current,
   b.current = current;
   b.checkpoint = start;
   b.start = start;
+  b.checkpoint_event = start_event;
   s.execute(
       "INSERT INTO annal_projection_builds(name, build, version, is_current, checkpoint, "
-      "start_position) VALUES ($1, $2, $3, $4, $5, $5)",
-      {p.name, b.build, p.version, current ? 1 : 0, as_int(start)});
+      "start_position, checkpoint_event) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+      {p.name, b.build, p.version, current ? 1 : 0, as_int(start), start_event});
   for (const auto& base : p.tables) {
     std::string physical = physical_name(base, p.version, b.build);
     s.execute(
@@ -141,17 +146,17 @@ void swap_in(read_model_db& db, std::string_view name, const build_record* old,
 
 void set_checkpoint(read_model_db& db, std::string_view name, const build_record& b) {
   db.bookkeeping().execute(
-      "UPDATE annal_projection_builds SET checkpoint = $1, start_position = $2, version = $3 "
-      "WHERE name = $4 AND build = $5",
-      {as_int(b.checkpoint), as_int(b.start), b.version, name, b.build});
+      "UPDATE annal_projection_builds SET checkpoint = $1, start_position = $2, version = $3, "
+      "checkpoint_event = $4 WHERE name = $5 AND build = $6",
+      {as_int(b.checkpoint), as_int(b.start), b.version, b.checkpoint_event, name, b.build});
 }
 
 void advance_checkpoint(read_model_db& db, std::string_view name, std::int64_t build,
-                        std::uint64_t from, std::uint64_t to) {
+                        std::uint64_t from, std::uint64_t to, const std::string& event_at_to) {
   std::int64_t moved = db.bookkeeping().execute(
-      "UPDATE annal_projection_builds SET checkpoint = $1 WHERE name = $2 AND build = $3 AND "
-      "checkpoint = $4",
-      {as_int(to), name, build, as_int(from)});
+      "UPDATE annal_projection_builds SET checkpoint = $1, checkpoint_event = $2 WHERE name = $3 "
+      "AND build = $4 AND checkpoint = $5",
+      {as_int(to), event_at_to, name, build, as_int(from)});
   if (moved != 1) {
     throw io_error(EBUSY, db.where(),
                    fmt::format("projection '{}' build {}: the checkpoint is no longer {}; another "

@@ -24,11 +24,14 @@ struct build_record {
   std::uint64_t checkpoint = 0;
   /// The checkpoint the build started from.
   std::uint64_t start = 0;
+  /// The id (canonical text) of the store's event at position `checkpoint`, written with the
+  /// checkpoint: "" at checkpoint 0, and in builds recorded before annal kept it.
+  std::string checkpoint_event;
   table_map tables;
 };
 
 /// Opens a read-model database (a SQLite file or a postgres:// URI) for writing, with the
-/// registry tables created when missing.
+/// registry tables created when missing, and migrated when made by an older annal.
 std::unique_ptr<read_model_db> open_read_model(const std::string& path);
 
 /// The builds of a projection: the current one and the shadow one, either may be missing.
@@ -38,10 +41,11 @@ struct builds {
 };
 builds load_builds(read_model_db& db, std::string_view name);
 
-/// Registers a new build of `p` starting after `start`, creates its tables with p.create_tables,
-/// and, for a current build, points the views at them. Call inside a transaction.
-build_record create_build(read_model_db& db, const projection& p, bool current,
-                          std::uint64_t start);
+/// Registers a new build of `p` starting after `start` (`start_event` is the id of the event at
+/// `start`, "" for 0), creates its tables with p.create_tables, and, for a current build, points
+/// the views at them. Call inside a transaction.
+build_record create_build(read_model_db& db, const projection& p, bool current, std::uint64_t start,
+                          const std::string& start_event);
 
 /// Drops a build's tables and forgets it. Call inside a transaction.
 void drop_build(read_model_db& db, std::string_view name, const build_record& b);
@@ -51,15 +55,16 @@ void drop_build(read_model_db& db, std::string_view name, const build_record& b)
 void swap_in(read_model_db& db, std::string_view name, const build_record* old,
              const build_record& shadow);
 
-/// Moves a build's checkpoint (and its version, for a sink starting over).
+/// Moves a build's checkpoint, with the id of the event there (and its version, for a sink
+/// starting over).
 void set_checkpoint(read_model_db& db, std::string_view name, const build_record& b);
 
-/// Moves a build's checkpoint, but only from the checkpoint the caller last saw: two runners on
-/// one read model cannot both apply a batch. Throws annal::io_error (EBUSY) when the stored
-/// checkpoint is not `from`: another runner moved it (the caller's transaction must then roll
-/// back).
+/// Moves a build's checkpoint to `to`, whose event has id `event_at_to`, but only from the
+/// checkpoint the caller last saw: two runners on one read model cannot both apply a batch.
+/// Throws annal::io_error (EBUSY) when the stored checkpoint is not `from`: another runner moved
+/// it (the caller's transaction must then roll back).
 void advance_checkpoint(read_model_db& db, std::string_view name, std::int64_t build,
-                        std::uint64_t from, std::uint64_t to);
+                        std::uint64_t from, std::uint64_t to, const std::string& event_at_to);
 
 /// Records a dead letter. Call inside a transaction.
 void record_dead_letter(read_model_db& db, const dead_letter& letter);

@@ -2,6 +2,8 @@
 // projection.
 #include "projection/sqlite_read_model.hpp"
 
+#include <fmt/format.h>
+
 #include <map>
 
 #include "annal/error.hpp"
@@ -36,6 +38,17 @@ class sqlite_read_model final : public read_model_db {
       sqlite3_exec(c_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
   void create_missing(std::string_view ddl) override { c_.exec(std::string(ddl).c_str()); }
+  void add_missing_column(std::string_view table, std::string_view column,
+                          std::string_view definition) override {
+    std::string look = fmt::format("SELECT count(*) FROM pragma_table_info('{}') WHERE name = '{}'",
+                                   table, column);
+    if (c_.query_int(look.c_str()) != 0) return;
+    db_transaction tx(*this);
+    if (c_.query_int(look.c_str()) == 0) {
+      c_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, definition).c_str());
+    }
+    tx.commit();
+  }
 
   bool try_lead(std::string_view name) override {
     std::string key(name);

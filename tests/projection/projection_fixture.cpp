@@ -3,14 +3,20 @@
 
 #include <catch2/catch.hpp>
 
+#include "projection/gate.hpp"
+
 namespace annal::test {
 
 void projection_fixture::deposit(std::size_t count, std::size_t streams, std::size_t first) {
+  test::deposit(store(), count, streams, first);
+}
+
+void deposit(event_store& store, std::size_t count, std::size_t streams, std::size_t first) {
   using codec = event_codec<ledger::event>;
   for (std::size_t i = 0; i < count; ++i) {
     std::size_t n = first + i;
-    store().append("acct-" + std::to_string(n % streams), expected_version::any(),
-                   codec::encode(ledger::deposited{static_cast<long long>(n)}));
+    store.append("acct-" + std::to_string(n % streams), expected_version::any(),
+                 codec::encode(ledger::deposited{static_cast<long long>(n)}));
   }
 }
 
@@ -63,6 +69,16 @@ projection with_hooks(projection p, event_hook before, event_hook after) {
     };
   };
   return p;
+}
+
+projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position,
+                 std::string suffix) {
+  return with_hooks(
+      std::move(p),
+      [g, position, suffix](const recorded_event& r, read_model_transaction& tx) {
+        if (r.position == position && tx.table("balances").ends_with(suffix)) g->pass();
+      },
+      nullptr);
 }
 
 projection_status in_handler(std::function<void(read_model_transaction&)> body,

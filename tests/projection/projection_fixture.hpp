@@ -39,10 +39,14 @@ struct projection_fixture {
   std::string model = schema ? schema->uri() : dir.file("model.db");
 
   event_store& store() { return stores.store(); }
-  /// Appends `count` deposits of 1..count cents (the n-th deposit is n cents), round-robin over
-  /// `streams` streams "acct-0", "acct-1", ..., one event per append.
+  /// deposit() into store().
   void deposit(std::size_t count, std::size_t streams = 10, std::size_t first = 1);
 };
+
+/// Appends `count` deposits to `store`, numbered from `first`: deposit n is n cents, to stream
+/// "acct-<n % streams>", one event per append.
+void deposit(event_store& store, std::size_t count, std::size_t streams = 10,
+             std::size_t first = 1);
 
 /// A read-model projection of deposits: `balances` holds one row per stream (upsert), `entries`
 /// one row per event with its position. Version `version`; balances are multiplied by
@@ -59,6 +63,11 @@ using event_hook = std::function<void(const recorded_event&, read_model_transact
 /// `p` (a read model made by sqlite_projection) with `before` and `after` run around the work of
 /// each event; either may be empty.
 projection with_hooks(projection p, event_hook before, event_hook after);
+
+class gate;
+/// `p` (a read model made by sqlite_projection) made to wait at `g` before the event at
+/// `position` in builds whose balances table ends with `suffix` (e.g. "_2" for build 2).
+projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position, std::string suffix);
 
 /// Appends one event and runs `body` inside the handler of a one-event read-model projection
 /// "kv" with a table `kv(k TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT)` in `model`; returns the

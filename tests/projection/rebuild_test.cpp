@@ -9,23 +9,12 @@
 using namespace annal;
 using namespace std::chrono_literals;
 using annal::test::gate;
+using annal::test::gated;
 using annal::test::projection_fixture;
 using annal::test::read_totals;
 using annal::test::triangle;
 
 namespace {
-
-// Makes the projection stop at `position` in builds whose balances table ends with `suffix`
-// until the gate opens.
-projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position,
-                 std::string suffix) {
-  return test::with_hooks(
-      std::move(p),
-      [g, position, suffix](const recorded_event& r, read_model_transaction& tx) {
-        if (r.position == position && tx.table("balances").ends_with(suffix)) g->pass();
-      },
-      nullptr);
-}
 
 // Whether the read model has a table `name`, asked in SQL that SQLite and PostgreSQL share: a
 // query of a missing table does not compile.

@@ -85,6 +85,11 @@ TEST_CASE("a reader treats a projection as live only while a runner follows the 
   s.serving_lag = 5;
   CHECK_FALSE(serves_live(s));
   CHECK(serves_live(s, 5));
+  // A read model ahead of the log (a store restored from an older backup) is never live.
+  s.state = projection_state::standby;
+  s.serving_lag = 0;
+  s.serving_checkpoint = 101;
+  CHECK_FALSE(serves_live(s, 1000));
 }
 
 TEST_CASE("status reports checkpoint, head, lag and a rate after catching up", "[status]") {
