@@ -175,7 +175,23 @@ class event_store {
   /// Whether close() was called.
   bool is_closed() const noexcept;
 
-  /// The snapshot store kept beside this store's events. The reference is valid until close().
+  /// The identity of the storage this store reads: a random id written when the store was
+  /// created, the same for every store object and process on that storage, and kept by `annal
+  /// migrate` (see adopt_store_id()). A copy of the files (a backup restored) keeps it too.
+  /// Read models record it to notice that they were built from another store
+  /// (docs/concepts.md, "Store identity").
+  uuid store_id();
+
+  /// Gives this store the identity `id` of the store whose log it is about to receive whole,
+  /// event by event at the same positions (what `annal migrate` does to a new target), so that
+  /// read models built from the source stay valid for the copy. Allowed only while the store
+  /// holds no event; giving a store the identity it has is a no-op. Throws
+  /// annal::invalid_argument for a nil id or when the store holds events (nothing changes).
+  void adopt_store_id(const uuid& id);
+
+  /// The snapshot store kept beside this store's events. The reference is valid as long as this
+  /// object; each call through it counts as a call on this store: close() waits for the calls in
+  /// progress, and calls after close() throw annal::store_closed.
   snapshot_store& snapshots();
 
  protected:
@@ -202,6 +218,10 @@ class event_store {
   /// Called once, by the first close(), when no other call is running.
   virtual void do_close() = 0;
   virtual snapshot_store& do_snapshots() = 0;
+  virtual uuid do_store_id() = 0;
+  /// Replaces the stored identity with `id`, atomically with a check that the log is empty
+  /// (annal::invalid_argument naming the head otherwise).
+  virtual void do_adopt_store_id(const uuid& id) = 0;
 
   /// Backends call this after each commit with the new head, to wake wait_for() at once.
   void publish_head(std::uint64_t head) noexcept;
@@ -214,7 +234,9 @@ class event_store {
  private:
   struct shared_state;
   class call_guard;
+  class guarded_snapshots;
   std::unique_ptr<shared_state> state_;
+  std::unique_ptr<guarded_snapshots> snapshots_;
 };
 
 /// Throws annal::invalid_argument unless `stream_id` is 1 to 256 bytes without NUL.

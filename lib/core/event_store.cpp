@@ -37,6 +37,34 @@ class event_store::call_guard {
   std::shared_lock<std::shared_mutex> lock_;
 };
 
+// The snapshot store handed out by snapshots(): every call is guarded like the store's own, so
+// close() cannot destroy the backend's snapshot store under a call.
+class event_store::guarded_snapshots final : public snapshot_store {
+ public:
+  explicit guarded_snapshots(event_store& store) : store_(store) {}
+
+  void save(const snapshot& s, std::size_t keep) override {
+    call_guard guard(*store_.state_);
+    store_.do_snapshots().save(s, keep);
+  }
+  snapshot_lookup load(std::string_view stream_id, std::uint64_t fingerprint,
+                       std::uint64_t max_version, std::uint64_t max_position) override {
+    call_guard guard(*store_.state_);
+    return store_.do_snapshots().load(stream_id, fingerprint, max_version, max_position);
+  }
+  std::size_t drop_type(std::string_view aggregate_type) override {
+    call_guard guard(*store_.state_);
+    return store_.do_snapshots().drop_type(aggregate_type);
+  }
+  std::size_t count() override {
+    call_guard guard(*store_.state_);
+    return store_.do_snapshots().count();
+  }
+
+ private:
+  event_store& store_;
+};
+
 namespace {
 
 void validate_event_type(std::string_view type) {
@@ -150,7 +178,9 @@ void validate_stream_id(std::string_view stream_id) {
   }
 }
 
-event_store::event_store() : state_(std::make_unique<shared_state>()) {}
+event_store::event_store()
+    : state_(std::make_unique<shared_state>()),
+      snapshots_(std::make_unique<guarded_snapshots>(*this)) {}
 
 event_store::~event_store() = default;
 
@@ -248,7 +278,19 @@ void event_store::close() {
 
 snapshot_store& event_store::snapshots() {
   call_guard guard(*state_);
-  return do_snapshots();
+  return *snapshots_;
+}
+
+uuid event_store::store_id() {
+  call_guard guard(*state_);
+  return do_store_id();
+}
+
+void event_store::adopt_store_id(const uuid& id) {
+  call_guard guard(*state_);
+  if (id.is_nil()) throw invalid_argument("a store identity cannot be the nil id");
+  if (do_store_id() == id) return;
+  do_adopt_store_id(id);
 }
 
 bool event_store::is_closed() const noexcept {

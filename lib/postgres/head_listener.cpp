@@ -14,12 +14,14 @@ namespace annal::pg {
 
 head_listener::head_listener(std::string conninfo, std::string channel, std::string head_table,
                              std::function<void(std::uint64_t)> on_head,
-                             std::function<void(bool)> on_listening)
+                             std::function<void(bool)> on_listening,
+                             std::function<void()> before_listen)
     : conninfo_(std::move(conninfo)),
       channel_(std::move(channel)),
       head_table_(std::move(head_table)),
       on_head_(std::move(on_head)),
       on_listening_(std::move(on_listening)),
+      before_listen_(std::move(before_listen)),
       thread_([this] { run(); }) {}
 
 head_listener::~head_listener() {
@@ -52,7 +54,7 @@ void head_listener::run() {
 }
 
 void head_listener::listen_until_dropped() {
-  if (test_hooks::before_listen) test_hooks::before_listen();
+  if (before_listen_) before_listen_();
   connection c(conninfo_);
   c.exec(fmt::format("SET application_name = 'annal listener {}'; LISTEN {}", channel_,
                      quote_identifier(channel_)));

@@ -20,8 +20,11 @@ namespace annal::pg {
 /// not throw. The destructor stops the thread.
 class head_listener {
  public:
+  /// `before_listen` (a test seam, may be empty) runs before each connection attempt; throwing
+  /// makes the attempt fail.
   head_listener(std::string conninfo, std::string channel, std::string head_table,
-                std::function<void(std::uint64_t)> on_head, std::function<void(bool)> on_listening);
+                std::function<void(std::uint64_t)> on_head, std::function<void(bool)> on_listening,
+                std::function<void()> before_listen = {});
   ~head_listener();
   head_listener(const head_listener&) = delete;
   head_listener& operator=(const head_listener&) = delete;
@@ -36,6 +39,7 @@ class head_listener {
   std::string head_table_;
   std::function<void(std::uint64_t)> on_head_;
   std::function<void(bool)> on_listening_;
+  std::function<void()> before_listen_;
   std::mutex mutex_;
   std::condition_variable stopped_;
   std::atomic<bool> stop_{false};

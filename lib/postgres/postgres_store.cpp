@@ -4,15 +4,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
 #include <unordered_map>
 
 #include "annal/error.hpp"
+#include "core/append_decision.hpp"
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"
 #include "core/read_window.hpp"
+#include "core/store_identity.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/head_listener.hpp"
 #include "postgres/schema.hpp"
@@ -65,17 +69,20 @@ constexpr const char* finish_statement = "annal_finish";
 // again with the lookup.
 struct needs_id_lookup {};
 
-// Where an event id is stored, or was placed earlier in the same group.
-struct place {
-  std::uint64_t position;
-  std::string stream_id;
-  std::uint64_t stream_version;
-};
+// Where each event id of a group is: stored, or placed earlier in the same group. Keyed by the
+// id's 16 bytes.
+using place_map = std::unordered_map<std::string, detail::event_place>;
+
+// The append rule's view of `places`.
+auto lookup_in(const place_map& places) {
+  return [&places](const uuid& id) -> std::optional<detail::event_place> {
+    auto it = places.find(std::string(id_bytes(id)));
+    if (it == places.end()) return std::nullopt;
+    return it->second;
+  };
+}
 
 }  // namespace
-
-std::function<void(std::string_view)> pg::test_hooks::before_commit;
-std::function<void()> pg::test_hooks::before_listen;
 
 struct postgres_store::pending_append {
   std::string_view stream_id;
@@ -123,8 +130,10 @@ class postgres_store::connection_pool {
 // The one connection that writes, and the statements of an append transaction.
 class postgres_store::writer {
  public:
-  writer(std::string conninfo, const std::string& schema, std::chrono::milliseconds stuck_timeout)
+  writer(std::string conninfo, const std::string& schema, std::chrono::milliseconds stuck_timeout,
+         const detail::store_hooks& hooks)
       : conninfo_(std::move(conninfo)),
+        hooks_(hooks),
         stuck_timeout_(stuck_timeout),
         lock_head_(fmt::format("SELECT position FROM {} FOR UPDATE", pg::table(schema, "head"))),
         find_ids_(fmt::format(
@@ -159,6 +168,22 @@ class postgres_store::writer {
     }
     for (pending_append* p : group) {
       if (auto e = attempt(std::span<pending_append* const>(&p, 1))) p->error = e;
+    }
+  }
+
+  // Replaces the store's identity, in a transaction that holds the head row's lock and finds
+  // the log empty.
+  void adopt_store_id(const uuid& id, const std::string& identity_table) {
+    std::lock_guard lock(mutex_);
+    try {
+      connection& c = db();
+      detail::check_identity_change(begin(c));
+      c.query(fmt::format("UPDATE {} SET store_id = $1", identity_table).c_str(),
+              {param(id_bytes(id))});
+      c.exec("COMMIT");
+    } catch (...) {
+      recover();
+      throw;
     }
   }
 
@@ -230,14 +255,15 @@ class postgres_store::writer {
   }
 
   template <class Ids>
-  std::unordered_map<std::string, place> stored_places(connection& c, const Ids& ids) {
-    std::unordered_map<std::string, place> places;
+  place_map stored_places(connection& c, const Ids& ids) {
+    place_map places;
     std::string array = pg::binary_array(pg::uuid_oid, ids);
     result r = c.query_prepared(find_ids_statement, {array});
     for (int i = 0; i < r.rows(); ++i) {
       places.emplace(std::string(r.bytes(i, 0)),
-                     place{static_cast<std::uint64_t>(r.int8(i, 1)), std::string(r.bytes(i, 2)),
-                           static_cast<std::uint64_t>(r.int8(i, 3))});
+                     detail::event_place{std::string(r.bytes(i, 2)),
+                                         static_cast<std::uint64_t>(r.int8(i, 3)),
+                                         static_cast<std::uint64_t>(r.int8(i, 1))});
     }
     return places;
   }
@@ -277,34 +303,8 @@ class postgres_store::writer {
     std::string head_text = std::to_string(head);
     c.query_prepared(finish_statement,
                      {id_array, version_array, param::int8(to_sql(head)), channel_, head_text});
-    if (pg::test_hooks::before_commit) pg::test_hooks::before_commit(first_stream);
+    if (hooks_.before_commit) hooks_.before_commit(first_stream);
     c.exec("COMMIT");
-  }
-
-  // The outcome of an exact retry of a batch whose first event is at `first`, or nullopt.
-  static std::optional<append_result> as_retry(
-      const place& first, const pending_append& p,
-      const std::unordered_map<std::string, place>& places) {
-    if (first.stream_id != p.stream_id) return std::nullopt;
-    std::uint64_t version_before = first.stream_version - 1;
-    if (p.expected.type() == expected_version::kind::exact &&
-        p.expected.version() != version_before) {
-      return std::nullopt;
-    }
-    if (p.expected.type() == expected_version::kind::no_stream && version_before != 0) {
-      return std::nullopt;
-    }
-    std::uint64_t last_position = first.position;
-    for (std::size_t i = 0; i < p.events.size(); ++i) {
-      auto it = places.find(std::string(id_bytes(p.events[i].id)));
-      if (it == places.end() || it->second.stream_id != p.stream_id ||
-          it->second.stream_version != first.stream_version + i) {
-        return std::nullopt;
-      }
-      last_position = it->second.position;
-    }
-    return append_result{first.position, last_position, first.stream_version + p.events.size() - 1,
-                         false};
   }
 
   // Runs the group in one transaction. The fast path (`look_up_ids` false) does not look up the
@@ -320,7 +320,7 @@ class postgres_store::writer {
       streams.push_back(p->stream_id);
       for (const auto& e : p->events) ids.push_back(id_bytes(e.id));
     }
-    auto places = look_up_ids ? stored_places(c, ids) : std::unordered_map<std::string, place>{};
+    auto places = look_up_ids ? stored_places(c, ids) : place_map{};
     auto versions = stream_versions(c, streams);
     std::map<std::string, std::uint64_t, std::less<>> touched;
     pg::copy_buffer rows;
@@ -329,30 +329,19 @@ class postgres_store::writer {
     std::vector<std::pair<append_result, std::exception_ptr>> outcomes;
     for (const pending_append* p : group) {
       auto decide = [&]() -> append_result {
-        auto first = places.find(std::string(id_bytes(p->events[0].id)));
-        if (first != places.end()) {
-          if (auto retry = as_retry(first->second, *p, places)) return *retry;
-          throw duplicate_event_id(p->events[0].id.to_string(), first->second.stream_id,
-                                   first->second.stream_version);
-        }
-        for (std::size_t i = 1; i < p->events.size(); ++i) {
-          auto it = places.find(std::string(id_bytes(p->events[i].id)));
-          if (it != places.end()) {
-            throw duplicate_event_id(p->events[i].id.to_string(), it->second.stream_id,
-                                     it->second.stream_version);
-          }
-        }
         auto v = versions.find(p->stream_id);
         std::uint64_t current = v == versions.end() ? 0 : v->second;
-        if (!p->expected.matches(current)) {
-          throw wrong_expected_version(std::string(p->stream_id), p->expected.to_string(), current);
-        }
+        auto decision = detail::decide_append(p->stream_id, p->expected, p->events, current,
+                                              lookup_in(places));
+        detail::enforce(decision, p->stream_id, p->expected, p->events);
+        if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
         for (std::size_t i = 0; i < p->events.size(); ++i) {
           const event_data& e = p->events[i];
           rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
                    e.encoding, e.payload);
           places.emplace(std::string(id_bytes(e.id)),
-                         place{head + 1 + i, std::string(p->stream_id), current + 1 + i});
+                         detail::event_place{std::string(p->stream_id), current + 1 + i,
+                                             head + 1 + i});
         }
         append_result r{head + 1, head + p->events.size(), current + p->events.size(), true};
         head = r.last_position;
@@ -383,27 +372,14 @@ class postgres_store::writer {
     const recorded_event& first = events.front();
     connection& c = db();
     std::uint64_t head = begin(c);
-    if (first.position != head + 1) {
-      throw invalid_argument(fmt::format(
-          "a recorded batch must start at position {} (the head + 1), not at position {}", head + 1,
-          first.position));
-    }
     std::vector<std::string_view> ids;
     for (const auto& e : events) ids.push_back(id_bytes(e.id));
     auto places = stored_places(c, ids);
-    for (const auto& e : events) {
-      auto it = places.find(std::string(id_bytes(e.id)));
-      if (it != places.end()) {
-        throw duplicate_event_id(e.id.to_string(), it->second.stream_id, it->second.stream_version);
-      }
-    }
     std::string_view stream(first.stream_id);
     auto versions = stream_versions(c, std::span<const std::string_view>(&stream, 1));
     std::uint64_t current = versions.empty() ? 0 : versions.begin()->second;
-    if (first.stream_version != current + 1) {
-      throw wrong_expected_version(
-          first.stream_id, expected_version::exact(first.stream_version - 1).to_string(), current);
-    }
+    auto decision = detail::decide_recorded_append(events, head, current, lookup_in(places));
+    detail::enforce(decision, events);
     pg::copy_buffer rows;
     std::int64_t timestamp = pg::to_timestamptz(first.timestamp);
     for (std::size_t i = 0; i < events.size(); ++i) {
@@ -419,6 +395,7 @@ class postgres_store::writer {
   }
 
   std::string conninfo_;
+  const detail::store_hooks& hooks_;
   std::chrono::milliseconds stuck_timeout_;
   std::string lock_head_;
   std::string find_ids_;
@@ -430,8 +407,9 @@ class postgres_store::writer {
   std::unique_ptr<connection> c_;
 };
 
-postgres_store::postgres_store(std::string conninfo, const store_options& options)
-    : conninfo_(std::move(conninfo)), options_(options) {
+postgres_store::postgres_store(std::string conninfo, const store_options& options,
+                               detail::store_hooks hooks)
+    : conninfo_(std::move(conninfo)), options_(options), hooks_(std::move(hooks)) {
   set_max_payload_size(options_.max_payload_size);
   pg::validate_schema_name(options_.postgres_schema);
   {
@@ -440,7 +418,7 @@ postgres_store::postgres_store(std::string conninfo, const store_options& option
   }
   readers_ = std::make_unique<connection_pool>(conninfo_);
   writer_ = std::make_unique<writer>(conninfo_, options_.postgres_schema,
-                                     options_.postgres_stuck_writer_timeout);
+                                     options_.postgres_stuck_writer_timeout, hooks_);
   snapshots_ = std::make_unique<pg::snapshot_table>(conninfo_, options_.postgres_schema);
   set_poll_interval(options_.poll_interval);
   publish_head(do_head_position());
@@ -451,7 +429,8 @@ postgres_store::postgres_store(std::string conninfo, const store_options& option
       [this](std::uint64_t head) { publish_head(head); },
       [this, poll_while_listening](bool listening) {
         set_poll_interval(listening ? poll_while_listening : options_.poll_interval);
-      });
+      },
+      hooks_.before_listen);
 }
 
 postgres_store::~postgres_store() { close(); }
@@ -462,6 +441,7 @@ append_result postgres_store::do_append(std::string_view stream_id, expected_ver
                    {},        nullptr,  false};
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
+  if (hooks_.on_queued) hooks_.on_queued();
   while (!p.done) {
     if (leader_active_) {
       queue_changed_.wait(lock);
@@ -496,6 +476,7 @@ void postgres_store::lead(std::unique_lock<std::mutex>& queue_lock) {
     bytes += next_bytes;
   }
   queue_lock.unlock();
+  if (hooks_.before_group) hooks_.before_group(group.size());
   writer_->commit(group);
   queue_lock.lock();
   for (pending_append* p : group) p->done = true;
@@ -576,6 +557,23 @@ std::uint64_t postgres_store::do_stream_version(std::string_view stream_id) {
     result r = c.query(sql.c_str(), {stream_id});
     return r.rows() == 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(r.int8(0, 0));
   });
+}
+
+uuid postgres_store::do_store_id() {
+  std::string sql = fmt::format("SELECT store_id FROM {}",
+                                pg::table(options_.postgres_schema, "store_identity"));
+  return readers_->run([&](connection& c) {
+    result r = c.query(sql.c_str());
+    std::string_view bytes = r.bytes(0, 0);
+    if (bytes.size() != 16) throw corruption(c.name(), -1, "store_identity holds no 16-byte id");
+    std::array<std::uint8_t, 16> id{};
+    std::memcpy(id.data(), bytes.data(), 16);
+    return uuid(id);
+  });
+}
+
+void postgres_store::do_adopt_store_id(const uuid& id) {
+  writer_->adopt_store_id(id, pg::table(options_.postgres_schema, "store_identity"));
 }
 
 std::uint64_t postgres_store::do_head_position() {

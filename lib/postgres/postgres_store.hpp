@@ -11,6 +11,7 @@
 
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
+#include "core/store_hooks.hpp"
 #include "postgres/connection.hpp"
 
 namespace annal {
@@ -18,15 +19,6 @@ namespace annal {
 namespace pg {
 class head_listener;
 class snapshot_table;
-
-/// Test seams; empty in normal use. Set them before opening stores, clear them after closing.
-struct test_hooks {
-  /// Runs in every append transaction just before its COMMIT, with the group's first stream id;
-  /// may sleep (a slow writer holding its transaction open) or throw (an aborted transaction).
-  static std::function<void(std::string_view)> before_commit;
-  /// Runs before each listener connection attempt; throwing makes the attempt fail.
-  static std::function<void()> before_listen;
-};
 }  // namespace pg
 
 /// An event store in a PostgreSQL schema (docs/postgres.md).
@@ -43,7 +35,9 @@ class postgres_store final : public event_store {
  public:
   /// Connects to `conninfo` (a libpq URI) and opens or creates the store in `options`'
   /// postgres_schema. Throws as open_store() documents.
-  postgres_store(std::string conninfo, const store_options& options);
+  /// `hooks` are test seams (detail::store_hooks); production stores have none.
+  postgres_store(std::string conninfo, const store_options& options,
+                 detail::store_hooks hooks = {});
   ~postgres_store() override;
 
  protected:
@@ -62,6 +56,8 @@ class postgres_store final : public event_store {
   store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
+  uuid do_store_id() override;
+  void do_adopt_store_id(const uuid& id) override;
 
  public:
   struct pending_append;
@@ -76,6 +72,7 @@ class postgres_store final : public event_store {
 
   std::string conninfo_;
   store_options options_;
+  detail::store_hooks hooks_;
   std::unique_ptr<connection_pool> readers_;
   std::unique_ptr<writer> writer_;
   std::mutex queue_mutex_;

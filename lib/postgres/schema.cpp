@@ -71,6 +71,13 @@ CREATE TABLE {s}.snapshots (
   PRIMARY KEY (stream_id, version, fingerprint));
 CREATE INDEX snapshots_aggregate_type ON {s}.snapshots (aggregate_type);
 )sql",
+    // 3: the store's identity, a random id fixed at creation (or at this step for older stores).
+    R"sql(
+CREATE TABLE {s}.store_identity (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  store_id uuid NOT NULL);
+INSERT INTO {s}.store_identity (store_id) VALUES (gen_random_uuid());
+)sql",
 };
 static_assert(std::size(steps) == schema_version);
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/crc32c.hpp"
+#include "io/replace_file.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/segment_format.hpp"
 
@@ -60,14 +61,7 @@ void write_segment_index(io::file_system& fs, const std::string& dir, const segm
   w.u32(detail::crc32c(as_bytes(out)));
 
   std::string path = dir + "/" + index_file_name(index.base_position);
-  std::string temporary = path + ".tmp";
-  fs.remove(temporary);
-  {
-    auto file = fs.open(temporary, io::open_mode::read_write);
-    file->append(as_bytes(out));
-    file->sync();
-  }
-  fs.rename(temporary, path);
+  io::replace_file(fs, path, path + ".tmp", out);
   fs.sync_dir(dir);
 }
 

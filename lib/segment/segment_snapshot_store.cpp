@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "annal/error.hpp"
+#include "io/replace_file.hpp"
 #include "annal/event_store.hpp"
 #include "core/crc32c.hpp"
 #include "segment/byte_io.hpp"
@@ -329,22 +330,8 @@ void segment_snapshot_store::save(const snapshot& s, std::size_t keep) {
 // Writes `bytes` as the file `name`: temporary file, sync, rename. On failure the temporary
 // file is removed when possible (else by the next open) and `name` is unchanged.
 void segment_snapshot_store::write_file(const std::string& name, const std::string& bytes) {
-  std::string temporary = path_of(name) + std::string(seg::snapshot_temporary_suffix);
-  try {
-    auto file = fs_->open(temporary, io::open_mode::read_write);
-    if (file->size() != 0) file->truncate(0);  // left by a failed save whose cleanup failed
-    file->append(seg::as_bytes(bytes));
-    file->sync();
-    file.reset();
-    fs_->rename(temporary, path_of(name));
-  } catch (const io_error&) {
-    try {
-      fs_->remove(temporary);
-    } catch (const io_error&) {
-      // The next open removes it; the first failure is the one to report.
-    }
-    throw;
-  }
+  io::replace_file(*fs_, path_of(name), path_of(name) + std::string(seg::snapshot_temporary_suffix),
+                    bytes);
 }
 
 // Deletes the stream's snapshots beyond the `keep` newest, once the saved one is durable.

@@ -11,13 +11,17 @@
 #include <cstring>
 
 #include "annal/error.hpp"
+#include "core/append_decision.hpp"
 #include "core/crc32c.hpp"
 #include "core/metadata_json.hpp"
 #include "core/read_window.hpp"
+#include "core/store_identity.hpp"
 #include "segment/batch_frame.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/frame_scanner.hpp"
+#include "segment/manifest.hpp"
 #include "segment/segment_format.hpp"
+#include "segment/segment_header.hpp"
 #include "segment/snapshot_format.hpp"
 
 namespace annal {
@@ -56,9 +60,9 @@ struct segment_store::pending_append {
   bool done = false;
   append_result result;
   std::exception_ptr error;
-  // Set by append_recorded(): the position the batch must start at (0 for append()) and the
-  // timestamp it keeps.
-  std::uint64_t required_position = 0;
+  // Set by append_recorded(): the batch as recorded (its positions, versions and timestamp);
+  // empty for append().
+  std::span<const recorded_event> recorded;
   std::int64_t timestamp_us = 0;
 };
 
@@ -77,18 +81,14 @@ struct segment_store::group_plan {
     std::uint64_t first_version;
     std::uint32_t segment_number = 0;
   };
-  // An append recognised as a retry of another append of the same group.
-  struct alias {
-    pending_append* append;
-    std::size_t of;  // index into `accepted`
-    std::uint32_t count;
-  };
   std::vector<chunk> chunks;
   std::vector<accepted> batches;
-  std::vector<alias> aliases;
+  // Retries of a batch accepted earlier in this group: they succeed only if the group commits.
+  std::vector<pending_append*> group_retries;
   std::unordered_map<std::string, std::uint64_t> versions;
-  // The ids of the group's accepted batches; only kept when the group has several appends.
-  std::unordered_map<uuid, std::size_t> ids;
+  // Where the ids of the group's accepted batches are: (index into `batches`, event index). Only
+  // kept when the group has several appends.
+  std::unordered_map<uuid, std::pair<std::size_t, std::uint32_t>> ids;
   bool track_ids = false;
   std::uint64_t next_position = 0;
   std::uint64_t segment_size = 0;
@@ -108,18 +108,6 @@ void add_sparse(std::vector<seg::sparse_entry>& sparse, std::uint64_t position,
   if (sparse.empty() || offset >= sparse.back().offset + seg::sparse_index_interval) {
     sparse.push_back({position, offset});
   }
-}
-
-std::string segment_header(std::uint64_t base) {
-  std::string out;
-  seg::byte_writer w(out);
-  w.bytes(seg::segment_magic);
-  w.u32(seg::format_version);
-  w.u32(static_cast<std::uint32_t>(seg::segment_header_size));
-  w.u64(base);
-  w.u32(0);
-  w.u32(detail::crc32c(seg::as_bytes(out)));
-  return out;
 }
 
 recorded_event make_recorded(const seg::batch_view& batch, std::uint32_t index,
@@ -169,8 +157,8 @@ seg::batch_view read_frame_at(const io::file& file, const std::string& path, std
 }  // namespace
 
 segment_store::segment_store(std::string dir, const store_options& options,
-                             std::shared_ptr<io::file_system> fs)
-    : dir_(std::move(dir)), options_(options), fs_(std::move(fs)) {
+                             std::shared_ptr<io::file_system> fs, detail::store_hooks hooks)
+    : dir_(std::move(dir)), options_(options), fs_(std::move(fs)), hooks_(std::move(hooks)) {
   if (options_.segment_size < seg::segment_header_size + 64) {
     throw invalid_argument(
         fmt::format("segment_size must be at least {} bytes", seg::segment_header_size + 64));
@@ -206,8 +194,8 @@ void segment_store::refuse_foreign_directory() {
   for (const auto& name : fs_->list(dir_)) {
     if (seg::segment_base_of(name)) {
       has_segment = true;
-    } else if (name != seg::lock_file_name && !name.ends_with(seg::index_suffix) &&
-               !name.ends_with(".tmp")) {
+    } else if (name != seg::lock_file_name && name != seg::manifest_file_name &&
+               !name.ends_with(seg::index_suffix) && !name.ends_with(".tmp")) {
       foreign = name;
     }
   }
@@ -220,19 +208,60 @@ void segment_store::refuse_foreign_directory() {
 }
 
 void segment_store::recover() {
+  std::optional<seg::manifest> found;
+  try {
+    found = seg::read_manifest(*fs_, dir_);
+  } catch (const corruption& e) {
+    if (!options_.repair_by_truncation) {
+      throw corruption(dir_ + "/" + std::string(seg::manifest_file_name), -1,
+                       std::string(e.what()) +
+                           "; open with repair_by_truncation to write a new one (with a new "
+                           "store identity)");
+    }
+    warn(std::string("repair_by_truncation: ") + e.what() +
+         "; writing a new manifest with a new store identity");
+  }
   std::vector<std::uint64_t> bases;
   for (const auto& name : fs_->list(dir_)) {
     if (auto base = seg::segment_base_of(name)) {
       bases.push_back(*base);
     } else if (name.ends_with(".tmp")) {
-      fs_->remove(dir_ + "/" + name);  // an index write interrupted by a crash
+      fs_->remove(dir_ + "/" + name);  // an index or manifest write interrupted by a crash
     }
   }
   std::sort(bases.begin(), bases.end());
+  std::string manifest_path = dir_ + "/" + std::string(seg::manifest_file_name);
   if (bases.empty()) {
+    if (found) {
+      throw corruption(manifest_path, -1,
+                       fmt::format("the manifest records segments up to base position {}, but "
+                                   "no segment file is left",
+                                   found->last_segment_base));
+    }
+    manifest_ = {detail::new_store_id(), 1};
     create_segment(1);
     return;
   }
+  // Segments are created before the manifest names them, so it may lag behind the files by one
+  // segment, never run ahead of them: a segment it names that is not there was lost.
+  if (found && found->last_segment_base > bases.back()) {
+    std::string message = fmt::format(
+        "segment file {} is missing: the manifest records the log reaching base position {}, but "
+        "the last segment file starts at {}",
+        seg::segment_file_name(found->last_segment_base), found->last_segment_base,
+        bases.back());
+    if (!options_.repair_by_truncation) {
+      throw corruption(manifest_path, -1,
+                       message + "; open with repair_by_truncation to accept the log as it is");
+    }
+    warn("repair_by_truncation: " + message + "; the log ends where the files end");
+  }
+  if (!found && !fs_->exists(manifest_path)) {
+    warn(fmt::format("'{}' has no manifest (written by an older annal); writing one with a new "
+                     "store identity",
+                     dir_));
+  }
+  manifest_ = found ? *found : seg::manifest{detail::new_store_id(), 0};
   std::uint64_t next = 1;
   for (std::size_t i = 0; i < bases.size(); ++i) {
     std::string path = dir_ + "/" + seg::segment_file_name(bases[i]);
@@ -246,7 +275,10 @@ void segment_store::recover() {
     seg::segment_index records;
     bool cut = load_segment(bases[i], last, next, records);
     if (cut && !last) {
-      // Repair by truncation: everything after the damage goes, later segments included.
+      // Repair by truncation: everything after the damage goes, later segments included. The
+      // manifest first, so that it never names a segment that is gone.
+      manifest_.last_segment_base = bases[i];
+      seg::write_manifest(*fs_, dir_, manifest_);
       for (std::size_t j = i + 1; j < bases.size(); ++j) {
         fs_->remove(dir_ + "/" + seg::segment_file_name(bases[j]));
         fs_->remove(dir_ + "/" + seg::index_file_name(bases[j]));
@@ -259,10 +291,13 @@ void segment_store::recover() {
     if (last) {
       if (cut) fs_->remove(dir_ + "/" + seg::index_file_name(bases[i]));
       active_index_ = std::move(records);
-      active_index_.ids.clear();  // the id table has them; seal_active() gathers them again
       active_written_ = segments_.back()->size;
       break;
     }
+  }
+  if (!found || manifest_.last_segment_base != segments_.back()->base) {
+    manifest_.last_segment_base = segments_.back()->base;
+    seg::write_manifest(*fs_, dir_, manifest_);
   }
 }
 
@@ -273,39 +308,31 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
   std::string path = dir_ + "/" + seg::segment_file_name(base);
   auto file = fs_->open(path, last ? io::open_mode::read_write : io::open_mode::read_only);
   std::uint64_t size = file->size();
-  if (size < seg::segment_header_size && last) {
-    // A crash while the segment was being created: it never held an acknowledged event.
-    warn(fmt::format("'{}' has an incomplete header ({} bytes); rewriting it", path, size));
+  bool cut = false;
+  if (auto fault = seg::read_segment_header(*file, base)) {
+    if (fault->what == seg::header_fault::kind::newer_version) {
+      throw unsupported_format_version(path, fault->version, seg::format_version);
+    }
+    // A crash while the last segment was being created leaves an incomplete header: that
+    // segment never held an acknowledged event.
+    bool creation_cut_short = last && fault->what == seg::header_fault::kind::truncated;
+    if (!creation_cut_short && !options_.repair_by_truncation) {
+      throw corruption(path, fault->offset,
+                       fault->reason + "; open with repair_by_truncation to cut the log there");
+    }
+    if (creation_cut_short) {
+      warn(fmt::format("'{}' has an incomplete header ({} bytes); rewriting it", path, size));
+    } else {
+      warn(fmt::format("repair_by_truncation: '{}' has a damaged header ({}); the log is cut at "
+                       "its start ({} bytes dropped)",
+                       path, fault->reason, size));
+      cut = true;
+    }
+    if (!last) file = fs_->open(path, io::open_mode::read_write);
     file->truncate(0);
-    file->append(seg::as_bytes(segment_header(base)));
+    file->append(seg::as_bytes(seg::encode_segment_header(base)));
     file->sync();
     size = file->size();
-  }
-  std::string header(seg::segment_header_size, '\0');
-  if (size < seg::segment_header_size ||
-      file->read_at(0, {reinterpret_cast<std::byte*>(header.data()), header.size()}) !=
-          header.size()) {
-    throw corruption(path, 0, "segment header is truncated");
-  }
-  seg::byte_reader h(header);
-  if (h.bytes(seg::segment_magic.size()) != seg::segment_magic) {
-    throw corruption(path, 0, "not an annal segment file (bad magic)");
-  }
-  std::uint32_t version = h.u32();
-  if (version > seg::format_version) {
-    throw unsupported_format_version(path, version, seg::format_version);
-  }
-  std::uint32_t header_size = h.u32();
-  std::uint64_t stored_base = h.u64();
-  h.u32();
-  std::uint32_t crc = h.u32();
-  if (detail::crc32c(seg::as_bytes(std::string_view(header).substr(0, 28))) != crc ||
-      version != seg::format_version || header_size != seg::segment_header_size) {
-    throw corruption(path, 0, "segment header checksum mismatch");
-  }
-  if (stored_base != base) {
-    throw corruption(path, 8,
-                     fmt::format("header says base position {}, the name {}", stored_base, base));
   }
 
   auto segment = std::make_shared<segment_file>();
@@ -335,7 +362,6 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
   for (const auto& [id, position] : records.ids) ids_.insert(id, position);
   segment->sparse = records.sparse;
 
-  bool cut = false;
   seg::frame_scanner scanner(*segment->file, records.covered_size, size, records.next_position);
   for (;;) {
     auto f = scanner.next();
@@ -394,7 +420,7 @@ void segment_store::create_segment(std::uint64_t base) {
   std::string path = dir_ + "/" + seg::segment_file_name(base);
   fs_->remove(path);
   auto file = fs_->open(path, io::open_mode::read_write);
-  file->append(seg::as_bytes(segment_header(base)));
+  file->append(seg::as_bytes(seg::encode_segment_header(base)));
   file->sync();
   fs_->sync_dir(dir_);
   auto segment = std::make_shared<segment_file>();
@@ -407,6 +433,9 @@ void segment_store::create_segment(std::uint64_t base) {
     std::unique_lock lock(index_mutex_);
     segments_.push_back(std::move(segment));
   }
+  // Only once the segment is durable may the manifest name it.
+  manifest_.last_segment_base = base;
+  seg::write_manifest(*fs_, dir_, manifest_);
   active_index_ = seg::segment_index{base, seg::segment_header_size, base, {}, {}, {}};
   active_written_ = seg::segment_header_size;
 }
@@ -415,8 +444,6 @@ void segment_store::seal_active() {
   auto& active = *segments_.back();
   active.file->sync();
   active_index_.covered_size = active_written_;
-  // The active segment's ids are taken from the id table only now, rather than kept twice.
-  active_index_.ids = ids_.entries_from(active.base);
   seg::write_segment_index(*fs_, dir_, active_index_);
   active_index_.ids.clear();
   active_index_.ids.shrink_to_fit();
@@ -426,7 +453,7 @@ void segment_store::seal_active() {
 
 append_result segment_store::do_append(std::string_view stream_id, expected_version expected,
                                        std::span<const event_data> events) {
-  pending_append p{stream_id, expected, events, {}, false, {}, nullptr, 0, 0};
+  pending_append p{stream_id, expected, events, {}, false, {}, nullptr, {}, 0};
   return enqueue(p);
 }
 
@@ -446,7 +473,7 @@ append_result segment_store::do_append_recorded(std::span<const recorded_event> 
                    false,
                    {},
                    nullptr,
-                   first.position,
+                   recorded,
                    timestamp_us.count()};
   return enqueue(p);
 }
@@ -461,6 +488,7 @@ append_result segment_store::enqueue(pending_append& p) {
   }
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
+  if (hooks_.on_queued) hooks_.on_queued();
   group_done_.wait(lock, [&] { return p.done || queue_.front() == &p; });
   if (!p.done) {
     // At the front: write this append and everything queued behind it, as one group.
@@ -480,6 +508,7 @@ append_result segment_store::enqueue(pending_append& p) {
 }
 
 void segment_store::commit_group(std::vector<pending_append*>& group) {
+  if (hooks_.before_group) hooks_.before_group(group.size());
   std::string failure;
   {
     std::lock_guard lock(queue_mutex_);
@@ -513,7 +542,7 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
     }
     auto error = std::current_exception();
     for (auto& b : plan.batches) b.append->error = error;
-    for (auto& a : plan.aliases) a.append->error = error;
+    for (auto* retry : plan.group_retries) retry->error = error;
     return;
   }
   publish_plan(plan);
@@ -522,69 +551,29 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
   }
 }
 
-// Decides one append of a group against the committed index plus the group's earlier appends:
-// idempotency, expected version, and where its frame goes. Throws the append's error.
+// Where a stored event id is: the position from the id table, the stream and version from the
+// batch holding that position (one frame read per batch, remembered in `cache`).
+std::optional<detail::event_place> segment_store::committed_place(const uuid& id,
+                                                                  place_cache& cache) {
+  auto position = ids_.find(id);
+  if (!position) return std::nullopt;
+  if (*position < cache.first_position || *position >= cache.first_position + cache.count) {
+    auto at = do_read_all(*position, 1, {}).events;
+    if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");
+    const auto& batches = streams_.at(at[0].stream_id).batches;
+    auto batch = std::partition_point(batches.begin(), batches.end(), [&](const stream_batch& b) {
+      return b.first_version + b.count - 1 < at[0].stream_version;
+    });
+    cache = {at[0].stream_id, batch->first_version, batch->first_position, batch->count};
+  }
+  return detail::event_place{cache.stream_id,
+                             cache.first_version + (*position - cache.first_position), *position};
+}
+
+// Decides one append of a group against the committed log plus the group's earlier appends,
+// by the one append rule of core, and places its frame. Throws the append's error.
 void segment_store::plan_append(pending_append& p, group_plan& plan) {
   const auto& events = p.events;
-  const uuid& first = events[0].id;
-  bool recorded = p.required_position != 0;
-  if (recorded && p.required_position != plan.next_position) {
-    throw invalid_argument(
-        fmt::format("a recorded batch must start at position {} (the head + 1), not at position {}",
-                    plan.next_position, p.required_position));
-  }
-  // Idempotency first, as concepts.md specifies; append_recorded() has no retry rule.
-  if (auto stored = recorded ? std::nullopt : ids_.find(first)) {
-    auto at = do_read_all(*stored, 1, {}).events;
-    if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");
-    const recorded_event& e = at[0];
-    std::uint64_t before = e.stream_version - 1;
-    bool consistent =
-        (p.expected.type() != expected_version::kind::exact || p.expected.version() == before) &&
-        (p.expected.type() != expected_version::kind::no_stream || before == 0);
-    if (e.stream_id == p.stream_id && consistent) {
-      auto run = read_stream_unlocked(e.stream_id, e.stream_version, read_direction::forward,
-                                      events.size());
-      bool same = run.size() == events.size();
-      for (std::size_t i = 0; same && i < run.size(); ++i) same = run[i].id == events[i].id;
-      if (same) {
-        p.result = {run.front().position, run.back().position, run.back().stream_version, false};
-        return;
-      }
-    }
-    throw duplicate_event_id(first.to_string(), e.stream_id, e.stream_version);
-  }
-  if (auto in_group = plan.ids.find(first); !recorded && in_group != plan.ids.end()) {
-    const auto& other = plan.batches[in_group->second];
-    std::uint64_t before = other.first_version - 1;
-    bool consistent =
-        (p.expected.type() != expected_version::kind::exact || p.expected.version() == before) &&
-        (p.expected.type() != expected_version::kind::no_stream || before == 0);
-    bool same = other.append->stream_id == p.stream_id && consistent &&
-                events.size() <= other.append->events.size();
-    for (std::size_t i = 0; same && i < events.size(); ++i) {
-      same = other.append->events[i].id == events[i].id;
-    }
-    if (same) {
-      plan.aliases.push_back({&p, in_group->second, static_cast<std::uint32_t>(events.size())});
-      return;
-    }
-    throw duplicate_event_id(first.to_string(), std::string(other.append->stream_id),
-                             other.first_version);
-  }
-  for (std::size_t i = recorded ? 0 : 1; i < events.size(); ++i) {
-    if (auto stored = ids_.find(events[i].id)) {
-      auto at = do_read_all(*stored, 1, {}).events;
-      throw duplicate_event_id(events[i].id.to_string(), at.empty() ? "" : at[0].stream_id,
-                               at.empty() ? 0 : at[0].stream_version);
-    }
-    if (auto in_group = plan.ids.find(events[i].id); in_group != plan.ids.end()) {
-      const auto& other = plan.batches[in_group->second];
-      throw duplicate_event_id(events[i].id.to_string(), std::string(other.append->stream_id),
-                               other.first_version);
-    }
-  }
-
   std::string stream(p.stream_id);
   std::uint64_t current = 0;
   if (auto tentative = plan.versions.find(stream); tentative != plan.versions.end()) {
@@ -592,8 +581,33 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   } else if (auto committed = streams_.find(stream); committed != streams_.end()) {
     current = committed->second.version;
   }
-  if (!p.expected.matches(current)) {
-    throw wrong_expected_version(stream, p.expected.to_string(), current);
+  bool in_group = false;
+  place_cache cache;
+  auto lookup = [&](const uuid& id) -> std::optional<detail::event_place> {
+    if (auto place = committed_place(id, cache)) return place;
+    if (!plan.track_ids) return std::nullopt;
+    auto found = plan.ids.find(id);
+    if (found == plan.ids.end()) return std::nullopt;
+    in_group = true;
+    const auto& b = plan.batches[found->second.first];
+    return detail::event_place{std::string(b.append->stream_id),
+                               b.first_version + found->second.second,
+                               b.first_position + found->second.second};
+  };
+  bool recorded = !p.recorded.empty();
+  auto decision = recorded
+                      ? detail::decide_recorded_append(p.recorded, plan.next_position - 1,
+                                                       current, lookup)
+                      : detail::decide_append(p.stream_id, p.expected, events, current, lookup);
+  if (recorded) {
+    detail::enforce(decision, p.recorded);
+  } else {
+    detail::enforce(decision, p.stream_id, p.expected, events);
+  }
+  if (decision.outcome == detail::append_decision::verdict::retry) {
+    p.result = decision.stored;
+    if (in_group) plan.group_retries.push_back(&p);
+    return;
   }
   seg::frame_layout layout = seg::layout_batch_frame(p.stream_id, events, p.metadata);
   std::size_t frame_size = layout.size;
@@ -624,7 +638,7 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   std::size_t index = plan.batches.size();
   plan.batches.push_back({&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1});
   if (plan.track_ids) {
-    for (const auto& e : events) plan.ids[e.id] = index;
+    for (std::uint32_t i = 0; i < events.size(); ++i) plan.ids[events[i].id] = {index, i};
   }
   plan.versions[stream] = current + events.size();
   plan.next_position += events.size();
@@ -648,6 +662,9 @@ void segment_store::write_plan(group_plan& plan) {
                                        b.first_position, static_cast<std::uint32_t>(events.size()),
                                        b.offset});
       add_sparse(active_index_.sparse, b.first_position, b.offset);
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        active_index_.ids.emplace_back(events[i].id, b.first_position + i);
+      }
       active_index_.next_position = b.first_position + events.size();
     }
   }
@@ -676,11 +693,6 @@ void segment_store::publish_plan(group_plan& plan) {
     }
     segments_.back()->size = active_written_;
     head_.store(plan.next_position - 1);
-  }
-  for (auto& a : plan.aliases) {
-    const auto& b = plan.batches[a.of];
-    a.append->result = {b.first_position, b.first_position + a.count - 1,
-                        b.first_version + a.count - 1, false};
   }
   publish_head(plan.next_position - 1);
 }
@@ -905,5 +917,24 @@ void segment_store::do_close() {
 }
 
 snapshot_store& segment_store::do_snapshots() { return *snapshots_; }
+
+uuid segment_store::do_store_id() {
+  std::lock_guard lock(queue_mutex_);
+  return manifest_.store_id;
+}
+
+void segment_store::do_adopt_store_id(const uuid& id) {
+  // With the queue's lock held and the queue empty, no append is being written or can start.
+  std::lock_guard lock(queue_mutex_);
+  if (!queue_.empty()) {
+    throw invalid_argument("a store takes another store's identity only while it is empty; "
+                           "appends to this one are in progress");
+  }
+  detail::check_identity_change(head_.load());
+  seg::manifest changed = manifest_;
+  changed.store_id = id;
+  seg::write_manifest(*fs_, dir_, changed);
+  manifest_ = changed;
+}
 
 }  // namespace annal

@@ -13,9 +13,12 @@
 
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
+#include "core/append_decision.hpp"
+#include "core/store_hooks.hpp"
 #include "io/file_system.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/id_table.hpp"
+#include "segment/manifest.hpp"
 #include "segment/segment_index_file.hpp"
 #include "segment/segment_snapshot_store.hpp"
 
@@ -42,7 +45,8 @@ class segment_store final : public event_store {
   /// options.repair_by_truncation) and for an existing directory that holds other files but no
   /// segment file, annal::unsupported_format_version for newer files, and annal::io_error
   /// when the directory is locked by another store or cannot be used.
-  segment_store(std::string dir, const store_options& options, std::shared_ptr<io::file_system> fs);
+  segment_store(std::string dir, const store_options& options, std::shared_ptr<io::file_system> fs,
+                detail::store_hooks hooks = {});
   ~segment_store() override;
 
  protected:
@@ -61,6 +65,8 @@ class segment_store final : public event_store {
   store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
+  uuid do_store_id() override;
+  void do_adopt_store_id(const uuid& id) override;
 
  private:
   struct segment_file;
@@ -68,6 +74,13 @@ class segment_store final : public event_store {
   struct stream_info;
   struct pending_append;
   struct group_plan;
+  // The batch that held the last stored id looked up, so a retry's ids cost one frame read.
+  struct place_cache {
+    std::string stream_id;
+    std::uint64_t first_version = 0;
+    std::uint64_t first_position = 0;
+    std::uint64_t count = 0;
+  };
 
   void refuse_foreign_directory();
   void recover();
@@ -79,6 +92,7 @@ class segment_store final : public event_store {
   append_result enqueue(pending_append& p);
   void commit_group(std::vector<pending_append*>& group);
   void plan_append(pending_append& p, group_plan& plan);
+  std::optional<detail::event_place> committed_place(const uuid& id, place_cache& cache);
   void write_plan(group_plan& plan);
   void publish_plan(group_plan& plan);
   std::vector<recorded_event> read_stream_unlocked(std::string_view stream_id,
@@ -89,6 +103,7 @@ class segment_store final : public event_store {
   std::string dir_;
   store_options options_;
   std::shared_ptr<io::file_system> fs_;
+  detail::store_hooks hooks_;
   std::unique_ptr<io::file_lock> lock_;
 
   // The index of what is committed. Readers hold it shared; the writer holds it exclusively only
@@ -108,6 +123,9 @@ class segment_store final : public event_store {
   // Appends waiting, in arrival order; the front one is the writer of the next group.
   std::deque<pending_append*> queue_;
   std::string failure_;  // non-empty once a write or sync failed
+  // The store's identity and newest segment: written by the writer (at a roll) and by
+  // do_adopt_store_id() (queue lock held, queue empty); the identity read under the queue's lock.
+  segment::manifest manifest_;
 
   std::unique_ptr<segment_snapshot_store> snapshots_;
 };

@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cstring>
+
 #include "annal/error.hpp"
+#include "core/store_identity.hpp"
 
 namespace annal::sqlite {
 namespace {
@@ -86,6 +90,7 @@ void open_schema(connection& db) {
                         "PRAGMA application_id = {};",
                         schema_version, application_id)
                 .c_str());
+    write_store_id(db, detail::new_store_id());
     tx.commit();
     return;
   }
@@ -106,7 +111,28 @@ void open_schema(connection& db) {
         fmt::format("UPDATE annal_meta SET value = {} WHERE key = 'schema_version'", schema_version)
             .c_str());
   }
+  if (db.query_int("SELECT count(*) FROM annal_meta WHERE key = 'store_id'") == 0) {
+    write_store_id(db, detail::new_store_id());
+  }
   tx.commit();
+}
+
+uuid read_store_id(connection& db) {
+  statement s = db.prepare("SELECT value FROM annal_meta WHERE key = 'store_id'");
+  std::string bytes = s.step() ? s.column_text(0) : std::string();
+  if (bytes.size() != 16) {
+    throw corruption(db.path(), -1,
+                     fmt::format("annal_meta's store_id is {} bytes, not 16", bytes.size()));
+  }
+  std::array<std::uint8_t, 16> id{};
+  std::memcpy(id.data(), bytes.data(), 16);
+  return uuid(id);
+}
+
+void write_store_id(connection& db, const uuid& id) {
+  statement s = db.prepare("INSERT OR REPLACE INTO annal_meta (key, value) VALUES ('store_id', ?1)");
+  s.bind_blob(1, id.bytes().data(), id.bytes().size());
+  s.step();
 }
 
 }  // namespace annal::sqlite

@@ -10,9 +10,11 @@
 #include <optional>
 
 #include "annal/error.hpp"
+#include "core/append_decision.hpp"
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"
 #include "core/read_window.hpp"
+#include "core/store_identity.hpp"
 #include "sqlite/sqlite_schema.hpp"
 
 namespace annal {
@@ -75,25 +77,14 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
   return e;
 }
 
-// Where an event id is stored.
-struct stored_place {
-  std::uint64_t position;
-  std::string stream_id;
-  std::uint64_t stream_version;
-  std::int64_t stream_key;
-};
-
 }  // namespace
 
 struct sqlite_store::writer {
   explicit writer(connection c)
       : db(std::move(c)),
         find_event(db.prepare(
-            "SELECT e.position, s.stream_id, e.stream_version, e.stream_key FROM events e "
+            "SELECT e.position, s.stream_id, e.stream_version FROM events e "
             "JOIN streams s ON s.stream_key = e.stream_key WHERE e.event_id = ?1")),
-        batch_at(db.prepare(
-            "SELECT event_id, position FROM events WHERE stream_key = ?1 AND stream_version >= ?2 "
-            "ORDER BY stream_version LIMIT ?3")),
         find_stream(db.prepare("SELECT stream_key, version FROM streams WHERE stream_id = ?1")),
         insert_stream(db.prepare("INSERT INTO streams (stream_id, version) VALUES (?1, 0)")),
         update_stream(db.prepare("UPDATE streams SET version = ?2 WHERE stream_key = ?1")),
@@ -103,45 +94,13 @@ struct sqlite_store::writer {
                        "timestamp_us, encoding, metadata, payload) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) {}
 
-  std::optional<stored_place> where_is(const uuid& id) {
+  std::optional<detail::event_place> where_is(const uuid& id) {
     statement_use use(find_event);
     find_event.bind_blob(1, id.bytes().data(), id.bytes().size());
     if (!find_event.step()) return std::nullopt;
-    return stored_place{
-        static_cast<std::uint64_t>(find_event.column_int(0)), find_event.column_text(1),
-        static_cast<std::uint64_t>(find_event.column_int(2)), find_event.column_int(3)};
-  }
-
-  // The result of the original append when `events` is an exact retry of a batch stored at
-  // `first` in the same stream, consistent with `expected`; nullopt otherwise.
-  std::optional<append_result> as_retry(const stored_place& first, std::string_view stream_id,
-                                        expected_version expected,
-                                        std::span<const event_data> events) {
-    if (first.stream_id != stream_id) return std::nullopt;
-    std::uint64_t version_before = first.stream_version - 1;
-    if (expected.type() == expected_version::kind::exact && expected.version() != version_before) {
-      return std::nullopt;
-    }
-    if (expected.type() == expected_version::kind::no_stream && version_before != 0) {
-      return std::nullopt;
-    }
-    statement_use use(batch_at);
-    batch_at.bind(1, first.stream_key);
-    batch_at.bind(2, to_sql(first.stream_version));
-    batch_at.bind(3, static_cast<std::int64_t>(events.size()));
-    std::uint64_t last_position = 0;
-    for (const auto& e : events) {
-      if (!batch_at.step()) return std::nullopt;
-      std::string stored = batch_at.column_text(0);
-      if (stored.size() != 16 ||
-          !std::equal(stored.begin(), stored.end(), e.id.bytes().begin(),
-                      [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; })) {
-        return std::nullopt;
-      }
-      last_position = static_cast<std::uint64_t>(batch_at.column_int(1));
-    }
-    return append_result{first.position, last_position, first.stream_version + events.size() - 1,
-                         false};
+    return detail::event_place{find_event.column_text(1),
+                               static_cast<std::uint64_t>(find_event.column_int(2)),
+                               static_cast<std::uint64_t>(find_event.column_int(0))};
   }
 
   // The stream's key and version; key 0 when the stream has no events.
@@ -202,7 +161,6 @@ struct sqlite_store::writer {
 
   connection db;
   statement find_event;
-  statement batch_at;
   statement find_stream;
   statement insert_stream;
   statement update_stream;
@@ -253,8 +211,9 @@ class sqlite_store::reader_pool {
   detail::object_pool<reader> pool_;
 };
 
-sqlite_store::sqlite_store(std::string path, const store_options& options)
-    : path_(std::move(path)), options_(options) {
+sqlite_store::sqlite_store(std::string path, const store_options& options,
+                           detail::store_hooks hooks)
+    : path_(std::move(path)), options_(options), hooks_(std::move(hooks)) {
   set_max_payload_size(options_.max_payload_size);
   connection db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   {
@@ -276,30 +235,28 @@ sqlite_store::sqlite_store(std::string path, const store_options& options)
 
 sqlite_store::~sqlite_store() { close(); }
 
+// Takes the writer in turn, telling the hooks when the turn is fixed and when it came.
+std::unique_lock<detail::fifo_mutex> sqlite_store::take_writer() {
+  writer_mutex_.lock([this] {
+    if (hooks_.on_queued) hooks_.on_queued();
+  });
+  std::unique_lock lock(writer_mutex_, std::adopt_lock);
+  if (hooks_.before_group) hooks_.before_group(1);
+  return lock;
+}
+
 append_result sqlite_store::do_append(std::string_view stream_id, expected_version expected,
                                       std::span<const event_data> events) {
   // Encode before taking the lock: it can fail on bad input and needs no database.
   std::vector<std::string> metadata = detail::encode_all_metadata(events);
-  std::lock_guard lock(writer_mutex_);
+  auto lock = take_writer();
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
-
-  // Idempotency comes first: a retry of a stored batch succeeds even though the stream has
-  // moved past the version the retry expects.
-  if (auto first = w.where_is(events[0].id)) {
-    if (auto retry = w.as_retry(*first, stream_id, expected, events)) return *retry;
-    throw duplicate_event_id(events[0].id.to_string(), first->stream_id, first->stream_version);
-  }
-  for (std::size_t i = 1; i < events.size(); ++i) {
-    if (auto place = w.where_is(events[i].id)) {
-      throw duplicate_event_id(events[i].id.to_string(), place->stream_id, place->stream_version);
-    }
-  }
-
   auto [stream_key, current] = w.stream_of(stream_id);
-  if (!expected.matches(current)) {
-    throw wrong_expected_version(std::string(stream_id), expected.to_string(), current);
-  }
+  auto decision = detail::decide_append(stream_id, expected, events, current,
+                                        [&w](const uuid& id) { return w.where_is(id); });
+  detail::enforce(decision, stream_id, expected, events);
+  if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
   if (stream_key == 0) stream_key = w.add_stream(stream_id);
   std::uint64_t head = w.head_position();
   w.insert_events(events, metadata, stream_key, head + 1, current + 1, now_microseconds());
@@ -312,25 +269,14 @@ append_result sqlite_store::do_append(std::string_view stream_id, expected_versi
 append_result sqlite_store::do_append_recorded(std::span<const recorded_event> events) {
   std::vector<std::string> metadata = detail::encode_all_metadata(events);
   const recorded_event& first = events.front();
-  std::lock_guard lock(writer_mutex_);
+  auto lock = take_writer();
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
   std::uint64_t head = w.head_position();
-  if (first.position != head + 1) {
-    throw invalid_argument(
-        fmt::format("a recorded batch must start at position {} (the head + 1), not at position {}",
-                    head + 1, first.position));
-  }
-  for (const auto& e : events) {
-    if (auto place = w.where_is(e.id)) {
-      throw duplicate_event_id(e.id.to_string(), place->stream_id, place->stream_version);
-    }
-  }
   auto [stream_key, current] = w.stream_of(first.stream_id);
-  if (first.stream_version != current + 1) {
-    throw wrong_expected_version(
-        first.stream_id, expected_version::exact(first.stream_version - 1).to_string(), current);
-  }
+  auto decision = detail::decide_recorded_append(events, head, current,
+                                                 [&w](const uuid& id) { return w.where_is(id); });
+  detail::enforce(decision, events);
   if (stream_key == 0) stream_key = w.add_stream(first.stream_id);
   auto timestamp =
       std::chrono::duration_cast<std::chrono::microseconds>(first.timestamp.time_since_epoch())
@@ -473,5 +419,19 @@ void sqlite_store::do_close() {
 }
 
 snapshot_store& sqlite_store::do_snapshots() { return *snapshots_; }
+
+uuid sqlite_store::do_store_id() {
+  auto r = readers_->acquire();
+  return sqlite::read_store_id(r->db);
+}
+
+void sqlite_store::do_adopt_store_id(const uuid& id) {
+  auto lock = take_writer();
+  writer& w = *writer_;
+  transaction tx(w.db, transaction::mode::immediate);
+  detail::check_identity_change(w.head_position());
+  sqlite::write_store_id(w.db, id);
+  tx.commit();
+}
 
 }  // namespace annal

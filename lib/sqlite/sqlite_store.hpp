@@ -8,20 +8,22 @@
 
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
+#include "core/fifo_mutex.hpp"
+#include "core/store_hooks.hpp"
 #include "sqlite/connection.hpp"
 #include "sqlite/sqlite_snapshot_store.hpp"
 
 namespace annal {
 
 /// An event store in a SQLite database file (WAL mode, synchronous=FULL). Writes are
-/// serialised by one writer connection behind a mutex; SQLite's own lock serialises writers
+/// serialised, first come first served, by one writer connection behind a mutex; SQLite's own lock serialises writers
 /// of other processes. Reads use a pool of connections and run in parallel with the writer.
 /// Snapshots go to a table of the same file through a connection of their own. The schema is
 /// documented in docs/storage-format.md.
 class sqlite_store final : public event_store {
  public:
   /// Opens or creates the store in `path`. Throws as open_store() documents.
-  sqlite_store(std::string path, const store_options& options);
+  sqlite_store(std::string path, const store_options& options, detail::store_hooks hooks = {});
   ~sqlite_store() override;
 
  protected:
@@ -40,14 +42,20 @@ class sqlite_store final : public event_store {
   store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
+  uuid do_store_id() override;
+  void do_adopt_store_id(const uuid& id) override;
 
  private:
   struct writer;
   class reader_pool;
 
+  std::unique_lock<detail::fifo_mutex> take_writer();
+
   std::string path_;
   store_options options_;
-  std::mutex writer_mutex_;
+  detail::store_hooks hooks_;
+  // First come, first served: appends commit in the order they asked to.
+  detail::fifo_mutex writer_mutex_;
   std::unique_ptr<writer> writer_;
   std::unique_ptr<reader_pool> readers_;
   std::unique_ptr<sqlite_snapshot_store> snapshots_;

@@ -10,11 +10,11 @@
 #include <unordered_map>
 
 #include "annal/error.hpp"
-#include "core/crc32c.hpp"
 #include "core/metadata_json.hpp"
-#include "segment/byte_io.hpp"
 #include "segment/frame_scanner.hpp"
+#include "segment/manifest.hpp"
 #include "segment/segment_format.hpp"
+#include "segment/segment_header.hpp"
 #include "segment/segment_index_file.hpp"
 #include "verify/problem_list.hpp"
 
@@ -75,7 +75,7 @@ class checker {
     }
     auto file = fs_.open(path, io::open_mode::read_only);
     std::uint64_t size = file->size();
-    if (!header_ok(*file, path, base, size)) {
+    if (!header_ok(*file, path, base)) {
       // Nothing in the segment can be trusted; go on with the next one where it says it starts.
       next_ = next_base;
       return;
@@ -113,39 +113,10 @@ class checker {
     check_index(base, readable, size, frames, ids);
   }
 
-  bool header_ok(const io::file& file, const std::string& path, std::uint64_t base,
-                 std::uint64_t size) {
-    if (size < seg::segment_header_size) {
-      problem(path, 0, base, {},
-              fmt::format("the segment header is incomplete ({} of {} bytes)", size,
-                          seg::segment_header_size));
-      return false;
-    }
-    std::string header(seg::segment_header_size, '\0');
-    file.read_at(0, {reinterpret_cast<std::byte*>(header.data()), header.size()});
-    seg::byte_reader h(header);
-    bool magic = h.bytes(seg::segment_magic.size()) == seg::segment_magic;
-    std::uint32_t version = h.u32();
-    std::uint32_t header_size = h.u32();
-    std::uint64_t stored_base = h.u64();
-    h.u32();
-    std::uint32_t crc = h.u32();
-    std::string_view covered(header.data(), seg::segment_header_size - 4);
-    std::string reason;
-    if (!magic) {
-      reason = "not an annal segment file (bad magic)";
-    } else if (detail::crc32c(seg::as_bytes(covered)) != crc) {
-      reason = "segment header checksum mismatch";
-    } else if (version > seg::format_version) {
-      reason = fmt::format("format version {} is newer than this build reads ({})", version,
-                           seg::format_version);
-    } else if (header_size != seg::segment_header_size) {
-      reason = fmt::format("header size {} instead of {}", header_size, seg::segment_header_size);
-    } else if (stored_base != base) {
-      reason = fmt::format("the header says base position {}, the file name {}", stored_base, base);
-    }
-    if (reason.empty()) return true;
-    problem(path, 0, base, {}, reason);
+  bool header_ok(const io::file& file, const std::string& path, std::uint64_t base) {
+    auto fault = seg::read_segment_header(file, base);
+    if (!fault) return true;
+    problem(path, fault->offset, base, {}, fault->reason);
     return false;
   }
 
@@ -292,6 +263,34 @@ class checker {
 
 }  // namespace
 
+namespace {
+
+// The manifest must be readable and must not name a segment beyond the last file: segments are
+// created before the manifest names them, so a named segment that is gone was lost. A store
+// without a manifest was written by an older annal, which the next open brings up to date.
+void check_manifest(const std::string& dir, io::file_system& fs,
+                    const std::vector<std::uint64_t>& bases, verify_report& report) {
+  std::string path = dir + "/" + std::string(seg::manifest_file_name);
+  std::optional<seg::manifest> m;
+  try {
+    m = seg::read_manifest(fs, dir);
+  } catch (const error& e) {
+    add_problem(report, path, -1, 0, {}, e.what());
+    return;
+  }
+  std::uint64_t last = bases.empty() ? 0 : bases.back();
+  if (m && m->last_segment_base > last) {
+    add_problem(report, dir + "/" + seg::segment_file_name(m->last_segment_base), -1,
+                m->last_segment_base, {},
+                fmt::format("segment file {} is missing: the manifest records the log reaching "
+                            "base position {}, but the last segment file starts at {}",
+                            seg::segment_file_name(m->last_segment_base), m->last_segment_base,
+                            last));
+  }
+}
+
+}  // namespace
+
 void verify_segment_store(const std::string& dir, io::file_system& fs, verify_report& report) {
   report.backend = "segment";
   std::error_code error;
@@ -314,6 +313,7 @@ void verify_segment_store(const std::string& dir, io::file_system& fs, verify_re
     if (auto base = seg::segment_base_of(name)) bases.push_back(*base);
   }
   std::sort(bases.begin(), bases.end());
+  check_manifest(dir, fs, bases, report);
   if (bases.empty()) {
     add_problem(report, dir, -1, 0, {}, "no segment files: this is not a segment store");
     return;

@@ -1,7 +1,10 @@
 // Conformance: the idempotency rule for event ids (docs/concepts.md, "Idempotency").
 #include <catch2/catch.hpp>
+#include <optional>
+#include <thread>
 
 #include "annal/error.hpp"
+#include "support/commit_gate.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace annal;
@@ -106,4 +109,65 @@ TEST_CASE("a batch that only partly matches a stored one is a duplicate and writ
   }
   CHECK(s.head_position() == 2);
   CHECK(s.stream_version("s") == 2);
+}
+
+TEST_CASE("appends queued in one commit group with the batch they repeat follow the same rule",
+          "[idempotency]") {
+  // The blocker takes the first group and is held there; the appends below then queue in order
+  // and (on backends that group commits) commit as one group, where the retries find the batch
+  // they repeat placed earlier in the same group rather than in the log.
+  test::commit_gate gate;
+  store_fixture f(gate.hooks());
+  auto* s = &f.store();
+  auto batch = make_events(3);
+  event_data fresh = make_event();
+  std::vector<event_data> longer = batch;
+  longer.push_back(make_event());
+  struct attempt {
+    std::string stream;
+    expected_version expected;
+    std::vector<event_data> events;
+    std::optional<append_result> result;
+    std::optional<errc> error;
+  };
+  std::vector<attempt> attempts = {
+      {"s", expected_version::no_stream(), batch, {}, {}},                      // the original
+      {"s", expected_version::exact(0), batch, {}, {}},                         // an exact retry
+      {"s", expected_version::exact(1), {batch[1], batch[2]}, {}, {}},          // from mid-batch
+      {"s", expected_version::exact(0), {batch[1], batch[2]}, {}, {}},          // at another place
+      {"t", expected_version::any(), {batch[0]}, {}, {}},                       // another stream
+      {"s", expected_version::exact(0), longer, {}, {}},                        // longer
+      {"s", expected_version::exact(0), {fresh}, {}, {}},                       // stale version
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { s->append("blocker", expected_version::any(), make_event()); });
+  gate.wait_until_held();
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    threads.emplace_back([&a = attempts[i], &s] {
+      try {
+        a.result = s->append(a.stream, a.expected, a.events);
+      } catch (const error& e) {
+        a.error = e.code();
+      }
+    });
+    gate.wait_until_queued(i + 2);
+  }
+  gate.release();
+  for (auto& t : threads) t.join();
+
+  REQUIRE(attempts[0].result);
+  CHECK(*attempts[0].result == append_result{2, 4, 3, true});
+  REQUIRE(attempts[1].result);
+  CHECK(*attempts[1].result == append_result{2, 4, 3, false});
+  REQUIRE(attempts[2].result);
+  CHECK(*attempts[2].result == append_result{3, 4, 3, false});
+  CHECK(attempts[3].error == errc::duplicate_event_id);
+  CHECK(attempts[4].error == errc::duplicate_event_id);
+  CHECK(attempts[5].error == errc::duplicate_event_id);
+  CHECK(attempts[6].error == errc::wrong_expected_version);
+  CHECK(s->head_position() == 4);
+  // The same appends against the committed log get the same answers.
+  std::vector<event_data> tail = {batch[1], batch[2]};
+  CHECK(s->append("s", expected_version::exact(1), tail) == append_result{3, 4, 3, false});
+  CHECK_THROWS_AS(s->append("s", expected_version::exact(0), tail), duplicate_event_id);
 }

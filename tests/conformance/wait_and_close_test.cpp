@@ -1,5 +1,6 @@
 // Conformance: wait_for wakes on appends and times out; close ends every later call.
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -64,4 +65,46 @@ TEST_CASE("close wakes a waiter, which throws store_closed", "[close]") {
   s.close();
   REQUIRE(waiter.wait_for(10s) == std::future_status::ready);
   CHECK_THROWS_AS(waiter.get(), store_closed);
+}
+
+TEST_CASE("close waits for snapshot calls in progress, and later ones throw store_closed",
+          "[close][concurrency]") {
+  store_fixture f;
+  auto& s = f.store();
+  s.append("s", expected_version::any(), make_events(1));
+  // The reference outlives close(): a call through it after close() throws, it never reaches a
+  // snapshot store that close() destroyed.
+  snapshot_store& snapshots = s.snapshots();
+  std::atomic<bool> saved{false};
+  std::atomic<int> closed_errors{0};
+  std::atomic<int> other_errors{0};
+  std::thread user([&] {
+    for (std::uint64_t version = 1;; ++version) {
+      try {
+        snapshot snap;
+        snap.stream_id = "s";
+        snap.version = version;
+        snap.position = version;
+        snap.aggregate_type = "test";
+        snap.fingerprint = 7;
+        snap.payload = "{}";
+        snapshots.save(snap, 2);
+        snapshots.load("s", 7);
+        saved = true;
+      } catch (const store_closed&) {
+        ++closed_errors;
+        return;
+      } catch (...) {
+        ++other_errors;
+        return;
+      }
+    }
+  });
+  while (!saved) std::this_thread::yield();
+  s.close();
+  user.join();
+  CHECK(closed_errors == 1);
+  CHECK(other_errors == 0);
+  CHECK_THROWS_AS(snapshots.count(), store_closed);
+  CHECK_THROWS_AS(s.snapshots(), store_closed);
 }

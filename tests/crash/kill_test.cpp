@@ -13,6 +13,7 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "annal/verify.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -81,17 +82,23 @@ store_options quiet_options(std::size_t& warnings) {
   return options;
 }
 
-// Runs in the forked child: appends until killed, reporting each acknowledged batch.
-void append_until_killed(const std::string& uri, std::uint32_t round, test::process& parent) {
+// Runs in the forked child: `writers` threads append until killed, each reporting every batch
+// acknowledged to it. Writer t appends batches t, t + writers, t + 2 writers, ...
+void append_until_killed(const std::string& uri, std::uint32_t round, std::uint32_t writers,
+                         test::process& parent) {
   store_options options;
   options.on_warning = [](const std::string&) {};
   auto store = open_store(uri, options);
-  for (std::uint32_t batch = 0;; ++batch) {
-    auto events = batch_events(round, batch);
-    auto result = store->append(stream_of(batch), expected_version::any(), events);
-    ack a{round, batch, result.first_position};
-    parent.send(&a, sizeof a);
-  }
+  auto write = [&](std::uint32_t first) {
+    for (std::uint32_t batch = first;; batch += writers) {
+      auto events = batch_events(round, batch);
+      auto result = store->append(stream_of(batch), expected_version::any(), events);
+      ack a{round, batch, result.first_position};
+      parent.send(&a, sizeof a);
+    }
+  };
+  for (std::uint32_t t = 1; t < writers; ++t) std::thread(write, t).detach();
+  write(0);
 }
 
 struct batch_key {
@@ -100,8 +107,10 @@ struct batch_key {
   auto operator<=>(const batch_key&) const = default;
 };
 
-// Reads the whole log and checks the claims of a kill test; returns the events read.
-std::size_t check_store(event_store& store, const std::map<batch_key, std::uint64_t>& acked) {
+// Reads the whole log and checks the claims of a kill test; returns the events read. With
+// several writers, each may have had one batch in flight.
+std::size_t check_store(event_store& store, const std::map<batch_key, std::uint64_t>& acked,
+                        std::uint32_t writers) {
   auto events = store.read_all(1, unlimited).events;
   std::map<std::string, std::uint64_t> versions;
   std::map<batch_key, std::vector<const recorded_event*>> batches;
@@ -112,7 +121,7 @@ std::size_t check_store(event_store& store, const std::map<batch_key, std::uint6
     batch_key key{get_u32(e.id.bytes(), 0), get_u32(e.id.bytes(), 4)};
     batches[key].push_back(&e);
   }
-  // Per round, the batches present but not acknowledged: at most the one in flight.
+  // Per round, the batches present but not acknowledged: at most one in flight per writer.
   std::map<std::uint32_t, int> unacknowledged;
   for (const auto& [key, stored] : batches) {
     CAPTURE(key.round, key.batch);
@@ -131,8 +140,8 @@ std::size_t check_store(event_store& store, const std::map<batch_key, std::uint6
       REQUIRE(stored[0]->position == ack->second);
     } else {
       REQUIRE(key.batch != parent_batch);
-      REQUIRE(++unacknowledged[key.round] == 1);
-      if (key.batch > 0) REQUIRE(acked.count({key.round, key.batch - 1}) == 1);
+      REQUIRE(++unacknowledged[key.round] <= static_cast<int>(writers));
+      if (key.batch >= writers) REQUIRE(acked.count({key.round, key.batch - writers}) == 1);
     }
   }
   for (const auto& [key, position] : acked) {
@@ -140,6 +149,19 @@ std::size_t check_store(event_store& store, const std::map<batch_key, std::uint6
     REQUIRE(batches.count(key) == 1);  // every acknowledged batch survived
   }
   return events.size();
+}
+
+// Appends each of `batches` again, as a client that never learnt the outcome would: every one
+// must be recognised as the retry it is, also after segment rolls and reopens.
+void check_retries(event_store& store, const std::map<batch_key, std::uint64_t>& acked,
+                   const std::vector<batch_key>& batches) {
+  for (const auto& key : batches) {
+    CAPTURE(key.round, key.batch);
+    auto retry = store.append(stream_of(key.batch), expected_version::any(),
+                              batch_events(key.round, key.batch));
+    REQUIRE_FALSE(retry.written);
+    REQUIRE(retry.first_position == acked.at(key));
+  }
 }
 
 }  // namespace
@@ -152,6 +174,9 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
   test::temp_dir dir;
   const std::string uri = test::backend_uri(dir);
   const std::string child_session = "annal-kill-test-child";
+  // ANNAL_KILL_WRITERS threads append in the child (1 by default): with several, kills land in
+  // commit groups of several batches, which with tiny segments roll in their middle.
+  const auto writers = static_cast<std::uint32_t>(environment_number("ANNAL_KILL_WRITERS", 1));
   std::mt19937_64 random(environment_number("ANNAL_KILL_SEED", 7));
   std::map<batch_key, std::uint64_t> acked;
   std::size_t warnings = 0;
@@ -163,7 +188,7 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
   for (std::uint32_t round = 0; round < rounds; ++round) {
     CAPTURE(round);
     test::process child([&](test::process& parent) {
-      append_until_killed(test::with_session_name(uri, child_session), round, parent);
+      append_until_killed(test::with_session_name(uri, child_session), round, writers, parent);
     });
     std::this_thread::sleep_for(std::chrono::microseconds(
         std::uniform_int_distribution<std::int64_t>(0, max_delay.count())(random)));
@@ -178,25 +203,37 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
     test::wait_for_sessions_to_end(uri, child_session);
 
     std::size_t acks_this_round = 0;
+    std::vector<batch_key> acked_this_round;
     ack a{};
     while (child.receive(&a, sizeof a)) {
       REQUIRE(a.round == round);
       acked[{a.round, a.batch}] = a.first_position;
+      acked_this_round.push_back({a.round, a.batch});
       ++acks_this_round;
     }
     acknowledged_in_rounds += acks_this_round;
     if (acks_this_round == 0) ++rounds_without_ack;
 
     auto store = open_store(uri, quiet_options(warnings));
-    events = check_store(*store, acked);
+    events = check_store(*store, acked, writers);
+    check_retries(*store, acked, acked_this_round);
     auto result = store->append(stream_of(parent_batch), expected_version::any(),
                                 batch_events(round, parent_batch));
     REQUIRE(result.first_position == events + 1);
     acked[{round, parent_batch}] = result.first_position;
   }
   auto store = open_store(uri, quiet_options(warnings));
-  events = check_store(*store, acked);
-  std::cout << "kill test (" << test::backend_under_test() << "): " << kills << " kills survived, "
+  events = check_store(*store, acked, writers);
+  std::vector<batch_key> all;
+  for (const auto& [key, position] : acked) all.push_back(key);
+  check_retries(*store, acked, all);
+  REQUIRE(store->head_position() == events);
+  store->close();
+  auto report = verify_store(uri);
+  INFO((report.ok() ? std::string() : report.problems.front().message));
+  CHECK(report.ok());
+  std::cout << "kill test (" << test::backend_under_test() << ", " << writers
+            << " writer(s)): " << kills << " kills survived, "
             << acknowledged_in_rounds << " acknowledged batches checked after every later kill, "
             << rounds_without_ack << " kills before the first acknowledgement, " << warnings
             << " recovery warnings, " << events << " events in the final log\n";

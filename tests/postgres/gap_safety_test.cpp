@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "annal/error.hpp"
-#include "postgres/postgres_store.hpp"
+#include "core/open_store_with_hooks.hpp"
 #include "support/store_fixture.hpp"
 
 namespace annal {
@@ -18,23 +18,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Clears the test hooks however the test ends.
-struct hooks_reset {
-  ~hooks_reset() {
-    pg::test_hooks::before_commit = nullptr;
-    pg::test_hooks::before_listen = nullptr;
-  }
-};
-
 }  // namespace
 
 TEST_CASE("a subscriber never skips an event while slow and aborted transactions commit late",
           "[postgres][gap_safety]") {
   test::store_fixture f;
-  hooks_reset reset;
   // Appends to "slow-" streams hold their transaction open for 30 ms before COMMIT; those to
   // "abort-" streams hold it 30 ms and then fail (the transaction rolls back).
-  pg::test_hooks::before_commit = [](std::string_view stream) {
+  detail::store_hooks hooks;
+  hooks.before_commit = [](std::string_view stream) {
     if (stream.starts_with("slow-") || stream.starts_with("abort-"))
       std::this_thread::sleep_for(30ms);
     if (stream.starts_with("abort-")) throw std::runtime_error("aborted by the test");
@@ -44,7 +36,7 @@ TEST_CASE("a subscriber never skips an event while slow and aborted transactions
   constexpr int threads_per_store = 2;
   constexpr int appends_per_thread = 40;
   std::vector<std::unique_ptr<event_store>> stores;
-  for (int i = 0; i < writer_stores; ++i) stores.push_back(f.open_another());
+  for (int i = 0; i < writer_stores; ++i) stores.push_back(f.open_another(hooks));
 
   std::atomic<bool> writing{true};
   std::atomic<std::uint64_t> acknowledged_events{0};
@@ -109,18 +101,18 @@ TEST_CASE("a subscriber never skips an event while slow and aborted transactions
 TEST_CASE("readers go on once a transaction held open commits or aborts",
           "[postgres][gap_safety]") {
   test::store_fixture f;
-  hooks_reset reset;
   // The writer of "held" streams waits at its COMMIT until the test opens the gate (a flag, not
   // a mutex the test would hold while it calls the store).
   std::atomic<bool> gate_open{false};
   std::atomic<bool> abort_it{false};
-  pg::test_hooks::before_commit = [&](std::string_view stream) {
+  detail::store_hooks hooks;
+  hooks.before_commit = [&](std::string_view stream) {
     if (!stream.starts_with("held")) return;
     while (!gate_open) std::this_thread::sleep_for(1ms);
     if (abort_it) throw std::runtime_error("aborted by the test");
   };
   f.store().append("before", expected_version::any(), test::make_events(2));
-  auto writer = f.open_another();
+  auto writer = f.open_another(hooks);
   auto reader = f.open_another();
 
   for (bool abort : {false, true}) {
@@ -156,14 +148,14 @@ TEST_CASE("readers go on once a transaction held open commits or aborts",
 TEST_CASE("a writer frozen inside its transaction is cut off and the others go on",
           "[postgres][gap_safety]") {
   test::store_fixture f;
-  hooks_reset reset;
   // The frozen writer sleeps at its COMMIT longer than the store's stuck-writer timeout (twice:
   // once more when it retries on a new connection).
-  pg::test_hooks::before_commit = [](std::string_view stream) {
+  detail::store_hooks hooks;
+  hooks.before_commit = [](std::string_view stream) {
     if (stream == "frozen") std::this_thread::sleep_for(1500ms);
   };
   std::string uri = f.uri() + "&stuck_writer_timeout_ms=300";
-  auto frozen_writer = open_store(uri);
+  auto frozen_writer = detail::open_store_with_hooks(uri, {}, hooks);
   auto other_writer = open_store(uri);
   std::atomic<bool> frozen_done{false};
   std::atomic<bool> frozen_cut_off{false};

@@ -9,7 +9,7 @@
 #include "annal/error.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
-#include "postgres/postgres_store.hpp"
+#include "core/open_store_with_hooks.hpp"
 #include "postgres/schema.hpp"
 #include "support/store_fixture.hpp"
 
@@ -17,10 +17,6 @@ namespace annal {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct hooks_reset {
-  ~hooks_reset() { pg::test_hooks::before_listen = nullptr; }
-};
 
 // Ends the listener connection of the store `uri` names, from the server side; returns how many
 // connections it ended.
@@ -98,16 +94,21 @@ TEST_CASE("the listener reconnects after its connection is killed", "[postgres][
 TEST_CASE("wait_for falls back to polling while the listener cannot reconnect",
           "[postgres][live]") {
   test::store_fixture f;
-  hooks_reset reset;
-  auto follower = open_store(with_option(f.uri(), "poll_interval_ms=20"));
+  std::atomic<bool> refuse_listener{false};
+  detail::store_hooks hooks;
+  hooks.before_listen = [&] {
+    if (refuse_listener) throw std::runtime_error("listener refused by the test");
+  };
+  auto follower =
+      detail::open_store_with_hooks(with_option(f.uri(), "poll_interval_ms=20"), {}, hooks);
   auto writer = f.open_another();
-  pg::test_hooks::before_listen = [] { throw std::runtime_error("listener refused by the test"); };
+  refuse_listener = true;
   terminate_listeners(f.uri());
   for (std::uint64_t position = 1; position <= 3; ++position) {
     writer->append("s", expected_version::any(), test::make_event());
     CHECK(follower->wait_for(position, 10s));
   }
-  pg::test_hooks::before_listen = nullptr;
+  refuse_listener = false;
   CHECK(follower->read_all(1, 10).events.size() == 3);
 }
 

@@ -77,6 +77,30 @@ TEST_CASE("a version 1 schema is migrated in place, keeping its events", "[postg
   test::drop_postgres_schema(uri);
 }
 
+TEST_CASE("a version 2 schema gains a store identity, keeping its events", "[postgres][schema]") {
+  test::temp_dir dir;
+  std::string uri = test::backend_uri(dir);
+  {
+    admin a(uri);
+    pg::open_schema(a.c, a.parsed.options.postgres_schema, 2);
+    CHECK(a.c.query(("SELECT to_regclass('" + a.schema + ".store_identity')::text").c_str())
+              .is_null(0, 0));
+  }
+  uuid id;
+  {
+    auto store = open_store(uri);
+    CHECK(store->describe().format_version == pg::schema_version);
+    store->append("s", expected_version::no_stream(), test::make_events(2));
+    id = store->store_id();
+    CHECK_FALSE(id.is_nil());
+  }
+  auto store = open_store(uri);
+  CHECK(store->store_id() == id);
+  CHECK(store->head_position() == 2);
+  store.reset();
+  test::drop_postgres_schema(uri);
+}
+
 TEST_CASE("a schema of a newer annal or of another program is refused", "[postgres][schema]") {
   test::store_fixture f;
   admin a(f.uri());

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/open_store_with_hooks.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
 
@@ -78,7 +79,10 @@ std::string backend_uri(const temp_dir& dir) {
   return backend + ":" + path + (options.empty() ? "" : "?" + options);
 }
 
-store_fixture::store_fixture() : uri_(backend_uri(dir_)), store_(open_store(uri_)) {}
+store_fixture::store_fixture(detail::store_hooks hooks)
+    : hooks_(std::move(hooks)),
+      uri_(backend_uri(dir_)),
+      store_(detail::open_store_with_hooks(uri_, {}, hooks_)) {}
 
 store_fixture::~store_fixture() {
   store_.reset();
@@ -88,11 +92,13 @@ store_fixture::~store_fixture() {
 event_store& store_fixture::reopen() {
   store_->close();
   store_.reset();
-  store_ = open_store(uri_);
+  store_ = detail::open_store_with_hooks(uri_, {}, hooks_);
   return *store_;
 }
 
-std::unique_ptr<event_store> store_fixture::open_another() const { return open_store(uri_); }
+std::unique_ptr<event_store> store_fixture::open_another(detail::store_hooks hooks) const {
+  return detail::open_store_with_hooks(uri_, {}, std::move(hooks));
+}
 
 event_data make_event(std::string type, int n) {
   event_data e;

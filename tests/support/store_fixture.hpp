@@ -7,6 +7,7 @@
 
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
+#include "core/store_hooks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace annal::test {
@@ -41,7 +42,8 @@ std::string backend_uri(const temp_dir& dir);
 /// A store of the backend under test in a fresh temporary directory.
 class store_fixture {
  public:
-  store_fixture();
+  /// `hooks` go into the append path of the store and of every reopen (see commit_gate).
+  explicit store_fixture(detail::store_hooks hooks = {});
   /// Closes the store; on PostgreSQL also drops its schema.
   ~store_fixture();
   store_fixture(const store_fixture&) = delete;
@@ -52,11 +54,13 @@ class store_fixture {
   event_store& store() { return *store_; }
   /// Closes the store and opens it again from its files.
   event_store& reopen();
-  /// Opens a second, independent store object on the same storage.
-  std::unique_ptr<event_store> open_another() const;
+  /// Opens a second, independent store object on the same storage, with `hooks` in its append
+  /// path.
+  std::unique_ptr<event_store> open_another(detail::store_hooks hooks = {}) const;
 
  private:
   temp_dir dir_;
+  detail::store_hooks hooks_;
   std::string uri_;
   std::unique_ptr<event_store> store_;
 };

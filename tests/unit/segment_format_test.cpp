@@ -4,9 +4,12 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <span>
+#include <type_traits>
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "core/crc32c.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -183,11 +186,32 @@ TEST_CASE("lost, damaged or stale index files are rebuilt from the log", "[segme
   CHECK(fs::exists(first_idx));
 }
 
+// Sets the header's little-endian u32 or u64 at `offset` to `value` and its checksum to match,
+// as a writer of that value would have: the header is then well formed, only its content odd.
+void rewrite_header_field(std::string& bytes, std::size_t offset, std::uint64_t value,
+                          std::size_t width) {
+  for (std::size_t i = 0; i < width; ++i) bytes[offset + i] = static_cast<char>(value >> (8 * i));
+  std::uint32_t crc = detail::crc32c(std::as_bytes(std::span(bytes.data(), 28)));
+  for (std::size_t i = 0; i < 4; ++i) bytes[28 + i] = static_cast<char>(crc >> (8 * i));
+}
+
+// Opening must fail with `Error` whose message contains `text`, at file offset `offset`.
+template <class Error>
+void check_open_fails(segment_dir& d, const std::string& text, std::int64_t offset) {
+  try {
+    d.open();
+    FAIL("opened");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains(text));
+    if constexpr (std::is_same_v<Error, corruption>) CHECK(e.offset() == offset);
+  }
+}
+
 TEST_CASE("a segment file of a newer format version is refused", "[segment][format]") {
   segment_dir d;
   write_three_batches(d);
   auto bytes = read_file(d.file(1, ".seg"));
-  bytes[8] = 2;
+  rewrite_header_field(bytes, 8, 2, 4);
   write_file(d.file(1, ".seg"), bytes);
   CHECK_THROWS_AS(d.open(), unsupported_format_version);
 }
@@ -199,6 +223,100 @@ TEST_CASE("a damaged segment header is corruption", "[segment][format]") {
   bytes[3] = 'X';
   write_file(d.file(1, ".seg"), bytes);
   CHECK_THROWS_AS(d.open(), corruption);
+}
+
+TEST_CASE("a bit flipped in a segment header's version, size or base field is a checksum "
+          "mismatch, not a misread field",
+          "[segment][format]") {
+  auto offset = GENERATE(8, 12, 16, 20);
+  CAPTURE(offset);
+  segment_dir d;
+  write_three_batches(d);
+  auto bytes = read_file(d.file(1, ".seg"));
+  bytes[static_cast<std::size_t>(offset)] ^= 0x02;
+  write_file(d.file(1, ".seg"), bytes);
+  check_open_fails<corruption>(d, "segment header checksum mismatch", 0);
+  // Such damage is what repair_by_truncation is for: the log is cut where the segment starts.
+  auto repaired = d.open("repair_by_truncation=true");
+  CHECK(repaired->head_position() == 0);
+  CHECK(repaired->append("s", expected_version::no_stream(), make_event()).last_position == 1);
+}
+
+TEST_CASE("a well-formed segment header with the wrong base or size names the field",
+          "[segment][format]") {
+  segment_dir d;
+  write_three_batches(d);
+  auto original = read_file(d.file(1, ".seg"));
+  auto bytes = original;
+  rewrite_header_field(bytes, 16, 5, 8);
+  write_file(d.file(1, ".seg"), bytes);
+  check_open_fails<corruption>(d, "the header says base position 5, the file name 1", 16);
+  bytes = original;
+  rewrite_header_field(bytes, 12, 40, 4);
+  write_file(d.file(1, ".seg"), bytes);
+  check_open_fails<corruption>(d, "the segment header says it is 40 bytes", 12);
+}
+
+TEST_CASE("a store whose last segment file was deleted refuses to open and names the file",
+          "[segment][format]") {
+  segment_dir d;
+  {
+    auto store = d.open("segment_size=1024");
+    for (int i = 0; i < 30; ++i) store->append("s", expected_version::any(), make_events(2));
+  }
+  auto segments = d.segments();
+  REQUIRE(segments.size() >= 3);
+  fs::remove(segments.back());
+  fs::remove(fs::path(segments.back()).replace_extension(".idx"));
+  check_open_fails<corruption>(
+      d, "segment file " + fs::path(segments.back()).filename().string() + " is missing", -1);
+  // Accepting the loss is the operator's decision.
+  auto repaired = d.open("repair_by_truncation=true");
+  REQUIRE(d.warnings.size() >= 1);
+  CHECK_THAT(d.warnings.back(), Catch::Contains("the log ends where the files end"));
+  std::uint64_t head = repaired->head_position();
+  CHECK(head > 0);
+  CHECK(head < 60);
+  repaired->close();
+  CHECK_NOTHROW(d.open());
+}
+
+TEST_CASE("a store without a manifest (an older annal's) opens and gets one", "[segment][format]") {
+  segment_dir d;
+  uuid first_id;
+  {
+    auto store = d.open("segment_size=1024");
+    for (int i = 0; i < 20; ++i) store->append("s", expected_version::any(), make_events(2));
+    first_id = store->store_id();
+  }
+  fs::remove(d.dir + "/MANIFEST");
+  auto store = d.open();
+  CHECK(store->head_position() == 40);
+  CHECK_THAT(d.warnings.back(), Catch::Contains("has no manifest"));
+  uuid id = store->store_id();
+  CHECK(id != first_id);
+  store->close();
+  CHECK(fs::exists(d.dir + "/MANIFEST"));
+  CHECK(d.open()->store_id() == id);
+}
+
+TEST_CASE("a damaged manifest is corruption; repair_by_truncation writes a new identity",
+          "[segment][format]") {
+  segment_dir d;
+  uuid original;
+  {
+    auto store = d.open();
+    store->append("s", expected_version::any(), make_events(2));
+    original = store->store_id();
+  }
+  auto bytes = read_file(d.dir + "/MANIFEST");
+  REQUIRE(bytes.size() == 48);
+  bytes[20] ^= 0x01;
+  write_file(d.dir + "/MANIFEST", bytes);
+  check_open_fails<corruption>(d, "the manifest is damaged", -1);
+  auto repaired = d.open("repair_by_truncation=true");
+  CHECK(repaired->head_position() == 2);
+  CHECK(repaired->store_id() != original);
 }
 
 TEST_CASE("a missing segment in the middle is corruption", "[segment][format]") {

@@ -143,7 +143,8 @@ TEST_CASE("file names never contain the stream id, whatever its bytes", "[segmen
   }
   for (const auto& name : files_in(fs, dir)) {
     CAPTURE(name);
-    CHECK((name == "LOCK" || name.ends_with(".seg") || name.ends_with(".idx")));
+    CHECK((name == "LOCK" || name == "MANIFEST" || name.ends_with(".seg") ||
+           name.ends_with(".idx")));
   }
   segment_store store(dir, collecting(warnings), borrow(fs));
   for (const auto& id : ids)

@@ -56,6 +56,22 @@ TEST_CASE("a store written by a newer schema version is refused with a clear mes
   }
 }
 
+TEST_CASE("a store created before stores had an identity gets one at its next open", "[sqlite]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(2));
+  REQUIRE(raw_exec(path, "DELETE FROM annal_meta WHERE key = 'store_id'") == SQLITE_OK);
+  uuid id = open_store("sqlite:" + path)->store_id();
+  CHECK_FALSE(id.is_nil());
+  auto store = open_store("sqlite:" + path);
+  CHECK(store->store_id() == id);
+  CHECK(store->head_position() == 2);
+  // A row that is not a 16-byte id is damage, said as such.
+  store->close();
+  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 'x' WHERE key = 'store_id'") == SQLITE_OK);
+  CHECK_THROWS_AS(open_store("sqlite:" + path)->store_id(), corruption);
+}
+
 TEST_CASE("a file that is not an annal store is refused as corruption", "[sqlite]") {
   temp_dir dir;
   SECTION("garbage bytes") {

@@ -43,6 +43,18 @@ std::string segment_path(const std::string& dir, std::uint64_t base) {
   return dir + "/" + segment::segment_file_name(base);
 }
 
+// The base positions of the segment files in `dir`, in order.
+std::vector<std::uint64_t> segment_bases(const std::string& dir) {
+  std::vector<std::uint64_t> bases;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (auto base = segment::segment_base_of(entry.path().filename().string())) {
+      bases.push_back(*base);
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+  return bases;
+}
+
 bool mentions(const verify_report& r, const std::string& text) {
   for (const auto& p : r.problems) {
     if (p.message.find(text) != std::string::npos) return true;
@@ -146,19 +158,58 @@ TEST_CASE("a missing segment file is reported as missing positions", "[verify]")
   temp_dir dir;
   std::string store = dir.file("seg");
   fill("segment:" + store + "?segment_size=128");
-  std::vector<std::uint64_t> bases;
-  for (const auto& entry : std::filesystem::directory_iterator(store)) {
-    if (auto base = segment::segment_base_of(entry.path().filename().string())) {
-      bases.push_back(*base);
-    }
-  }
-  std::sort(bases.begin(), bases.end());
+  std::vector<std::uint64_t> bases = segment_bases(store);
   REQUIRE(bases.size() >= 3);
   std::filesystem::remove(segment_path(store, bases[1]));
   auto report = verify_store("segment:" + store);
   REQUIRE_FALSE(report.ok());
   CHECK(report.problems[0].file == segment_path(store, bases[2]));
   CHECK(report.problems[0].message.find("missing") != std::string::npos);
+}
+
+TEST_CASE("a segment file missing at the end of the log is reported", "[verify]") {
+  temp_dir dir;
+  std::string store = dir.file("seg");
+  fill("segment:" + store + "?segment_size=128");
+  std::vector<std::uint64_t> bases = segment_bases(store);
+  REQUIRE(bases.size() >= 3);
+  std::filesystem::remove(segment_path(store, bases.back()));
+  auto report = verify_store("segment:" + store);
+  REQUIRE_FALSE(report.ok());
+  CHECK(mentions(report, "segment file " + segment::segment_file_name(bases.back()) +
+                             " is missing"));
+}
+
+TEST_CASE("verify reports a damaged manifest, and a store without one as written by an older "
+          "annal",
+          "[verify]") {
+  temp_dir dir;
+  std::string store = dir.file("seg");
+  fill("segment:" + store);
+  flip_byte(store + "/MANIFEST", 20);
+  auto report = verify_store("segment:" + store);
+  CHECK(mentions(report, "the manifest is damaged"));
+  std::filesystem::remove(store + "/MANIFEST");
+  CHECK(verify_store("segment:" + store).ok());
+}
+
+TEST_CASE("verify and open read a segment header with one decoder: same fault, same offset",
+          "[verify]") {
+  temp_dir dir;
+  std::string store = dir.file("seg");
+  fill("segment:" + store);
+  flip_byte(segment_path(store, 1), 8);  // the format version field
+  auto report = verify_store("segment:" + store);
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.problems[0].message == "segment header checksum mismatch");
+  CHECK(report.problems[0].offset == 0);
+  try {
+    open_store("segment:" + store);
+    FAIL("opened");
+  } catch (const corruption& e) {
+    CHECK_THAT(e.what(), Catch::Contains("segment header checksum mismatch"));
+    CHECK(e.offset() == 0);
+  }
 }
 
 TEST_CASE("verify refuses a segment store that is open", "[verify]") {

@@ -1,0 +1,77 @@
+// The append rule every backend obeys: idempotent retry, duplicate id, expected version.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "annal/event.hpp"
+#include "annal/event_store.hpp"
+#include "annal/expected_version.hpp"
+#include "core/function_ref.hpp"
+
+namespace annal::detail {
+
+/// Where an event id already is: committed in the log, or accepted earlier in the same commit
+/// group (a place the group's commit will make true).
+struct event_place {
+  std::string stream_id;
+  std::uint64_t stream_version = 0;
+  std::uint64_t position = 0;
+};
+
+/// Where `id` is, or nullopt when it is neither committed nor earlier in the commit group. May
+/// throw (annal::io_error, annal::corruption); the decision then throws the same.
+using place_lookup = function_ref<std::optional<event_place>(const uuid& id)>;
+
+/// What an append must do, decided before anything is written.
+struct append_decision {
+  enum class verdict : std::uint8_t {
+    write,                   ///< Write the batch after the stream's current version.
+    retry,                   ///< An exact retry of a stored batch: write nothing, return `stored`.
+    duplicate_event_id,      ///< Event `event_index`'s id is stored at `place`: refuse.
+    wrong_expected_version,  ///< The stream is at `current_version`, which the append refuses.
+    wrong_position,          ///< append_recorded(): the batch does not start at `required_position`.
+  };
+  verdict outcome = verdict::write;
+  /// retry: the stored batch's positions and the version of its last event; written is false.
+  append_result stored;
+  /// duplicate_event_id: which event of the batch, and where its id is.
+  std::size_t event_index = 0;
+  event_place place;
+  /// The stream's version when decided (every verdict).
+  std::uint64_t current_version = 0;
+  /// wrong_position: the head + 1.
+  std::uint64_t required_position = 0;
+};
+
+/// The rule of append() (docs/concepts.md, "Idempotency"), in this order: when the first
+/// event's id is stored, the append is a retry if every event of the batch is stored in
+/// `stream_id` at consecutive versions from there and `expected` agrees with where the first
+/// one is (exact(n): at n + 1; no_stream: at 1), otherwise a duplicate of event 0; when
+/// another event's id is stored, a duplicate of the first such event; when `expected` does not
+/// match `current_version`, a wrong expected version; else a write. `events` is a validated
+/// batch. Looks up ids through `lookup` only as far as the verdict needs. Pure apart from the
+/// lookup; thread safety is the lookup's.
+append_decision decide_append(std::string_view stream_id, expected_version expected,
+                              std::span<const event_data> events, std::uint64_t current_version,
+                              place_lookup lookup);
+
+/// The rule of append_recorded(), which has no retry: the batch must start at `head` + 1, no id
+/// of it may be stored anywhere, and its first version must be `current_version` + 1 (a wrong
+/// expected version of exact(first version - 1) otherwise). `events` is a validated recorded
+/// batch (one stream, consecutive positions and versions).
+append_decision decide_recorded_append(std::span<const recorded_event> events, std::uint64_t head,
+                                       std::uint64_t current_version, place_lookup lookup);
+
+/// Throws the error a refusing decision of an append() batch stands for:
+/// annal::duplicate_event_id or annal::wrong_expected_version; returns for write and retry.
+void enforce(const append_decision& decision, std::string_view stream_id,
+             expected_version expected, std::span<const event_data> events);
+/// The same for an append_recorded() batch, whose wrong_position is annal::invalid_argument.
+void enforce(const append_decision& decision, std::span<const recorded_event> events);
+
+}  // namespace annal::detail
