@@ -9,6 +9,8 @@
 
 namespace annal::projection_detail {
 
+namespace {
+
 std::string event_id_at(event_store& store, std::uint64_t position,
                         std::span<const recorded_event> known) {
   if (position == 0) return {};
@@ -23,8 +25,21 @@ std::string event_id_at(event_store& store, std::uint64_t position,
   return at.events.front().id.to_string();
 }
 
-std::optional<std::string> origin_mismatch(event_store& store, std::string_view name,
-                                           const build_record& build) {
+}  // namespace
+
+checkpoint_origin origin_at(event_store& store, const std::string& store_id, std::uint64_t position,
+                            std::span<const recorded_event> known) {
+  return {store_id, event_id_at(store, position, known)};
+}
+
+std::optional<std::string> origin_mismatch(event_store& store, const std::string& store_id,
+                                           std::string_view name, const build_record& build) {
+  if (!build.origin.store_id.empty() && build.origin.store_id != store_id) {
+    return fmt::format(
+        "projection '{}' build {}: the read model was built from store {}, but this store is {} "
+        "(another store, or an imported copy of one)",
+        name, build.build, build.origin.store_id, store_id);
+  }
   std::uint64_t head = store.head_position();
   if (build.checkpoint > head) {
     return fmt::format(
@@ -32,14 +47,14 @@ std::optional<std::string> origin_mismatch(event_store& store, std::string_view 
         "is older than the read model (restored from an older backup?)",
         name, build.build, build.checkpoint, head);
   }
-  if (build.checkpoint == 0 || build.checkpoint_event.empty()) return std::nullopt;
-  std::string stored = event_id_at(store, build.checkpoint);
-  if (stored != build.checkpoint_event) {
+  if (build.checkpoint == 0 || build.origin.event_id.empty()) return std::nullopt;
+  std::string stored = event_id_at(store, build.checkpoint, {});
+  if (stored != build.origin.event_id) {
     return fmt::format(
         "projection '{}' build {}: the store's event at its checkpoint {} has id {}, but the "
         "read model recorded {}: the log has changed since the read model was built (a store "
         "restored from a backup and written to since?)",
-        name, build.build, build.checkpoint, stored, build.checkpoint_event);
+        name, build.build, build.checkpoint, stored, build.origin.event_id);
   }
   return std::nullopt;
 }

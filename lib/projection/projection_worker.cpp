@@ -470,23 +470,23 @@ std::optional<projection_worker::failure> projection_worker::run_range(
       p_.sink(events[i]);
     }
   };
-  // The checkpoint is stored with the id of the event at it, for the origin checks; the build's
-  // record follows once it is committed.
+  // The checkpoint is stored with its origin, for the origin checks; the build's record follows
+  // once it is committed.
   auto store_checkpoint = [&](std::uint64_t to) {
-    std::string event_at_to = event_id_at(store_, to, events);
+    checkpoint_origin origin = origin_at(store_, store_id_, to, events);
     db.check_lead();
-    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, to, event_at_to);
-    return event_at_to;
+    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, to, origin);
+    return origin;
   };
-  auto note_checkpoint = [&](std::uint64_t to, std::string event_at_to) {
+  auto note_checkpoint = [&](std::uint64_t to, checkpoint_origin origin) {
     b.record.checkpoint = to;
-    b.record.checkpoint_event = std::move(event_at_to);
+    b.record.origin = std::move(origin);
   };
   if (p_.is_read_model()) {
     db_transaction tx(db);
     // The checkpoint moves first: a runner that lost the lead finds out before its handlers
     // meet another runner's rows. A failing event rolls the move back with its writes.
-    std::string event_at_checkpoint = store_checkpoint(checkpoint);
+    checkpoint_origin at_checkpoint = store_checkpoint(checkpoint);
     for (std::size_t i = begin; i < end; ++i) {
       try {
         apply(i);
@@ -495,7 +495,7 @@ std::optional<projection_worker::failure> projection_worker::run_range(
       }
     }
     tx.commit();
-    note_checkpoint(checkpoint, std::move(event_at_checkpoint));
+    note_checkpoint(checkpoint, std::move(at_checkpoint));
   } else {
     for (std::size_t i = begin; i < end; ++i) {
       try {
@@ -517,11 +517,11 @@ void projection_worker::skip(read_model_db& db, build_state& b, const recorded_e
   db_transaction tx(db);
   db.check_lead();
   record_dead_letter(db, {p_.name, event.position, event.type, event.stream_id, what});
-  std::string event_id = event.id.to_string();
-  advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, event.position, event_id);
+  checkpoint_origin origin{store_id_, event.id.to_string()};
+  advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, event.position, origin);
   tx.commit();
   b.record.checkpoint = event.position;
-  b.record.checkpoint_event = std::move(event_id);
+  b.record.origin = std::move(origin);
   std::lock_guard lock(status_mutex_);
   ++status_.dead_letters;
 }

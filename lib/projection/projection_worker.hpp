@@ -66,7 +66,7 @@ class projection_worker {
   // The build life cycle (worker_builds.cpp): origin checks, builds for a new version, rebuilds.
   void check_origin(read_model_db& db);
   void replace_builds(read_model_db& db, builds& b, std::uint64_t start,
-                      const std::string& start_event);
+                      const checkpoint_origin& origin);
   void reconcile(read_model_db& db);
   void rebuild_now(read_model_db& db, std::uint64_t from_position);
   bool below_checkpoints(std::uint64_t head) const;
@@ -95,6 +95,7 @@ class projection_worker {
   std::optional<build_state> shadow_;
   bool sink_rebuilding_ = false;
   int recovery_attempts_ = 0;  // failed attempts in a row to run after an infrastructure failure
+  std::string store_id_;       // the store's identity, read when the builds are taken up
 
   std::mutex control_mutex_;  // serialises start, stop and rebuild
   std::jthread thread_;

@@ -15,6 +15,14 @@
 
 namespace annal::projection_detail {
 
+/// Where a checkpoint was taken: the identity of the store (event_store::store_id()) and the id
+/// of its event at the checkpoint position ("" at position 0), both as canonical text. Both are
+/// "" in builds recorded before annal kept them.
+struct checkpoint_origin {
+  std::string store_id;
+  std::string event_id;
+};
+
 /// One build of a projection: a set of physical tables (none for a sink) and a checkpoint.
 /// The current build is what readers see; a shadow build is a rebuild in progress.
 struct build_record {
@@ -24,9 +32,8 @@ struct build_record {
   std::uint64_t checkpoint = 0;
   /// The checkpoint the build started from.
   std::uint64_t start = 0;
-  /// The id (canonical text) of the store's event at position `checkpoint`, written with the
-  /// checkpoint: "" at checkpoint 0, and in builds recorded before annal kept it.
-  std::string checkpoint_event;
+  /// Where the checkpoint was taken, written with it.
+  checkpoint_origin origin;
   table_map tables;
 };
 
@@ -41,11 +48,11 @@ struct builds {
 };
 builds load_builds(read_model_db& db, std::string_view name);
 
-/// Registers a new build of `p` starting after `start` (`start_event` is the id of the event at
-/// `start`, "" for 0), creates its tables with p.create_tables, and, for a current build, points
-/// the views at them. Call inside a transaction.
+/// Registers a new build of `p` starting after `start` (taken at `origin`), creates its tables
+/// with p.create_tables, and, for a current build, points the views at them. Call inside a
+/// transaction.
 build_record create_build(read_model_db& db, const projection& p, bool current, std::uint64_t start,
-                          const std::string& start_event);
+                          const checkpoint_origin& origin);
 
 /// Drops a build's tables and forgets it. Call inside a transaction.
 void drop_build(read_model_db& db, std::string_view name, const build_record& b);
@@ -55,16 +62,15 @@ void drop_build(read_model_db& db, std::string_view name, const build_record& b)
 void swap_in(read_model_db& db, std::string_view name, const build_record* old,
              const build_record& shadow);
 
-/// Moves a build's checkpoint, with the id of the event there (and its version, for a sink
-/// starting over).
+/// Moves a build's checkpoint, with its origin (and its version, for a sink starting over).
 void set_checkpoint(read_model_db& db, std::string_view name, const build_record& b);
 
-/// Moves a build's checkpoint to `to`, whose event has id `event_at_to`, but only from the
-/// checkpoint the caller last saw: two runners on one read model cannot both apply a batch.
+/// Moves a build's checkpoint to `to`, taken at `origin`, but only from the checkpoint the
+/// caller last saw: two runners on one read model cannot both apply a batch.
 /// Throws annal::io_error (EBUSY) when the stored checkpoint is not `from`: another runner moved
 /// it (the caller's transaction must then roll back).
 void advance_checkpoint(read_model_db& db, std::string_view name, std::int64_t build,
-                        std::uint64_t from, std::uint64_t to, const std::string& event_at_to);
+                        std::uint64_t from, std::uint64_t to, const checkpoint_origin& origin);
 
 /// Records a dead letter. Call inside a transaction.
 void record_dead_letter(read_model_db& db, const dead_letter& letter);

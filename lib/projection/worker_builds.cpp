@@ -19,12 +19,12 @@ class foreign_read_model : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Why one of `b`'s builds was not made from `store`, if one was not.
-std::optional<std::string> first_mismatch(event_store& store, std::string_view name,
-                                          const builds& b) {
+// Why one of `b`'s builds was not made from `store`, whose identity is `store_id`, if one was not.
+std::optional<std::string> first_mismatch(event_store& store, const std::string& store_id,
+                                          std::string_view name, const builds& b) {
   for (const auto* build : {&b.current, &b.shadow}) {
     if (!*build) continue;
-    if (auto why = origin_mismatch(store, name, **build)) return why;
+    if (auto why = origin_mismatch(store, store_id, name, **build)) return why;
   }
   return std::nullopt;
 }
@@ -32,7 +32,8 @@ std::optional<std::string> first_mismatch(event_store& store, std::string_view n
 }  // namespace
 
 void projection_worker::check_origin(read_model_db& db) {
-  auto why = first_mismatch(store_, p_.name, load_builds(db, p_.name));
+  store_id_ = store_.store_id().to_string();
+  auto why = first_mismatch(store_, store_id_, p_.name, load_builds(db, p_.name));
   if (!why) return;
   if (options_.on_origin_mismatch == origin_policy::stop) {
     throw foreign_read_model(*why +
@@ -41,7 +42,7 @@ void projection_worker::check_origin(read_model_db& db) {
   }
   db_transaction tx(db);
   builds b = load_builds(db, p_.name);
-  replace_builds(db, b, 0, "");
+  replace_builds(db, b, 0, {store_id_, ""});
   tx.commit();
   std::lock_guard lock(status_mutex_);
   status_.error = *why + "; rebuilding it from position 1 (origin_policy::rebuild)";
@@ -51,23 +52,23 @@ void projection_worker::check_origin(read_model_db& db) {
 }
 
 void projection_worker::replace_builds(read_model_db& db, builds& b, std::uint64_t start,
-                                       const std::string& start_event) {
+                                       const checkpoint_origin& origin) {
   if (!p_.is_read_model()) {
     if (p_.reset) p_.reset(start + 1);
     if (b.current) {
       b.current->checkpoint = b.current->start = start;
-      b.current->checkpoint_event = start_event;
+      b.current->origin = origin;
       b.current->version = p_.version;
       set_checkpoint(db, p_.name, *b.current);
     } else {
-      create_build(db, p_, true, start, start_event);
+      create_build(db, p_, true, start, origin);
     }
     sink_rebuilding_ = true;
     return;
   }
   if (b.shadow) drop_build(db, p_.name, *b.shadow);
   // A new build made current at once: readers see its tables filling up, not the old ones.
-  build_record fresh = create_build(db, p_, !b.current, start, start_event);
+  build_record fresh = create_build(db, p_, !b.current, start, origin);
   if (b.current) swap_in(db, p_.name, &*b.current, fresh);
 }
 
@@ -76,9 +77,9 @@ void projection_worker::reconcile(read_model_db& db) {
   builds b = load_builds(db, p_.name);
   if (!p_.is_read_model()) {
     if (!b.current) {
-      create_build(db, p_, true, 0, "");
+      create_build(db, p_, true, 0, {store_id_, ""});
     } else if (b.current->version != p_.version) {
-      replace_builds(db, b, 0, "");
+      replace_builds(db, b, 0, {store_id_, ""});
     }
   } else {
     if (b.shadow && b.shadow->version != p_.version) {
@@ -86,9 +87,9 @@ void projection_worker::reconcile(read_model_db& db) {
       b.shadow.reset();
     }
     if (!b.current && !b.shadow) {
-      create_build(db, p_, true, 0, "");
+      create_build(db, p_, true, 0, {store_id_, ""});
     } else if (b.current && b.current->version != p_.version && !b.shadow) {
-      create_build(db, p_, false, 0, "");
+      create_build(db, p_, false, 0, {store_id_, ""});
     }
   }
   tx.commit();
@@ -102,20 +103,22 @@ void projection_worker::rebuild_now(read_model_db& db, std::uint64_t from_positi
         fmt::format("cannot rebuild projection '{}' from position {}: the log ends at {}", p_.name,
                     from_position, head));
   }
-  std::string start_event = event_id_at(store_, start);
+  // Not store_id_: this may run on another thread than the projection's.
+  std::string store_id = store_.store_id().to_string();
+  checkpoint_origin origin = origin_at(store_, store_id, start);
   // A current build that was not made from this store must not serve while the new one fills.
   bool foreign = false;
   {
     builds b = load_builds(db, p_.name);
-    foreign = b.current && origin_mismatch(store_, p_.name, *b.current);
+    foreign = b.current && origin_mismatch(store_, store_id, p_.name, *b.current);
   }
   db_transaction tx(db);
   builds b = load_builds(db, p_.name);
   if (foreign || !p_.is_read_model()) {
-    replace_builds(db, b, start, start_event);
+    replace_builds(db, b, start, origin);
   } else {
     if (b.shadow) drop_build(db, p_.name, *b.shadow);
-    create_build(db, p_, !b.current, start, start_event);
+    create_build(db, p_, !b.current, start, origin);
   }
   tx.commit();
 }

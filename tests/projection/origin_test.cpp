@@ -1,5 +1,6 @@
-// A read model kept while its store is restored from an older backup (written to since or not):
-// the runner finds out, says so in status, and never serves the wrong tables as live.
+// A read model kept while its store is restored from an older backup (written to since or not),
+// or run against another store: the runner finds out, says so in status, and never serves the
+// wrong tables as live.
 #include <catch2/catch.hpp>
 #include <memory>
 
@@ -15,16 +16,24 @@ using annal::test::read_totals;
 
 namespace {
 
+// Copies the first `count` events of `from` into the empty store `to`: the same events at the
+// same positions, as `annal import` writes them.
+void copy_log(event_store& from, event_store& to, std::uint64_t count) {
+  auto taken = from.read_all(1, count);
+  for (const auto& e : taken.events) to.append_recorded(std::span(&e, 1));
+}
+
 // A read model built from a store of 61 events, and a restore of that store from a backup taken
-// at 51 events: the same events at the same positions, in another store object of the backend.
+// at 51 events: the same store identity and the same events at the same positions, in another
+// store of the backend.
 struct restored_from_backup {
   projection_fixture f;
   test::store_fixture backup;
 
   restored_from_backup() {
     f.deposit(51);
-    auto taken = f.store().read_all(1, 51);
-    for (const auto& e : taken.events) backup.store().append_recorded(std::span(&e, 1));
+    backup.store().adopt_store_id(f.store().store_id());
+    copy_log(f.store(), backup.store(), 51);
     f.deposit(10, 10, 52);
     projection_runner runner(f.store(), f.model);
     runner.add(test::ledger_projection());
@@ -87,6 +96,27 @@ TEST_CASE("a read model of a restored store that was written to since is rebuilt
   CHECK_THAT(runner.status("ledger").error, Catch::Contains("event at its checkpoint 61 has id") &&
                                                 Catch::Contains("but the read model recorded"));
   test::check_applied_once(r.model(), 70);
+}
+
+TEST_CASE("a read model of another store is rebuilt, even when that store holds the same events",
+          "[origin]") {
+  restored_from_backup r;
+  // An imported copy of the whole log is a new store, with an identity of its own.
+  test::store_fixture imported;
+  copy_log(r.f.store(), imported.store(), 61);
+  projection_runner runner(imported.store(), r.model(), with_policy(origin_policy::rebuild));
+  runner.add(test::ledger_projection());
+  runner.start();
+  REQUIRE(test::eventually([&] {
+    auto s = runner.status("ledger");
+    return s.state == projection_state::live && s.error.find("another store") != std::string::npos;
+  }));
+  CHECK_THAT(runner.status("ledger").error,
+             Catch::Contains("built from store " + r.f.store().store_id().to_string()) &&
+                 Catch::Contains("but this store is " + imported.store().store_id().to_string()));
+  REQUIRE(runner.wait_until("ledger", 61, 30s));
+  test::check_applied_once(r.model(), 61);
+  CHECK(read_model_reader(r.model()).current_table("ledger", "balances") == "balances__v1_2");
 }
 
 TEST_CASE("under origin_policy::stop a read model of another log fails and keeps its tables",

@@ -50,6 +50,8 @@ class swappable_store final : public event_store {
   store_description do_describe() override { return inner().describe(); }
   void do_close() override {}
   snapshot_store& do_snapshots() override { return inner().snapshots(); }
+  uuid do_store_id() override { return inner().store_id(); }
+  void do_adopt_store_id(const uuid& id) override { inner().adopt_store_id(id); }
 
   std::atomic<event_store*> inner_;
 };
