@@ -74,6 +74,7 @@ class projection_worker {
   void load(read_model_db& db);
   build_state make_state(read_model_db& db, build_record record);
   step_result step(read_model_db& db, build_state& b, std::stop_token stop);
+  // Applying a page (worker_batches.cpp).
   bool apply_page(read_model_db& db, build_state& b, const page& batch, std::stop_token stop);
   std::optional<failure> run_range(read_model_db& db, build_state& b, const page& batch,
                                    std::size_t begin, std::size_t end, std::uint64_t checkpoint);
