@@ -183,6 +183,23 @@ inline constexpr bool has_custom_from_json =
 template <class T>
 inline constexpr bool has_custom_json = has_custom_to_json<T> || has_custom_from_json<T>;
 
+/// A user's specialization of nlohmann::adl_serializer<T>: nlohmann's way to give a JSON form to
+/// a type one cannot add functions beside (a library's struct). For plain aggregates only, the
+/// types annal would otherwise reflect; nlohmann's own conversions of other types do not count.
+template <class T>
+concept has_serializer = requires(nlohmann::json& j, const nlohmann::json& cj, const T& v, T& out) {
+  nlohmann::adl_serializer<T>::to_json(j, v);
+  nlohmann::adl_serializer<T>::from_json(cj, out);
+};
+template <class T>
+inline constexpr bool has_custom_serializer =
+    is_plain_aggregate<T> && !is_std_array<T> && !has_custom_json<T> && has_serializer<T>;
+
+/// True when T's JSON form is the user's, by to_json/from_json or an adl_serializer: opaque to
+/// reflection.
+template <class T>
+inline constexpr bool has_custom_form = has_custom_json<T> || has_custom_serializer<T>;
+
 template <class T>
 inline constexpr bool dependent_false = false;
 
@@ -456,6 +473,10 @@ void encode_value(const T& value, nlohmann::ordered_json& out, json_context& con
                   "annal: a type with a custom JSON form needs both to_json(nlohmann::json&, "
                   "const T&) and from_json(const nlohmann::json&, T&)");
     adl::call_to_json(out, value);
+  } else if constexpr (has_custom_serializer<T>) {
+    nlohmann::json plain;
+    nlohmann::adl_serializer<T>::to_json(plain, value);
+    out = nlohmann::ordered_json(std::move(plain));
   } else if constexpr (is_json_type<T>) {
     out = nlohmann::ordered_json(value);
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -569,6 +590,14 @@ T decode_value(const Json& json, json_context& context) {
     T value{};
     try {
       adl::call_from_json(json, value);
+    } catch (const nlohmann::json::exception& e) {
+      fail_decode(context, without_nlohmann_prefix(e.what()));
+    }
+    return value;
+  } else if constexpr (has_custom_serializer<T>) {
+    T value{};
+    try {
+      nlohmann::adl_serializer<T>::from_json(nlohmann::json(json), value);
     } catch (const nlohmann::json::exception& e) {
       fail_decode(context, without_nlohmann_prefix(e.what()));
     }

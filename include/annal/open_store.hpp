@@ -82,4 +82,11 @@ std::unique_ptr<event_store> open_store(std::string_view uri, const store_option
 /// are. Use it wherever a store URI is printed or logged. Pure; never throws but std::bad_alloc.
 std::string redact_uri(std::string_view uri);
 
+/// `text` (an error message, a log line) with every password that `uri` holds, as redact_uri()
+/// finds them, replaced by `***` wherever it occurs, also on its own and percent-decoded: libpq's
+/// messages about a malformed URI echo the URI or the offending part of it. A very short password
+/// may hide unrelated letters too; nothing of it is printed either way. Text that does not
+/// contain a password of `uri` is returned as it is. Pure; never throws but std::bad_alloc.
+std::string redact_passwords(std::string_view text, std::string_view uri);
+
 }  // namespace annal

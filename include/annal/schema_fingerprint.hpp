@@ -78,7 +78,7 @@ void describe_schema(std::string& out) {
     out += '>';
   } else if constexpr (is_json_type<T>) {
     out += "json";
-  } else if constexpr (has_custom_json<T>) {
+  } else if constexpr (has_custom_form<T>) {
     // A custom JSON form is opaque to reflection: its C++ name stands for its shape.
     out += "custom:";
     out += type_name<T>();

@@ -115,8 +115,7 @@ void validate_batch(std::span<const Event> events, std::size_t max_payload) {
       throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,
                                          static_cast<int>(e.encoding)));
     }
-    if (e.encoding == payload_encoding::json &&
-        detail::json_nesting_depth(e.payload, max_payload_nesting) > max_payload_nesting) {
+    if (e.encoding == payload_encoding::json && detail::nests_too_deep_for_a_payload(e.payload)) {
       throw invalid_argument(fmt::format(
           "event {} of the batch has a JSON payload nested more than {} levels deep", i,
           max_payload_nesting));

@@ -1,6 +1,8 @@
 // json_nesting_depth(): a byte scan that skips strings and counts brackets.
 #include "core/json_nesting.hpp"
 
+#include "annal/event.hpp"
+
 namespace annal::detail {
 
 std::size_t json_nesting_depth(std::string_view text, std::size_t limit) noexcept {
@@ -37,6 +39,10 @@ std::size_t json_nesting_depth(std::string_view text, std::size_t limit) noexcep
     }
   }
   return deepest;
+}
+
+bool nests_too_deep_for_a_payload(std::string_view text) noexcept {
+  return json_nesting_depth(text, max_payload_nesting) > max_payload_nesting;
 }
 
 }  // namespace annal::detail

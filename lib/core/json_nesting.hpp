@@ -12,4 +12,8 @@ namespace annal::detail {
 /// JSON: invalid text gives the depth of its brackets. Pure, thread-safe, never throws.
 std::size_t json_nesting_depth(std::string_view text, std::size_t limit) noexcept;
 
+/// True when the JSON payload `text` nests deeper than annal::max_payload_nesting: the payloads
+/// every store refuses, and that the tool's import refuses line by line. Pure, never throws.
+bool nests_too_deep_for_a_payload(std::string_view text) noexcept;
+
 }  // namespace annal::detail

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
+#include <vector>
 
 #include "annal/error.hpp"
 
@@ -154,27 +156,84 @@ bool is_postgres_uri(std::string_view uri) noexcept {
 }  // namespace annal::detail
 
 namespace annal {
+namespace {
 
-std::string redact_uri(std::string_view uri) {
-  std::string out(uri);
-  if (!detail::is_postgres_uri(uri)) return out;
-  constexpr std::string_view hidden = "***";
+// Where the passwords of `uri` are: [begin, end) of the one in a postgres:// authority and of
+// each `password=` query value, in order.
+std::vector<std::pair<std::size_t, std::size_t>> password_spans(std::string_view uri) {
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  if (!detail::is_postgres_uri(uri)) return spans;
   // The authority runs from "//" to the first '/', '?' or '#'; its userinfo ends at the last '@'.
-  std::size_t start = out.find("//") + 2;
-  std::size_t end = out.find_first_of("/?#", start);
-  std::string_view authority = std::string_view(out).substr(start, end - start);
+  std::size_t start = uri.find("//") + 2;
+  std::size_t end = std::min(uri.find_first_of("/?#", start), uri.size());
+  std::string_view authority = uri.substr(start, end - start);
   if (auto at = authority.rfind('@'); at != std::string_view::npos) {
     if (auto colon = authority.substr(0, at).find(':'); colon != std::string_view::npos) {
-      out.replace(start + colon + 1, at - colon - 1, hidden);
+      spans.emplace_back(start + colon + 1, start + at);
     }
   }
   // A password given as a query parameter: password=...&
-  for (std::size_t at = out.find('?'); at != std::string::npos; at = out.find('&', at + 1)) {
+  for (std::size_t at = uri.find('?'); at != std::string_view::npos; at = uri.find('&', at + 1)) {
     constexpr std::string_view key = "password=";
-    if (std::string_view(out).substr(at + 1, key.size()) != key) continue;
+    if (uri.substr(at + 1, key.size()) != key) continue;
     std::size_t value = at + 1 + key.size();
-    std::size_t value_end = out.find_first_of("&#", value);
-    out.replace(value, (value_end == std::string::npos ? out.size() : value_end) - value, hidden);
+    spans.emplace_back(value, std::min(uri.find_first_of("&#", value), uri.size()));
+  }
+  return spans;
+}
+
+// `text` with every occurrence of `secret` replaced by `hidden`.
+void replace_all(std::string& text, std::string_view secret, std::string_view hidden) {
+  if (secret.empty()) return;
+  for (std::size_t at = text.find(secret); at != std::string::npos;
+       at = text.find(secret, at + hidden.size())) {
+    text.replace(at, secret.size(), hidden);
+  }
+}
+
+// The value of a hexadecimal digit, or -1.
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// `text` with its %XX escapes decoded; malformed escapes are kept as they are.
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+        hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+constexpr std::string_view hidden = "***";
+
+}  // namespace
+
+std::string redact_uri(std::string_view uri) {
+  std::string out(uri);
+  auto spans = password_spans(uri);
+  // From the last to the first, so the earlier offsets stay valid.
+  for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
+    out.replace(it->first, it->second - it->first, hidden);
+  }
+  return out;
+}
+
+std::string redact_passwords(std::string_view text, std::string_view uri) {
+  std::string out(text);
+  for (auto [begin, end] : password_spans(uri)) {
+    std::string_view password = uri.substr(begin, end - begin);
+    replace_all(out, password, hidden);
+    replace_all(out, percent_decoded(password), hidden);
   }
   return out;
 }

@@ -210,6 +210,10 @@ class posix_fs final : public file_system {
     do {
       fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     } while (fd < 0 && errno == EINTR);
+    if (fd < 0 && errno == EISDIR) {
+      // Not a store in use: something made a directory where the lock file belongs.
+      throw io_error(EISDIR, path, "the lock file is a directory, not a file");
+    }
     if (fd < 0) throw_errno(path, "cannot open the lock file");
     auto result = std::make_unique<posix_lock>(unique_fd(fd));
     // flock locks belong to the open file description, so a second lock() in this process on

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "annal/error.hpp"
+#include "annal/open_store.hpp"
 
 namespace annal::pg {
 
@@ -93,6 +94,8 @@ connection::connection(const std::string& conninfo) : c_(PQconnectdb(conninfo.c_
                       PQdb(c_) ? PQdb(c_) : "?");
   if (PQstatus(c_) != CONNECTION_OK) {
     server_error e = connection_error(c_);
+    // libpq's messages about a malformed URI echo it, or the offending part of it.
+    e.message = redact_passwords(e.message, conninfo);
     PQfinish(c_);
     c_ = nullptr;
     throw_error(e, "cannot connect to PostgreSQL at " + name_);

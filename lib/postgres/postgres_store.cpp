@@ -13,6 +13,7 @@
 
 #include "annal/error.hpp"
 #include "core/append_decision.hpp"
+#include "core/commit_group.hpp"
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"
 #include "core/read_window.hpp"
@@ -30,9 +31,6 @@ using pg::param;
 using pg::result;
 
 constexpr std::uint32_t int8_oid = 20;
-// A group of appends is cut at this many events or payload bytes.
-constexpr std::size_t group_max_events = 16384;
-constexpr std::size_t group_max_bytes = 32u << 20;
 // While notifications arrive, polling is only a safety net.
 constexpr std::chrono::milliseconds listening_poll_interval{2000};
 
@@ -459,22 +457,10 @@ append_result postgres_store::do_append(std::string_view stream_id, expected_ver
 // hands each its outcome.
 void postgres_store::lead(std::unique_lock<std::mutex>& queue_lock) {
   leader_active_ = true;
-  std::vector<pending_append*> group;
-  std::size_t events = 0;
-  std::size_t bytes = 0;
-  while (!queue_.empty()) {
-    pending_append* next = queue_.front();
-    std::size_t next_bytes = 0;
-    for (const auto& e : next->events) next_bytes += e.payload.size();
-    if (!group.empty() &&
-        (events + next->events.size() > group_max_events || bytes + next_bytes > group_max_bytes)) {
-      break;
-    }
-    group.push_back(next);
-    queue_.pop_front();
-    events += next->events.size();
-    bytes += next_bytes;
-  }
+  auto length = static_cast<std::ptrdiff_t>(detail::group_length(
+      queue_, {}, [](const pending_append* p) { return p->events; }));
+  std::vector<pending_append*> group(queue_.begin(), queue_.begin() + length);
+  queue_.erase(queue_.begin(), queue_.begin() + length);
   queue_lock.unlock();
   if (hooks_.before_group) hooks_.before_group(group.size());
   writer_->commit(group);

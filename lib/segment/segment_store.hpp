@@ -84,6 +84,7 @@ class segment_store final : public event_store {
 
   void refuse_foreign_directory();
   void recover();
+  std::optional<segment::manifest> read_manifest_for_recovery();
   void create_segment(std::uint64_t base);
   bool load_segment(std::uint64_t base, bool last, std::uint64_t& next,
                     segment::segment_index& records);

@@ -304,6 +304,8 @@ void verify_segment_store(const std::string& dir, io::file_system& fs, verify_re
     try {
       lock = fs.lock(lock_path);
     } catch (const io_error& e) {
+      // Only a lock held elsewhere means the store is in use; other failures say what they are.
+      if (e.system_code() != EWOULDBLOCK) throw;
       throw io_error(e.system_code(), dir,
                      "the store is open in another process; verify it once that process closes it");
     }

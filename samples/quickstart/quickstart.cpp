@@ -2,6 +2,7 @@
 #include <annal/annal.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -50,17 +51,24 @@ state apply(state s, const checked_out&) {
   return s;
 }
 
+// A command the cart refuses. A type of its own, so that catching a refusal never catches a
+// store's error (annal::error is a std::runtime_error too): a failed read or write is not a
+// "no" from the domain.
+struct refused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Commands: decide what happens from the current state, or refuse.
 std::vector<event> add_item(const state& s, std::string sku, int quantity, double price) {
-  if (s.checked_out) throw std::runtime_error("the cart is checked out");
-  if (quantity <= 0) throw std::invalid_argument("quantity must be positive");
+  if (s.checked_out) throw refused("the cart is checked out");
+  if (quantity <= 0) throw refused("quantity must be positive");
   return {item_added{std::move(sku), quantity, price}};
 }
 
 }  // namespace cart
 
-int main(int argc, char** argv) {
-  std::filesystem::path data = argc > 1 ? argv[1] : "data";
+// Runs the example; returns 1 when a result is not the one expected.
+int run(const std::filesystem::path& data) {
   std::filesystem::create_directories(data);
   std::string uri = "sqlite:" + (data / "quickstart.db").string();
   auto store = annal::open_store(uri);
@@ -76,10 +84,12 @@ int main(int argc, char** argv) {
   carts.update(id, [](const cart::state& s) {
     return std::vector<cart::event>{cart::checked_out{s.total}};
   });
+  bool refused = false;
   try {
     carts.update(id, [](const cart::state& s) { return cart::add_item(s, "mug-1", 1, 8); });
-  } catch (const std::runtime_error& refused) {
-    std::printf("refused as expected: %s\n", refused.what());
+  } catch (const cart::refused& refusal) {  // a store's error is not caught here
+    std::printf("refused as expected: %s\n", refusal.what());
+    refused = true;
   }
 
   auto loaded = carts.load(id);
@@ -93,4 +103,18 @@ int main(int argc, char** argv) {
                 e.payload.c_str());
   }
   std::printf("head position now %llu\n", static_cast<unsigned long long>(store->head_position()));
+  // The refused command wrote nothing: four events, the last one the checkout.
+  bool as_expected = refused && loaded.version == 4 && loaded.state.lines.size() == 2 &&
+                     loaded.state.checked_out;
+  if (!as_expected) std::fprintf(stderr, "quickstart: the cart is not in the expected state\n");
+  return as_expected ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc > 1 ? argv[1] : "data");
+  } catch (const std::exception& e) {  // e.g. annal::io_error: the store cannot be used
+    std::fprintf(stderr, "quickstart: %s\n", e.what());
+    return 1;
+  }
 }

@@ -3,6 +3,8 @@
 #include "event_line.hpp"
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "annal/error.hpp"
 #include "base64.hpp"
@@ -137,6 +139,86 @@ TEST_CASE("malformed lines are refused with the member at fault", "[event_line]"
       }
     }
   }
+}
+
+TEST_CASE("metadata must hold only what annal stores: nothing is dropped", "[event_line]") {
+  std::string good = line_of(sample("{}"));
+  good.pop_back();
+  auto with_metadata = [&](const std::string& metadata) {
+    std::string line = good;
+    line.replace(line.find("\"metadata\":{}"), 13, "\"metadata\":" + metadata);
+    return line;
+  };
+  struct bad_metadata {
+    std::string metadata;
+    std::string message;
+  };
+  std::vector<bad_metadata> cases{
+      {R"({"x":"y"})", R"(member "metadata" has an unknown key "x")"},
+      {R"({"correlation_id":"a","tenant":"t"})", R"(unknown key "tenant")"},
+      {R"({"correlation_id":"a","correlation_id":"b"})", R"(key "correlation_id" appears twice)"},
+      {R"({"properties":{"k":"1","k":"2"}})", R"(key "k" appears twice)"},
+      {R"({"properties":{"a":1}})", "must hold only"},
+      {R"({"properties":[]})", "must hold only"},
+      {R"({"correlation_id":null})", "must hold only"},
+      {R"({"causation_id":7})", "must hold only"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.metadata);
+    try {
+      parse_event_line(with_metadata(c.metadata));
+      FAIL("accepted");
+    } catch (const annal::invalid_argument& e) {
+      CHECK(std::string(e.what()).find(c.message) != std::string::npos);
+    }
+  }
+  // What is accepted is kept whole: exported again, a line in export form is the same line.
+  std::string exported = with_metadata(
+      R"({"causation_id":"cmd-\"1\"","correlation_id":"req-1","properties":{"a":"1","b":"é"}})");
+  CHECK(line_of(parse_event_line(exported)) == exported + "\n");
+  std::string handwritten = with_metadata(
+      R"({"properties":{"b":"\u00e9","a":"1"},"correlation_id":"req-1","causation_id":"cmd-\"1\""})");
+  CHECK(line_of(parse_event_line(handwritten)) == exported + "\n");
+  auto spaced = parse_event_line(with_metadata(R"( { "properties" : { "b" : "2" , "a" : "1" } } )"));
+  CHECK(spaced.metadata.properties == std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}});
+}
+
+TEST_CASE("a JSON payload nested deeper than annal::max_payload_nesting is refused",
+          "[event_line]") {
+  auto nested = [](std::size_t depth) {
+    return std::string(depth, '[') + std::string(depth, ']');
+  };
+  auto at_limit = sample(nested(annal::max_payload_nesting));
+  CHECK(round_trip(at_limit) == at_limit);
+  for (std::size_t depth : {annal::max_payload_nesting + 1, std::size_t{100000}}) {
+    INFO(depth);
+    for (auto encoding : {payload_encoding::json, payload_encoding::binary}) {
+      std::string line = line_of(sample(nested(depth), encoding));
+      line.pop_back();
+      if (encoding == payload_encoding::binary) {
+        CHECK(parse_event_line(line).payload == nested(depth));  // bytes, not JSON
+        continue;
+      }
+      try {
+        parse_event_line(line);
+        FAIL("accepted");
+      } catch (const annal::invalid_argument& e) {
+        CHECK(std::string(e.what()).find(
+                  "member \"payload\" is JSON nested more than 256 levels deep") !=
+              std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("a stored payload nested 100,000 deep is printed without recursion", "[event_line]") {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto e = sample(deep);
+  CHECK(line_of(e).ends_with(",\"payload\":" + deep + "}\n"));
+  std::string pretty = annal::cli::pretty_event(e);
+  CHECK(pretty.rfind("{\n  \"position\": 42,\n", 0) == 0);
+  CHECK(pretty.ends_with(",\n  \"payload\": " + deep + "\n}"));
+  CHECK(nlohmann::json::accept(pretty));
 }
 
 TEST_CASE("base64 decoding is strict", "[event_line]") {

@@ -1,31 +1,24 @@
 // The annal tool with a PostgreSQL store: migrate in and out, resume after kills, verify, info.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <csignal>
 #include <random>
-#include <thread>
 
 #include "annal/open_store.hpp"
 #include "annal/verify.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
-#include "process.hpp"
+#include "cli_fixture.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace annal;
+using annal::test::export_of;
+using annal::test::json_event;
 using annal::test::run_tool;
 using annal::test::temp_dir;
 using annal::test::tool_process;
 
 namespace {
-
-event_data json_event(std::string type, std::string payload) {
-  event_data e;
-  e.type = std::move(type);
-  e.payload = std::move(payload);
-  return e;
-}
 
 // Every kind of event PostgreSQL holds (JSON kept byte for byte, binary, empty, metadata), then
 // `bulk` small events in batches of ten over 50 streams.
@@ -37,28 +30,9 @@ void fill(const std::string& uri, int bulk) {
   std::vector<event_data> first{placed, json_event("order.paid", "{\n  \"cents\": 2500\n}"),
                                 json_event("order.noted", R"({"b":1,"a":2,"a":3})")};
   store->append("order-1", expected_version::no_stream(), first);
-  event_data binary;
-  binary.type = "blob.stored";
-  binary.encoding = payload_encoding::binary;
-  binary.payload = std::string("\0\x01\xff\xfe\n", 5);
-  event_data empty = binary;
-  empty.id = uuid::v7();
-  empty.payload.clear();
-  store->append("order-2", expected_version::no_stream(), std::vector<event_data>{binary, empty});
-  for (int i = 0; i < bulk / 10; ++i) {
-    std::vector<event_data> batch;
-    for (int k = 0; k < 10; ++k) {
-      batch.push_back(json_event("bulk", "{\"i\":" + std::to_string(i * 10 + k) + "}"));
-    }
-    store->append("bulk-" + std::to_string(i % 50), expected_version::any(), batch);
-  }
+  test::append_binary_events(*store);
+  test::append_bulk(*store, bulk, "bulk", "bulk");
   store->close();
-}
-
-std::string export_of(const std::string& uri) {
-  auto r = run_tool({"export", uri});
-  REQUIRE(r.exit_code == 0);
-  return r.out;
 }
 
 // A PostgreSQL store URI in a schema of its own, dropped when the test ends.
@@ -81,9 +55,9 @@ TEST_CASE("migrate SQLite -> PostgreSQL -> segment keeps every byte; verify is c
   REQUIRE(there.exit_code == 0);
   CHECK(there.out == "migrated 2005 events (0 already present); head position 2005\n");
   REQUIRE(run_tool({"migrate", middle.uri, back}).exit_code == 0);
-  std::string expected = export_of(source);
-  CHECK(export_of(middle.uri) == expected);
-  CHECK(export_of(back) == expected);
+  std::string expected = export_of(source).out;
+  CHECK(export_of(middle.uri).out == expected);
+  CHECK(export_of(back).out == expected);
   auto v = run_tool({"verify", middle.uri});
   CHECK(v.exit_code == 0);
   CHECK(v.out.rfind("ok: postgres", 0) == 0);
@@ -93,25 +67,31 @@ TEST_CASE("migrate SQLite -> PostgreSQL -> segment keeps every byte; verify is c
         "migrated 0 events (1 already present); head position 2005\n");
 }
 
-TEST_CASE("a migrate into PostgreSQL killed at random moments resumes to an identical store",
+TEST_CASE("a migrate into PostgreSQL killed between two batches resumes to an identical store",
           "[cli][postgres]") {
   temp_dir dir;
   std::string source = "sqlite:" + dir.file("source.db");
-  fill(source, 20000);
+  fill(source, 5000);  // about 500 batches of ten events
   postgres_target target;
   const std::string killed_session = "annal-killed-migrate";
   std::mt19937 random(std::random_device{}());
   for (int attempt = 0; attempt < 4; ++attempt) {
+    // The tool stops itself after its Nth stored batch: 4 x 100 batches cannot reach the end.
+    std::uint64_t batches = 1 + random() % 100;
+    INFO("attempt " << attempt << ", killed after batch " << batches);
     tool_process p({"migrate", source, test::with_session_name(target.uri, killed_session)},
-                   dir.file("out"), dir.file("err"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 400));
+                   dir.file("out"), dir.file("err"),
+                   {"ANNAL_TEST_STOP_AFTER_BATCHES=" + std::to_string(batches)});
+    REQUIRE(p.wait_until_stopped());
     p.signal(SIGKILL);
-    p.wait();
-    // A batch whose COMMIT left before the kill may still land; resume once it has.
+    CHECK(p.wait() == 128 + SIGKILL);
     test::wait_for_sessions_to_end(target.uri, killed_session);
   }
-  REQUIRE(run_tool({"migrate", source, target.uri}).exit_code == 0);
-  CHECK(export_of(target.uri) == export_of(source));
+  auto finished = run_tool({"migrate", source, target.uri});
+  REQUIRE(finished.exit_code == 0);
+  CHECK(finished.out.find(" events (1 already present); head position 5005\n") !=
+        std::string::npos);
+  CHECK(export_of(target.uri).out == export_of(source).out);
   CHECK(verify_store(target.uri).ok());
 }
 
@@ -145,4 +125,44 @@ TEST_CASE("verify finds a PostgreSQL store edited behind annal's back", "[cli][p
   auto v = run_tool({"verify", target.uri});
   CHECK(v.exit_code == 1);
   CHECK(v.out.find("stream version 7 follows version 1") != std::string::npos);
+}
+
+TEST_CASE("the password of a PostgreSQL URI is printed by no command, also on success",
+          "[cli][postgres][password]") {
+  const std::string password = "s3cret-Pw";
+  temp_dir dir;
+  std::string local = "sqlite:" + dir.file("local.db");
+  fill(local, 100);
+  postgres_target target;
+  // The test server trusts its user, so the URI connects with any password.
+  std::string uri = target.uri;
+  uri.insert(uri.find('@'), ":" + password);
+  std::string other = "sqlite:" + dir.file("other.db");
+  fill(other, 10);
+  std::string exported = dir.file("all.jsonl");
+  REQUIRE(run_tool({"export", local}, "/dev/null", exported).exit_code == 0);
+  std::vector<std::pair<std::vector<std::string>, int>> runs{
+      {{"migrate", local, uri}, 0},
+      {{"info", uri}, 0},
+      {{"streams", uri, "--limit", "2"}, 0},
+      {{"read", uri, "--all", "--limit", "2", "--format", "table"}, 0},
+      {{"export", uri}, 0},
+      {{"verify", uri}, 0},
+      {{"migrate", uri, "sqlite:" + dir.file("back.db")}, 0},
+      {{"migrate", other, uri}, 1},  // not a copy of it
+      {{"verify", local, uri}, 2},  // an extra argument, echoed
+  };
+  for (const auto& [args, code] : runs) {
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    INFO(line);
+    auto r = run_tool(args);
+    INFO(r.err);
+    CHECK(r.exit_code == code);
+    CHECK(r.out.find(password) == std::string::npos);
+    CHECK(r.err.find(password) == std::string::npos);
+  }
+  auto imported = run_tool({"import", uri}, exported);
+  CHECK(imported.exit_code == 0);
+  CHECK(imported.out.find(password) == std::string::npos);
 }

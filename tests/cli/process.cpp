@@ -24,9 +24,10 @@ namespace {
 
 // Spawns the tool with standard input from `input`, standard output to the file `out` and
 // standard error to `err`, opened with `err_flags` (a file, or a terminal). `close_fd`, when not
-// -1, is closed in the child.
+// -1, is closed in the child. `environment` is added to this process's environment.
 pid_t spawn_tool(const std::vector<std::string>& args, const std::string& input,
-                 const std::string& out, const std::string& err, int err_flags, int close_fd = -1) {
+                 const std::string& out, const std::string& err, int err_flags, int close_fd = -1,
+                 const std::vector<std::string>& environment = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, input.c_str(), O_RDONLY, 0);
@@ -39,8 +40,13 @@ pid_t spawn_tool(const std::vector<std::string>& args, const std::string& input,
   std::vector<char*> argv{path.data()};
   for (auto& a : copies) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> variables(environment);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (auto& v : variables) envp.push_back(v.data());
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + path);
   return pid;
@@ -124,8 +130,8 @@ tool_result run_tool_with_terminal(const std::vector<std::string>& args, const s
 }
 
 tool_process::tool_process(const std::vector<std::string>& args, const std::string& out_path,
-                           const std::string& err_path)
-    : pid_(spawn_tool(args, "/dev/null", out_path, err_path, file_flags)) {}
+                           const std::string& err_path, const std::vector<std::string>& environment)
+    : pid_(spawn_tool(args, "/dev/null", out_path, err_path, file_flags, -1, environment)) {}
 
 tool_process::~tool_process() {
   if (pid_ > 0) {
@@ -134,9 +140,23 @@ tool_process::~tool_process() {
   }
 }
 
-void tool_process::signal(int number) { ::kill(pid_, number); }
+void tool_process::signal(int number) {
+  if (pid_ > 0) ::kill(pid_, number);  // never kill(-1, ...): that signals every process
+}
+
+bool tool_process::wait_until_stopped() {
+  int status = 0;
+  while (::waitpid(pid_, &status, WUNTRACED) < 0) {
+    if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  }
+  if (WIFSTOPPED(status)) return true;
+  exit_code_ = exit_code_of(status);
+  pid_ = -1;
+  return false;
+}
 
 int tool_process::wait() {
+  if (pid_ < 0) return exit_code_;
   int code = wait_exit_code(pid_);
   pid_ = -1;
   return code;

@@ -35,18 +35,23 @@ tool_result run_tool_with_terminal(const std::vector<std::string>& args,
 /// A running tool process whose output goes to files. The destructor kills and reaps it.
 class tool_process {
  public:
+  /// Starts the tool with `args`; `environment` ("NAME=VALUE" each) is added to this process's.
   tool_process(const std::vector<std::string>& args, const std::string& out_path,
-               const std::string& err_path);
+               const std::string& err_path, const std::vector<std::string>& environment = {});
   ~tool_process();
   tool_process(const tool_process&) = delete;
   tool_process& operator=(const tool_process&) = delete;
 
   void signal(int number);
+  /// Waits until the process stops (SIGSTOP) or ends: true when it stopped; when it ended,
+  /// false, and wait() returns its exit code.
+  bool wait_until_stopped();
   /// Waits for the process to end; returns its exit code as tool_result documents.
   int wait();
 
  private:
   pid_t pid_ = -1;
+  int exit_code_ = -1;  // when wait_until_stopped() saw the process end
 };
 
 /// The contents of a file ("" when it is missing).

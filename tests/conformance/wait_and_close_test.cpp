@@ -2,10 +2,10 @@
 #include <catch2/catch.hpp>
 #include <atomic>
 #include <future>
-#include <thread>
 
 #include "annal/error.hpp"
 #include "support/store_fixture.hpp"
+#include "support/thread_state.hpp"
 
 using namespace annal;
 using namespace std::chrono_literals;
@@ -29,8 +29,8 @@ TEST_CASE("wait_for times out when nothing is appended", "[wait]") {
 TEST_CASE("wait_for wakes when another thread appends", "[wait]") {
   store_fixture f;
   auto& s = f.store();
-  auto waiter = std::async(std::launch::async, [&] { return s.wait_for(3, 30s); });
-  std::this_thread::sleep_for(20ms);
+  // Appends once the waiter sleeps inside wait_for, so that the append is what wakes it.
+  auto waiter = test::run_until_blocked([&] { return s.wait_for(3, 30s); });
   s.append("s", expected_version::any(), make_events(1));
   s.append("s", expected_version::any(), make_events(2));
   REQUIRE(waiter.wait_for(10s) == std::future_status::ready);
@@ -60,8 +60,7 @@ TEST_CASE("close makes every later call throw store_closed", "[close]") {
 TEST_CASE("close wakes a waiter, which throws store_closed", "[close]") {
   store_fixture f;
   auto& s = f.store();
-  auto waiter = std::async(std::launch::async, [&] { return s.wait_for(100, 30s); });
-  std::this_thread::sleep_for(20ms);
+  auto waiter = test::run_until_blocked([&] { return s.wait_for(100, 30s); });
   s.close();
   REQUIRE(waiter.wait_for(10s) == std::future_status::ready);
   CHECK_THROWS_AS(waiter.get(), store_closed);

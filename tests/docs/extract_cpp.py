@@ -10,4 +10,7 @@ if not blocks:
     sys.exit(f"{source}: no ```cpp blocks")
 with open(target, "w", encoding="utf-8") as out:
     out.write(f"// Generated from {source.rsplit('/', 1)[-1]}: its C++ blocks, in order.\n")
+    # The examples check their results with assert(): keep it in every build type, also when
+    # the build defines NDEBUG (-Db_ndebug=true), so a wrong result fails the test.
+    out.write("#undef NDEBUG\n")
     out.write("\n".join(blocks))

@@ -105,10 +105,13 @@ TEST_CASE("readers go on once a transaction held open commits or aborts",
   // a mutex the test would hold while it calls the store).
   std::atomic<bool> gate_open{false};
   std::atomic<bool> abort_it{false};
+  std::atomic<bool> holding{false};
   detail::store_hooks hooks;
   hooks.before_commit = [&](std::string_view stream) {
     if (!stream.starts_with("held")) return;
-    while (!gate_open) std::this_thread::sleep_for(1ms);
+    holding = true;
+    holding.notify_all();
+    gate_open.wait(false);
     if (abort_it) throw std::runtime_error("aborted by the test");
   };
   f.store().append("before", expected_version::any(), test::make_events(2));
@@ -124,14 +127,16 @@ TEST_CASE("readers go on once a transaction held open commits or aborts",
       } catch (const std::runtime_error&) {
       }
     });
-    std::this_thread::sleep_for(50ms);
+    holding.wait(false);  // the writer is at its COMMIT, its transaction open
     // While it holds its transaction open, readers see the log up to the last commit, no more.
     CHECK(reader->head_position() == head);
     CHECK(reader->read_all(head + 1, 10).events.empty());
     CHECK_FALSE(reader->wait_for(head + 1, 100ms));
     gate_open = true;
+    gate_open.notify_all();
     slow.join();
     gate_open = false;
+    holding = false;
     if (abort) {
       CHECK(reader->head_position() == head);
     } else {
@@ -148,11 +153,17 @@ TEST_CASE("readers go on once a transaction held open commits or aborts",
 TEST_CASE("a writer frozen inside its transaction is cut off and the others go on",
           "[postgres][gap_safety]") {
   test::store_fixture f;
-  // The frozen writer sleeps at its COMMIT longer than the store's stuck-writer timeout (twice:
-  // once more when it retries on a new connection).
+  // The frozen writer stops at its COMMIT until the test lets it go on, each time it gets there
+  // (twice: once more when it retries on a new connection). Meanwhile the server ends its
+  // session after the store's stuck-writer timeout.
+  std::atomic<int> frozen_at_commit{0};
+  std::atomic<int> released{0};
   detail::store_hooks hooks;
-  hooks.before_commit = [](std::string_view stream) {
-    if (stream == "frozen") std::this_thread::sleep_for(1500ms);
+  hooks.before_commit = [&](std::string_view stream) {
+    if (stream != "frozen") return;
+    int arrival = ++frozen_at_commit;
+    frozen_at_commit.notify_all();
+    for (int r = released; r < arrival; r = released) released.wait(r);
   };
   std::string uri = f.uri() + "&stuck_writer_timeout_ms=300";
   auto frozen_writer = detail::open_store_with_hooks(uri, {}, hooks);
@@ -168,15 +179,26 @@ TEST_CASE("a writer frozen inside its transaction is cut off and the others go o
     }
     frozen_done = true;
   });
-  std::this_thread::sleep_for(100ms);
-  // Queued behind the frozen transaction until the server ends it, well before it wakes.
-  auto r = other_writer->append("other", expected_version::any(), test::make_event());
-  CHECK_FALSE(frozen_done);
+  // Each time the frozen writer holds the head row at its COMMIT, an append by another writer
+  // queues behind it and goes through once the server has ended the frozen session; only then
+  // is the frozen writer let go, to find its connection gone.
+  std::vector<append_result> others;
+  for (int arrival = 1; arrival <= 2; ++arrival) {
+    for (int seen = frozen_at_commit; seen < arrival; seen = frozen_at_commit) {
+      frozen_at_commit.wait(seen);
+    }
+    others.push_back(other_writer->append("other", expected_version::any(), test::make_event()));
+    CHECK_FALSE(frozen_done);
+    released = arrival;
+    released.notify_all();
+  }
   frozen.join();
   CHECK(frozen_cut_off);
-  CHECK(r.first_position == 1);
+  CHECK(frozen_at_commit == 2);
+  CHECK(others[0].first_position == 1);
+  CHECK(others[1].first_position == 2);
   CHECK(f.store().stream_version("frozen") == 0);
-  CHECK(f.store().read_all(1, 10).events.size() == 1);
+  CHECK(f.store().read_all(1, 10).events.size() == 2);
 }
 
 }  // namespace annal

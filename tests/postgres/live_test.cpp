@@ -12,6 +12,7 @@
 #include "core/open_store_with_hooks.hpp"
 #include "postgres/schema.hpp"
 #include "support/store_fixture.hpp"
+#include "support/thread_state.hpp"
 
 namespace annal {
 namespace {
@@ -52,12 +53,10 @@ bool listeners_reach(const std::string& uri, std::int64_t count) {
 // wakes it afterwards is a notification or its poll.
 bool wakes_on_append(event_store& follower, event_store& writer, std::uint64_t position) {
   REQUIRE(follower.head_position() == position - 1);
-  std::atomic<bool> woke{false};
-  std::thread waiter([&] { woke = follower.wait_for(position, 20s); });
-  std::this_thread::sleep_for(100ms);
+  // Appends once the waiter sleeps inside wait_for, after its own look at the head.
+  auto waiter = test::run_until_blocked([&] { return follower.wait_for(position, 20s); });
   writer.append("s", expected_version::any(), test::make_event());
-  waiter.join();
-  return woke;
+  return waiter.get();
 }
 
 std::string with_option(const std::string& uri, const std::string& option) {

@@ -9,11 +9,13 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "annal/error.hpp"
+#include "annal/schema_fingerprint.hpp"
 #include "annal/uuid.hpp"
 #include "sample_types.hpp"
 
@@ -182,6 +184,37 @@ struct has_fields_and_type_members {
 };
 
 }  // namespace json_types
+
+// Types whose JSON form comes from nlohmann::adl_serializer specializations, as a library that
+// cannot add to_json beside its own types would give them.
+namespace serialized {
+struct celsius {
+  double degrees;
+  friend bool operator==(const celsius&, const celsius&) = default;
+};
+struct reading {
+  std::string room;
+  celsius temperature;
+  friend bool operator==(const reading&, const reading&) = default;
+};
+struct plain_reading {
+  std::string room;
+  double temperature;
+};
+}  // namespace serialized
+
+template <>
+struct nlohmann::adl_serializer<serialized::celsius> {
+  static void to_json(nlohmann::json& j, const serialized::celsius& c) {
+    std::ostringstream text;
+    text << c.degrees << " C";
+    j = text.str();
+  }
+  static void from_json(const nlohmann::json& j, serialized::celsius& c) {
+    std::istringstream text(j.get<std::string>());
+    text >> c.degrees;
+  }
+};
 
 namespace j = json_types;
 using annal::from_json_value;
@@ -579,6 +612,21 @@ TEST_CASE("an nlohmann exception from a custom from_json becomes decode_failed w
   auto e = decode_error<j::priced>(R"({"sku":"apple","price":"1 EUR","history":["2 EUR",3]})");
   CHECK(e.field_path() == "history[1]");
   CHECK(std::string(e.what()).find("type must be string, but is number") != std::string::npos);
+}
+
+TEST_CASE("an nlohmann::adl_serializer specialization gives a struct its JSON form", "[json]") {
+  // A library's struct annal would otherwise reflect; its owner gave it a serializer instead.
+  serialized::celsius c{21.5};
+  CHECK(to_json_value(c).dump() == R"("21.5 C")");
+  CHECK(from_json_value<serialized::celsius>(nlohmann::json("-3 C")).degrees == -3.0);
+  serialized::reading r{"kitchen", {19.0}};
+  CHECK(to_json_value(r).dump() == R"({"room":"kitchen","temperature":"19 C"})");
+  CHECK(round_trip(r) == r);
+  auto e = decode_error<serialized::reading>(R"({"room":"hall","temperature":19})");
+  CHECK(e.field_path() == "temperature");
+  // A custom form is opaque to the schema fingerprint: the serializer's type stands for it.
+  CHECK(annal::schema_fingerprint<serialized::reading>() !=
+        annal::schema_fingerprint<serialized::plain_reading>());
 }
 
 TEST_CASE("a static fields array renames the JSON members", "[json]") {

@@ -30,3 +30,20 @@ TEST_CASE("redact_uri leaves file URIs alone", "[uri]") {
   CHECK(redact_uri("segment:/var/lib/a:b@c") == "segment:/var/lib/a:b@c");
   CHECK(redact_uri("") == "");
 }
+
+TEST_CASE("redact_passwords hides a URI's passwords wherever a message repeats them", "[uri]") {
+  using annal::redact_passwords;
+  std::string uri = "postgres://ada:s3cret@[::1/db?password=other&schema=s";
+  // libpq echoes a malformed URI whole, or only its offending part.
+  CHECK(redact_passwords("bad host in URI: \"" + uri + "\"", uri) ==
+        "bad host in URI: \"postgres://ada:***@[::1/db?password=***&schema=s\"");
+  CHECK(redact_passwords("invalid percent-encoded token: \"s3cret\"", uri) ==
+        "invalid percent-encoded token: \"***\"");
+  CHECK(redact_passwords("s3cret and s3cret", uri) == "*** and ***");
+  // Percent-encoded in the URI, decoded in a message.
+  CHECK(redact_passwords("user p@ss", "postgres://ada:p%40ss@host/db") == "user ***");
+  CHECK(redact_passwords("token \"%zzp\"", "postgres://ada:%zzp@host/db") == "token \"***\"");
+  CHECK(redact_passwords("nothing secret here", uri) == "nothing secret here");
+  CHECK(redact_passwords("sqlite:a:b@c", "sqlite:a:b@c") == "sqlite:a:b@c");
+  CHECK(redact_passwords("no password", "postgres://ada@host/db") == "no password");
+}

@@ -2,6 +2,7 @@
 #include "annal/uuid.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <set>
 #include <thread>
 #include <vector>
@@ -62,14 +63,28 @@ TEST_CASE("malformed text is rejected with invalid_argument", "[uuid]") {
 
 TEST_CASE("the default uuid is nil", "[uuid]") { CHECK(uuid{}.is_nil()); }
 
+namespace {
+
+// Returns once the system clock, which v7() reads, is in a later millisecond than when called:
+// the next v7() then draws a new counter and tail instead of counting on from the last id.
+void wait_for_a_new_millisecond() {
+  auto now_ms = [] {
+    return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  };
+  auto start = now_ms();
+  while (now_ms() <= start) std::this_thread::yield();
+}
+
+}  // namespace
+
 TEST_CASE("a forked child makes ids of its own, not its parent's", "[uuid]") {
   uuid::v7();  // the generator is seeded before the fork
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  wait_for_a_new_millisecond();
   std::array<std::uint8_t, 16> child_bytes{};
   {
     annal::test::process child([](annal::test::process& parent) {
       // A new millisecond, so the generator draws its counter and tail as the parent will.
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      wait_for_a_new_millisecond();
       uuid id = uuid::v7();
       parent.send(id.bytes().data(), id.bytes().size());
     });
@@ -78,7 +93,7 @@ TEST_CASE("a forked child makes ids of its own, not its parent's", "[uuid]") {
   }
   // Both drew after the fork from the same state unless the child reseeded: the random tail
   // (the last 8 bytes) would be equal.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  wait_for_a_new_millisecond();
   uuid parent_id = uuid::v7();
   CHECK_FALSE(
       std::equal(child_bytes.begin() + 8, child_bytes.end(), parent_id.bytes().begin() + 8));

@@ -101,16 +101,21 @@ int run_import(const std::string& uri) {
   while (lines.next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // a blank line
     try {
-      copier.add(parse_event_line(line));
-    } catch (const error& e) {
-      std::string message = fmt::format("line {}: {}", lines.number(), message_of(e));
+      recorded_event e;
+      try {
+        e = parse_event_line(line);
+      } catch (const error& problem) {
+        throw error(problem.code(), fmt::format("line {}: {}", lines.number(), message_of(problem)));
+      }
+      copier.add(std::move(e), lines.number());  // its errors name their lines
+    } catch (const error&) {
       // Keep the lines before the bad one: a re-run after fixing it skips them.
       try {
         copier.finish();
       } catch (const error&) {
         // The first error is the one to report.
       }
-      throw error(e.code(), message);
+      throw;
     }
     bar.update(lines.bytes());
   }
@@ -133,6 +138,10 @@ int run_migrate(const std::string& from, const std::string& to) {
         fmt::format("the target has {} events, more than the source's {}: it is not a copy of it",
                     target_head, head));
   }
+  // A new target becomes the same store as its source (the same events at the same positions),
+  // so read models built from the source stay valid for it. A target that already holds
+  // events keeps the identity it has.
+  if (target_head == 0) target->adopt_store_id(source->store_id());
   log_copier copier(*target);
   // Resume where the target ends; its last event is compared with the source's, so a target
   // that is not a prefix of the source is refused instead of extended.

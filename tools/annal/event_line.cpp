@@ -10,6 +10,7 @@
 #include "annal/detail/time_text.hpp"
 #include "annal/error.hpp"
 #include "base64.hpp"
+#include "core/json_nesting.hpp"
 #include "core/metadata_json.hpp"
 
 namespace annal::cli {
@@ -53,7 +54,9 @@ std::string_view encoding_name(payload_encoding encoding) {
 // kept. Values are checked later by parsing each one on its own.
 class member_scanner {
  public:
-  explicit member_scanner(std::string_view text) : text_(text) {}
+  /// `name` says what a member is called in messages: `member "KEY" appears twice` by default.
+  explicit member_scanner(std::string_view text, std::string name = "member")
+      : text_(text), name_(std::move(name)) {}
 
   std::map<std::string, std::string_view> members() {
     std::map<std::string, std::string_view> out;
@@ -79,7 +82,7 @@ class member_scanner {
         std::size_t value_start = at_;
         skip_value();
         if (!out.emplace(key, text_.substr(value_start, at_ - value_start)).second) {
-          throw invalid_argument("member \"" + key + "\" appears twice");
+          throw invalid_argument(fmt::format("{} \"{}\" appears twice", name_, key));
         }
         skip_space();
         if (peek() == ',') {
@@ -136,6 +139,7 @@ class member_scanner {
   }
 
   std::string_view text_;
+  std::string name_;
   std::size_t at_ = 0;
 };
 
@@ -184,6 +188,46 @@ std::string take_text(std::map<std::string, std::string_view>& m, const std::str
   return plain ? take_string(m, key) : take_base64(m, key + "_base64");
 }
 
+// Metadata exactly as annal stores it: correlation_id and causation_id (strings), properties
+// (an object of strings). A key annal cannot hold, or one given twice, is refused rather than
+// dropped: an import keeps every key/value it accepts.
+event_metadata take_metadata(std::string_view raw) {
+  if (!parse_value("metadata", raw).is_object()) {
+    throw invalid_argument("member \"metadata\" must be an object");
+  }
+  const std::string context = "member \"metadata\": key";
+  auto keys = member_scanner(raw, context).members();
+  for (const auto& [key, value] : keys) {
+    if (key != "correlation_id" && key != "causation_id" && key != "properties") {
+      throw invalid_argument(fmt::format(
+          "member \"metadata\" has an unknown key \"{}\"; it holds only correlation_id, "
+          "causation_id and properties (an object of strings, for the application's own keys)",
+          key));
+    }
+  }
+  if (auto properties = keys.find("properties");
+      properties != keys.end() && parse_value("metadata", properties->second).is_object()) {
+    member_scanner(properties->second, context).members();  // a key given twice
+  }
+  try {
+    return detail::decode_metadata(raw, "metadata");
+  } catch (const corruption&) {
+    throw invalid_argument(
+        "member \"metadata\" must hold only correlation_id, causation_id (strings) and "
+        "properties (an object of strings)");
+  }
+}
+
+// Refuses JSON nested deeper than any store accepts, naming the member.
+void refuse_deep_payload(std::string_view json_text) {
+  if (detail::nests_too_deep_for_a_payload(json_text)) {
+    throw invalid_argument(
+        fmt::format("member \"payload\" is JSON nested more than {} levels deep, which no store "
+                    "accepts (annal::max_payload_nesting)",
+                    max_payload_nesting));
+  }
+}
+
 }  // namespace
 
 void append_event_line(std::string& out, const recorded_event& e) {
@@ -227,16 +271,7 @@ recorded_event parse_event_line(std::string_view line) {
                            "\"");
   }
   if (auto it = m.find("metadata"); it != m.end()) {
-    if (!parse_value("metadata", it->second).is_object()) {
-      throw invalid_argument("member \"metadata\" must be an object");
-    }
-    try {
-      e.metadata = detail::decode_metadata(it->second, "metadata");
-    } catch (const corruption&) {
-      throw invalid_argument(
-          "member \"metadata\" must hold only correlation_id, causation_id (strings) and "
-          "properties (an object of strings)");
-    }
+    e.metadata = take_metadata(it->second);
     m.erase(it);
   }
   bool plain = m.contains("payload");
@@ -248,11 +283,13 @@ recorded_event parse_event_line(std::string_view line) {
       throw invalid_argument("a binary payload must be given as \"payload_base64\"");
     }
     std::string_view raw = m["payload"];
+    refuse_deep_payload(raw);  // before parsing it, so a hostile line costs only its length
     parse_value("payload", raw);
     e.payload = std::string(raw);
     m.erase("payload");
   } else {
     e.payload = take_base64(m, "payload_base64");
+    if (e.encoding == payload_encoding::json) refuse_deep_payload(e.payload);
   }
   if (!m.empty()) throw invalid_argument("unknown member \"" + m.begin()->first + "\"");
   return e;
@@ -271,12 +308,23 @@ std::string pretty_event(const recorded_event& e) {
   j["encoding"] = encoding_name(e.encoding);
   std::string metadata = detail::encode_metadata(e.metadata);
   j["metadata"] = metadata.empty() ? ordered::object() : ordered::parse(metadata);
-  if (e.encoding == payload_encoding::json && json::accept(e.payload)) {
+  // json::accept() and the parser loop without recursion; dump() recurses once per level, so a
+  // payload nested deeper than any store accepts now (written by another tool or an older
+  // annal) is printed as it is stored, on one line, instead of indented.
+  bool is_json = e.encoding == payload_encoding::json && json::accept(e.payload);
+  if (is_json && !detail::nests_too_deep_for_a_payload(e.payload)) {
     j["payload"] = ordered::parse(e.payload);
-  } else {
-    j["payload_base64"] = base64_encode(e.payload);
+    return j.dump(2);
   }
-  return j.dump(2);
+  if (!is_json) {
+    j["payload_base64"] = base64_encode(e.payload);
+    return j.dump(2);
+  }
+  std::string text = j.dump(2);
+  text.pop_back();  // the closing '}', after a '\n'
+  text.pop_back();
+  fmt::format_to(std::back_inserter(text), ",\n  \"payload\": {}\n}}", e.payload);
+  return text;
 }
 
 }  // namespace annal::cli

@@ -57,6 +57,7 @@ int run_info(const std::string& uri) {
   };
   line("backend", d.backend);
   line("format version", std::to_string(d.format_version));
+  line("store id", store->store_id().to_string());
   line("head position", std::to_string(head));
   line("events", std::to_string(head));  // positions are gapless and start at 1
   line("streams", std::to_string(d.stream_count));
@@ -147,6 +148,7 @@ int run_tail(const std::string& uri, const std::vector<std::string>& types, std:
 }
 
 int run_verify(const std::string& uri) {
+  check_store_path(uri);
   verify_report report = verify_store(uri);
   stdout_buffer out;
   for (const auto& p : report.problems) {

@@ -31,16 +31,15 @@ std::string first_difference(const recorded_event& a, const recorded_event& b) {
 log_copier::log_copier(event_store& target)
     : target_(target), target_head_(target.head_position()) {}
 
-void log_copier::add(recorded_event e) {
-  if (last_position_ != 0 && e.position != last_position_ + 1) {
-    throw invalid_argument(
-        fmt::format("position {} does not follow position {}: the input "
-                    "must be a gapless run of the log",
-                    e.position, last_position_));
+void log_copier::add(recorded_event e, std::uint64_t line) {
+  bool stored;
+  try {
+    stored = check_place(e);
+  } catch (const error& problem) {
+    if (line == 0) throw;
+    throw error(problem.code(), fmt::format("line {}: {}", line, message_of(problem)));
   }
-  last_position_ = e.position;
-  if (e.position <= target_head_) {
-    compare_with_stored(e);
+  if (stored) {
     ++skipped_;
     return;
   }
@@ -51,8 +50,23 @@ void log_copier::add(recorded_event e) {
       flush();
     }
   }
+  if (batch_.empty()) batch_first_line_ = line;
+  batch_last_line_ = line;
   batch_bytes_ += e.payload.size();
   batch_.push_back(std::move(e));
+}
+
+bool log_copier::check_place(const recorded_event& e) {
+  if (last_position_ != 0 && e.position != last_position_ + 1) {
+    throw invalid_argument(
+        fmt::format("position {} does not follow position {}: the input "
+                    "must be a gapless run of the log",
+                    e.position, last_position_));
+  }
+  last_position_ = e.position;
+  if (e.position > target_head_) return false;
+  compare_with_stored(e);
+  return true;
 }
 
 void log_copier::compare_with_stored(const recorded_event& e) {
@@ -77,14 +91,22 @@ void log_copier::flush() {
   try {
     target_.append_recorded(batch_);
   } catch (const error& e) {
-    // Name the batch: the caller reports the input line it was reading, which may be later.
-    throw error(e.code(), fmt::format("positions {} to {}: {}", batch_.front().position,
-                                      batch_.back().position, message_of(e)));
+    throw error(e.code(), fmt::format("{}: {}", batch_place(), message_of(e)));
   }
   written_ += batch_.size();
   target_head_ = batch_.back().position;
   batch_.clear();
   batch_bytes_ = 0;
+  stop_point_.batch_stored();
+}
+
+std::string log_copier::batch_place() const {
+  bool from_lines = batch_first_line_ != 0;
+  std::uint64_t first = from_lines ? batch_first_line_ : batch_.front().position;
+  std::uint64_t last = from_lines ? batch_last_line_ : batch_.back().position;
+  const char* what = from_lines ? "line" : "position";
+  return first == last ? fmt::format("{} {}", what, first)
+                       : fmt::format("{}s {} to {}", what, first, last);
 }
 
 void log_copier::finish() { flush(); }

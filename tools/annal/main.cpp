@@ -6,14 +6,18 @@
 #include <cstdio>
 
 #include "annal/error.hpp"
+#include "annal/open_store.hpp"
 #include "commands.hpp"
+#include "count_option.hpp"
 
 namespace {
 
 using namespace annal::cli;
 
-const char* const store_help =
-    "Store URI: sqlite:FILE or segment:DIR, optionally with ?OPTIONS (see docs/cli.md)";
+const std::string uri_forms =
+    "sqlite:FILE, segment:DIR or postgres://USER@HOST:PORT/DB, optionally with ?OPTIONS (see "
+    "docs/cli.md)";
+const std::string store_help = "Store URI: " + uri_forms;
 
 const char* const exit_codes =
     "Exit codes: 0 ok, 1 problems found or a runtime error, 2 a usage error.";
@@ -33,6 +37,13 @@ event_format parse_format(const std::string& name) {
 
 // The default format: indented JSON for a person at a terminal, JSON lines for a pipe.
 std::string default_format() { return ::isatty(STDOUT_FILENO) == 1 ? "json" : "jsonl"; }
+
+// `message` without the password of any PostgreSQL URI among the arguments: errors may quote
+// an argument, and libpq's may quote a URI or part of it.
+std::string without_passwords(std::string message, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) message = annal::redact_passwords(message, argv[i]);
+  return message;
+}
 
 // One line naming the error, then the failing command's usage line.
 int usage_failure(const CLI::App& app, const std::string& message) {
@@ -61,7 +72,7 @@ int main(int argc, char** argv) {
   std::string to_store;
   std::string prefix;
   std::optional<std::uint64_t> limit;
-  std::uint64_t from = 0;
+  std::optional<std::uint64_t> from;
   std::vector<std::string> types;
   std::string stream;
   bool all = false;
@@ -76,7 +87,7 @@ int main(int argc, char** argv) {
                           "  annal streams sqlite:orders.db --prefix order- --limit 20\n");
   streams->add_option("STORE", store, store_help)->required();
   streams->add_option("--prefix", prefix, "Only streams whose id starts with this");
-  streams->add_option("--limit", limit, "At most this many streams")->check(CLI::PositiveNumber);
+  add_count_option(*streams, "--limit", limit, 1, "At most this many streams");
 
   auto* read =
       command(app, "read", "Print the events of one stream or of the whole log",
@@ -87,9 +98,9 @@ int main(int argc, char** argv) {
   auto* stream_option = read->add_option("--stream", stream, "Read this stream");
   auto* all_flag = read->add_flag("--all", all, "Read the whole log in position order");
   stream_option->excludes(all_flag);
-  read->add_option("--from", from,
+  add_count_option(*read, "--from", from, 1,
                    "First version (--stream) or position (--all) to read; default the first");
-  read->add_option("--limit", limit, "At most this many events")->check(CLI::PositiveNumber);
+  add_count_option(*read, "--limit", limit, 1, "At most this many events");
   read->add_option("--type", types, "Only events of this type; repeat for several")
       ->allow_extra_args(false);
   read->add_option("--format", format,
@@ -103,7 +114,8 @@ int main(int argc, char** argv) {
   tail->add_option("STORE", store, store_help)->required();
   tail->add_option("--type", types, "Only events of this type; repeat for several")
       ->allow_extra_args(false);
-  tail->add_option("--from", from, "Start at this position; default after the current head");
+  add_count_option(*tail, "--from", from, 1,
+                   "Start at this position; default after the current head");
   tail->add_option("--format", format, "table, json or jsonl, as for read")->check(formats);
 
   auto* export_command =
@@ -111,20 +123,21 @@ int main(int argc, char** argv) {
               "  annal export sqlite:orders.db > orders.jsonl\n"
               "  annal export segment:data --from 5001 | gzip > tail.jsonl.gz\n");
   export_command->add_option("STORE", store, store_help)->required();
-  export_command->add_option("--from", from, "First position to export; default 1");
+  add_count_option(*export_command, "--from", from, 1, "First position to export; default 1");
 
   auto* import_command =
       command(app, "import", "Append exported events from standard input, keeping every field",
               "  annal import segment:copy < orders.jsonl\n"
               "  annal export sqlite:a.db | annal import segment:b\n");
-  import_command->add_option("STORE", store, store_help + std::string(" (created if missing)"))
+  import_command->add_option("STORE", store, "Store URI, created if missing: " + uri_forms)
       ->required();
 
   auto* migrate =
       command(app, "migrate", "Copy a whole store into another, resuming where the target ends",
               "  annal migrate sqlite:orders.db segment:/var/lib/orders\n");
-  migrate->add_option("FROM", from_store, "Source store URI")->required();
-  migrate->add_option("TO", to_store, "Target store URI (created if missing)")->required();
+  migrate->add_option("FROM", from_store, "Source store URI: " + uri_forms)->required();
+  migrate->add_option("TO", to_store, "Target store URI, created if missing: " + uri_forms)
+      ->required();
 
   auto* verify = command(app, "verify", "Check every checksum, index, position and version",
                          "  annal verify segment:/var/lib/orders\n"
@@ -138,7 +151,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return usage_failure(app, e.what());
+    return usage_failure(app, without_passwords(e.what(), argc, argv));
   }
 
   try {
@@ -146,20 +159,20 @@ int main(int argc, char** argv) {
     if (*streams) return run_streams(store, prefix, limit);
     if (*read) {
       if (stream.empty() && !all) throw usage_error("read needs --stream STREAM or --all");
-      read_request request{store, {}, from, limit, types, parse_format(format)};
+      read_request request{store, {}, from.value_or(0), limit, types, parse_format(format)};
       if (!stream.empty()) request.stream = stream;
       return run_read(request);
     }
-    if (*tail) return run_tail(store, types, from, parse_format(format));
-    if (*export_command) return run_export(store, from);
+    if (*tail) return run_tail(store, types, from.value_or(0), parse_format(format));
+    if (*export_command) return run_export(store, from.value_or(1));
     if (*import_command) return run_import(store);
     if (*migrate) return run_migrate(from_store, to_store);
     if (*verify) return run_verify(store);
   } catch (const usage_error& e) {
-    return usage_failure(app, e.what());
+    return usage_failure(app, without_passwords(e.what(), argc, argv));
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    std::string message(message_of(e));
+    std::string message = without_passwords(std::string(message_of(e)), argc, argv);
     std::fprintf(stderr, "annal: error: %s\n", message.c_str());
     return exit_failure;
   }

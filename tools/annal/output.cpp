@@ -33,6 +33,34 @@ std::string payload_summary(const recorded_event& e) {
 
 }  // namespace
 
+void check_store_path(const std::string& uri) {
+  detail::store_uri parsed = detail::parse_store_uri(uri, {});
+  if (parsed.scheme == "postgres") return;
+  namespace fs = std::filesystem;
+  bool directory_store = parsed.scheme == "segment";
+  const char* wanted = directory_store ? "segment store directory" : "SQLite database file";
+  std::error_code error;
+  fs::file_type type = fs::status(parsed.path, error).type();
+  if (type == fs::file_type::not_found) {
+    throw io_error(ENOENT, parsed.path,
+                   fmt::format("no {} store here: the {} does not exist", parsed.scheme,
+                               directory_store ? "directory" : "file"));
+  }
+  if (error) {
+    throw io_error(error.value(), parsed.path, "cannot look at the path: " + error.message());
+  }
+  if (type == (directory_store ? fs::file_type::directory : fs::file_type::regular)) return;
+  const char* found = type == fs::file_type::directory ? "a directory"
+                      : type == fs::file_type::regular ? "a file"
+                      : type == fs::file_type::fifo    ? "a named pipe"
+                      : type == fs::file_type::socket  ? "a socket"
+                      : type == fs::file_type::block || type == fs::file_type::character
+                          ? "a device"
+                          : "not a file or directory";
+  throw io_error(directory_store ? ENOTDIR : EISDIR, parsed.path,
+                 fmt::format("no {} store here: it is {}, not a {}", parsed.scheme, found, wanted));
+}
+
 std::unique_ptr<event_store> open_existing_store(const std::string& uri) {
   detail::store_uri parsed = detail::parse_store_uri(uri, {});
   if (parsed.scheme == "postgres") {
@@ -47,14 +75,7 @@ std::unique_ptr<event_store> open_existing_store(const std::string& uri) {
     }
     return open_store(uri);
   }
-  std::error_code error;
-  bool present = parsed.scheme == "sqlite" ? std::filesystem::is_regular_file(parsed.path, error)
-                                           : std::filesystem::is_directory(parsed.path, error);
-  if (!present) {
-    throw io_error(ENOENT, parsed.path,
-                   fmt::format("no {} store here: the {} does not exist", parsed.scheme,
-                               parsed.scheme == "sqlite" ? "file" : "directory"));
-  }
+  check_store_path(uri);
   return open_store(uri);
 }
 

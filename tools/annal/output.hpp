@@ -11,9 +11,15 @@
 
 namespace annal::cli {
 
-/// Opens an existing store: unlike open_store(), a URI naming a missing file or directory is
-/// an error (a typo must not create an empty store). Throws annal::io_error then, and what
-/// open_store() throws.
+/// Checks that the file URI `uri` names a path of its backend's kind: an existing regular file
+/// for sqlite, an existing directory for segment. Throws annal::io_error saying that the path
+/// does not exist or what it is instead, and what parse_store_uri() throws for a malformed URI;
+/// PostgreSQL URIs pass.
+void check_store_path(const std::string& uri);
+
+/// Opens an existing store: unlike open_store(), a URI naming a missing file or directory, or
+/// a path of the wrong kind, is an error (a typo must not create an empty store). Throws
+/// annal::io_error then, and what open_store() throws.
 std::unique_ptr<event_store> open_existing_store(const std::string& uri);
 
 /// Standard output through a large buffer: export writes millions of lines.

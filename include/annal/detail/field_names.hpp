@@ -3,6 +3,7 @@
 
 #include <array>
 #include <boost/pfr/core.hpp>
+#include <boost/version.hpp>
 #include <climits>
 #include <cstddef>
 #include <string_view>
@@ -13,6 +14,12 @@
 
 #if !BOOST_PFR_USE_CPP17
 #error "annal needs the C++17 implementation of Boost.PFR (BOOST_PFR_USE_CPP17=1)"
+#endif
+
+// Boost 1.84 gave PFR a get_name of its own: where it is there, annal reads names with it.
+#if BOOST_VERSION >= 108400 && !defined(ANNAL_PFR_GET_NAME)
+#define ANNAL_PFR_GET_NAME 1
+#include <boost/pfr/core_name.hpp>
 #endif
 
 namespace annal::detail {
@@ -65,7 +72,7 @@ constexpr decltype(auto) get_field(T& value) noexcept {
 template <std::size_t I, class T>
 using field_type = std::remove_reference_t<decltype(get_field<I>(std::declval<T&>()))>;
 
-// Field names. Boost 1.81's PFR has no get_name. We take the address of field I of an object
+// Field names. Boost before 1.84 has no boost::pfr::get_name. We take the address of field I of an object
 // that is declared but never defined, inside a constant expression, and pass that address
 // (wrapped in a class-type template argument) to a function template. The compiler spells the
 // argument in __PRETTY_FUNCTION__, member name included. For field `quantity` of shop::line:
@@ -121,9 +128,13 @@ consteval std::string_view parse_field_name(std::string_view text) {
 
 template <class T, std::size_t I>
 consteval std::string_view raw_field_name() {
+#if ANNAL_PFR_GET_NAME
+  return boost::pfr::get_name<I, T>();
+#else
   using pointee = std::remove_cvref_t<decltype(get_field<I>(fake_object<T>))>;
   return parse_field_name(
       field_pretty_function<field_ptr<pointee>{&get_field<I>(fake_object<T>)}>());
+#endif
 }
 
 template <auto Wrapped>

@@ -1,0 +1,211 @@
+// The segment backend's readers: positioned reads of the log and of one stream's frames.
+#include <algorithm>
+#include <chrono>
+
+#include "annal/error.hpp"
+#include "core/metadata_json.hpp"
+#include "core/read_window.hpp"
+#include "segment/batch_frame.hpp"
+#include "segment/frame_scanner.hpp"
+#include "segment/segment_store_parts.hpp"
+
+namespace annal {
+namespace {
+
+recorded_event make_recorded(const seg::batch_view& batch, std::uint32_t index,
+                             const seg::event_view& e, const std::string& path) {
+  recorded_event r;
+  r.position = batch.first_position() + index;
+  r.stream_id = std::string(batch.stream_id());
+  r.stream_version = batch.first_version() + index;
+  r.type = std::string(e.type);
+  r.id = e.id;
+  r.timestamp =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(batch.timestamp_us()));
+  r.metadata = detail::decode_metadata(e.metadata, path);
+  r.payload = std::string(e.payload);
+  r.encoding = e.encoding;
+  return r;
+}
+
+// Reads and checks the frame at `offset`; `buffer` holds the body the view points into.
+seg::batch_view read_frame_at(const io::file& file, const std::string& path, std::uint64_t offset,
+                              std::string& buffer) {
+  char head[seg::frame_header_size];
+  if (file.read_at(offset, {reinterpret_cast<std::byte*>(head), sizeof head}) != sizeof head) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame is past the end");
+  }
+  seg::byte_reader r({head, sizeof head});
+  std::uint32_t crc = r.u32();
+  std::uint32_t length = r.u32();
+  std::uint8_t type = r.u8();
+  if (type != seg::frame_type_batch || length > seg::max_frame_body) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame has a bad header");
+  }
+  buffer.resize(length);
+  if (file.read_at(offset + seg::frame_header_size,
+                   {reinterpret_cast<std::byte*>(buffer.data()), length}) != length) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame is truncated");
+  }
+  if (seg::frame_crc(length, type, buffer) != crc) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "frame checksum mismatch");
+  }
+  std::string reason;
+  auto batch = seg::batch_view::parse(buffer, reason);
+  if (!batch) throw corruption(path, static_cast<std::int64_t>(offset), reason);
+  return *batch;
+}
+
+}  // namespace
+
+// ---- Reading --------------------------------------------------------------------------------
+
+log_slice segment_store::do_read_all(std::uint64_t from_position, std::size_t max_count,
+                                     const read_filter& filter) {
+  struct part {
+    std::shared_ptr<segment_file> segment;
+    std::uint64_t offset;
+    std::uint64_t position;
+    std::uint64_t size;
+  };
+  std::vector<part> parts;
+  std::uint64_t head;
+  {
+    std::shared_lock lock(index_mutex_);
+    head = head_.load();
+    if (from_position <= head) {
+      auto it = std::upper_bound(segments_.begin(), segments_.end(), from_position,
+                                 [](std::uint64_t p, const auto& s) { return p < s->base; });
+      for (auto s = std::prev(it); s != segments_.end(); ++s) {
+        const auto& segment = **s;
+        std::uint64_t offset = seg::segment_header_size;
+        std::uint64_t position = segment.base;
+        if (s == std::prev(it)) {
+          auto entry = std::upper_bound(
+              segment.sparse.begin(), segment.sparse.end(), from_position,
+              [](std::uint64_t p, const seg::sparse_entry& e) { return p < e.position; });
+          if (entry != segment.sparse.begin()) {
+            offset = std::prev(entry)->offset;
+            position = std::prev(entry)->position;
+          }
+        }
+        parts.push_back({*s, offset, position, segment.size});
+      }
+    }
+  }
+  std::uint64_t scan_end = detail::scan_end(from_position, head, !filter.empty());
+  log_slice slice;
+  if (!parts.empty()) {
+    slice.events.reserve(std::min<std::uint64_t>({max_count, scan_end - from_position, 65536}));
+  }
+  bool done = parts.empty();
+  for (const auto& part : parts) {
+    if (done) break;
+    seg::frame_scanner scanner(*part.segment->file, part.offset, part.size, part.position);
+    for (;;) {
+      auto f = scanner.next();
+      if (f.status == seg::scan_status::end) break;
+      if (f.status != seg::scan_status::frame) {
+        throw corruption(part.segment->path, static_cast<std::int64_t>(f.offset), f.reason);
+      }
+      const auto& batch = *f.batch;
+      if (batch.first_position() >= scan_end) {
+        done = true;
+        break;
+      }
+      if (batch.last_position() < from_position) continue;
+      if (!filter.stream_prefix.empty() && !batch.stream_id().starts_with(filter.stream_prefix)) {
+        continue;
+      }
+      batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
+        std::uint64_t position = batch.first_position() + i;
+        if (done || position < from_position) return;
+        if (position >= scan_end) {
+          done = true;
+          return;
+        }
+        if (!filter.event_types.empty() &&
+            std::find(filter.event_types.begin(), filter.event_types.end(), e.type) ==
+                filter.event_types.end()) {
+          return;
+        }
+        slice.events.push_back(make_recorded(batch, i, e, part.segment->path));
+        if (slice.events.size() == max_count) done = true;
+      });
+      if (done) break;
+    }
+  }
+  detail::finish_slice(slice, from_position, max_count, scan_end, head);
+  return slice;
+}
+
+std::vector<recorded_event> segment_store::do_read_stream(std::string_view stream_id,
+                                                          std::uint64_t from_version,
+                                                          read_direction direction,
+                                                          std::size_t max_count) {
+  return read_stream_unlocked(stream_id, from_version, direction, max_count);
+}
+
+std::vector<recorded_event> segment_store::read_stream_unlocked(std::string_view stream_id,
+                                                                std::uint64_t from_version,
+                                                                read_direction direction,
+                                                                std::size_t max_count) {
+  struct part {
+    std::shared_ptr<segment_file> segment;
+    stream_batch batch;
+  };
+  std::vector<part> parts;
+  bool forward = direction == read_direction::forward;
+  {
+    std::shared_lock lock(index_mutex_);
+    auto found = streams_.find(std::string(stream_id));
+    if (found == streams_.end()) return {};
+    const auto& batches = found->second.batches;
+    // Counts only the events of each batch that the read returns: the first batch may start
+    // before from_version (forward) or end after it (backward).
+    std::uint64_t wanted = 0;
+    if (forward) {
+      auto it = std::partition_point(batches.begin(), batches.end(), [&](const stream_batch& b) {
+        return b.first_version + b.count - 1 < from_version;
+      });
+      for (; it != batches.end() && wanted < max_count; ++it) {
+        parts.push_back({segments_[it->segment_number], *it});
+        wanted += it->first_version + it->count - std::max(it->first_version, from_version);
+      }
+    } else {
+      if (from_version == 0) return {};
+      auto it = std::partition_point(batches.begin(), batches.end(), [&](const stream_batch& b) {
+        return b.first_version <= from_version;
+      });
+      while (it != batches.begin() && wanted < max_count) {
+        --it;
+        parts.push_back({segments_[it->segment_number], *it});
+        wanted += std::min(it->first_version + it->count - 1, from_version) - it->first_version + 1;
+      }
+    }
+  }
+  std::vector<recorded_event> events;
+  std::string buffer;
+  for (const auto& part : parts) {
+    auto batch = read_frame_at(*part.segment->file, part.segment->path, part.batch.offset, buffer);
+    if (batch.stream_id() != stream_id || batch.first_position() != part.batch.first_position) {
+      throw corruption(part.segment->path, static_cast<std::int64_t>(part.batch.offset),
+                       "the stream index points at another batch");
+    }
+    std::vector<recorded_event> in_batch;
+    batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
+      std::uint64_t version = batch.first_version() + i;
+      if (forward ? version >= from_version : version <= from_version) {
+        in_batch.push_back(make_recorded(batch, i, e, part.segment->path));
+      }
+    });
+    if (!forward) std::reverse(in_batch.begin(), in_batch.end());
+    for (auto& e : in_batch) {
+      if (events.size() == max_count) break;
+      events.push_back(std::move(e));
+    }
+  }
+  return events;
+}
+
+}  // namespace annal

@@ -1,0 +1,103 @@
+// The segment store's shared parts: what its recovery, writer and readers all work on.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "segment/byte_io.hpp"
+#include "segment/segment_format.hpp"
+#include "segment/segment_index_file.hpp"
+#include "segment/segment_store.hpp"
+
+namespace annal {
+
+namespace seg = annal::segment;
+
+struct segment_store::segment_file {
+  std::uint64_t base = 0;
+  std::string path;
+  std::shared_ptr<io::file> file;
+  /// Bytes readers may read: everything up to the end of the last published frame.
+  std::uint64_t size = 0;
+  /// The position after the segment's last published event.
+  std::uint64_t next_position = 0;
+  std::vector<seg::sparse_entry> sparse;
+};
+
+struct segment_store::stream_batch {
+  std::uint64_t first_version;
+  std::uint64_t first_position;
+  std::uint32_t count;
+  std::uint32_t segment_number;
+  std::uint64_t offset;
+};
+
+struct segment_store::stream_info {
+  std::uint64_t version = 0;
+  std::vector<stream_batch> batches;
+};
+
+struct segment_store::pending_append {
+  std::string_view stream_id;
+  expected_version expected;
+  std::span<const event_data> events;
+  std::vector<std::string> metadata;  // encoded, one per event; empty when no event has any
+  bool done = false;
+  append_result result;
+  std::exception_ptr error;
+  // Set by append_recorded(): the batch as recorded (its positions, versions and timestamp);
+  // empty for append().
+  std::span<const recorded_event> recorded;
+  std::int64_t timestamp_us = 0;
+};
+
+// What the writer decided for one group of queued appends, before anything is written.
+struct segment_store::group_plan {
+  struct chunk {
+    bool new_segment = false;  // starts a new segment at `base`
+    std::uint64_t base = 0;
+    seg::byte_buffer bytes;
+  };
+  struct accepted {
+    pending_append* append;
+    std::size_t chunk;
+    std::uint64_t offset;  // of the frame in its segment
+    std::uint64_t first_position;
+    std::uint64_t first_version;
+    std::uint32_t segment_number = 0;
+  };
+  std::vector<chunk> chunks;
+  std::vector<accepted> batches;
+  // Retries of a batch accepted earlier in this group: they succeed only if the group commits.
+  std::vector<pending_append*> group_retries;
+  std::unordered_map<std::string, std::uint64_t> versions;
+  // Where the ids of the group's accepted batches are: (index into `batches`, event index). Only
+  // kept when the group has several appends.
+  std::unordered_map<uuid, std::pair<std::size_t, std::uint32_t>> ids;
+  bool track_ids = false;
+  std::uint64_t next_position = 0;
+  std::uint64_t segment_size = 0;
+  std::int64_t timestamp_us = 0;
+};
+
+namespace segment {
+
+/// Adds a sparse index entry for the frame at `offset` when it is the first at or after the
+/// next interval boundary.
+inline void add_sparse(std::vector<sparse_entry>& sparse, std::uint64_t position,
+                       std::uint64_t offset) {
+  if (sparse.empty() || offset >= sparse.back().offset + sparse_index_interval) {
+    sparse.push_back({position, offset});
+  }
+}
+
+}  // namespace segment
+
+}  // namespace annal

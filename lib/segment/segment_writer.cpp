@@ -1,0 +1,310 @@
+// The segment backend's writer: the append queue, group commit, segment rolls and publication.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "annal/error.hpp"
+#include "core/append_decision.hpp"
+#include "core/commit_group.hpp"
+#include "core/metadata_json.hpp"
+#include "segment/batch_frame.hpp"
+#include "segment/manifest.hpp"
+#include "segment/segment_header.hpp"
+#include "segment/segment_store_parts.hpp"
+
+namespace annal {
+namespace {
+
+std::int64_t now_microseconds() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void segment_store::create_segment(std::uint64_t base) {
+  std::string path = dir_ + "/" + seg::segment_file_name(base);
+  fs_->remove(path);
+  auto file = fs_->open(path, io::open_mode::read_write);
+  file->append(seg::as_bytes(seg::encode_segment_header(base)));
+  file->sync();
+  fs_->sync_dir(dir_);
+  auto segment = std::make_shared<segment_file>();
+  segment->base = base;
+  segment->path = path;
+  segment->file = std::move(file);
+  segment->size = seg::segment_header_size;
+  segment->next_position = base;
+  {
+    std::unique_lock lock(index_mutex_);
+    segments_.push_back(std::move(segment));
+  }
+  // Only once the segment is durable may the manifest name it.
+  manifest_.last_segment_base = base;
+  seg::write_manifest(*fs_, dir_, manifest_);
+  active_index_ = seg::segment_index{base, seg::segment_header_size, base, {}, {}, {}};
+  active_written_ = seg::segment_header_size;
+}
+
+void segment_store::seal_active() {
+  auto& active = *segments_.back();
+  active.file->sync();
+  active_index_.covered_size = active_written_;
+  seg::write_segment_index(*fs_, dir_, active_index_);
+  active_index_.ids.clear();
+  active_index_.ids.shrink_to_fit();
+}
+
+// ---- Writing --------------------------------------------------------------------------------
+
+append_result segment_store::do_append(std::string_view stream_id, expected_version expected,
+                                       std::span<const event_data> events) {
+  pending_append p{stream_id, expected, events, {}, false, {}, nullptr, {}, 0};
+  return enqueue(p);
+}
+
+append_result segment_store::do_append_recorded(std::span<const recorded_event> recorded) {
+  std::vector<event_data> events;
+  events.reserve(recorded.size());
+  for (const auto& r : recorded) {
+    events.push_back({r.id, r.type, r.payload, r.encoding, r.metadata});
+  }
+  const recorded_event& first = recorded.front();
+  auto timestamp_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(first.timestamp.time_since_epoch());
+  pending_append p{first.stream_id,
+                   expected_version::exact(first.stream_version - 1),
+                   events,
+                   {},
+                   false,
+                   {},
+                   nullptr,
+                   recorded,
+                   timestamp_us.count()};
+  return enqueue(p);
+}
+
+append_result segment_store::enqueue(pending_append& p) {
+  const auto& events = p.events;
+  // Most batches carry no metadata: then the frame encoder needs no per-event strings.
+  if (std::any_of(events.begin(), events.end(),
+                  [](const event_data& e) { return !e.metadata.empty(); })) {
+    p.metadata.reserve(events.size());
+    for (const auto& e : events) p.metadata.push_back(detail::encode_metadata(e.metadata));
+  }
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&p);
+  if (hooks_.on_queued) hooks_.on_queued();
+  group_done_.wait(lock, [&] { return p.done || queue_.front() == &p; });
+  if (!p.done) {
+    // At the front: write this append and what is queued behind it, as one group.
+    auto length = static_cast<std::ptrdiff_t>(detail::group_length(
+        queue_, {}, [](const pending_append* q) { return q->events; }));
+    std::vector<pending_append*> group(queue_.begin(), queue_.begin() + length);
+    lock.unlock();
+    commit_group(group);
+    lock.lock();
+    for (auto* member : group) {
+      member->done = true;
+      queue_.pop_front();
+    }
+    group_done_.notify_all();  // the group's members, and the next group's writer
+  }
+  lock.unlock();
+  if (p.error) std::rethrow_exception(p.error);
+  return p.result;
+}
+
+void segment_store::commit_group(std::vector<pending_append*>& group) {
+  if (hooks_.before_group) hooks_.before_group(group.size());
+  std::string failure;
+  {
+    std::lock_guard lock(queue_mutex_);
+    failure = failure_;
+  }
+  if (!failure.empty()) {
+    auto error = std::make_exception_ptr(
+        io_error(EIO, dir_, "the store failed earlier and must be reopened: " + failure));
+    for (auto* p : group) p->error = error;
+    return;
+  }
+  group_plan plan;
+  plan.next_position = head_.load() + 1;
+  plan.segment_size = active_written_;
+  plan.timestamp_us = now_microseconds();
+  plan.track_ids = group.size() > 1;
+  for (auto* p : group) {
+    try {
+      plan_append(*p, plan);
+    } catch (...) {
+      p->error = std::current_exception();
+    }
+  }
+  if (plan.batches.empty()) return;
+  try {
+    write_plan(plan);
+  } catch (const error& e) {
+    {
+      std::lock_guard lock(queue_mutex_);
+      failure_ = e.what();
+    }
+    auto error = std::current_exception();
+    for (auto& b : plan.batches) b.append->error = error;
+    for (auto* retry : plan.group_retries) retry->error = error;
+    return;
+  }
+  publish_plan(plan);
+  if (plan.chunks.front().bytes.capacity() <= (std::uint64_t{16} << 20)) {
+    spare_buffer_ = std::move(plan.chunks.front().bytes);
+  }
+}
+
+// Where a stored event id is: the position from the id table, the stream and version from the
+// batch holding that position (one frame read per batch, remembered in `cache`).
+std::optional<detail::event_place> segment_store::committed_place(const uuid& id,
+                                                                  place_cache& cache) {
+  auto position = ids_.find(id);
+  if (!position) return std::nullopt;
+  if (*position < cache.first_position || *position >= cache.first_position + cache.count) {
+    auto at = do_read_all(*position, 1, {}).events;
+    if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");
+    const auto& batches = streams_.at(at[0].stream_id).batches;
+    auto batch = std::partition_point(batches.begin(), batches.end(), [&](const stream_batch& b) {
+      return b.first_version + b.count - 1 < at[0].stream_version;
+    });
+    cache = {at[0].stream_id, batch->first_version, batch->first_position, batch->count};
+  }
+  return detail::event_place{cache.stream_id,
+                             cache.first_version + (*position - cache.first_position), *position};
+}
+
+// Decides one append of a group against the committed log plus the group's earlier appends,
+// by the one append rule of core, and places its frame. Throws the append's error.
+void segment_store::plan_append(pending_append& p, group_plan& plan) {
+  const auto& events = p.events;
+  std::string stream(p.stream_id);
+  std::uint64_t current = 0;
+  if (auto tentative = plan.versions.find(stream); tentative != plan.versions.end()) {
+    current = tentative->second;
+  } else if (auto committed = streams_.find(stream); committed != streams_.end()) {
+    current = committed->second.version;
+  }
+  bool in_group = false;
+  place_cache cache;
+  auto lookup = [&](const uuid& id) -> std::optional<detail::event_place> {
+    if (auto place = committed_place(id, cache)) return place;
+    if (!plan.track_ids) return std::nullopt;
+    auto found = plan.ids.find(id);
+    if (found == plan.ids.end()) return std::nullopt;
+    in_group = true;
+    const auto& b = plan.batches[found->second.first];
+    return detail::event_place{std::string(b.append->stream_id),
+                               b.first_version + found->second.second,
+                               b.first_position + found->second.second};
+  };
+  bool recorded = !p.recorded.empty();
+  auto decision = recorded
+                      ? detail::decide_recorded_append(p.recorded, plan.next_position - 1,
+                                                       current, lookup)
+                      : detail::decide_append(p.stream_id, p.expected, events, current, lookup);
+  if (recorded) {
+    detail::enforce(decision, p.recorded);
+  } else {
+    detail::enforce(decision, p.stream_id, p.expected, events);
+  }
+  if (decision.outcome == detail::append_decision::verdict::retry) {
+    p.result = decision.stored;
+    if (in_group) plan.group_retries.push_back(&p);
+    return;
+  }
+  seg::frame_layout layout = seg::layout_batch_frame(p.stream_id, events, p.metadata);
+  std::size_t frame_size = layout.size;
+  if (frame_size - seg::frame_header_size > seg::max_frame_body) {
+    throw invalid_argument(
+        fmt::format("the batch encodes to {} bytes; the segment backend's "
+                    "limit is {} bytes per batch",
+                    frame_size, seg::max_frame_body));
+  }
+  bool has_frames = plan.segment_size > seg::segment_header_size;
+  if (plan.chunks.empty() ||
+      (has_frames && plan.segment_size + frame_size > options_.segment_size)) {
+    group_plan::chunk chunk;
+    chunk.new_segment = has_frames && plan.segment_size + frame_size > options_.segment_size;
+    chunk.base = plan.next_position;
+    if (chunk.new_segment) plan.segment_size = seg::segment_header_size;
+    if (plan.chunks.empty()) {
+      chunk.bytes = std::move(spare_buffer_);
+      chunk.bytes.clear();
+    }
+    plan.chunks.push_back(std::move(chunk));
+  }
+  std::uint64_t offset = plan.segment_size;
+  seg::encode_batch_frame(plan.chunks.back().bytes, layout, p.stream_id, plan.next_position,
+                          current + 1, recorded ? p.timestamp_us : plan.timestamp_us, events,
+                          p.metadata);
+  plan.segment_size += frame_size;
+  std::size_t index = plan.batches.size();
+  plan.batches.push_back({&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1});
+  if (plan.track_ids) {
+    for (std::uint32_t i = 0; i < events.size(); ++i) plan.ids[events[i].id] = {index, i};
+  }
+  plan.versions[stream] = current + events.size();
+  plan.next_position += events.size();
+}
+
+void segment_store::write_plan(group_plan& plan) {
+  for (std::size_t c = 0; c < plan.chunks.size(); ++c) {
+    auto& chunk = plan.chunks[c];
+    if (chunk.new_segment) {
+      seal_active();
+      create_segment(chunk.base);
+    }
+    auto& active = *segments_.back();
+    active.file->append(seg::as_bytes(chunk.bytes.view()));
+    active_written_ += chunk.bytes.size();
+    for (auto& b : plan.batches) {
+      if (b.chunk != c) continue;
+      b.segment_number = static_cast<std::uint32_t>(segments_.size() - 1);
+      const auto& events = b.append->events;
+      active_index_.batches.push_back({std::string(b.append->stream_id), b.first_version,
+                                       b.first_position, static_cast<std::uint32_t>(events.size()),
+                                       b.offset});
+      seg::add_sparse(active_index_.sparse, b.first_position, b.offset);
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        active_index_.ids.emplace_back(events[i].id, b.first_position + i);
+      }
+      active_index_.next_position = b.first_position + events.size();
+    }
+  }
+  if (options_.durability == durability_mode::sync_each_batch) segments_.back()->file->sync();
+}
+
+void segment_store::publish_plan(group_plan& plan) {
+  {
+    std::unique_lock lock(index_mutex_);
+    for (auto& b : plan.batches) {
+      const auto& events = b.append->events;
+      auto count = static_cast<std::uint32_t>(events.size());
+      index_batch(b.segment_number, {std::string(b.append->stream_id), b.first_version,
+                                     b.first_position, count, b.offset});
+      for (std::size_t i = 0; i < events.size(); ++i)
+        ids_.insert(events[i].id, b.first_position + i);
+      auto& segment = *segments_[b.segment_number];
+      seg::add_sparse(segment.sparse, b.first_position, b.offset);
+      segment.next_position = b.first_position + count;
+      b.append->result = {b.first_position, b.first_position + count - 1,
+                          b.first_version + count - 1, true};
+    }
+    // Frames are contiguous per segment, so each segment's readable size is its written size.
+    for (std::size_t s = plan.batches.front().segment_number; s + 1 < segments_.size(); ++s) {
+      segments_[s]->size = segments_[s]->file->size();
+    }
+    segments_.back()->size = active_written_;
+    head_.store(plan.next_position - 1);
+  }
+  publish_head(plan.next_position - 1);
+}
+
+}  // namespace annal
