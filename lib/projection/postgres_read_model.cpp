@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "annal/error.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
 #include "projection/postgres_session.hpp"
@@ -26,7 +27,8 @@ class postgres_read_model final : public read_model_db {
   postgres_read_model& operator=(const postgres_read_model&) = delete;
 
   std::unique_ptr<model_session> session(table_map tables) override {
-    return std::make_unique<postgres_session>(c_, std::move(tables), statement_ids_);
+    return std::make_unique<postgres_session>(c_, std::move(tables), statement_ids_,
+                                              database_failure_slot());
   }
   void begin() override { c_.exec("BEGIN"); }
   void commit() override { c_.exec("COMMIT"); }
@@ -43,13 +45,36 @@ class postgres_read_model final : public read_model_db {
     c_.exec(ddl);
     tx.commit();
   }
+  void add_missing_column(std::string_view table, std::string_view column,
+                          std::string_view definition) override {
+    auto has_column = [&] {
+      pg::result r = c_.query(
+          "SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND "
+          "table_name = $2 AND column_name = $3",
+          {pg::param(schema_), pg::param(table), pg::param(column)});
+      return r.int8(0, 0) != 0;
+    };
+    // ALTER TABLE waits for every transaction on the table: only when the column is missing.
+    if (has_column()) return;
+    db_transaction tx(*this);
+    c_.exec("SELECT pg_advisory_xact_lock(hashtextextended('annal.read_model.ddl', 0))");
+    if (!has_column()) {
+      c_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", pg::quote_identifier(table),
+                          pg::quote_identifier(column), definition));
+    }
+    tx.commit();
+  }
   bool try_lead(std::string_view name) override {
     std::string key = fmt::format("annal.projection:{}:{}", schema_, name);
     pg::result r =
         c_.query("SELECT pg_try_advisory_lock(hashtextextended($1::text, 0))", {pg::param(key)});
     return r.rows() == 1 && r.bytes(0, 0) == std::string_view("\1", 1);
   }
-  bool connected() const noexcept override { return c_.ok(); }
+  void check_lead() const override {
+    if (!c_.ok()) {
+      throw io_error(0, where_, "lost the connection to the server, and with it the lead");
+    }
+  }
   const std::string& where() const noexcept override { return where_; }
 
  private:

@@ -53,9 +53,21 @@ std::string float8_text(double v) {
   return fmt::format("{}", v);
 }
 
+// Whether a failure with this SQLSTATE is the server's or the connection's rather than the
+// statement's or its data's: retrying later, on a new connection, may succeed. Classes 08
+// (connection), 40 (serialization failure, deadlock), 53 (disk full, out of memory, too many
+// connections), 57 (shutdown, cancelled), 58 (I/O error), XX (internal), and 55P03 (lock not
+// available).
+bool is_database_failure(std::string_view state) {
+  for (std::string_view cls : {"08", "40", "53", "57", "58", "XX"}) {
+    if (state.starts_with(cls)) return true;
+  }
+  return state == "55P03";
+}
+
 // Throws for a failed prepare or execution of `sql`: errors in the statement itself are the
 // handler's (invalid_argument), the rest the database's.
-void check(const pg::result& r, pg::connection& c, const std::string& sql) {
+void throw_failure(const pg::result& r, pg::connection& c, const std::string& sql) {
   ExecStatusType status = r.get() ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
   if (status == PGRES_EMPTY_QUERY) {
@@ -74,6 +86,18 @@ void check(const pg::result& r, pg::connection& c, const std::string& sql) {
 }
 
 }  // namespace
+
+void postgres_session::check(const pg::result& r, const std::string& sql) {
+  try {
+    throw_failure(r, c_, sql);
+  } catch (...) {
+    const char* state = r.get() ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+    if (!c_.ok() || is_database_failure(state ? state : "")) {
+      database_failure() = std::current_exception();
+    }
+    throw;
+  }
+}
 
 pg::result postgres_session::run(std::string_view sql, sql_params params) {
   std::vector<Oid> types;
@@ -112,12 +136,12 @@ pg::result postgres_session::run(std::string_view sql, sql_params params) {
     std::string text = substitute_tables(sql, tables());
     pg::result r(PQprepare(c_.handle(), name.c_str(), text.c_str(), static_cast<int>(types.size()),
                            types.data()));
-    check(r, c_, text);
+    check(r, text);
     found = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   pg::result r(PQexecPrepared(c_.handle(), found->second.c_str(), static_cast<int>(values.size()),
                               values.data(), nullptr, nullptr, 0));
-  check(r, c_, std::string(sql));
+  check(r, std::string(sql));
   return r;
 }
 

@@ -21,9 +21,11 @@ namespace annal::projection_detail {
 class postgres_session final : public model_session {
  public:
   /// `statement_ids` numbers the statements prepared on `c`; it is shared by every session of
-  /// the connection and must outlive this one.
-  postgres_session(pg::connection& c, table_map tables, std::uint64_t& statement_ids)
-      : model_session(std::move(tables)), c_(c), statement_ids_(statement_ids) {}
+  /// the connection and must outlive this one, as must `database_failure`, the connection's
+  /// slot for failures of the server or the connection (see read_model_db::database_failure()).
+  postgres_session(pg::connection& c, table_map tables, std::uint64_t& statement_ids,
+                   std::exception_ptr& database_failure)
+      : model_session(std::move(tables), database_failure), c_(c), statement_ids_(statement_ids) {}
 
   std::int64_t execute(std::string_view sql, sql_params params = {}) override;
   std::size_t query(std::string_view sql, sql_params params,
@@ -31,6 +33,9 @@ class postgres_session final : public model_session {
 
  private:
   pg::result run(std::string_view sql, sql_params params);
+  /// Throws for a failed prepare or execution of `sql`, noting failures of the server or the
+  /// connection as the database's.
+  void check(const pg::result& r, const std::string& sql);
 
   pg::connection& c_;
   std::uint64_t& statement_ids_;

@@ -1,4 +1,4 @@
-// Projection state names and the one-line progress bar.
+// Projection state names, the liveness rule for readers, and the one-line progress bar.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,8 +21,26 @@ std::string_view to_string(projection_state state) noexcept {
       return "failed";
     case projection_state::standby:
       return "standby";
+    case projection_state::recovering:
+      return "recovering";
   }
   return "unknown";
+}
+
+bool serves_live(const projection_status& status, std::uint64_t max_lag) noexcept {
+  switch (status.state) {
+    case projection_state::live:
+    case projection_state::catching_up:
+    case projection_state::rebuilding:
+    case projection_state::standby:
+      // A read model ahead of the log was not made from it (or the head is not known yet).
+      return status.serving_checkpoint <= status.head && status.serving_lag <= max_lag;
+    case projection_state::stopped:
+    case projection_state::failed:
+    case projection_state::recovering:
+      return false;
+  }
+  return false;
 }
 
 std::string render_progress_bar(const projection_status& status, std::size_t bar_width) {
@@ -38,9 +56,13 @@ std::string render_progress_bar(const projection_status& status, std::size_t bar
       fraction * 100.0, status.checkpoint, status.head, status.lag, status.events_per_second);
   if (status.eta_seconds) line += fmt::format(" ETA {:.0f}s", *status.eta_seconds);
   if (status.dead_letters != 0) line += fmt::format(" dead letters {}", status.dead_letters);
-  if (status.state == projection_state::failed) {
+  if (status.state == projection_state::failed && status.failed_position != 0) {
     line += fmt::format(" failed at {} ({}): {}", status.failed_position, status.failed_type,
                         status.error);
+  } else if (status.state == projection_state::failed) {
+    line += fmt::format(" failed: {}", status.error);
+  } else if (status.state == projection_state::recovering) {
+    line += fmt::format(" attempt {} failed: {}", status.retries, status.error);
   }
   return line;
 }

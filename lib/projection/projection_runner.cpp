@@ -97,6 +97,13 @@ projection_runner::projection_runner(event_store& store, std::string read_model_
   if (options.leader_retry.count() <= 0) {
     throw invalid_argument("runner_options::leader_retry must be > 0");
   }
+  if (options.recovery_backoff.count() <= 0) {
+    throw invalid_argument("runner_options::recovery_backoff must be > 0");
+  }
+  if (options.max_recovery_backoff < options.recovery_backoff) {
+    throw invalid_argument(
+        "runner_options::max_recovery_backoff must be at least recovery_backoff");
+  }
   projection_detail::open_read_model(impl_->path);
 }
 

@@ -1,28 +1,16 @@
-// The projection thread: batches in one transaction with their checkpoint, error policies,
-// rebuilds into shadow tables and the swap.
+// The projection thread: leading or standing by, recovering from infrastructure failures, the
+// loop over the builds, rebuild requests, the swap, and status.
 #include "projection/projection_worker.hpp"
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
 
 #include "annal/error.hpp"
-#include "core/store_uri.hpp"
+#include "projection/worker_support.hpp"
 
 namespace annal::projection_detail {
 
 namespace {
-
-std::string describe(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(std::move(e));
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
-}
 
 // Wraps the projection's typed preparation, if any, so a failure to prepare becomes a step that
 // fails the event when it runs: the error policy then sees it at the right position.
@@ -38,10 +26,6 @@ step_maker step_maker_for(const projection& p) {
               [e] { std::rethrow_exception(e); }};
     }
   };
-}
-
-std::uint64_t start_after(std::uint64_t from_position) {
-  return from_position == 0 ? 0 : from_position - 1;
 }
 
 }  // namespace
@@ -73,13 +57,19 @@ void projection_worker::start() {
   }
   // A failed thread may still be on its way out.
   if (thread_.joinable()) thread_.join();
+  std::optional<std::uint64_t> head;
+  try {
+    head = store_.head_position();
+  } catch (const store_closed&) {
+    // The thread will fail on it and say so.
+  }
   {
     std::lock_guard lock(status_mutex_);
+    if (head) status_.head = *head;
     finished_ = false;
     published_ = false;
-    // A PostgreSQL read model is written only once the lead is taken.
-    status_.state =
-        detail::is_postgres_uri(path_) ? projection_state::standby : projection_state::catching_up;
+    // The read model is written only once the lead is taken.
+    status_.state = projection_state::standby;
     status_.error.clear();
     status_.retries = 0;
   }
@@ -129,6 +119,7 @@ projection_status projection_worker::status() const {
   std::lock_guard lock(status_mutex_);
   projection_status out = status_;
   out.lag = out.head > out.checkpoint ? out.head - out.checkpoint : 0;
+  out.serving_lag = out.head > out.serving_checkpoint ? out.head - out.serving_checkpoint : 0;
   out.events_per_second = rate_.per_second(rate_meter::clock::now());
   bool moving =
       out.state == projection_state::catching_up || out.state == projection_state::rebuilding;
@@ -160,34 +151,40 @@ std::vector<dead_letter> projection_worker::dead_letters() const {
 
 void projection_worker::run(std::stop_token stop) {
   std::unique_ptr<read_model_db> db;
+  recovery_attempts_ = 0;
   try {
-    while (lead(db, stop)) {
+    while (!stop.stop_requested()) {
       try {
-        reconcile(*db);
-        load(*db);
+        if (!lead(db, stop)) break;
+        take_up_builds(*db);
         run_loop(*db, stop);
         break;
-      } catch (...) {
-        // A lost connection takes the lead with it: stand by and try again. Nothing of the
-        // batch it was writing is committed.
-        if (db->connected()) throw;
+      } catch (const io_error&) {
+        // The database, the store or the lead failed, not an event: drop the connection and the
+        // lead with it (nothing of the batch being written is committed), and start again.
         std::string what = describe(std::current_exception());
         current_.reset();
         shadow_.reset();
         db.reset();
-        stand_by(nullptr, what);
+        recover(what, stop);
       }
     }
     publish(projection_state::stopped);
   } catch (...) {
     std::string what = describe(std::current_exception());
     std::lock_guard lock(status_mutex_);
-    status_.state = projection_state::failed;
-    status_.error = std::move(what);
+    if (status_.state != projection_state::failed) {
+      // Not an event's failure: the failed_* fields of an earlier one no longer apply.
+      status_.failed_position = 0;
+      status_.failed_type.clear();
+      status_.failed_stream.clear();
+      status_.state = projection_state::failed;
+      status_.error = std::move(what);
+    }
   }
   current_.reset();
   shadow_.reset();
-  answer_request(db.get(), true);
+  answer_request(db.get(), true, "the projection has stopped");
   std::lock_guard lock(status_mutex_);
   finished_ = true;
   status_changed_.notify_all();
@@ -195,33 +192,21 @@ void projection_worker::run(std::stop_token stop) {
 
 bool projection_worker::lead(std::unique_ptr<read_model_db>& db, std::stop_token stop) {
   while (!stop.stop_requested()) {
-    std::string why;
-    try {
-      if (!db || !db->connected()) db = open_read_model(path_);
-      if (db->try_lead(p_.name)) return true;
-    } catch (const io_error& e) {
-      // A database server may come back; a SQLite file that does not open will not.
-      if (!detail::is_postgres_uri(path_)) throw;
-      db.reset();
-      why = e.what();
-    }
-    stand_by(db.get(), why);
+    if (!db) db = open_read_model(path_);
+    if (db->try_lead(p_.name)) return true;
+    stand_by(*db);
     answer_request(db.get(), false);
-    std::mutex m;
-    std::unique_lock lock(m);
-    std::condition_variable_any().wait_for(lock, stop, options_.leader_retry, [] { return false; });
+    pause_unless_stopped(stop, options_.leader_retry);
   }
   return false;
 }
 
-void projection_worker::stand_by(read_model_db* db, const std::string& why) {
+void projection_worker::stand_by(read_model_db& db) {
   std::optional<builds> b;
-  if (db != nullptr) {
-    try {
-      b = load_builds(*db, p_.name);
-    } catch (const error&) {
-      // The leader's progress is unknown for now; the last one seen stands.
-    }
+  try {
+    b = load_builds(db, p_.name);
+  } catch (const error&) {
+    // The leader's progress is unknown for now; the last one seen stands.
   }
   std::optional<std::uint64_t> head;
   try {
@@ -233,7 +218,6 @@ void projection_worker::stand_by(read_model_db* db, const std::string& why) {
   status_.state = projection_state::standby;
   published_ = true;
   if (head) status_.head = *head;
-  if (!why.empty()) status_.error = why;
   if (b) {
     status_.serving_checkpoint = b->current ? b->current->checkpoint : 0;
     const auto& in_progress = b->shadow ? b->shadow : b->current;
@@ -243,12 +227,29 @@ void projection_worker::stand_by(read_model_db* db, const std::string& why) {
   status_changed_.notify_all();
 }
 
-void projection_worker::answer_request(read_model_db* db, bool last) {
+void projection_worker::recover(const std::string& what, std::stop_token stop) {
+  auto pause =
+      backoff(options_.recovery_backoff, options_.max_recovery_backoff, recovery_attempts_);
+  ++recovery_attempts_;
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.state = projection_state::recovering;
+    status_.error = what;
+    status_.retries = recovery_attempts_;
+    published_ = true;
+    status_changed_.notify_all();
+  }
+  answer_request(nullptr, false, "the projection is recovering from: " + what);
+  pause_unless_stopped(stop, pause);
+}
+
+void projection_worker::answer_request(read_model_db* db, bool last,
+                                       const std::string& why_not_open) {
   std::lock_guard lock(request_mutex_);
   if (last) taking_requests_ = false;
   if (!request_) return;
   try {
-    if (db == nullptr) throw io_error(0, path_, "the read-model database is not open");
+    if (db == nullptr) throw io_error(0, path_, why_not_open);
     rebuild_now(*db, request_->from);
     request_->done.set_value();
   } catch (...) {
@@ -276,9 +277,23 @@ void projection_worker::run_loop(read_model_db& db, std::stop_token stop) {
     }
     bool rebuilding = shadow_.has_value() || sink_rebuilding_;
     bool caught_up = (!current_ || current_->at_end) && !shadow_;
-    publish(rebuilding  ? projection_state::rebuilding
-            : caught_up ? projection_state::live
-                        : projection_state::catching_up);
+    if (recovery_attempts_ != 0 && (progressed || caught_up)) {
+      // Working again: the next infrastructure failure starts with the shortest pause.
+      recovery_attempts_ = 0;
+      std::lock_guard lock(status_mutex_);
+      status_.retries = 0;
+    }
+    auto head = publish(rebuilding  ? projection_state::rebuilding
+                        : caught_up ? projection_state::live
+                                    : projection_state::catching_up);
+    if (head && below_checkpoints(*head)) {
+      // The log is shorter than the read model: the store was restored or replaced under the
+      // runner. Statements on tables the origin policy may drop go first.
+      current_.reset();
+      shadow_.reset();
+      take_up_builds(db);
+      continue;
+    }
     if (!progressed) {
       std::uint64_t target = std::numeric_limits<std::uint64_t>::max();
       for (const auto* b : {&current_, &shadow_}) {
@@ -289,59 +304,20 @@ void projection_worker::run_loop(read_model_db& db, std::stop_token stop) {
   }
 }
 
-void projection_worker::reconcile(read_model_db& db) {
-  db_transaction tx(db);
-  builds b = load_builds(db, p_.name);
-  if (!p_.is_read_model()) {
-    if (!b.current) {
-      create_build(db, p_, true, 0);
-    } else if (b.current->version != p_.version) {
-      if (p_.reset) p_.reset(1);
-      b.current->version = p_.version;
-      b.current->checkpoint = b.current->start = 0;
-      set_checkpoint(db, p_.name, *b.current);
-      sink_rebuilding_ = true;
-    }
-  } else {
-    if (b.shadow && b.shadow->version != p_.version) {
-      drop_build(db, p_.name, *b.shadow);
-      b.shadow.reset();
-    }
-    if (!b.current && !b.shadow) {
-      create_build(db, p_, true, 0);
-    } else if (b.current && b.current->version != p_.version && !b.shadow) {
-      create_build(db, p_, false, 0);
-    }
-  }
-  tx.commit();
-}
-
-void projection_worker::rebuild_now(read_model_db& db, std::uint64_t from_position) {
-  std::uint64_t start = start_after(from_position);
-  db_transaction tx(db);
-  builds b = load_builds(db, p_.name);
-  if (!p_.is_read_model()) {
-    if (p_.reset) p_.reset(start + 1);
-    if (b.current) {
-      b.current->checkpoint = b.current->start = start;
-      b.current->version = p_.version;
-      set_checkpoint(db, p_.name, *b.current);
-    } else {
-      create_build(db, p_, true, start);
-    }
-    sink_rebuilding_ = true;
-  } else {
-    if (b.shadow) drop_build(db, p_.name, *b.shadow);
-    create_build(db, p_, !b.current, start);
-  }
-  tx.commit();
+void projection_worker::take_up_builds(read_model_db& db) {
+  check_origin(db);
+  reconcile(db);
+  load(db);
+  publish(shadow_ || sink_rebuilding_ ? projection_state::rebuilding
+                                      : projection_state::catching_up);
 }
 
 void projection_worker::serve_request(read_model_db& db) {
   std::lock_guard lock(request_mutex_);
   if (!request_) return;
   try {
-    // The shadow being replaced may hold prepared statements on the tables it drops.
+    // The builds being replaced may hold prepared statements on the tables they drop.
+    current_.reset();
     shadow_.reset();
     rebuild_now(db, request_->from);
     load(db);
@@ -389,128 +365,11 @@ projection_worker::step_result projection_worker::step(read_model_db& db, build_
   return apply_page(db, b, next, stop) ? step_result::progressed : step_result::halted;
 }
 
-bool projection_worker::apply_page(read_model_db& db, build_state& b, const page& batch,
-                                   std::stop_token stop) {
-  const log_slice& slice = batch.slice;
-  const auto& events = slice.events;
-  std::size_t begin = 0;
-  int retries = 0;
-  std::uint64_t retried_position = 0;
-  for (;;) {
-    auto failed = run_range(db, b, batch, begin, events.size(), slice.next_position - 1);
-    if (!failed) break;
-    if (p_.is_read_model()) {
-      // Roll forward to just before the failing event, so its predecessors are not lost. A
-      // handler that now fails earlier moves the failure there.
-      while (failed->index > begin) {
-        auto again =
-            run_range(db, b, batch, begin, failed->index, events[failed->index].position - 1);
-        if (!again) break;
-        failed = std::move(again);
-      }
-    }
-    // A handler's statement that failed because the connection is gone is not the event's fault.
-    if (!db.connected()) throw io_error(0, db.where(), "lost the connection: " + failed->what);
-    const recorded_event& event = events[failed->index];
-    if (event.position != retried_position) retries = 0;
-    retried_position = event.position;
-    switch (p_.on_error.on_failure) {
-      case error_policy::action::stop:
-        note_failure(event, failed->what, retries);
-        publish(projection_state::failed);
-        return false;
-      case error_policy::action::retry: {
-        if (retries >= p_.on_error.max_retries) {
-          note_failure(event, failed->what, retries);
-          publish(projection_state::failed);
-          return false;
-        }
-        auto backoff =
-            std::min(p_.on_error.max_backoff,
-                     p_.on_error.initial_backoff * (std::int64_t{1} << std::min(retries, 20)));
-        ++retries;
-        note_failure(event, failed->what, retries);
-        std::mutex m;
-        std::unique_lock lock(m);
-        std::condition_variable_any().wait_for(lock, stop, backoff, [] { return false; });
-        if (stop.stop_requested()) return false;
-        begin = failed->index;
-        break;
-      }
-      case error_policy::action::skip_and_record:
-        skip(db, b, event, failed->what);
-        note_failure(event, failed->what, 0);
-        begin = failed->index + 1;
-        break;
-    }
-  }
-  std::lock_guard lock(status_mutex_);
-  status_.retries = 0;
-  return true;
-}
-
-std::optional<projection_worker::failure> projection_worker::run_range(
-    read_model_db& db, build_state& b, const page& batch, std::size_t begin, std::size_t end,
-    std::uint64_t checkpoint) {
-  const auto& events = batch.slice.events;
-  auto apply = [&](std::size_t i) {
-    if (!batch.steps.empty()) {
-      const event_step& step = batch.steps[i];
-      if (b.session) {
-        step.model(*b.session);
-      } else {
-        step.sink();
-      }
-    } else if (p_.handle) {
-      p_.handle(events[i], *b.session);
-    } else {
-      p_.sink(events[i]);
-    }
-  };
-  if (p_.is_read_model()) {
-    db_transaction tx(db);
-    for (std::size_t i = begin; i < end; ++i) {
-      try {
-        apply(i);
-      } catch (...) {
-        return failure{i, describe(std::current_exception())};
-      }
-    }
-    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
-    tx.commit();
-  } else {
-    for (std::size_t i = begin; i < end; ++i) {
-      try {
-        apply(i);
-      } catch (...) {
-        std::string what = describe(std::current_exception());
-        advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint,
-                           events[i].position - 1);
-        b.record.checkpoint = events[i].position - 1;
-        return failure{i, std::move(what)};
-      }
-    }
-    advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, checkpoint);
-  }
-  b.record.checkpoint = checkpoint;
-  return std::nullopt;
-}
-
-void projection_worker::skip(read_model_db& db, build_state& b, const recorded_event& event,
-                             const std::string& what) {
-  db_transaction tx(db);
-  record_dead_letter(db, {p_.name, event.position, event.type, event.stream_id, what});
-  advance_checkpoint(db, p_.name, b.record.build, b.record.checkpoint, event.position);
-  tx.commit();
-  b.record.checkpoint = event.position;
-  std::lock_guard lock(status_mutex_);
-  ++status_.dead_letters;
-}
-
 void projection_worker::swap(read_model_db& db) {
   // Statements prepared on the tables about to be dropped go first.
   if (current_) current_->session.reset();
   db_transaction tx(db);
+  db.check_lead();
   swap_in(db, p_.name, current_ ? &current_->record : nullptr, shadow_->record);
   tx.commit();
   current_ = std::move(shadow_);
@@ -518,7 +377,12 @@ void projection_worker::swap(read_model_db& db) {
   shadow_.reset();
 }
 
-void projection_worker::publish(projection_state state) {
+bool projection_worker::below_checkpoints(std::uint64_t head) const {
+  return (current_ && current_->record.checkpoint > head) ||
+         (shadow_ && shadow_->record.checkpoint > head);
+}
+
+std::optional<std::uint64_t> projection_worker::publish(projection_state state) {
   std::optional<std::uint64_t> head;
   try {
     head = store_.head_position();
@@ -526,7 +390,7 @@ void projection_worker::publish(projection_state state) {
     // Stopping after the store was closed: the last head seen stands.
   }
   std::lock_guard lock(status_mutex_);
-  if (status_.state == projection_state::failed && state != projection_state::failed) return;
+  if (status_.state == projection_state::failed && state != projection_state::failed) return head;
   status_.state = state;
   published_ = true;
   if (head) status_.head = *head;
@@ -538,16 +402,7 @@ void projection_worker::publish(projection_state state) {
     rate_.sample(rate_meter::clock::now(), status_.checkpoint);
   }
   status_changed_.notify_all();
-}
-
-void projection_worker::note_failure(const recorded_event& event, const std::string& what,
-                                     int retries) {
-  std::lock_guard lock(status_mutex_);
-  status_.failed_position = event.position;
-  status_.failed_type = event.type;
-  status_.failed_stream = event.stream_id;
-  status_.error = what;
-  status_.retries = retries;
+  return head;
 }
 
 }  // namespace annal::projection_detail

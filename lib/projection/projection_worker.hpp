@@ -56,22 +56,33 @@ class projection_worker {
 
   void run(std::stop_token stop);
   bool lead(std::unique_ptr<read_model_db>& db, std::stop_token stop);
-  void stand_by(read_model_db* db, const std::string& why);
-  void answer_request(read_model_db* db, bool last);
+  void stand_by(read_model_db& db);
+  void recover(const std::string& what, std::stop_token stop);
+  void answer_request(read_model_db* db, bool last, const std::string& why_not_open = {});
   void run_loop(read_model_db& db, std::stop_token stop);
+  /// Once leading: checks the builds' origin, reconciles them with the projection's version,
+  /// loads them and publishes where they are.
+  void take_up_builds(read_model_db& db);
+  // The build life cycle (worker_builds.cpp): origin checks, builds for a new version, rebuilds.
+  void check_origin(read_model_db& db);
+  void replace_builds(read_model_db& db, builds& b, std::uint64_t start,
+                      const checkpoint_origin& origin);
   void reconcile(read_model_db& db);
   void rebuild_now(read_model_db& db, std::uint64_t from_position);
+  bool below_checkpoints(std::uint64_t head) const;
   void serve_request(read_model_db& db);
   void load(read_model_db& db);
   build_state make_state(read_model_db& db, build_record record);
   step_result step(read_model_db& db, build_state& b, std::stop_token stop);
+  // Applying a page (worker_batches.cpp).
   bool apply_page(read_model_db& db, build_state& b, const page& batch, std::stop_token stop);
   std::optional<failure> run_range(read_model_db& db, build_state& b, const page& batch,
                                    std::size_t begin, std::size_t end, std::uint64_t checkpoint);
   void skip(read_model_db& db, build_state& b, const recorded_event& event,
             const std::string& what);
   void swap(read_model_db& db);
-  void publish(projection_state state);
+  /// Publishes `state` and the progress; returns the head it read, if it could.
+  std::optional<std::uint64_t> publish(projection_state state);
   void note_failure(const recorded_event& event, const std::string& what, int retries);
 
   event_store& store_;
@@ -84,6 +95,8 @@ class projection_worker {
   std::optional<build_state> current_;
   std::optional<build_state> shadow_;
   bool sink_rebuilding_ = false;
+  int recovery_attempts_ = 0;  // failed attempts in a row to run after an infrastructure failure
+  std::string store_id_;       // the store's identity, read when the builds are taken up
 
   std::mutex control_mutex_;  // serialises start, stop and rebuild
   std::jthread thread_;

@@ -1,6 +1,7 @@
 // The database under a projection read model, as the runner sees it: SQLite or PostgreSQL.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,10 +27,16 @@ class model_session : public read_model_transaction {
   const table_map& tables() const noexcept { return tables_; }
 
  protected:
-  explicit model_session(table_map tables) : tables_(std::move(tables)) {}
+  /// `database_failure` is where the session notes the exception of a statement that failed
+  /// because of the database itself (see read_model_db::database_failure()); it must outlive
+  /// the session.
+  model_session(table_map tables, std::exception_ptr& database_failure)
+      : tables_(std::move(tables)), database_failure_(database_failure) {}
+  std::exception_ptr& database_failure() noexcept { return database_failure_; }
 
  private:
   table_map tables_;
+  std::exception_ptr& database_failure_;
 };
 
 /// One connection to a read-model database and what differs between database kinds:
@@ -55,13 +62,29 @@ class read_model_db {
   /// Runs DDL of several statements that creates what is missing, serialised against other
   /// connections doing the same. Throws annal::io_error.
   virtual void create_missing(std::string_view ddl) = 0;
+  /// Adds `column` with `definition` (e.g. "TEXT NOT NULL DEFAULT ''") to `table` when the table
+  /// lacks it, serialised against other connections doing the same; a cheap look when it has
+  /// it. Names are trusted identifiers. Throws annal::io_error.
+  virtual void add_missing_column(std::string_view table, std::string_view column,
+                                  std::string_view definition) = 0;
 
-  /// Tries to become the one runner of projection `name` across processes, for as long as
-  /// this connection lives. SQLite has no such lock: always true (the checkpoint compare still
-  /// keeps two runners from both applying a batch). Throws annal::io_error.
+  /// Tries to become the one runner of projection `name` on this read model, across runners
+  /// and processes, for as long as this object lives (SQLite: an exclusive lock on a lock file
+  /// beside the database; PostgreSQL: a session advisory lock). Throws annal::io_error.
   virtual bool try_lead(std::string_view name) = 0;
-  /// False once the connection is lost (with it any lead it held); SQLite: always true.
-  virtual bool connected() const noexcept = 0;
+  /// Throws annal::io_error when a lead taken through this object may no longer hold: the
+  /// lock file was deleted or replaced (SQLite), the connection is lost (PostgreSQL). The runner
+  /// calls it inside each transaction that moves a checkpoint, before the commit; the
+  /// checkpoint compare (advance_checkpoint) stays the guard against a race with the check.
+  virtual void check_lead() const = 0;
+
+  /// The last failure of a statement on this connection that was the database's own (a full
+  /// disk, a lock held past the busy timeout, an I/O error, a lost connection) rather than its
+  /// SQL's or its data's, as the sessions noted it; null when there was none since
+  /// clear_database_failure(). A handler may catch a statement's exception and throw its own:
+  /// this still tells the runner that the database failed, not the event.
+  std::exception_ptr database_failure() const noexcept { return database_failure_; }
+  void clear_database_failure() noexcept { database_failure_ = nullptr; }
 
   /// The database for messages: a file path or "host:port/db schema NAME".
   virtual const std::string& where() const noexcept = 0;
@@ -69,8 +92,11 @@ class read_model_db {
  protected:
   /// Destroys the bookkeeping session; implementations call it before closing their connection.
   void close_bookkeeping() noexcept { bookkeeping_.reset(); }
+  /// Where this connection's sessions note the failures database_failure() returns.
+  std::exception_ptr& database_failure_slot() noexcept { return database_failure_; }
 
  private:
+  std::exception_ptr database_failure_;
   std::unique_ptr<model_session> bookkeeping_;
 };
 

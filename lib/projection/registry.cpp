@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS annal_projection_builds(
   is_current BIGINT NOT NULL,
   checkpoint BIGINT NOT NULL,
   start_position BIGINT NOT NULL,
+  store_id TEXT NOT NULL DEFAULT '',
+  checkpoint_event TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(name, build));
 CREATE TABLE IF NOT EXISTS annal_projection_names(
   name TEXT PRIMARY KEY,
@@ -58,6 +60,10 @@ void point_views(read_model_db& db, const table_map& tables) {
 std::unique_ptr<read_model_db> open_read_model(const std::string& path) {
   auto db = open_database(path, false);
   db->create_missing(registry_schema);
+  // Columns added since the first release of the registry, for databases made before them.
+  for (const char* column : {"store_id", "checkpoint_event"}) {
+    db->add_missing_column("annal_projection_builds", column, "TEXT NOT NULL DEFAULT ''");
+  }
   return db;
 }
 
@@ -65,8 +71,8 @@ builds load_builds(read_model_db& db, std::string_view name) {
   builds out;
   model_session& s = db.bookkeeping();
   s.query(
-      "SELECT build, version, is_current, checkpoint, start_position FROM annal_projection_builds "
-      "WHERE name = $1 ORDER BY build",
+      "SELECT build, version, is_current, checkpoint, start_position, store_id, "
+      "checkpoint_event FROM annal_projection_builds WHERE name = $1 ORDER BY build",
       {name}, [&](const sql_row& row) {
         build_record b;
         b.build = row.integer(0);
@@ -74,6 +80,7 @@ builds load_builds(read_model_db& db, std::string_view name) {
         b.current = row.integer(2) != 0;
         b.checkpoint = static_cast<std::uint64_t>(row.integer(3));
         b.start = static_cast<std::uint64_t>(row.integer(4));
+        b.origin = {row.text(5), row.text(6)};
         (b.current ? out.current : out.shadow) = std::move(b);
       });
   for (auto* b : {&out.current, &out.shadow}) {
@@ -85,8 +92,8 @@ builds load_builds(read_model_db& db, std::string_view name) {
   return out;
 }
 
-build_record create_build(read_model_db& db, const projection& p, bool current,
-                          std::uint64_t start) {
+build_record create_build(read_model_db& db, const projection& p, bool current, std::uint64_t start,
+                          const checkpoint_origin& origin) {
   model_session& s = db.bookkeeping();
   build_record b;
   // Build numbers are never reused, so a replaced shadow build's tables never come back.
@@ -100,10 +107,12 @@ build_record create_build(read_model_db& db, const projection& p, bool current,
   b.current = current;
   b.checkpoint = start;
   b.start = start;
+  b.origin = origin;
   s.execute(
       "INSERT INTO annal_projection_builds(name, build, version, is_current, checkpoint, "
-      "start_position) VALUES ($1, $2, $3, $4, $5, $5)",
-      {p.name, b.build, p.version, current ? 1 : 0, as_int(start)});
+      "start_position, store_id, checkpoint_event) VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+      {p.name, b.build, p.version, current ? 1 : 0, as_int(start), origin.store_id,
+       origin.event_id});
   for (const auto& base : p.tables) {
     std::string physical = physical_name(base, p.version, b.build);
     s.execute(
@@ -141,17 +150,18 @@ void swap_in(read_model_db& db, std::string_view name, const build_record* old,
 
 void set_checkpoint(read_model_db& db, std::string_view name, const build_record& b) {
   db.bookkeeping().execute(
-      "UPDATE annal_projection_builds SET checkpoint = $1, start_position = $2, version = $3 "
-      "WHERE name = $4 AND build = $5",
-      {as_int(b.checkpoint), as_int(b.start), b.version, name, b.build});
+      "UPDATE annal_projection_builds SET checkpoint = $1, start_position = $2, version = $3, "
+      "store_id = $4, checkpoint_event = $5 WHERE name = $6 AND build = $7",
+      {as_int(b.checkpoint), as_int(b.start), b.version, b.origin.store_id, b.origin.event_id, name,
+       b.build});
 }
 
 void advance_checkpoint(read_model_db& db, std::string_view name, std::int64_t build,
-                        std::uint64_t from, std::uint64_t to) {
+                        std::uint64_t from, std::uint64_t to, const checkpoint_origin& origin) {
   std::int64_t moved = db.bookkeeping().execute(
-      "UPDATE annal_projection_builds SET checkpoint = $1 WHERE name = $2 AND build = $3 AND "
-      "checkpoint = $4",
-      {as_int(to), name, build, as_int(from)});
+      "UPDATE annal_projection_builds SET checkpoint = $1, store_id = $2, checkpoint_event = $3 "
+      "WHERE name = $4 AND build = $5 AND checkpoint = $6",
+      {as_int(to), origin.store_id, origin.event_id, name, build, as_int(from)});
   if (moved != 1) {
     throw io_error(EBUSY, db.where(),
                    fmt::format("projection '{}' build {}: the checkpoint is no longer {}; another "

@@ -15,6 +15,14 @@
 
 namespace annal::projection_detail {
 
+/// Where a checkpoint was taken: the identity of the store (event_store::store_id()) and the id
+/// of its event at the checkpoint position ("" at position 0), both as canonical text. Both are
+/// "" in builds recorded before annal kept them.
+struct checkpoint_origin {
+  std::string store_id;
+  std::string event_id;
+};
+
 /// One build of a projection: a set of physical tables (none for a sink) and a checkpoint.
 /// The current build is what readers see; a shadow build is a rebuild in progress.
 struct build_record {
@@ -24,11 +32,13 @@ struct build_record {
   std::uint64_t checkpoint = 0;
   /// The checkpoint the build started from.
   std::uint64_t start = 0;
+  /// Where the checkpoint was taken, written with it.
+  checkpoint_origin origin;
   table_map tables;
 };
 
 /// Opens a read-model database (a SQLite file or a postgres:// URI) for writing, with the
-/// registry tables created when missing.
+/// registry tables created when missing, and migrated when made by an older annal.
 std::unique_ptr<read_model_db> open_read_model(const std::string& path);
 
 /// The builds of a projection: the current one and the shadow one, either may be missing.
@@ -38,10 +48,11 @@ struct builds {
 };
 builds load_builds(read_model_db& db, std::string_view name);
 
-/// Registers a new build of `p` starting after `start`, creates its tables with p.create_tables,
-/// and, for a current build, points the views at them. Call inside a transaction.
-build_record create_build(read_model_db& db, const projection& p, bool current,
-                          std::uint64_t start);
+/// Registers a new build of `p` starting after `start` (taken at `origin`), creates its tables
+/// with p.create_tables, and, for a current build, points the views at them. Call inside a
+/// transaction.
+build_record create_build(read_model_db& db, const projection& p, bool current, std::uint64_t start,
+                          const checkpoint_origin& origin);
 
 /// Drops a build's tables and forgets it. Call inside a transaction.
 void drop_build(read_model_db& db, std::string_view name, const build_record& b);
@@ -51,15 +62,15 @@ void drop_build(read_model_db& db, std::string_view name, const build_record& b)
 void swap_in(read_model_db& db, std::string_view name, const build_record* old,
              const build_record& shadow);
 
-/// Moves a build's checkpoint (and its version, for a sink starting over).
+/// Moves a build's checkpoint, with its origin (and its version, for a sink starting over).
 void set_checkpoint(read_model_db& db, std::string_view name, const build_record& b);
 
-/// Moves a build's checkpoint, but only from the checkpoint the caller last saw: two runners on
-/// one read model cannot both apply a batch. Throws annal::io_error (EBUSY) when the stored
-/// checkpoint is not `from`: another runner moved it (the caller's transaction must then roll
-/// back).
+/// Moves a build's checkpoint to `to`, taken at `origin`, but only from the checkpoint the
+/// caller last saw: two runners on one read model cannot both apply a batch.
+/// Throws annal::io_error (EBUSY) when the stored checkpoint is not `from`: another runner moved
+/// it (the caller's transaction must then roll back).
 void advance_checkpoint(read_model_db& db, std::string_view name, std::int64_t build,
-                        std::uint64_t from, std::uint64_t to);
+                        std::uint64_t from, std::uint64_t to, const checkpoint_origin& origin);
 
 /// Records a dead letter. Call inside a transaction.
 void record_dead_letter(read_model_db& db, const dead_letter& letter);

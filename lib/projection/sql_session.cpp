@@ -18,6 +18,24 @@ bool only_blank(const char* tail) {
   return true;
 }
 
+// Whether a failed SQLite call is the database's (or the machine's) failure rather than the
+// statement's or its data's: retrying later, on a new connection, may succeed.
+bool is_database_failure(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Leaves a cached statement reset, so it never pins a read snapshot or stale bindings.
 struct reset_on_exit {
   model_statement& s;
@@ -26,7 +44,9 @@ struct reset_on_exit {
 
 }  // namespace
 
-model_statement::model_statement(sqlite::connection& c, const std::string& sql) : c_(c) {
+model_statement::model_statement(sqlite::connection& c, const std::string& sql,
+                                 std::exception_ptr& database_failure)
+    : c_(c), database_failure_(database_failure) {
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v3(c.handle(), sql.c_str(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt_, &tail);
@@ -35,7 +55,7 @@ model_statement::model_statement(sqlite::connection& c, const std::string& sql) 
     sqlite3_finalize(stmt_);
     throw invalid_argument(fmt::format("read-model SQL does not compile: {}: '{}'", reason, sql));
   }
-  if (rc != SQLITE_OK) sqlite::throw_error(rc, c.handle(), c.path(), "preparing read-model SQL");
+  if (rc != SQLITE_OK) fail(rc, "preparing read-model SQL");
   if (stmt_ == nullptr || (tail != nullptr && !only_blank(tail))) {
     sqlite3_finalize(stmt_);
     throw invalid_argument(fmt::format("read-model SQL must be exactly one statement: '{}'", sql));
@@ -66,7 +86,7 @@ void model_statement::bind_all(sql_params params) {
       throw invalid_argument(fmt::format("read-model SQL has fewer than {} parameters: '{}'", index,
                                          sqlite3_sql(stmt_)));
     }
-    if (rc != SQLITE_OK) sqlite::throw_error(rc, c_.handle(), c_.path(), "binding a parameter");
+    if (rc != SQLITE_OK) fail(rc, "binding a parameter");
     ++index;
   }
 }
@@ -75,7 +95,16 @@ bool model_statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  sqlite::throw_error(rc, c_.handle(), c_.path(), fmt::format("running '{}'", sqlite3_sql(stmt_)));
+  fail(rc, fmt::format("running '{}'", sqlite3_sql(stmt_)));
+}
+
+void model_statement::fail(int rc, const std::string& doing) {
+  try {
+    sqlite::throw_error(rc, c_.handle(), c_.path(), doing);
+  } catch (...) {
+    if (is_database_failure(rc)) database_failure_ = std::current_exception();
+    throw;
+  }
 }
 
 void model_statement::reset() noexcept {
@@ -107,7 +136,8 @@ std::string model_statement::text(int column) const {
 model_statement& sql_session::prepared(std::string_view sql) {
   auto found = cache_.find(sql);
   if (found != cache_.end()) return *found->second;
-  auto s = std::make_unique<model_statement>(c_, substitute_tables(sql, tables()));
+  auto s =
+      std::make_unique<model_statement>(c_, substitute_tables(sql, tables()), database_failure());
   return *cache_.emplace(std::string(sql), std::move(s)).first->second;
 }
 

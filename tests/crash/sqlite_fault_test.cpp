@@ -1,7 +1,6 @@
 // SQLite backend under a full disk (PRAGMA max_page_count) and a read-only file: clean errors,
 // nothing acknowledged lost, nothing partial written.
 #include <grp.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
 #include "support/raw_sqlite.hpp"
+#include "support/sqlite_disk_limit.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -20,28 +20,6 @@ using namespace annal;
 using annal::test::make_events;
 
 namespace {
-
-// The page limit every SQLite connection opened from now on gets, through an auto-extension:
-// max_page_count belongs to a connection, and annal opens its own.
-int page_limit = 0;
-
-int apply_page_limit(sqlite3* db, char**, const sqlite3_api_routines*) {
-  std::string sql = "PRAGMA max_page_count = " + std::to_string(page_limit);
-  return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-}
-
-// Makes the disk "full" at `pages` pages for every connection opened during its life.
-class disk_limit {
- public:
-  explicit disk_limit(int pages) {
-    page_limit = pages;
-    // SQLite declares the entry point without parameters; it calls it with these.
-    sqlite3_auto_extension(reinterpret_cast<void (*)()>(&apply_page_limit));
-  }
-  ~disk_limit() { sqlite3_reset_auto_extension(); }
-  disk_limit(const disk_limit&) = delete;
-  disk_limit& operator=(const disk_limit&) = delete;
-};
 
 std::vector<event_data> big_batch(std::size_t events) {
   auto batch = make_events(events);
@@ -66,7 +44,7 @@ TEST_CASE("a full disk fails the append with ENOSPC and loses nothing acknowledg
     std::uint64_t acknowledged_head = 4;
     std::size_t acknowledged_events = 0;
     {
-      disk_limit full(pages + room);
+      test::sqlite_disk_limit full(pages + room);
       auto store = open_store(uri);
       bool failed = false;
       for (int i = 0; i < 200 && !failed; ++i) {

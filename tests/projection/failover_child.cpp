@@ -1,6 +1,7 @@
-// A process running one projection on a shared store and PostgreSQL read model, for the failover
-// test: `failover_child STORE_URI MODEL_URI` writes "<steady ns> <state> <checkpoint>" lines to
-// standard output every 10 ms until it is killed. Each event becomes a row (position, pid).
+// A process running one projection on a shared store and read model (a SQLite file or a PostgreSQL
+// schema), for the failover test: `failover_child STORE_URI MODEL_URI` writes "<steady ns> <state>
+// <checkpoint>" lines to standard output every 10 ms until it is killed. Each event becomes a row
+// (position, pid).
 #include <unistd.h>
 
 #include <chrono>

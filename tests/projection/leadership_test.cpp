@@ -1,6 +1,5 @@
-// PostgreSQL read models: one runner leads a projection, the others stand by and take over.
+// PostgreSQL read models: leaders per schema, and a leader that loses its server session.
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "postgres/connection.hpp"
 #include "projection/projection_fixture.hpp"
@@ -9,25 +8,9 @@ using namespace annal;
 using namespace std::chrono_literals;
 using annal::test::postgres_schema;
 using annal::test::projection_fixture;
-using annal::test::read_totals;
 using annal::test::triangle;
 
 namespace {
-
-runner_options quick_retry() {
-  runner_options o;
-  o.batch_size = 16;
-  o.leader_retry = 100ms;
-  return o;
-}
-
-void check_exactly_once(const std::string& model, std::int64_t events) {
-  auto t = read_totals(model);
-  CHECK(t.entries == events);
-  CHECK(t.position_sum == triangle(events));
-  CHECK(t.balance_sum == triangle(events));
-  CHECK(t.checkpoint == events);
-}
 
 // Ends the server session holding the leader lock of `projection` in `schema`, as a network
 // failure or a server restart would; returns the number of sessions ended.
@@ -45,45 +28,14 @@ std::int64_t end_leader_session(const postgres_schema& schema, const std::string
 
 }  // namespace
 
-TEST_CASE("PostgreSQL: a second runner of a projection stands by and takes over when it stops",
-          "[postgres][leadership]") {
-  projection_fixture f;
-  postgres_schema schema;
-  f.deposit(100);
-  projection_runner first(f.store(), schema.uri(), quick_retry());
-  first.add(test::ledger_projection());
-  first.start();
-  REQUIRE(first.wait_until("ledger", 100, 30s));
-
-  projection_runner second(f.store(), schema.uri(), quick_retry());
-  second.add(test::ledger_projection());
-  second.start();
-  REQUIRE(test::eventually([&] {
-    auto s = second.status("ledger");
-    return s.state == projection_state::standby && s.serving_checkpoint == 100;
-  }));
-  CHECK(to_string(second.status("ledger").state) == "standby");
-  f.deposit(100, 10, 101);
-  REQUIRE(first.wait_until("ledger", 200, 30s));
-  std::this_thread::sleep_for(500ms);  // five retries: the lead stays where it is
-  CHECK(second.status("ledger").state == projection_state::standby);
-  CHECK(first.status("ledger").state == projection_state::live);
-
-  first.stop();
-  f.deposit(50, 10, 201);
-  REQUIRE(second.wait_until("ledger", 250, 30s));
-  CHECK(second.status("ledger").state == projection_state::live);
-  check_exactly_once(schema.uri(), 250);
-}
-
 TEST_CASE("PostgreSQL: runners of different projections or schemas do not wait for each other",
           "[postgres][leadership]") {
   projection_fixture f;
   postgres_schema one;
   postgres_schema two;
   f.deposit(20);
-  projection_runner a(f.store(), one.uri(), quick_retry());
-  projection_runner b(f.store(), two.uri(), quick_retry());
+  projection_runner a(f.store(), one.uri(), test::quick_retries());
+  projection_runner b(f.store(), two.uri(), test::quick_retries());
   a.add(test::ledger_projection());
   projection other;
   other.name = "other";
@@ -102,7 +54,7 @@ TEST_CASE("PostgreSQL: a leader that loses its connection stops writing, then le
   projection_fixture f;
   postgres_schema schema;
   f.deposit(50);
-  projection_runner runner(f.store(), schema.uri(), quick_retry());
+  projection_runner runner(f.store(), schema.uri(), test::quick_retries());
   runner.add(test::ledger_projection());
   runner.start();
   REQUIRE(runner.wait_until("ledger", 50, 30s));
@@ -112,7 +64,7 @@ TEST_CASE("PostgreSQL: a leader that loses its connection stops writing, then le
   auto s = runner.status("ledger");
   CHECK(s.state == projection_state::live);
   CHECK(s.error.find("connection") != std::string::npos);
-  check_exactly_once(schema.uri(), 100);
+  test::check_applied_once(schema.uri(), 100);
   CHECK(end_leader_session(schema, "ledger") == 1);  // the lead was taken again
 }
 
@@ -121,12 +73,12 @@ TEST_CASE("PostgreSQL: rebuilds and dead letters work in the read model", "[post
   postgres_schema schema;
   f.deposit(60);
   {
-    projection_runner runner(f.store(), schema.uri(), quick_retry());
+    projection_runner runner(f.store(), schema.uri(), test::quick_retries());
     runner.add(test::ledger_projection(1, 1));
     runner.start();
     REQUIRE(runner.wait_until("ledger", 60, 30s));
   }
-  projection_runner runner(f.store(), schema.uri(), quick_retry());
+  projection_runner runner(f.store(), schema.uri(), test::quick_retries());
   runner.add(test::ledger_projection(2, 10));
   projection failing = test::ledger_projection(1, 1, "picky");
   failing.tables = {"picky_balances"};

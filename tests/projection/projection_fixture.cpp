@@ -1,14 +1,22 @@
 // Shared pieces of the projection tests.
 #include "projection/projection_fixture.hpp"
 
+#include <catch2/catch.hpp>
+
+#include "projection/gate.hpp"
+
 namespace annal::test {
 
 void projection_fixture::deposit(std::size_t count, std::size_t streams, std::size_t first) {
+  test::deposit(store(), count, streams, first);
+}
+
+void deposit(event_store& store, std::size_t count, std::size_t streams, std::size_t first) {
   using codec = event_codec<ledger::event>;
   for (std::size_t i = 0; i < count; ++i) {
     std::size_t n = first + i;
-    store().append("acct-" + std::to_string(n % streams), expected_version::any(),
-                   codec::encode(ledger::deposited{static_cast<long long>(n)}));
+    store.append("acct-" + std::to_string(n % streams), expected_version::any(),
+                 codec::encode(ledger::deposited{static_cast<long long>(n)}));
   }
 }
 
@@ -42,6 +50,15 @@ projection ledger_projection(int version, long long multiplier, std::string name
       handler{multiplier});
 }
 
+runner_options quick_retries(std::size_t batch_size) {
+  runner_options o;
+  o.batch_size = batch_size;
+  o.leader_retry = std::chrono::milliseconds(100);
+  o.recovery_backoff = std::chrono::milliseconds(20);
+  o.max_recovery_backoff = std::chrono::milliseconds(200);
+  return o;
+}
+
 projection with_hooks(projection p, event_hook before, event_hook after) {
   p.prepare = [inner = std::move(p.prepare), before = std::move(before),
                after = std::move(after)](const recorded_event& r) -> read_model_step {
@@ -52,6 +69,16 @@ projection with_hooks(projection p, event_hook before, event_hook after) {
     };
   };
   return p;
+}
+
+projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position,
+                 std::string suffix) {
+  return with_hooks(
+      std::move(p),
+      [g, position, suffix](const recorded_event& r, read_model_transaction& tx) {
+        if (r.position == position && tx.table("balances").ends_with(suffix)) g->pass();
+      },
+      nullptr);
 }
 
 projection_status in_handler(std::function<void(read_model_transaction&)> body,
@@ -86,6 +113,14 @@ model_totals read_totals(const std::string& model, const std::string& projection
   reader.query("SELECT checkpoint FROM annal_projection_builds WHERE name = $1 AND is_current = 1",
                {projection}, [&](const sql_row& row) { t.checkpoint = row.integer(0); });
   return t;
+}
+
+void check_applied_once(const std::string& model, std::int64_t events) {
+  auto t = read_totals(model);
+  CHECK(t.entries == events);
+  CHECK(t.position_sum == triangle(events));
+  CHECK(t.balance_sum == triangle(events));
+  CHECK(t.checkpoint == events);
 }
 
 }  // namespace annal::test

@@ -39,10 +39,14 @@ struct projection_fixture {
   std::string model = schema ? schema->uri() : dir.file("model.db");
 
   event_store& store() { return stores.store(); }
-  /// Appends `count` deposits of 1..count cents (the n-th deposit is n cents), round-robin over
-  /// `streams` streams "acct-0", "acct-1", ..., one event per append.
+  /// deposit() into store().
   void deposit(std::size_t count, std::size_t streams = 10, std::size_t first = 1);
 };
+
+/// Appends `count` deposits to `store`, numbered from `first`: deposit n is n cents, to stream
+/// "acct-<n % streams>", one event per append.
+void deposit(event_store& store, std::size_t count, std::size_t streams = 10,
+             std::size_t first = 1);
 
 /// A read-model projection of deposits: `balances` holds one row per stream (upsert), `entries`
 /// one row per event with its position. Version `version`; balances are multiplied by
@@ -50,11 +54,20 @@ struct projection_fixture {
 projection ledger_projection(int version = 1, long long multiplier = 1,
                              std::string name = "ledger");
 
+/// Runner options for tests of leadership and recovery: pages of `batch_size`, a standby tries to
+/// lead every 100 ms, and recovery pauses 20 ms doubling up to 200 ms.
+runner_options quick_retries(std::size_t batch_size = 16);
+
 /// Something a test runs beside a read-model projection's work on one event.
 using event_hook = std::function<void(const recorded_event&, read_model_transaction&)>;
 /// `p` (a read model made by sqlite_projection) with `before` and `after` run around the work of
 /// each event; either may be empty.
 projection with_hooks(projection p, event_hook before, event_hook after);
+
+class gate;
+/// `p` (a read model made by sqlite_projection) made to wait at `g` before the event at
+/// `position` in builds whose balances table ends with `suffix` (e.g. "_2" for build 2).
+projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position, std::string suffix);
 
 /// Appends one event and runs `body` inside the handler of a one-event read-model projection
 /// "kv" with a table `kv(k TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT)` in `model`; returns the
@@ -71,6 +84,10 @@ struct model_totals {
   std::int64_t checkpoint = 0;
 };
 model_totals read_totals(const std::string& model, const std::string& projection = "ledger");
+
+/// Checks (Catch2 CHECKs) that the ledger read model in `model` applied positions 1..events each
+/// exactly once and that its checkpoint is `events`.
+void check_applied_once(const std::string& model, std::int64_t events);
 
 /// Polls `condition` every 10 ms for up to 30 s; says whether it became true.
 template <class Condition>

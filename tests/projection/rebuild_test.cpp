@@ -2,7 +2,6 @@
 // serve, then one transaction swaps them.
 #include <catch2/catch.hpp>
 #include <memory>
-#include <thread>
 
 #include "projection/gate.hpp"
 #include "projection/projection_fixture.hpp"
@@ -10,23 +9,12 @@
 using namespace annal;
 using namespace std::chrono_literals;
 using annal::test::gate;
+using annal::test::gated;
 using annal::test::projection_fixture;
 using annal::test::read_totals;
 using annal::test::triangle;
 
 namespace {
-
-// Makes the projection stop at `position` in builds whose balances table ends with `suffix`
-// until the gate opens.
-projection gated(projection p, std::shared_ptr<gate> g, std::uint64_t position,
-                 std::string suffix) {
-  return test::with_hooks(
-      std::move(p),
-      [g, position, suffix](const recorded_event& r, read_model_transaction& tx) {
-        if (r.position == position && tx.table("balances").ends_with(suffix)) g->pass();
-      },
-      nullptr);
-}
 
 // Whether the read model has a table `name`, asked in SQL that SQLite and PostgreSQL share: a
 // query of a missing table does not compile.
@@ -92,13 +80,12 @@ TEST_CASE("a new version is built in shadow tables while the old version serves,
 TEST_CASE("during an explicit rebuild the current build keeps following the log", "[rebuild]") {
   projection_fixture f;
   f.deposit(100);
-  // The shadow build (build 2) is slow; the current one is not.
-  projection p = test::with_hooks(
-      test::ledger_projection(),
-      [](const recorded_event&, read_model_transaction& tx) {
-        if (tx.table("balances").ends_with("_2")) std::this_thread::sleep_for(20ms);
-      },
-      nullptr);
+  // The shadow build (build 2) waits at position 50 until new events are appended, and at 100
+  // until the test has looked; one thread runs a batch of each build in turn, so the current
+  // build handles the new events while the shadow is still far behind.
+  auto appended = std::make_shared<gate>();
+  auto looked = std::make_shared<gate>();
+  projection p = gated(gated(test::ledger_projection(), appended, 50, "_2"), looked, 100, "_2");
   runner_options options;
   options.batch_size = 8;
   projection_runner runner(f.store(), f.model, options);
@@ -106,13 +93,15 @@ TEST_CASE("during an explicit rebuild the current build keeps following the log"
   runner.start();
   REQUIRE(runner.wait_until("ledger", 100, 30s));
   runner.rebuild("ledger");
+  REQUIRE(appended->wait_arrival(30s));
   f.deposit(10, 10, 101);
-  bool served_while_rebuilding = test::eventually([&] {
-    auto s = runner.status("ledger");
-    return s.serving_checkpoint == 110 && s.state == projection_state::rebuilding &&
-           s.checkpoint < 110;
-  });
-  CHECK(served_while_rebuilding);
+  appended->release();
+  REQUIRE(looked->wait_arrival(30s));
+  auto s = runner.status("ledger");
+  CHECK(s.state == projection_state::rebuilding);
+  CHECK(s.serving_checkpoint == 110);
+  CHECK(s.checkpoint < 100);
+  looked->release();
   REQUIRE(runner.wait_until("ledger", 110, 60s));
   auto t = read_totals(f.model);
   CHECK(t.entries == 110);

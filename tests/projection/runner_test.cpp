@@ -181,53 +181,14 @@ TEST_CASE("invalid projections are refused with invalid_argument", "[runner][val
   CHECK_THROWS_AS(runner.rebuild("missing"), invalid_argument);
   CHECK_THROWS_AS(projection_runner(f.store(), f.model, runner_options{.batch_size = 0}),
                   invalid_argument);
+  runner_options no_pause;
+  no_pause.recovery_backoff = 0ms;
+  CHECK_THROWS_AS(projection_runner(f.store(), f.model, no_pause), invalid_argument);
+  runner_options max_below_initial;
+  max_below_initial.recovery_backoff = 2s;
+  max_below_initial.max_recovery_backoff = 1s;
+  CHECK_THROWS_AS(projection_runner(f.store(), f.model, max_below_initial), invalid_argument);
   CHECK_THROWS_AS(projection_runner(f.store(), f.dir.file("no/such/dir/model.db")), io_error);
-}
-
-// With a PostgreSQL read model the second runner stands by instead: see leadership_test.cpp.
-TEST_CASE("two runners on one read model never both apply a batch", "[runner][sqlite_model]") {
-  projection_fixture f;
-  f.deposit(50);
-  // Only an upsert: applying an event twice would go unnoticed by the database itself.
-  auto counter = [] {
-    projection p;
-    p.name = "count";
-    p.tables = {"event_count"};
-    p.create_tables = [](read_model_transaction& tx) {
-      tx.execute("CREATE TABLE {event_count}(id INTEGER PRIMARY KEY, n INTEGER)");
-    };
-    p.handle = [](const recorded_event&, read_model_transaction& tx) {
-      tx.execute(
-          "INSERT INTO {event_count}(id, n) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET n = "
-          "{event_count}.n + 1");
-    };
-    return p;
-  };
-  projection_runner first(f.store(), f.model);
-  first.add(counter());
-  first.start();
-  REQUIRE(first.wait_until("count", 50, 30s));
-  projection_runner second(f.store(), f.model);
-  second.add(counter());
-  second.start();
-  REQUIRE(second.wait_until("count", 50, 30s));
-  f.deposit(10, 10, 51);  // both wake for these; one of them must lose
-  REQUIRE(test::eventually([&] {
-    return first.status("count").state == projection_state::failed ||
-           second.status("count").state == projection_state::failed;
-  }));
-  auto& loser = first.status("count").state == projection_state::failed ? first : second;
-  auto& winner = &loser == &first ? second : first;
-  CHECK(loser.status("count").error.find("another runner") != std::string::npos);
-  REQUIRE(winner.wait_until("count", 60, 30s));
-  read_model_reader reader(f.model);
-  std::int64_t n = 0;
-  std::int64_t checkpoint = 0;
-  reader.query("SELECT n FROM event_count", {}, [&](const sql_row& row) { n = row.integer(0); });
-  reader.query("SELECT checkpoint FROM annal_projection_builds WHERE name = 'count'", {},
-               [&](const sql_row& row) { checkpoint = row.integer(0); });
-  CHECK(n == 60);
-  CHECK(checkpoint == 60);
 }
 
 TEST_CASE("closing the store fails the running projections with store_closed", "[runner]") {
