@@ -10,6 +10,7 @@
 #include "backends/store_location.hpp"
 
 #if ANNAL_WITH_SQLITE
+#include "sqlite/sqlite_read_model.hpp"
 #include "sqlite/sqlite_store.hpp"
 #include "verify/sqlite_verify.hpp"
 #endif
@@ -19,6 +20,7 @@
 #include "verify/segment_verify.hpp"
 #endif
 #if ANNAL_WITH_POSTGRES
+#include "postgres/postgres_read_model.hpp"
 #include "postgres/postgres_store.hpp"
 #include "postgres/schema.hpp"
 #include "verify/postgres_verify.hpp"
@@ -37,6 +39,7 @@ constexpr backend sqlite_backend{
       verify::verify_sqlite_store(uri.path, report);
     },
     [](const store_uri& uri) { require_store_path(uri, false); },
+    projection_detail::open_sqlite_read_model,
 };
 #endif
 
@@ -51,6 +54,7 @@ constexpr backend segment_backend{
       verify::verify_segment_store(uri.path, *io::posix_file_system(), report);
     },
     [](const store_uri& uri) { require_store_path(uri, true); },
+    nullptr,
 };
 #endif
 
@@ -68,6 +72,7 @@ constexpr backend postgres_backend{
       pg::connection c(uri.path);
       pg::require_store_schema(c, uri.options.postgres_schema);
     },
+    projection_detail::open_postgres_read_model,
 };
 #endif
 
@@ -83,6 +88,13 @@ constexpr auto table = std::to_array<backend>({
 #endif
 });
 
+const backend& backend_named(std::string_view scheme) {
+  for (const backend& b : table) {
+    if (b.scheme == scheme) return b;
+  }
+  throw_backend_not_built(scheme);
+}
+
 }  // namespace
 
 void throw_backend_not_built(std::string_view scheme) {
@@ -94,11 +106,10 @@ void throw_backend_not_built(std::string_view scheme) {
       built.empty() ? "no store backend" : built));
 }
 
-const backend& backend_of(const store_uri& uri) {
-  for (const backend& b : table) {
-    if (b.scheme == uri.scheme) return b;
-  }
-  throw_backend_not_built(uri.scheme);
+const backend& backend_of(const store_uri& uri) { return backend_named(uri.scheme); }
+
+const backend& read_model_backend_of(const std::string& path) {
+  return backend_named(is_postgres_uri(path) ? "postgres" : "sqlite");
 }
 
 std::span<const backend> built_backends() noexcept { return table; }

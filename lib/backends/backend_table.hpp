@@ -7,6 +7,7 @@
 
 #include "annal/event_store.hpp"
 #include "annal/verify.hpp"
+#include "core/read_model_db.hpp"
 #include "core/store_hooks.hpp"
 #include "core/store_uri.hpp"
 
@@ -25,6 +26,10 @@ struct backend {
   /// where `uri` points, saying what is there instead; creates nothing. For tools that must
   /// not create a store by mistyping its name.
   void (*require_existing)(const store_uri& uri);
+  /// Opens the read-model database at `path` (creating what is missing unless `read_only`);
+  /// null for a backend that holds no read models (segment).
+  std::unique_ptr<projection_detail::read_model_db> (*open_read_model_db)(const std::string& path,
+                                                                          bool read_only);
 };
 
 /// The backend of `uri`'s scheme. Throws annal::invalid_argument naming the meson option when
@@ -34,6 +39,10 @@ const backend& backend_of(const store_uri& uri);
 /// Throws annal::invalid_argument saying that this build of annal left out the backend of
 /// `scheme`, naming the meson option that adds it and the backends it has.
 [[noreturn]] void throw_backend_not_built(std::string_view scheme);
+
+/// The backend that holds the read models at `path`: a `postgres://` URI names PostgreSQL, any
+/// other path a SQLite file. Throws as backend_of() does.
+const backend& read_model_backend_of(const std::string& path);
 
 /// The backends this build has.
 std::span<const backend> built_backends() noexcept;

@@ -1,6 +1,7 @@
 // Read-only access to a read-model database.
 #include "annal/read_model_reader.hpp"
 
+#include "backends/read_model_database.hpp"
 #include "projection/registry.hpp"
 
 namespace annal {

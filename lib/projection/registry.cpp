@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "annal/error.hpp"
+#include "backends/read_model_database.hpp"
 
 namespace annal::projection_detail {
 

@@ -11,7 +11,7 @@
 
 #include "annal/projection.hpp"
 #include "annal/projection_runner.hpp"
-#include "projection/read_model_db.hpp"
+#include "core/read_model_db.hpp"
 
 namespace annal::projection_detail {
 

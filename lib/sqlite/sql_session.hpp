@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "projection/read_model_db.hpp"
+#include "core/read_model_db.hpp"
 #include "sqlite/connection.hpp"
 
 namespace annal::projection_detail {

@@ -1,14 +1,14 @@
 // The SQLite read-model database: one connection, immediate transactions, a lock file per led
 // projection.
-#include "projection/sqlite_read_model.hpp"
+#include "sqlite/sqlite_read_model.hpp"
 
 #include <fmt/format.h>
 
 #include <map>
 
 #include "annal/error.hpp"
-#include "projection/lead_lock_file.hpp"
-#include "projection/sql_session.hpp"
+#include "sqlite/lead_lock_file.hpp"
+#include "sqlite/sql_session.hpp"
 #include "sqlite/connection.hpp"
 
 namespace annal::projection_detail {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "projection/read_model_db.hpp"
+#include "core/read_model_db.hpp"
 
 namespace annal::projection_detail {
 

@@ -1,5 +1,5 @@
 // SQLite read-model SQL: statement cache, parameter binding, row access.
-#include "projection/sql_session.hpp"
+#include "sqlite/sql_session.hpp"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // PostgreSQL read-model SQL: prepared statements, text parameters with types, text rows.
-#include "projection/postgres_session.hpp"
+#include "postgres/postgres_session.hpp"
 
 #include <fmt/format.h>
 

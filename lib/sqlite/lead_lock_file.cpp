@@ -1,5 +1,5 @@
 // Lock files that elect one runner per projection on a SQLite read model.
-#include "projection/lead_lock_file.hpp"
+#include "sqlite/lead_lock_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "postgres/connection.hpp"
-#include "projection/read_model_db.hpp"
+#include "core/read_model_db.hpp"
 
 namespace annal::projection_detail {
 

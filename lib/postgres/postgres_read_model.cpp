@@ -1,12 +1,12 @@
 // The PostgreSQL read-model database: a schema of its own, transactions, advisory-lock leaders.
-#include "projection/postgres_read_model.hpp"
+#include "postgres/postgres_read_model.hpp"
 
 #include <fmt/format.h>
 
 #include "annal/error.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
-#include "projection/postgres_session.hpp"
+#include "postgres/postgres_session.hpp"
 
 namespace annal::projection_detail {
 

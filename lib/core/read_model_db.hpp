@@ -1,4 +1,5 @@
-// The database under a projection read model, as the runner sees it: SQLite or PostgreSQL.
+// The database under a projection read model, as the runner sees it; each backend that can hold
+// read models implements it (SQLite files, PostgreSQL schemas).
 #pragma once
 
 #include <exception>
@@ -118,11 +119,5 @@ class db_transaction {
   read_model_db& db_;
   bool open_ = true;
 };
-
-/// Opens the read-model database `path` names: a SQLite file or a `postgres://` URI (its
-/// `?schema=NAME` picks the schema, default "annal"). With `read_only` nothing is created and
-/// writes are refused; otherwise what is missing of the database is created. Throws
-/// annal::io_error when it cannot be opened, annal::invalid_argument for a malformed URI.
-std::unique_ptr<read_model_db> open_database(const std::string& path, bool read_only);
 
 }  // namespace annal::projection_detail
