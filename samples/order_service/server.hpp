@@ -59,6 +59,8 @@ class server {
 
   /// The bound port.
   int port() const noexcept { return http_->port(); }
+  /// HTTP connections open now (for monitoring and tests).
+  std::size_t open_connections() const noexcept { return http_->open_connections(); }
   /// "http://HOST:PORT" ("http://[::1]:PORT" for IPv6).
   std::string base_url() const;
   service& app() noexcept { return *app_; }
