@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "bounded_json.hpp"
 #include "order_stream.hpp"
 
 namespace order_service {
@@ -50,16 +51,28 @@ nlohmann::ordered_json customer_json(std::string_view id, const annal::versioned
           {"order_ids", c.state.order_ids}};
 }
 
-nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& events) {
+nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& events,
+                                    const server_log& log) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& e : events) {
-    out.push_back({{"version", e.stream_version},
-                   {"position", e.position},
-                   {"type", e.type},
-                   {"event_id", e.id.to_string()},
-                   {"recorded_at", recorded_at_text(e)},
-                   {"correlation_id", text_or_null(e.metadata.correlation_id)},
-                   {"data", nlohmann::ordered_json::parse(e.payload)}});
+    nlohmann::ordered_json entry = {{"version", e.stream_version},
+                                    {"position", e.position},
+                                    {"type", e.type},
+                                    {"event_id", e.id.to_string()},
+                                    {"recorded_at", recorded_at_text(e)},
+                                    {"correlation_id", text_or_null(e.metadata.correlation_id)}};
+    try {
+      entry["data"] =
+          parse_bounded_json<nlohmann::ordered_json>(e.payload, annal::max_payload_nesting);
+    } catch (const json_refused& refused) {
+      if (log) {
+        log("the payload of the event at position " + std::to_string(e.position) +
+            " cannot be shown: " + refused.what());
+      }
+      entry["data"] = nullptr;
+      entry["data_error"] = "stored_data_unreadable";
+    }
+    out.push_back(std::move(entry));
   }
   return out;
 }
@@ -110,13 +123,6 @@ nlohmann::ordered_json projection_json(const annal::projection_status& status) {
           {"dead_letters", status.dead_letters},
           {"error", text_or_null(status.error)},
           {"progress", annal::render_progress_bar(status)}};
-}
-
-nlohmann::ordered_json error_json(std::string_view code, std::string_view message,
-                                  std::string_view field) {
-  nlohmann::ordered_json out = {{"error", code}, {"message", message}};
-  if (!field.empty()) out["field"] = field;
-  return out;
 }
 
 }  // namespace order_service

@@ -11,6 +11,7 @@
 #include "order.hpp"
 #include "order_summaries.hpp"
 #include "revenue.hpp"
+#include "server_log.hpp"
 
 namespace order_service {
 
@@ -24,8 +25,12 @@ nlohmann::ordered_json order_json(std::string_view id, const annal::versioned<or
 nlohmann::ordered_json customer_json(std::string_view id, const annal::versioned<customer>& c);
 
 /// One entry per event, oldest first: {"version", "position", "type", "event_id",
-/// "recorded_at" (RFC 3339 UTC), "correlation_id", "data" (the event's fields)}.
-nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& events);
+/// "recorded_at" (RFC 3339 UTC), "correlation_id", "data" (the stored payload as it is)}. A
+/// payload that is not JSON or nests deeper than annal::max_payload_nesting (written by another
+/// tool or an older version) is not embedded: "data" is null and "data_error" is
+/// "stored_data_unreadable"; the reason goes to `log`.
+nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& events,
+                                    const server_log& log);
 
 /// {"orders": [{"id", "customer_id", "currency", "status", "item_count", "total_cents",
 /// "created_at", "updated_at", "position"}], "next_after": cursor or null}.
@@ -36,11 +41,7 @@ nlohmann::ordered_json revenue_json(const std::vector<revenue_day>& days);
 
 /// {"name", "version", "state", "checkpoint", "serving_checkpoint", "head", "lag",
 /// "events_per_second", "eta_seconds" (or null), "dead_letters", "error" (or null), "progress"
-/// (annal's one-line progress bar)}.
+/// (annal's one-line progress bar)}. Shows status.error as it is: redact it first.
 nlohmann::ordered_json projection_json(const annal::projection_status& status);
-
-/// {"error": code, "message": message} plus "field" when `field` is not empty.
-nlohmann::ordered_json error_json(std::string_view code, std::string_view message,
-                                  std::string_view field = {});
 
 }  // namespace order_service

@@ -1,10 +1,12 @@
 // order-service: the command line of the sample order service (serve, seed, status, rebuild).
-#include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <annal_http/client.hpp>
+#include <annal_http/listen_address.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,19 +22,13 @@ namespace {
 
 constexpr const char* default_store = "sqlite:data/orders.db";
 
-// "HOST:PORT" -> host, port. Throws CLI::ValidationError when malformed.
-std::pair<std::string, int> parse_listen(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    throw CLI::ValidationError("--listen", "expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
-  }
-  int port = -1;
+// "HOST:PORT" or "[IPv6]:PORT", strictly. Throws CLI::ValidationError saying what is wrong.
+annal::http::listen_address parse_listen(const std::string& address) {
   try {
-    port = std::stoi(address.substr(colon + 1));
-  } catch (const std::exception&) {
+    return annal::http::parse_listen_address(address);
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError("--listen", e.what());
   }
-  if (port < 0 || port > 65535) throw CLI::ValidationError("--listen", "bad port in " + address);
-  return {address.substr(0, colon), port};
 }
 
 // Prints curl commands that work when pasted, for the server at `base` and the seeded data.
@@ -84,7 +80,8 @@ Try it (paste into a shell; $ORDER keeps the new order's path):
 
 // Serves until SIGINT or SIGTERM, then shuts down gracefully. Returns the exit status.
 int serve(const std::string& program, const std::string& store_uri, const std::string& listen,
-          const std::string& read_models, std::size_t seed_orders, bool access_log) {
+          const std::string& read_models, std::size_t seed_orders, bool access_log,
+          const annal::http::server_options& limits) {
   // Block the stop signals in every thread (threads inherit the mask), and take them in one
   // thread with sigwait, where it is safe to call anything.
   sigset_t stop_signals;
@@ -93,13 +90,17 @@ int serve(const std::string& program, const std::string& store_uri, const std::s
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto [host, port] = parse_listen(listen);
+  auto address = parse_listen(listen);
   order_service::server_options options;
   options.store_uri = store_uri;
   options.read_model_path = read_models;
-  options.host = host;
-  options.port = port;
+  options.host = address.host;
+  options.port = address.port;
   options.access_log = access_log;
+  options.http = limits;
+  // Room for at least one body of the largest size.
+  options.http.max_buffered_body_bytes =
+      std::max(options.http.max_buffered_body_bytes, options.http.max_body_bytes);
   order_service::server server(options);
 
   std::atomic<bool> signalled{false};
@@ -120,8 +121,9 @@ int serve(const std::string& program, const std::string& store_uri, const std::s
                 seeded.cancelled);
     print_examples(program, server.base_url(), seeded);
   }
-  std::printf("order-service: store %s, listening on %s (Ctrl-C stops)\n", store_uri.c_str(),
-              server.base_url().c_str());
+  // The URI may hold a password: print it masked.
+  std::printf("order-service: store %s, listening on %s (Ctrl-C stops)\n",
+              annal::redact_uri(store_uri).c_str(), server.base_url().c_str());
   std::fflush(stdout);
   server.run();
   if (!signalled.exchange(true)) pthread_kill(watcher.native_handle(), SIGTERM);
@@ -144,27 +146,29 @@ int seed_store(const std::string& store_uri, std::size_t orders, std::uint32_t r
 
 // GET or POST `path` on the running server; the reply's JSON body, or an exception saying why
 // there is none.
-nlohmann::json call_server(httplib::Client& client, const std::string& method,
+nlohmann::json call_server(const std::string& server_url, const std::string& method,
                            const std::string& path, int expected_status) {
-  auto res = method == "POST" ? client.Post(path) : client.Get(path);
-  if (!res) {
-    throw std::runtime_error("cannot reach the server: " + httplib::to_string(res.error()) +
+  annal::http::response res;
+  try {
+    res = annal::http::fetch(server_url, method, path);
+  } catch (const annal::http::client_error& e) {
+    throw std::runtime_error(std::string("cannot reach the server: ") + e.what() +
                              " (is `order-service serve` running? see --server)");
   }
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (res->status != expected_status) {
-    std::string message = body.is_object() && body.contains("message")
+  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  if (res.status != expected_status) {
+    std::string message = body.is_object() && body.contains("message") &&
+                                  body["message"].is_string()
                               ? body["message"].get<std::string>()
-                              : res->body;
-    throw std::runtime_error(method + " " + path + ": " + std::to_string(res->status) + " " +
+                              : res.body;
+    throw std::runtime_error(method + " " + path + ": " + std::to_string(res.status) + " " +
                              message);
   }
   return body;
 }
 
 int show_status(const std::string& server_url) {
-  httplib::Client client(server_url);
-  auto body = call_server(client, "GET", "/projections", 200);
+  auto body = call_server(server_url, "GET", "/projections", 200);
   for (const auto& p : body["projections"]) {
     std::printf("%s\n", p["progress"].get<std::string>().c_str());
     if (!p["error"].is_null()) std::printf("  error: %s\n", p["error"].get<std::string>().c_str());
@@ -175,21 +179,20 @@ int show_status(const std::string& server_url) {
 // Asks the server to rebuild one projection (or all) from the start of the log and draws their
 // progress bars until each is live again.
 int rebuild(const std::string& server_url, const std::string& only) {
-  httplib::Client client(server_url);
   std::vector<std::string> names;
-  auto listed = call_server(client, "GET", "/projections", 200);
+  auto listed = call_server(server_url, "GET", "/projections", 200);
   for (const auto& p : listed["projections"]) {
     if (only.empty() || p["name"] == only) names.push_back(p["name"]);
   }
   if (names.empty()) throw std::runtime_error("no projection named " + only);
   for (const auto& name : names)
-    call_server(client, "POST", "/projections/" + name + "/rebuild", 202);
+    call_server(server_url, "POST", "/projections/" + name + "/rebuild", 202);
 
   bool terminal = isatty(STDOUT_FILENO) != 0;
   for (bool first = true;; first = false) {
     std::vector<nlohmann::json> statuses;
     for (const auto& name : names) {
-      statuses.push_back(call_server(client, "GET", "/projections/" + name, 200));
+      statuses.push_back(call_server(server_url, "GET", "/projections/" + name, 200));
     }
     bool done = true;
     bool failed = false;
@@ -237,11 +240,24 @@ int main(int argc, char** argv) {
   serve_command->add_option("--read-models", read_models,
                             "SQLite file of the read models (default: beside a file store, "
                             "data/orders.read.db for PostgreSQL)");
-  serve_command->add_option("--listen", listen, "Address and port; port 0 picks a free one")
+  serve_command
+      ->add_option("--listen", listen,
+                   "HOST:PORT, an IPv6 address in brackets ([::1]:8080); port 0 picks a free one")
       ->capture_default_str();
   serve_command->add_option("--seed", seed_orders,
                             "Seed this many orders first and print curl examples");
   serve_command->add_flag("--access-log", access_log, "Print one line per request to stderr");
+  annal::http::server_options limits;
+  serve_command
+      ->add_option("--max-body-bytes", limits.max_body_bytes,
+                   "Largest request body; a larger one is refused with 413 before it is read")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_command
+      ->add_option("--max-connections", limits.max_connections,
+                   "Connections open at once; one more is refused with 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   std::size_t orders = 100;
   std::uint32_t random_seed = 42;
@@ -272,7 +288,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_command)
-      return serve(argv[0], store_uri, listen, read_models, seed_orders, access_log);
+      return serve(argv[0], store_uri, listen, read_models, seed_orders, access_log, limits);
     if (*seed_command) return seed_store(store_uri, orders, random_seed);
     if (*status_command) return show_status(server_url);
     if (*rebuild_command) return rebuild(server_url, projection);

@@ -1,12 +1,9 @@
 // The order service's server: opening the store, binding, serving and the graceful stop.
 #include "server.hpp"
 
-#include <httplib.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
-#include <thread>
 
 #include "http_api.hpp"
 #include "order_summaries.hpp"
@@ -42,6 +39,14 @@ std::string default_read_model_path(const std::string& uri) {
 }
 
 server::server(server_options options) : options_(std::move(options)) {
+  if (options_.port < 0 || options_.port > 65535) {
+    throw std::invalid_argument("the port must be 0 to 65535, not " + std::to_string(options_.port));
+  }
+  if (!options_.log) {
+    options_.log = [](std::string_view line) {
+      std::fprintf(stderr, "order-service: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+  }
   prepare_store_location(options_.store_uri);
   store_ = annal::open_store(options_.store_uri);
   annal::repository_options repository_options;
@@ -53,64 +58,38 @@ server::server(server_options options) : options_(std::move(options)) {
   projections_ = std::make_unique<annal::projection_runner>(*store_, read_models);
   projections_->add(order_summaries_projection());
   projections_->add(revenue_projection());
-  http_ = std::make_unique<httplib::Server>();
-  // Idle keep-alive connections are closed after a second, so a stop never waits long for them.
-  http_->set_keep_alive_timeout(1);
-  http_->set_keep_alive_max_count(1000);
-  // Replies are small: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to each.
-  http_->set_tcp_nodelay(true);
-  add_routes(*http_, *app_, *projections_);
+
+  annal::http::server_options http = options_.http;
+  http.address = {options_.host, static_cast<std::uint16_t>(options_.port)};
+  http.error_log = options_.log;
+  http.error_response = server_error_reply;
   if (options_.access_log) {
-    http_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      std::fprintf(stderr, "%s %s -> %d\n", req.method.c_str(), req.path.c_str(), res.status);
-    });
+    http.access_log = [](const annal::http::access_log_entry& entry) {
+      std::fprintf(stderr, "%s\n", annal::http::format_access_log_line(entry).c_str());
+    };
   }
-  port_ = options_.port == 0
-              ? http_->bind_to_any_port(options_.host)
-              : (http_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
-  if (port_ <= 0) {
-    projections_.reset();
-    store_->close();
-    throw std::runtime_error("cannot listen on " + options_.host + ":" +
-                             std::to_string(options_.port));
-  }
+  annal::http::router routes;
+  add_routes(routes, *app_, *projections_, options_.log);
+  http_ = std::make_unique<annal::http::server>(std::move(http), std::move(routes));
   projections_->start();
 }
 
 server::~server() {
-  stop();
   projections_->stop();
   store_->close();
 }
 
 std::string server::base_url() const {
-  return "http://" + options_.host + ":" + std::to_string(port_);
+  return "http://" + annal::http::listen_address{options_.host, http_->port()}.to_string();
 }
 
 void server::run() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stop_requested_) serving_ = true;
-  }
-  if (serving_) {
-    // Returns once stop() closed the listening socket and every worker finished its requests.
-    http_->listen_after_bind();
-    serving_ = false;
-  }
+  // Returns once stop() came and every connection is closed, every handler done.
+  http_->run();
   projections_->stop();
   store_->close();
 }
 
-void server::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_requested_ = true;
-  }
-  // httplib ignores a stop() that comes before its accept loop started, so wait for the loop.
-  while (serving_ && !http_->is_running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  http_->stop();
-}
+void server::stop() { http_->stop(); }
 
 }  // namespace order_service

@@ -3,16 +3,12 @@
 
 #include <annal/annal.hpp>
 #include <annal/projection_runner.hpp>
-#include <atomic>
+#include <annal_http/server.hpp>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "server_log.hpp"
 #include "service.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace order_service {
 
@@ -24,14 +20,21 @@ struct server_options {
   /// The SQLite file of the read models; empty means beside the store (see
   /// default_read_model_path).
   std::string read_model_path;
+  /// An IPv4 or IPv6 address (without brackets) or a host name.
   std::string host = "127.0.0.1";
-  /// 0 picks a free port; port() tells which.
+  /// 0 to 65535; 0 picks a free port, port() tells which.
   int port = 8080;
   /// How many times a command without If-Match is retried after a conflicting write before the
   /// API answers 409 "write_conflict".
   unsigned max_retries = 20;
-  /// Print one line per request to standard error.
+  /// Print one line per request to standard error, client-controlled fields escaped.
   bool access_log = false;
+  /// Limits, deadlines and worker threads of the HTTP server (see annal::http::server_options
+  /// and docs/order-service.md, "Limits"); the server sets its address, logs and error replies.
+  annal::http::server_options http;
+  /// The server log (internal errors, projection failures, unreadable stored data). Empty:
+  /// standard error, each line prefixed with "order-service: ".
+  server_log log;
 };
 
 /// Owns the store, the service, the projection runner with the read models (order summaries,
@@ -39,13 +42,14 @@ struct server_options {
 /// the port and starts the projections, so a client may connect as soon as it returns (requests
 /// wait until run()).
 ///
-/// Shutdown: stop() makes run() stop accepting connections, finish the requests in progress
-/// (each open connection ends after its current request), stop the projections, then close the
-/// store.
+/// Shutdown: stop() makes run() stop accepting connections, close idle ones, finish the
+/// requests in progress (each answered with "Connection: close"), stop the projections, then
+/// close the store.
 ///
-/// Throws from the constructor: annal's errors when the store cannot be opened, and
-/// std::runtime_error when the address cannot be bound. Thread safety: stop() may be called from
-/// any thread (not from a signal handler); the rest from one thread.
+/// Throws from the constructor: annal's errors when the store cannot be opened,
+/// annal::http::listen_error when the address cannot be bound, std::invalid_argument for a port
+/// outside 0-65535 or bad HTTP limits. Thread safety: stop() may be called from any thread (not
+/// from a signal handler); the rest from one thread.
 class server {
  public:
   explicit server(server_options options);
@@ -54,8 +58,10 @@ class server {
   server& operator=(const server&) = delete;
 
   /// The bound port.
-  int port() const noexcept { return port_; }
-  /// "http://HOST:PORT".
+  int port() const noexcept { return http_->port(); }
+  /// HTTP connections open now (for monitoring and tests).
+  std::size_t open_connections() const noexcept { return http_->open_connections(); }
+  /// "http://HOST:PORT" ("http://[::1]:PORT" for IPv6).
   std::string base_url() const;
   service& app() noexcept { return *app_; }
   annal::projection_runner& projections() noexcept { return *projections_; }
@@ -71,11 +77,7 @@ class server {
   std::unique_ptr<annal::event_store> store_;
   std::unique_ptr<service> app_;
   std::unique_ptr<annal::projection_runner> projections_;
-  std::unique_ptr<httplib::Server> http_;
-  int port_ = 0;
-  std::mutex mutex_;
-  bool stop_requested_ = false;
-  std::atomic<bool> serving_{false};
+  std::unique_ptr<annal::http::server> http_;
 };
 
 /// Creates the parent directory of a `sqlite:PATH` store's file when it is missing, so that a

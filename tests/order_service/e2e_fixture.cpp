@@ -86,31 +86,58 @@ std::string store_uri(const annal::test::temp_dir& dir) {
   return backend() == "segment" ? "segment:" + dir.file("log") : "sqlite:" + dir.file("orders.db");
 }
 
-running_server::running_server(const std::string& uri)
-    : server_(options_for(uri)), thread_([this] { server_.run(); }) {}
+namespace {
+
+order_service::server_options adjusted(
+    const std::string& uri, const std::function<void(order_service::server_options&)>& adjust) {
+  auto options = options_for(uri);
+  if (adjust) adjust(options);
+  return options;
+}
+
+}  // namespace
+
+running_server::running_server(const std::string& uri,
+                               const std::function<void(order_service::server_options&)>& adjust)
+    : server_(adjusted(uri, adjust)), thread_([this] { server_.run(); }) {}
 
 running_server::~running_server() {
   server_.stop();
   thread_.join();
 }
 
-child_process::child_process(const std::string& uri) {
-  std::vector<std::string> args{"serve", "--store", uri, "--listen", "127.0.0.1:0"};
+child_process::child_process(const std::string& uri, const std::vector<std::string>& extra,
+                             const std::string& listen, bool with_stderr) {
+  std::vector<std::string> args{"serve", "--store", uri, "--listen", listen};
   if (std::string file = read_model_file(uri); !file.empty()) {
     args.insert(args.end(), {"--read-models", file});
   }
-  output_ = spawn(args, false, pid_);
-  const std::string marker = "listening on http://127.0.0.1:";
-  char line[512];
+  args.insert(args.end(), extra.begin(), extra.end());
+  output_ = spawn(args, with_stderr, pid_);
+  // "listening on http://HOST:PORT": the port is after the last colon.
+  const std::string marker = "listening on http://";
+  char line[4096];
   while (std::fgets(line, sizeof line, output_) != nullptr) {
     std::string text = line;
+    startup_ += text;
     auto at = text.find(marker);
     if (at != std::string::npos) {
-      port_ = std::stoi(text.substr(at + marker.size()));
+      auto end = text.find(' ', at + marker.size());
+      std::string url = text.substr(at + marker.size(), end - at - marker.size());
+      port_ = std::stoi(url.substr(url.rfind(':') + 1));
       break;
     }
   }
+  INFO(startup_);
   REQUIRE(port_ > 0);
+}
+
+std::string child_process::rest_of_output() {
+  std::string rest;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, output_)) > 0) rest.append(buffer, n);
+  return rest;
 }
 
 child_process::~child_process() {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 
 #include "api_client.hpp"
 #include "server.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 namespace order_service::test {
@@ -26,7 +28,9 @@ std::string store_uri(const annal::test::temp_dir& dir);
 /// destroyed.
 class running_server {
  public:
-  explicit running_server(const std::string& uri);
+  /// `adjust` may change the options (limits, the log) before the server is made.
+  explicit running_server(const std::string& uri,
+                          const std::function<void(order_service::server_options&)>& adjust = {});
   ~running_server();
   running_server(const running_server&) = delete;
   running_server& operator=(const running_server&) = delete;
@@ -39,11 +43,13 @@ class running_server {
   std::thread thread_;
 };
 
-/// The order-service program started with `serve` on a free port of 127.0.0.1; killed when
-/// destroyed unless stopped. ORDER_SERVICE_EXE names the program.
+/// The order-service program started with `serve` on a free port of 127.0.0.1 (or `listen`),
+/// with `extra` arguments; killed when destroyed unless stopped. ORDER_SERVICE_EXE names the
+/// program. With `with_stderr`, standard error goes to the same pipe as standard output.
 class child_process {
  public:
-  explicit child_process(const std::string& uri);
+  explicit child_process(const std::string& uri, const std::vector<std::string>& extra = {},
+                         const std::string& listen = "127.0.0.1:0", bool with_stderr = false);
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -52,11 +58,16 @@ class child_process {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   /// Sends `signal`, waits, and returns the exit status (-1 when it did not exit normally).
   int stop_with(int signal);
+  /// What the program printed up to its "listening on" line, that line included.
+  const std::string& startup_output() const { return startup_; }
+  /// What the program printed after that line, until it exited (call after stop_with).
+  std::string rest_of_output();
 
  private:
   pid_t pid_ = 0;
   FILE* output_ = nullptr;
   int port_ = 0;
+  std::string startup_;
 };
 
 /// Runs the order-service program with `args` to completion; its exit status and its standard
@@ -80,5 +91,7 @@ void require_error(const api_reply& reply, int status, const std::string& code,
                    const std::string& field = {});
 /// The order's current version (REQUIREs 200).
 std::uint64_t version_of(api_client& api, const std::string& order_id);
+
+using annal::test::eventually;
 
 }  // namespace order_service::test

@@ -363,7 +363,7 @@ TEST_CASE("the program stops on SIGTERM and SIGINT without losing an acknowledge
         }
       });
     }
-    while (replies < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(eventually([&] { return replies >= 30; }));
     CHECK(program.stop_with(signal) == 0);
     for (auto& t : clients) t.join();
     CHECK(api.get("/orders").status == 0);

@@ -162,11 +162,7 @@ TEST_CASE("rebuilding a projection from the start of the log gives an identical 
       REQUIRE(started.status == 202);
       CHECK(started.body["name"] == name);
       // The new build replaces the old one once it has caught up.
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-      while (current_table(server, name, table) == before) {
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
+      REQUIRE(eventually([&] { return current_table(server, name, table) != before; }));
       auto status = api.get("/projections/" + std::string(name)).body;
       CHECK(status["error"].is_null());
       CHECK(status["serving_checkpoint"] == server.get().app().store().head_position());
