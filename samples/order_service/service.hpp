@@ -87,16 +87,19 @@ class service {
               id, [&](const order& o) { return decide(o, command); }, metadata)
           .after;
     }
-    annal::versioned<order> current = orders_.load(id);
-    if (current.version == 0) throw order_not_found();
-    if (current.version != *expected_version) {
-      throw stale_version(*expected_version, current.version);
+    if (*expected_version == 0) {  // no order is ever at version 0: the If-Match is stale
+      std::uint64_t actual = orders_.load(id).version;
+      if (actual == 0) throw order_not_found();
+      throw stale_version(0, actual);
     }
-    std::vector<order_event> events = decide(current.state, command);
     try {
-      auto appended = orders_.save(id, current.version, events, metadata);
-      return {annal::fold(std::move(current.state), events), appended.next_expected_version};
+      return orders_
+          .update(
+              id, *expected_version, [&](const order& o) { return decide(o, command); },
+              metadata)
+          .after;
     } catch (const annal::wrong_expected_version& conflict) {
+      if (conflict.actual_version() == 0) throw order_not_found();
       throw stale_version(*expected_version, conflict.actual_version());
     }
   }
