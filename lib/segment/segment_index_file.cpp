@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 #include "core/crc32c.hpp"
 #include "io/replace_file.hpp"
@@ -42,6 +43,7 @@ void write_segment_index(io::file_system& fs, const std::string& dir, const segm
   w.u32(static_cast<std::uint32_t>(index.sparse.size()));
   w.u32(static_cast<std::uint32_t>(index.batches.size()));
   w.u32(static_cast<std::uint32_t>(index.ids.size()));
+  if (out.size() != index_entries_at) throw std::logic_error("index header layout changed");
   for (const auto& e : index.sparse) {
     w.u64(e.position);
     w.u64(e.offset);

@@ -40,6 +40,16 @@ struct segment_index {
   std::vector<std::pair<uuid, std::uint64_t>> ids;
 };
 
+/// Byte offsets of an index file's fields (docs/storage-format.md, "Index sidecar"), for readers
+/// that point at a field, such as verify: magic[8] | format_version u32 | base u64 at 12 |
+/// covered_size u64 | next_position u64 | sparse count u32 | batch count u32 | id count u32 |
+/// entries. Sparse entries take 16 bytes, batches 30 plus their stream id, event ids 24.
+inline constexpr std::int64_t index_covered_size_at = 20;
+inline constexpr std::int64_t index_next_position_at = 28;
+inline constexpr std::int64_t index_batch_count_at = 40;
+inline constexpr std::int64_t index_id_count_at = 44;
+inline constexpr std::size_t index_entries_at = 48;
+
 /// The index file name of the segment whose base position is `base`.
 std::string index_file_name(std::uint64_t base);
 /// The segment file name of base position `base`.

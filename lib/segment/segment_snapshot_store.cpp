@@ -11,202 +11,27 @@
 #include <tuple>
 
 #include "annal/error.hpp"
-#include "io/replace_file.hpp"
 #include "annal/event_store.hpp"
 #include "core/crc32c.hpp"
+#include "io/replace_file.hpp"
 #include "segment/byte_io.hpp"
+#include "segment/snapshot_file.hpp"
 #include "segment/snapshot_format.hpp"
 
 namespace annal {
 
 namespace seg = annal::segment;
 
-namespace {
-
-// Length of "<hash>-<version>-<fingerprint>", the part of a name before any collision suffix.
-constexpr std::size_t base_name_size = 16 + 1 + 20 + 1 + 16;
-constexpr std::size_t max_header_size =
-    seg::snapshot_fixed_header_size + max_stream_id_size + seg::max_snapshot_aggregate_type_size;
-
-// FNV-1a, 64 bits. It names files, so it must not change between builds, unlike std::hash.
-std::uint64_t stream_hash(std::string_view stream_id) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325u;
-  for (char c : stream_id) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3u;
-  }
-  return h;
-}
-
-std::string base_name(std::uint64_t hash, std::uint64_t version, std::uint64_t fingerprint) {
-  return fmt::format("{:016x}-{:020}-{:016x}", hash, version, fingerprint);
-}
-
-// What a snapshot file's name says about its contents.
-struct name_fields {
-  std::uint64_t hash = 0;
-  std::uint64_t version = 0;
-  std::uint64_t fingerprint = 0;
-};
-
-bool parse_number(std::string_view text, int base, std::uint64_t& out) {
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out, base);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
-// Parses "<hash>-<version>-<fingerprint>[-<n>].snap" in exactly the form base_name() and
-// free_name() write; nullopt for any other name.
-std::optional<name_fields> parse_name(std::string_view name) {
-  if (!name.ends_with(seg::snapshot_suffix)) return std::nullopt;
-  std::string_view stem = name.substr(0, name.size() - seg::snapshot_suffix.size());
-  if (stem.size() < base_name_size) return std::nullopt;
-  name_fields f;
-  if (!parse_number(stem.substr(0, 16), 16, f.hash) ||
-      !parse_number(stem.substr(17, 20), 10, f.version) ||
-      !parse_number(stem.substr(38, 16), 16, f.fingerprint) ||
-      base_name(f.hash, f.version, f.fingerprint) != stem.substr(0, base_name_size)) {
-    return std::nullopt;
-  }
-  std::string_view rest = stem.substr(base_name_size);
-  if (!rest.empty()) {
-    std::uint64_t n = 0;
-    if (rest[0] != '-' || !parse_number(rest.substr(1), 10, n) || n == 0 ||
-        fmt::format("-{}", n) != rest) {
-      return std::nullopt;
-    }
-  }
-  return f;
-}
-
-std::int64_t to_microseconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-std::string encode_snapshot(const snapshot& s) {
-  std::size_t header_size =
-      seg::snapshot_fixed_header_size + s.stream_id.size() + s.aggregate_type.size();
-  std::string out;
-  out.reserve(header_size + s.payload.size() + seg::snapshot_trailer_size);
-  seg::byte_writer w(out);
-  w.bytes(seg::snapshot_magic);
-  w.u32(seg::snapshot_format_version);
-  w.u32(static_cast<std::uint32_t>(header_size));
-  w.u16(static_cast<std::uint16_t>(s.stream_id.size()));
-  w.bytes(s.stream_id);
-  w.u64(s.version);
-  w.u64(s.position);
-  w.u64(s.fingerprint);
-  w.u16(static_cast<std::uint16_t>(s.aggregate_type.size()));
-  w.bytes(s.aggregate_type);
-  w.u8(static_cast<std::uint8_t>(s.encoding));
-  w.u64(static_cast<std::uint64_t>(to_microseconds(s.taken_at)));
-  w.u64(s.payload.size());
-  w.u32(detail::crc32c(seg::as_bytes(out)));
-  w.bytes(s.payload);
-  w.u32(detail::crc32c(seg::as_bytes(out)));
-  return out;
-}
-
-// A snapshot file's header.
-struct file_header {
-  std::uint32_t header_size = 0;
-  std::string stream_id;
-  std::uint64_t version = 0;
-  std::uint64_t position = 0;
-  std::uint64_t fingerprint = 0;
-  std::string aggregate_type;
-  snapshot_encoding encoding = snapshot_encoding::json;
-  std::int64_t taken_us = 0;
-  std::uint64_t payload_length = 0;
-};
-
-enum class header_status { ok, newer_format, damaged };
-
-// Checks the fixed prefix of a file of `file_size` bytes and sets `header_size`.
-header_status check_prefix(std::string_view prefix, std::uint64_t file_size,
-                           std::uint32_t& header_size, std::string& reason) {
-  if (prefix.size() < seg::snapshot_prefix_size) {
-    reason = fmt::format("{} bytes is too short for a snapshot file", file_size);
-    return header_status::damaged;
-  }
-  seg::byte_reader r(prefix);
-  if (r.bytes(seg::snapshot_magic.size()) != seg::snapshot_magic) {
-    reason = "not a snapshot file (bad magic)";
-    return header_status::damaged;
-  }
-  std::uint32_t version = r.u32();
-  if (version > seg::snapshot_format_version) {
-    reason = fmt::format("written in format version {}; this build reads up to {}", version,
-                         seg::snapshot_format_version);
-    return header_status::newer_format;
-  }
-  header_size = r.u32();
-  if (version != seg::snapshot_format_version) {
-    reason = fmt::format("invalid format version {}", version);
-    return header_status::damaged;
-  }
-  if (header_size < seg::snapshot_fixed_header_size + 1 || header_size > max_header_size) {
-    reason = fmt::format("invalid header size {}", header_size);
-    return header_status::damaged;
-  }
-  if (header_size + seg::snapshot_trailer_size > file_size) {
-    reason = fmt::format("the file ({} bytes) is shorter than its header ({} bytes)", file_size,
-                         header_size);
-    return header_status::damaged;
-  }
-  return header_status::ok;
-}
-
-// Parses the `header_size` bytes of a header that check_prefix() accepted.
-bool parse_header(std::string_view header, std::uint64_t file_size, file_header& out,
-                  std::string& reason) {
-  std::string_view body = header.substr(0, header.size() - 4);
-  seg::byte_reader trailer(header.substr(header.size() - 4));
-  if (detail::crc32c(seg::as_bytes(body)) != trailer.u32()) {
-    reason = "header checksum mismatch";
-    return false;
-  }
-  seg::byte_reader r(body);
-  r.bytes(seg::snapshot_prefix_size);
-  out.header_size = static_cast<std::uint32_t>(header.size());
-  out.stream_id = std::string(r.bytes(r.u16()));
-  out.version = r.u64();
-  out.position = r.u64();
-  out.fingerprint = r.u64();
-  out.aggregate_type = std::string(r.bytes(r.u16()));
-  std::uint8_t encoding = r.u8();
-  out.taken_us = static_cast<std::int64_t>(r.u64());
-  out.payload_length = r.u64();
-  if (r.failed() || r.remaining() != 0) {
-    reason = "malformed header";
-    return false;
-  }
-  if (out.stream_id.empty() || out.stream_id.size() > max_stream_id_size ||
-      out.stream_id.find('\0') != std::string::npos) {
-    reason = "invalid stream id";
-    return false;
-  }
-  if (encoding != static_cast<std::uint8_t>(snapshot_encoding::json) &&
-      encoding != static_cast<std::uint8_t>(snapshot_encoding::cbor)) {
-    reason = fmt::format("unknown encoding {}", encoding);
-    return false;
-  }
-  out.encoding = static_cast<snapshot_encoding>(encoding);
-  if (out.payload_length != file_size - header.size() - seg::snapshot_trailer_size) {
-    reason = fmt::format("the header says {} payload bytes, the file holds {}", out.payload_length,
-                         file_size - header.size() - seg::snapshot_trailer_size);
-    return false;
-  }
-  return true;
-}
-
-// Reads `size` bytes at `offset`; false when the file ends first.
-bool read_exact(const io::file& file, std::uint64_t offset, std::size_t size, std::string& out) {
-  out.resize(size);
-  return file.read_at(offset, {reinterpret_cast<std::byte*>(out.data()), size}) == size;
-}
-
-}  // namespace
+using seg::base_name;
+using seg::check_prefix;
+using seg::encode_snapshot;
+using seg::file_header;
+using seg::header_status;
+using seg::parse_header;
+using seg::parse_name;
+using seg::read_exact;
+using seg::stream_hash;
+using seg::to_microseconds;
 
 segment_snapshot_store::segment_snapshot_store(std::string dir, std::shared_ptr<io::file_system> fs,
                                                warning_handler on_warning)

@@ -33,13 +33,11 @@ struct frame_info {
   std::uint32_t count;
 };
 
-// Byte offsets of an index file's fields and of its first entry (docs/storage-format.md, "Index
-// sidecar"); sparse entries take 16 bytes, batches 30 plus their stream id, event ids 24.
-constexpr std::int64_t covered_size_at = 20;
-constexpr std::int64_t next_position_at = 28;
-constexpr std::int64_t batch_count_at = 40;
-constexpr std::int64_t id_count_at = 44;
-constexpr std::size_t entries_at = 48;
+using seg::index_batch_count_at;
+using seg::index_covered_size_at;
+using seg::index_entries_at;
+using seg::index_id_count_at;
+using seg::index_next_position_at;
 
 class checker {
  public:
@@ -164,7 +162,7 @@ class checker {
     if (index->covered_size > size) {
       // Past damage already reported, the index cannot be compared; otherwise it is too long.
       if (size == file_size) {
-        problem(path, covered_size_at, 0, {},
+        problem(path, index_covered_size_at, 0, {},
                 fmt::format("the index covers {} bytes of {}, which has only {}",
                             index->covered_size, segment_name, size));
       }
@@ -177,7 +175,7 @@ class checker {
                                  ? seg::segment_header_size
                                  : std::prev(covered_end)->offset + std::prev(covered_end)->size;
     if (boundary != index->covered_size) {
-      problem(path, covered_size_at, 0, {},
+      problem(path, index_covered_size_at, 0, {},
               fmt::format("the index covers {} bytes of {}, which is not a frame boundary",
                           index->covered_size, segment_name));
       return;
@@ -186,7 +184,7 @@ class checker {
                                                        : std::prev(covered_end)->first_position +
                                                              std::prev(covered_end)->count;
     if (index->next_position != next) {
-      problem(path, next_position_at, next, {},
+      problem(path, index_next_position_at, next, {},
               fmt::format("the index says the covered bytes end before position {}, the frames "
                           "before position {}",
                           index->next_position, next));
@@ -198,12 +196,12 @@ class checker {
     };
     auto covered_frames = static_cast<std::size_t>(covered_end - frames.begin());
     if (index->batches.size() != covered_frames) {
-      problem(path, batch_count_at, 0, {},
+      problem(path, index_batch_count_at, 0, {},
               fmt::format("the index lists {} batches; the bytes it covers hold {}",
                           index->batches.size(), covered_frames));
     }
     // Entry offsets in the index file, to point at the entry that is wrong.
-    auto entry_at = static_cast<std::int64_t>(entries_at + 16 * index->sparse.size());
+    auto entry_at = static_cast<std::int64_t>(index_entries_at + 16 * index->sparse.size());
     for (const auto& b : index->batches) {
       std::int64_t at = entry_at;
       entry_at += static_cast<std::int64_t>(30 + b.stream_id.size());
@@ -219,14 +217,14 @@ class checker {
       const auto& s = index->sparse[i];
       const frame_info* f = frame_at(s.offset);
       if (f == nullptr || f->first_position != s.position) {
-        problem(path, static_cast<std::int64_t>(entries_at + 16 * i), s.position, {},
+        problem(path, static_cast<std::int64_t>(index_entries_at + 16 * i), s.position, {},
                 fmt::format("the index's sparse entry for position {} points at offset {} of {}, "
                             "where no frame starts with that position",
                             s.position, s.offset, segment_name));
       }
     }
     if (index->ids.size() != next - base) {
-      problem(path, id_count_at, 0, {},
+      problem(path, index_id_count_at, 0, {},
               fmt::format("the index lists {} event ids; the bytes it covers hold {} events",
                           index->ids.size(), next - base));
     }
