@@ -17,8 +17,10 @@
 namespace annal {
 
 namespace pg {
+class append_writer;
 class head_listener;
 class snapshot_table;
+struct pending_append;
 }  // namespace pg
 
 /// An event store in a PostgreSQL schema (docs/postgres.md).
@@ -59,12 +61,8 @@ class postgres_store final : public event_store {
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
 
- public:
-  struct pending_append;
-
  private:
   class connection_pool;
-  class writer;
 
   void lead(std::unique_lock<std::mutex>& queue_lock);
   log_slice read_page(pg::connection& c, std::uint64_t from_position, std::size_t max_count,
@@ -74,10 +72,10 @@ class postgres_store final : public event_store {
   store_options options_;
   detail::store_hooks hooks_;
   std::unique_ptr<connection_pool> readers_;
-  std::unique_ptr<writer> writer_;
+  std::unique_ptr<pg::append_writer> writer_;
   std::mutex queue_mutex_;
   std::condition_variable queue_changed_;
-  std::deque<pending_append*> queue_;
+  std::deque<pg::pending_append*> queue_;
   bool leader_active_ = false;
   std::unique_ptr<pg::snapshot_table> snapshots_;
   std::unique_ptr<pg::head_listener> listener_;

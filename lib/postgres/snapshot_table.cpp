@@ -8,16 +8,14 @@
 
 #include "annal/error.hpp"
 #include "annal/event_store.hpp"
+#include "core/sql_integer.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/schema.hpp"
 
 namespace annal::pg {
 namespace {
 
-std::int64_t to_sql(std::uint64_t value) {
-  return static_cast<std::int64_t>(
-      std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
-}
+using detail::to_sql;
 
 }  // namespace
 

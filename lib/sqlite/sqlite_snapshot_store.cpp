@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "annal/error.hpp"
+#include "core/sql_integer.hpp"
 #include "annal/event_store.hpp"
 
 namespace annal {
@@ -18,10 +19,7 @@ using sqlite::statement;
 using sqlite::statement_use;
 using sqlite::transaction;
 
-std::int64_t to_sql(std::uint64_t value) {
-  return static_cast<std::int64_t>(
-      std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
-}
+using detail::to_sql;
 
 // Fingerprints use all 64 bits: stored as the signed integer with the same bits.
 std::int64_t fingerprint_to_sql(std::uint64_t fingerprint) {

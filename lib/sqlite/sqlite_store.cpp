@@ -15,6 +15,7 @@
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"
 #include "core/read_window.hpp"
+#include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
 #include "sqlite/sqlite_schema.hpp"
 
@@ -31,10 +32,7 @@ constexpr const char* event_columns =
     "e.position, e.stream_version, e.type, e.event_id, e.timestamp_us, e.encoding, e.metadata, "
     "e.payload";
 
-std::int64_t to_sql(std::uint64_t value) {
-  return static_cast<std::int64_t>(
-      std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
-}
+using detail::to_sql;
 
 // LIMIT -1 means no limit in SQLite.
 std::int64_t to_sql_limit(std::size_t max_count) {

@@ -1,0 +1,362 @@
+// The PostgreSQL writer: the group transaction, its fast and slow paths, recorded batches.
+#include "postgres/append_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "annal/error.hpp"
+#include "core/append_decision.hpp"
+#include "core/sql_integer.hpp"
+#include "core/store_identity.hpp"
+#include "postgres/connection.hpp"
+#include "postgres/event_rows.hpp"
+#include "postgres/schema.hpp"
+
+namespace annal::pg {
+namespace {
+
+using detail::to_sql;
+
+constexpr std::uint32_t int8_oid = 20;
+std::string_view id_bytes(const uuid& id) {
+  return {reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size()};
+}
+
+std::string int8_bytes(std::uint64_t v) {
+  std::string out;
+  put_be(out, v, 8);
+  return out;
+}
+
+// Names of the writer's prepared statements.
+constexpr const char* lock_head_statement = "annal_lock_head";
+constexpr const char* find_ids_statement = "annal_find_ids";
+constexpr const char* find_streams_statement = "annal_find_streams";
+constexpr const char* finish_statement = "annal_finish";
+
+// Thrown inside an append transaction taken on the fast path (without looking up the batch's
+// event ids first) when an id may be stored already: the transaction is rolled back and run
+// again with the lookup.
+struct needs_id_lookup {};
+
+// Where each event id of a group is: stored, or placed earlier in the same group. Keyed by the
+// id's 16 bytes.
+using place_map = std::unordered_map<std::string, detail::event_place>;
+
+// The append rule's view of `places`.
+auto lookup_in(const place_map& places) {
+  return [&places](const uuid& id) -> std::optional<detail::event_place> {
+    auto it = places.find(std::string(id_bytes(id)));
+    if (it == places.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+}  // namespace
+
+struct append_writer::impl {
+  impl(std::string conninfo, const std::string& schema, std::chrono::milliseconds stuck_timeout,
+         const detail::store_hooks& hooks)
+      : conninfo_(std::move(conninfo)),
+        hooks_(hooks),
+        stuck_timeout_(stuck_timeout),
+        lock_head_(fmt::format("SELECT position FROM {} FOR UPDATE", table(schema, "head"))),
+        find_ids_(fmt::format(
+            "SELECT event_id, position, stream_id, stream_version FROM {} WHERE event_id = ANY($1)",
+            table(schema, "events"))),
+        find_streams_(fmt::format("SELECT stream_id, version FROM {} WHERE stream_id = ANY($1)",
+                                  table(schema, "streams"))),
+        copy_(fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", table(schema, "events"),
+                          event_columns)),
+        // One statement moves the streams and the head on and announces the new head, which
+        // listeners receive when (and only if) the transaction commits.
+        finish_(fmt::format(
+            "WITH s AS (INSERT INTO {0} (stream_id, version) SELECT * FROM unnest($1::text[], "
+            "$2::int8[]) ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version), "
+            "h AS (UPDATE {1} SET position = $3) SELECT pg_notify($4, $5)",
+            table(schema, "streams"), table(schema, "head"))),
+        channel_(notify_channel(schema)) {}
+
+  // Commits a group of appends in one transaction, giving each its outcome. When the
+  // transaction fails (a payload the server refuses, a lost connection), each append is tried
+  // again alone, so one bad append fails only itself.
+  void commit(std::span<pending_append* const> group) {
+    std::lock_guard lock(mutex_);
+    std::exception_ptr failure = attempt(group);
+    // A lost connection (a server restart, a failover) gets one more try on a new one. Safe even
+    // when the lost COMMIT had landed: the events' ids make the retry a no-op that says so.
+    if (failure && c_ == nullptr) failure = attempt(group);
+    if (!failure) return;
+    if (group.size() == 1) {
+      group[0]->error = failure;
+      return;
+    }
+    for (pending_append* p : group) {
+      if (auto e = attempt(std::span<pending_append* const>(&p, 1))) p->error = e;
+    }
+  }
+
+  // Replaces the store's identity, in a transaction that holds the head row's lock and finds
+  // the log empty.
+  void adopt_store_id(const uuid& id, const std::string& identity_table) {
+    std::lock_guard lock(mutex_);
+    try {
+      connection& c = db();
+      detail::check_identity_change(begin(c));
+      c.query(fmt::format("UPDATE {} SET store_id = $1", identity_table).c_str(),
+              {param(id_bytes(id))});
+      c.exec("COMMIT");
+    } catch (...) {
+      recover();
+      throw;
+    }
+  }
+
+  append_result commit_recorded(std::span<const recorded_event> events,
+                                const std::vector<std::string>& metadata) {
+    std::lock_guard lock(mutex_);
+    try {
+      return run_recorded(events, metadata);
+    } catch (...) {
+      recover();
+      throw;
+    }
+  }
+
+  void close() {
+    std::lock_guard lock(mutex_);
+    c_.reset();
+  }
+
+
+ private:
+  connection& db() {
+    if (!c_ || !c_->ok()) {
+      c_.reset();
+      auto c = std::make_unique<connection>(conninfo_);
+      // 0 turns the timeout off, as in PostgreSQL.
+      c->exec(fmt::format("SET idle_in_transaction_session_timeout = {}", stuck_timeout_.count()));
+      c->prepare(lock_head_statement, lock_head_.c_str());
+      c->prepare(find_ids_statement, find_ids_.c_str());
+      c->prepare(find_streams_statement, find_streams_.c_str());
+      c->prepare(finish_statement, finish_.c_str());
+      c_ = std::move(c);
+    }
+    return *c_;
+  }
+
+  // Runs the group; on failure rolls back and returns the error.
+  std::exception_ptr attempt(std::span<pending_append* const> group) noexcept {
+    try {
+      try {
+        run(group, false);
+      } catch (const needs_id_lookup&) {
+        recover();
+        run(group, true);
+      }
+      return nullptr;
+    } catch (...) {
+      recover();
+      return std::current_exception();
+    }
+  }
+
+  // After a failure: roll back, or drop a broken connection (the next call reconnects).
+  void recover() noexcept {
+    if (!c_) return;
+    try {
+      if (c_->ok() && PQtransactionStatus(c_->handle()) != PQTRANS_IDLE) c_->exec("ROLLBACK");
+    } catch (...) {
+      c_.reset();
+      return;
+    }
+    if (!c_->ok()) c_.reset();
+  }
+
+  // Begins the transaction and takes the head row's lock: every writer of every process waits
+  // here for the one before it to commit, so positions are assigned in commit order.
+  std::uint64_t begin(connection& c) {
+    c.exec("BEGIN");
+    return static_cast<std::uint64_t>(c.query_prepared(lock_head_statement).int8(0, 0));
+  }
+
+  template <class Ids>
+  place_map stored_places(connection& c, const Ids& ids) {
+    place_map places;
+    std::string array = binary_array(uuid_oid, ids);
+    result r = c.query_prepared(find_ids_statement, {array});
+    for (int i = 0; i < r.rows(); ++i) {
+      places.emplace(std::string(r.bytes(i, 0)),
+                     detail::event_place{std::string(r.bytes(i, 2)),
+                                         static_cast<std::uint64_t>(r.int8(i, 3)),
+                                         static_cast<std::uint64_t>(r.int8(i, 1))});
+    }
+    return places;
+  }
+
+  template <class Streams>
+  std::map<std::string, std::uint64_t, std::less<>> stream_versions(connection& c,
+                                                                    const Streams& streams) {
+    std::map<std::string, std::uint64_t, std::less<>> versions;
+    std::string array = binary_array(text_oid, streams);
+    result r = c.query_prepared(find_streams_statement, {array});
+    for (int i = 0; i < r.rows(); ++i) {
+      versions.emplace(std::string(r.bytes(i, 0)), static_cast<std::uint64_t>(r.int8(i, 1)));
+    }
+    return versions;
+  }
+
+  // Writes the rows, the streams' new versions and the head, then commits.
+  void finish(connection& c, copy_buffer& rows,
+              const std::map<std::string, std::uint64_t, std::less<>>& touched, std::uint64_t head,
+              bool ids_looked_up) {
+    std::string_view first_stream = touched.begin()->first;
+    if (auto e = c.try_copy_in(copy_.c_str(), rows.finish())) {
+      if (!ids_looked_up && e->sqlstate == sqlstate::unique_violation &&
+          e->message.find("events_event_id") != std::string::npos) {
+        throw needs_id_lookup{};
+      }
+      throw_error(*e, "PostgreSQL at " + c.name());
+    }
+    std::vector<std::string_view> ids;
+    std::vector<std::string> versions;
+    for (const auto& [id, version] : touched) {
+      ids.push_back(id);
+      versions.push_back(int8_bytes(version));
+    }
+    std::string id_array = binary_array(text_oid, ids);
+    std::string version_array = binary_array(int8_oid, versions);
+    std::string head_text = std::to_string(head);
+    c.query_prepared(finish_statement,
+                     {id_array, version_array, param::int8(to_sql(head)), channel_, head_text});
+    if (hooks_.before_commit) hooks_.before_commit(first_stream);
+    c.exec("COMMIT");
+  }
+
+  // Runs the group in one transaction. The fast path (`look_up_ids` false) does not look up the
+  // batches' event ids first: the unique constraint on event_id refuses a stored one, and any
+  // outcome but a write (where a retry of a stored batch must win over a wrong expected
+  // version) sends the group to the slow path, which looks them up.
+  void run(std::span<pending_append* const> group, bool look_up_ids) {
+    connection& c = db();
+    std::uint64_t head = begin(c);
+    std::vector<std::string_view> ids;
+    std::vector<std::string_view> streams;
+    for (const pending_append* p : group) {
+      streams.push_back(p->stream_id);
+      for (const auto& e : p->events) ids.push_back(id_bytes(e.id));
+    }
+    auto places = look_up_ids ? stored_places(c, ids) : place_map{};
+    auto versions = stream_versions(c, streams);
+    std::map<std::string, std::uint64_t, std::less<>> touched;
+    copy_buffer rows;
+    std::int64_t now = to_timestamptz(std::chrono::system_clock::now());
+    // Decided in order, as if each append ran alone after the ones before it.
+    std::vector<std::pair<append_result, std::exception_ptr>> outcomes;
+    for (const pending_append* p : group) {
+      auto decide = [&]() -> append_result {
+        auto v = versions.find(p->stream_id);
+        std::uint64_t current = v == versions.end() ? 0 : v->second;
+        auto decision = detail::decide_append(p->stream_id, p->expected, p->events, current,
+                                              lookup_in(places));
+        detail::enforce(decision, p->stream_id, p->expected, p->events);
+        if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
+        for (std::size_t i = 0; i < p->events.size(); ++i) {
+          const event_data& e = p->events[i];
+          rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
+                   e.encoding, e.payload);
+          places.emplace(std::string(id_bytes(e.id)),
+                         detail::event_place{std::string(p->stream_id), current + 1 + i,
+                                             head + 1 + i});
+        }
+        append_result r{head + 1, head + p->events.size(), current + p->events.size(), true};
+        head = r.last_position;
+        versions.insert_or_assign(std::string(p->stream_id), r.next_expected_version);
+        touched.insert_or_assign(std::string(p->stream_id), r.next_expected_version);
+        return r;
+      };
+      try {
+        outcomes.emplace_back(decide(), nullptr);
+      } catch (const annal::error&) {
+        if (!look_up_ids) throw needs_id_lookup{};
+        outcomes.emplace_back(append_result{}, std::current_exception());
+      }
+    }
+    if (rows.empty()) {
+      c.exec("ROLLBACK");
+    } else {
+      finish(c, rows, touched, head, look_up_ids);
+    }
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      group[i]->result = outcomes[i].first;
+      group[i]->error = outcomes[i].second;
+    }
+  }
+
+  append_result run_recorded(std::span<const recorded_event> events,
+                             const std::vector<std::string>& metadata) {
+    const recorded_event& first = events.front();
+    connection& c = db();
+    std::uint64_t head = begin(c);
+    std::vector<std::string_view> ids;
+    for (const auto& e : events) ids.push_back(id_bytes(e.id));
+    auto places = stored_places(c, ids);
+    std::string_view stream(first.stream_id);
+    auto versions = stream_versions(c, std::span<const std::string_view>(&stream, 1));
+    std::uint64_t current = versions.empty() ? 0 : versions.begin()->second;
+    auto decision = detail::decide_recorded_append(events, head, current, lookup_in(places));
+    detail::enforce(decision, events);
+    copy_buffer rows;
+    std::int64_t timestamp = to_timestamptz(first.timestamp);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const recorded_event& e = events[i];
+      rows.add(e.position, e.stream_id, e.stream_version, e.type, e.id, timestamp, metadata[i],
+               e.encoding, e.payload);
+    }
+    std::uint64_t last = head + events.size();
+    std::map<std::string, std::uint64_t, std::less<>> touched{
+        {first.stream_id, current + events.size()}};
+    finish(c, rows, touched, last, true);
+    return append_result{first.position, last, current + events.size(), true};
+  }
+
+  std::string conninfo_;
+  const detail::store_hooks& hooks_;
+  std::chrono::milliseconds stuck_timeout_;
+  std::string lock_head_;
+  std::string find_ids_;
+  std::string find_streams_;
+  std::string copy_;
+  std::string finish_;
+  std::string channel_;
+  std::mutex mutex_;
+  std::unique_ptr<connection> c_;
+};
+
+append_writer::append_writer(std::string conninfo, const std::string& schema,
+                             std::chrono::milliseconds stuck_timeout,
+                             const detail::store_hooks& hooks)
+    : impl_(std::make_unique<impl>(std::move(conninfo), schema, stuck_timeout, hooks)) {}
+
+append_writer::~append_writer() = default;
+
+void append_writer::commit(std::span<pending_append* const> group) { impl_->commit(group); }
+
+append_result append_writer::commit_recorded(std::span<const recorded_event> events,
+                                             const std::vector<std::string>& metadata) {
+  return impl_->commit_recorded(events, metadata);
+}
+
+void append_writer::adopt_store_id(const uuid& id, const std::string& identity_table) {
+  impl_->adopt_store_id(id, identity_table);
+}
+
+void append_writer::close() { impl_->close(); }
+
+}  // namespace annal::pg
