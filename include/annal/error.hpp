@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "annal/export.hpp"
+
 namespace annal {
 
 /// Stable identifiers of the failures annal reports. The numeric values are part of the API.
@@ -23,11 +25,11 @@ enum class errc {
 };
 
 /// The name of an error code, e.g. "wrong_expected_version". Never throws.
-std::string_view to_string(errc code) noexcept;
+ANNAL_EXPORT std::string_view to_string(errc code) noexcept;
 
 /// Base of every exception annal throws. The message is one line that says what failed and
 /// where (stream, position, field, file) so it can be logged as it is.
-class error : public std::runtime_error {
+class ANNAL_EXPORT error : public std::runtime_error {
  public:
   error(errc code, const std::string& message);
   /// The stable identifier of this failure.
@@ -38,7 +40,7 @@ class error : public std::runtime_error {
 };
 
 /// An append's expected version did not match the stream. Retrying with a fresh read is safe.
-class wrong_expected_version : public error {
+class ANNAL_EXPORT wrong_expected_version : public error {
  public:
   wrong_expected_version(std::string stream_id, std::string expected, std::uint64_t actual);
   const std::string& stream_id() const noexcept { return stream_id_; }
@@ -54,7 +56,7 @@ class wrong_expected_version : public error {
 };
 
 /// An event id of the batch is already stored, but not as an exact retry of this batch.
-class duplicate_event_id : public error {
+class ANNAL_EXPORT duplicate_event_id : public error {
  public:
   duplicate_event_id(std::string event_id, std::string stored_stream, std::uint64_t stored_version);
   /// The id in canonical text form.
@@ -69,7 +71,7 @@ class duplicate_event_id : public error {
 };
 
 /// The stream has no events.
-class stream_not_found : public error {
+class ANNAL_EXPORT stream_not_found : public error {
  public:
   explicit stream_not_found(std::string stream_id);
   const std::string& stream_id() const noexcept { return stream_id_; }
@@ -79,7 +81,7 @@ class stream_not_found : public error {
 };
 
 /// A stored event's type name is not one the decoder knows.
-class unknown_event_type : public error {
+class ANNAL_EXPORT unknown_event_type : public error {
  public:
   /// `position` is the global position of the event, 0 when it was not read from a store.
   unknown_event_type(std::string type, std::string stream_id, std::uint64_t position);
@@ -95,7 +97,7 @@ class unknown_event_type : public error {
 
 /// A payload could not be decoded into its struct: malformed JSON, a missing field, a value of
 /// the wrong type or out of range.
-class decode_failed : public error {
+class ANNAL_EXPORT decode_failed : public error {
  public:
   /// `field_path` is like "items[2].sku"; empty when the payload as a whole is bad.
   decode_failed(std::string type, std::string field_path, const std::string& reason);
@@ -108,7 +110,7 @@ class decode_failed : public error {
 };
 
 /// Stored bytes are damaged, or the file is not an annal store.
-class corruption : public error {
+class ANNAL_EXPORT corruption : public error {
  public:
   /// `offset` is the byte offset in `path` where the damage was found, or -1 when unknown.
   corruption(std::string path, std::int64_t offset, const std::string& reason);
@@ -121,7 +123,7 @@ class corruption : public error {
 };
 
 /// An operating-system or database-engine call failed.
-class io_error : public error {
+class ANNAL_EXPORT io_error : public error {
  public:
   /// `system_code` is the errno value (or the engine's own code), `path` the file involved.
   io_error(int system_code, std::string path, const std::string& reason);
@@ -134,19 +136,19 @@ class io_error : public error {
 };
 
 /// A caller passed a value annal does not accept (an invalid stream id, an empty batch, ...).
-class invalid_argument : public error {
+class ANNAL_EXPORT invalid_argument : public error {
  public:
   explicit invalid_argument(const std::string& reason);
 };
 
 /// The store was used after close().
-class store_closed : public error {
+class ANNAL_EXPORT store_closed : public error {
  public:
   store_closed();
 };
 
 /// The store's format version is newer than this build of annal understands.
-class unsupported_format_version : public error {
+class ANNAL_EXPORT unsupported_format_version : public error {
  public:
   unsupported_format_version(std::string path, std::int64_t found, std::int64_t supported);
   std::int64_t found() const noexcept { return found_; }

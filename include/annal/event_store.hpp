@@ -12,6 +12,7 @@
 
 #include "annal/event.hpp"
 #include "annal/expected_version.hpp"
+#include "annal/export.hpp"
 #include "annal/snapshot_store.hpp"
 
 namespace annal {
@@ -69,11 +70,13 @@ struct store_description;
 class event_store;
 
 /// Administration (declared in annal/store_admin.hpp); friends of event_store.
-append_result append_recorded(event_store& store, std::span<const recorded_event> events);
-std::vector<stream_summary> list_streams(event_store& store, std::string_view prefix,
-                                         std::string_view after, std::size_t max_count);
-store_description describe(event_store& store);
-void adopt_store_id(event_store& store, const uuid& id);
+ANNAL_EXPORT append_result append_recorded(event_store& store,
+                                           std::span<const recorded_event> events);
+ANNAL_EXPORT std::vector<stream_summary> list_streams(event_store& store, std::string_view prefix,
+                                                      std::string_view after,
+                                                      std::size_t max_count);
+ANNAL_EXPORT store_description describe(event_store& store);
+ANNAL_EXPORT void adopt_store_id(event_store& store, const uuid& id);
 
 /// An append-only log of events, organised in streams.
 ///
@@ -83,7 +86,7 @@ void adopt_store_id(event_store& store, const uuid& id);
 ///
 /// Every member function throws annal::store_closed after close(), and annal::io_error or
 /// annal::corruption when the storage underneath fails.
-class event_store {
+class ANNAL_EXPORT event_store {
  public:
   virtual ~event_store();
   event_store(const event_store&) = delete;
@@ -145,7 +148,6 @@ class event_store {
   /// (docs/concepts.md, "Store identity").
   uuid store_id();
 
-
   /// The snapshot store kept beside this store's events. The reference is valid as long as this
   /// object; each call through it counts as a call on this store: close() waits for the calls in
   /// progress, and calls after close() throw annal::store_closed.
@@ -155,8 +157,8 @@ class event_store {
   event_store();
 
   friend append_result append_recorded(event_store&, std::span<const recorded_event>);
-  friend std::vector<stream_summary> list_streams(event_store&, std::string_view,
-                                                  std::string_view, std::size_t);
+  friend std::vector<stream_summary> list_streams(event_store&, std::string_view, std::string_view,
+                                                  std::size_t);
   friend store_description describe(event_store&);
   friend void adopt_store_id(event_store&, const uuid&);
 
@@ -203,6 +205,6 @@ class event_store {
 };
 
 /// Throws annal::invalid_argument unless `stream_id` is 1 to 256 bytes without NUL.
-void validate_stream_id(std::string_view stream_id);
+ANNAL_EXPORT void validate_stream_id(std::string_view stream_id);
 
 }  // namespace annal

@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <string>
 
+#include "annal/export.hpp"
+
 namespace annal {
 
 /// What an append expects of its stream's current version. Versions count a stream's events:
 /// a stream with no events has version 0, its first event is version 1.
-class expected_version {
+class ANNAL_EXPORT expected_version {
  public:
   enum class kind : std::uint8_t { any, no_stream, stream_exists, exact };
 

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "annal/event_store.hpp"
+#include "annal/export.hpp"
 
 namespace annal {
 
@@ -75,18 +76,19 @@ struct store_options {
 /// annal::corruption for a file or directory that is not an annal store, annal::io_error when
 /// the file cannot be opened or created or a segment directory is locked by another store. The
 /// returned store is thread-safe.
-std::unique_ptr<event_store> open_store(std::string_view uri, const store_options& options = {});
+ANNAL_EXPORT std::unique_ptr<event_store> open_store(std::string_view uri,
+                                                     const store_options& options = {});
 
 /// `uri` with every password replaced by `***`: the one in a `postgres://USER:PASSWORD@HOST`
 /// authority and the value of a `password=` query parameter. Other URIs are returned as they
 /// are. Use it wherever a store URI is printed or logged. Pure; never throws but std::bad_alloc.
-std::string redact_uri(std::string_view uri);
+ANNAL_EXPORT std::string redact_uri(std::string_view uri);
 
 /// `text` (an error message, a log line) with every password that `uri` holds, as redact_uri()
 /// finds them, replaced by `***` wherever it occurs, also on its own and percent-decoded: libpq's
 /// messages about a malformed URI echo the URI or the offending part of it. A very short password
 /// may hide unrelated letters too; nothing of it is printed either way. Text that does not
 /// contain a password of `uri` is returned as it is. Pure; never throws but std::bad_alloc.
-std::string redact_passwords(std::string_view text, std::string_view uri);
+ANNAL_EXPORT std::string redact_passwords(std::string_view text, std::string_view uri);
 
 }  // namespace annal

@@ -47,12 +47,44 @@ using read_model_step = std::function<void(read_model_transaction&)>;
 /// The work of one event on a sink, made ahead of time by projection::prepare_sink.
 using sink_step = std::function<void()>;
 
+/// A read model's work per event (SQLite or PostgreSQL): applies one event inside the batch's
+/// transaction.
+struct read_model_handler {
+  std::function<void(const recorded_event&, read_model_transaction&)> apply;
+};
+
+/// A read model's work per event, made ahead of time: turns one event into the step that applies
+/// it. The runner calls `prepare` for every event of the next batch on its read-ahead thread
+/// while the current batch is written, so decoding runs beside the database; then it runs the
+/// steps in order inside the batch's transaction. `prepare` may be called from two threads at
+/// once and must not touch shared state; what it throws fails the event as a handler's error
+/// would. The recorded_event and the projection outlive the step.
+struct read_model_preparer {
+  std::function<read_model_step(const recorded_event&)> prepare;
+};
+
+/// A generic projection's work per event: receives each event at least once, in position order.
+/// After a crash the events after the last checkpoint are delivered again; use
+/// recorded_event::position to make the sink idempotent.
+struct sink_handler {
+  std::function<void(const recorded_event&)> deliver;
+};
+
+/// A generic projection's work per event made ahead of time, with the rules of
+/// read_model_preparer.
+struct sink_preparer {
+  std::function<sink_step(const recorded_event&)> prepare;
+};
+
+/// What a projection does with each event: exactly one of the four forms. The first two make
+/// the projection a read model, the last two a generic projection (a sink). The runner refuses
+/// a projection whose handler is empty (std::monostate or an empty function).
+using projection_handler = std::variant<std::monostate, read_model_handler, read_model_preparer,
+                                        sink_handler, sink_preparer>;
+
 /// A projection as the runner sees it, with its handler already type-erased. Build one with
 /// sqlite_projection() or sink_projection() for typed handlers, or fill it in by hand to handle
 /// raw recorded events.
-///
-/// A read model (SQLite or PostgreSQL) sets exactly one of `handle` and `prepare`; a generic projection sets
-/// exactly one of `sink` and `prepare_sink`; a projection is one or the other.
 struct projection {
   /// Unique within a read-model database: letters, digits and '_', 1 to 64 bytes.
   std::string name;
@@ -64,37 +96,25 @@ struct projection {
   /// Only events of streams starting with this are read and handled; empty means every stream.
   std::string stream_prefix;
   error_policy on_error;
+  /// The work per event, and with it the kind of projection (read model or sink).
+  projection_handler handler;
 
-  /// SQLite read model: the base names of its tables (identifiers, not starting with "annal_").
-  /// Each build gets its own physical tables and readers see the current build through a view
-  /// per base name.
+  /// Read model: the base names of its tables (identifiers, not starting with "annal_"). Each
+  /// build gets its own physical tables and readers see the current build through a view per
+  /// base name.
   std::vector<std::string> tables;
-  /// SQLite read model: creates the tables of a new build, naming them `{base}` (see
+  /// Read model: creates the tables of a new build, naming them `{base}` (see
   /// read_model_transaction). Runs in the transaction that registers the build.
   std::function<void(read_model_transaction&)> create_tables;
-  /// SQLite read model: applies one event inside the batch's transaction.
-  std::function<void(const recorded_event&, read_model_transaction&)> handle;
-  /// SQLite read model, instead of `handle`: turns one event into the step that applies it. The
-  /// runner calls it for every event of the next batch on its read-ahead thread while the
-  /// current batch is written, so decoding runs beside SQLite; then it runs the steps in order
-  /// inside the batch's transaction. It may be called from two threads at once and must not
-  /// touch shared state; what it throws fails the event as a handler's error would. The
-  /// recorded_event and the projection outlive the step.
-  std::function<read_model_step(const recorded_event&)> prepare;
-
-  /// Generic projection: receives each event at least once, in position order. After a crash
-  /// the events after the last checkpoint are delivered again; use recorded_event::position to
-  /// make the sink idempotent.
-  std::function<void(const recorded_event&)> sink;
-  /// Generic projection, instead of `sink`: the sink's work for one event made ahead of time,
-  /// with the same rules as `prepare`.
-  std::function<sink_step(const recorded_event&)> prepare_sink;
   /// Generic projection, optional: called before a rebuild replays the log from `from_position`,
   /// so the sink can clear what it holds.
   std::function<void(std::uint64_t from_position)> reset;
 
-  /// True for a SQLite read model (handle or prepare set).
-  bool is_read_model() const noexcept { return handle || prepare; }
+  /// True for a read model (a read_model_handler or read_model_preparer).
+  bool is_read_model() const noexcept {
+    return std::holds_alternative<read_model_handler>(handler) ||
+           std::holds_alternative<read_model_preparer>(handler);
+  }
 };
 
 namespace detail {
@@ -137,19 +157,19 @@ projection sqlite_projection(std::string name, int version, std::vector<std::str
   p.on_error = on_error;
   p.tables = std::move(tables);
   p.create_tables = std::move(create_tables);
-  p.prepare = [h = std::make_shared<Handler>(std::move(handler))](
-                  const recorded_event& recorded) -> read_model_step {
+  p.handler = read_model_preparer{[h = std::make_shared<Handler>(std::move(handler))](
+                                      const recorded_event& recorded) -> read_model_step {
     return [h = h.get(), &recorded,
             event = event_codec<Variant>::decode(recorded)](read_model_transaction& tx) {
       std::visit([&](const auto& e) { (*h)(e, recorded, tx); }, event);
     };
-  };
+  }};
   return p;
 }
 
 /// A generic projection with a typed sink: `handler(const E& event, const recorded_event&
 /// recorded)` for every alternative E of `Variant`, at least once per event (see
-/// projection::sink).
+/// sink_handler).
 template <class Variant, class Handler>
 projection sink_projection(std::string name, int version, Handler handler,
                            error_policy on_error = {}) {
@@ -161,12 +181,12 @@ projection sink_projection(std::string name, int version, Handler handler,
   p.version = version;
   p.event_types = detail::type_names_of<Variant>();
   p.on_error = on_error;
-  p.prepare_sink = [h = std::make_shared<Handler>(std::move(handler))](
-                       const recorded_event& recorded) -> sink_step {
+  p.handler = sink_preparer{[h = std::make_shared<Handler>(std::move(handler))](
+                                const recorded_event& recorded) -> sink_step {
     return [h = h.get(), &recorded, event = event_codec<Variant>::decode(recorded)] {
       std::visit([&](const auto& e) { (*h)(e, recorded); }, event);
     };
-  };
+  }};
   return p;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "annal/event_store.hpp"
+#include "annal/export.hpp"
 #include "annal/projection.hpp"
 #include "annal/projection_status.hpp"
 
@@ -80,7 +81,7 @@ struct dead_letter {
 /// docs/projections.md.
 ///
 /// Thread-safe. The store must outlive the runner; the destructor stops every projection.
-class projection_runner {
+class ANNAL_EXPORT projection_runner {
  public:
   /// Opens (creating) the read-model database. Throws annal::io_error or annal::corruption when
   /// it cannot be opened (a PostgreSQL server out of reach included); annal::invalid_argument for

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "annal/export.hpp"
+
 namespace annal {
 
 /// The life of a projection in a runner.
@@ -38,7 +40,7 @@ enum class projection_state : std::uint8_t {
 
 /// "catching_up", "live", "rebuilding", "stopped", "failed", "standby" or "recovering". Never
 /// throws.
-std::string_view to_string(projection_state state) noexcept;
+ANNAL_EXPORT std::string_view to_string(projection_state state) noexcept;
 
 /// A snapshot of one projection's progress, taken by projection_runner::status().
 struct projection_status {
@@ -85,12 +87,13 @@ struct projection_status {
 /// read model ahead of the log was not made from it). A projection stopped, failed or
 /// recovering is never live, whatever its lag: nothing follows the log, and after a failed check
 /// of the read model's origin its tables may be wrong. Never throws.
-bool serves_live(const projection_status& status, std::uint64_t max_lag = 0) noexcept;
+ANNAL_EXPORT bool serves_live(const projection_status& status, std::uint64_t max_lag = 0) noexcept;
 
 /// One line describing `status`, e.g.
 /// `order_summary v3 rebuilding [##########----------]  50.0% 500000/1000000 lag 500000
 /// 212345 ev/s ETA 2s`, the bar `bar_width` characters wide. The fraction is
 /// (checkpoint - start_position) / (head - start_position). Never throws except std::bad_alloc.
-std::string render_progress_bar(const projection_status& status, std::size_t bar_width = 30);
+ANNAL_EXPORT std::string render_progress_bar(const projection_status& status,
+                                             std::size_t bar_width = 30);
 
 }  // namespace annal

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "annal/export.hpp"
 #include "annal/read_model_sql.hpp"
 
 namespace annal {
@@ -23,7 +24,7 @@ namespace annal {
 ///
 /// Move-only. Not thread-safe: use one reader per thread. Throws annal::io_error when the file
 /// cannot be opened or the server cannot be reached.
-class read_model_reader {
+class ANNAL_EXPORT read_model_reader {
  public:
   explicit read_model_reader(std::string path);
   ~read_model_reader();

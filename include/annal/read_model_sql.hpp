@@ -8,11 +8,13 @@
 #include <type_traits>
 #include <variant>
 
+#include "annal/export.hpp"
+
 namespace annal {
 
 /// One SQL parameter: NULL, an integer, a real or text. Text is not copied: the viewed string must
 /// live until the call that binds it returns.
-class sql_value {
+class ANNAL_EXPORT sql_value {
  public:
   sql_value() noexcept = default;
   sql_value(std::nullptr_t) noexcept {}
@@ -40,7 +42,7 @@ using sql_params = std::initializer_list<sql_value>;
 /// One row of a query result, valid only inside the callback that receives it. Columns are
 /// numbered from 0. Reading a column converts it the way SQLite does (NULL reads as 0 or "").
 /// Not thread-safe.
-class sql_row {
+class ANNAL_EXPORT sql_row {
  public:
   virtual int column_count() const noexcept = 0;
   virtual bool is_null(int column) const noexcept = 0;

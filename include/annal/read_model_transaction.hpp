@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "annal/export.hpp"
 #include "annal/read_model_sql.hpp"
 
 namespace annal {
@@ -27,11 +28,11 @@ namespace annal {
 ///
 /// Errors: annal::invalid_argument for SQL that does not compile or holds more than one
 /// statement (execute, query); annal::io_error or annal::corruption when the database fails (a
-/// constraint violation is an io_error carrying the database's message). A handler that lets an error
-/// escape fails the event, and the projection's error policy decides what happens.
+/// constraint violation is an io_error carrying the database's message). A handler that lets an
+/// error escape fails the event, and the projection's error policy decides what happens.
 ///
 /// Valid only during the handler call that receives it; not thread-safe.
-class read_model_transaction {
+class ANNAL_EXPORT read_model_transaction {
  public:
   /// The physical name of a declared table in the build being written. Throws
   /// annal::invalid_argument when `base` is not one of the projection's tables.

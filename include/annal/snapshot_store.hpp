@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "annal/export.hpp"
+
 namespace annal {
 
 /// How a snapshot's state is encoded.
@@ -51,7 +53,7 @@ struct snapshot_lookup {
 /// Thread-safe. Owned by its event store: valid until that store's close(). Every function
 /// throws annal::io_error when the storage fails and annal::invalid_argument for an invalid
 /// stream id.
-class snapshot_store {
+class ANNAL_EXPORT snapshot_store {
  public:
   virtual ~snapshot_store() = default;
 

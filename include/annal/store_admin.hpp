@@ -10,6 +10,7 @@
 
 #include "annal/event.hpp"
 #include "annal/event_store.hpp"
+#include "annal/export.hpp"
 #include "annal/uuid.hpp"
 
 namespace annal {
@@ -50,21 +51,23 @@ struct store_description {
 /// anywhere (there is no retry rule here: skipping what is already stored is the caller's
 /// decision); annal::store_closed after close(). Thread-safe, also with concurrent append()
 /// calls, which may make the head move under the caller.
-append_result append_recorded(event_store& store, std::span<const recorded_event> events);
+ANNAL_EXPORT append_result append_recorded(event_store& store,
+                                           std::span<const recorded_event> events);
 
 /// Lists up to `max_count` streams of `store` whose id starts with `prefix` and sorts
 /// (bytewise) after `after`, in bytewise order of their ids, with their versions. Page through
 /// every stream by passing the last id returned as `after`. Throws annal::invalid_argument for a
 /// max_count of 0, annal::store_closed after close(). On the segment backend each call sorts the
 /// matching streams: O(n log n) in their number. Thread-safe.
-std::vector<stream_summary> list_streams(event_store& store, std::string_view prefix = {},
-                                         std::string_view after = {},
-                                         std::size_t max_count = unlimited);
+ANNAL_EXPORT std::vector<stream_summary> list_streams(event_store& store,
+                                                      std::string_view prefix = {},
+                                                      std::string_view after = {},
+                                                      std::size_t max_count = unlimited);
 
 /// The backend of `store`, its format version, the number of streams and the size of the
 /// store's files. Throws annal::store_closed after close(), annal::io_error when the storage
 /// fails. Thread-safe.
-store_description describe(event_store& store);
+ANNAL_EXPORT store_description describe(event_store& store);
 
 /// Gives `store` the identity `id` of the store whose log it is about to receive whole, event
 /// by event at the same positions (what `annal migrate` does to a new target), so that read
@@ -72,6 +75,6 @@ store_description describe(event_store& store);
 /// Allowed only while the store holds no event; giving a store the identity it has is a no-op.
 /// Throws annal::invalid_argument for a nil id or when the store holds events (nothing
 /// changes), annal::store_closed after close(). Thread-safe.
-void adopt_store_id(event_store& store, const uuid& id);
+ANNAL_EXPORT void adopt_store_id(event_store& store, const uuid& id);
 
 }  // namespace annal

@@ -9,10 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "annal/export.hpp"
+
 namespace annal {
 
 /// A 16-byte UUID. Value type; the default value is the nil UUID.
-class uuid {
+class ANNAL_EXPORT uuid {
  public:
   constexpr uuid() = default;
   explicit constexpr uuid(const std::array<std::uint8_t, 16>& bytes) : bytes_(bytes) {}

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "annal/export.hpp"
+
 namespace annal {
 
 /// One thing verify_store() found wrong, with where it is.
@@ -63,7 +65,8 @@ inline constexpr std::size_t max_listed_problems = 1000;
 /// Reads the whole store once; memory grows with the number of streams and, for the segment
 /// backend, 24 bytes per event (to find repeated ids). Throws annal::invalid_argument for a
 /// malformed URI, annal::io_error when the store does not exist, cannot be read, or (segment)
-/// is open in another process; annal::corruption for a PostgreSQL schema without a store. Damage is reported in the result, never thrown. Thread-safe.
-verify_report verify_store(std::string_view uri);
+/// is open in another process; annal::corruption for a PostgreSQL schema without a store. Damage is
+/// reported in the result, never thrown. Thread-safe.
+ANNAL_EXPORT verify_report verify_store(std::string_view uri);
 
 }  // namespace annal

@@ -6,7 +6,7 @@
 #include <array>
 
 #include "annal/error.hpp"
-#include "annal_build_config.hpp"
+#include "annal/build_config.hpp"
 #include "backends/store_location.hpp"
 
 #if ANNAL_WITH_SQLITE

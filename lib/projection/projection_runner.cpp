@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <mutex>
 #include <set>
+#include <type_traits>
+#include <variant>
 
 #include "annal/error.hpp"
 #include "projection/projection_worker.hpp"
@@ -35,11 +37,24 @@ void validate(const projection& p) {
         "projection name '{}' must be 1 to 64 letters, digits or '_', not starting with a digit",
         p.name));
   }
-  int kinds =
-      (p.handle ? 1 : 0) + (p.prepare ? 1 : 0) + (p.sink ? 1 : 0) + (p.prepare_sink ? 1 : 0);
-  if (kinds != 1) {
+  bool has_handler = std::visit(
+      [](const auto& h) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(h)>, std::monostate>) {
+          return false;
+        } else if constexpr (requires { h.apply; }) {
+          return static_cast<bool>(h.apply);
+        } else if constexpr (requires { h.deliver; }) {
+          return static_cast<bool>(h.deliver);
+        } else {
+          return static_cast<bool>(h.prepare);
+        }
+      },
+      p.handler);
+  if (!has_handler) {
     throw invalid_argument(fmt::format(
-        "projection '{}' must set exactly one of handle, prepare, sink and prepare_sink", p.name));
+        "projection '{}' has no handler: set it to a read_model_handler, read_model_preparer, "
+        "sink_handler or sink_preparer with a function",
+        p.name));
   }
   if (p.is_read_model() && !p.create_tables) {
     throw invalid_argument(

@@ -15,11 +15,13 @@ namespace {
 // Wraps the projection's typed preparation, if any, so a failure to prepare becomes a step that
 // fails the event when it runs: the error policy then sees it at the right position.
 step_maker step_maker_for(const projection& p) {
-  if (!p.prepare && !p.prepare_sink) return {};
-  return [&p](const recorded_event& r) -> event_step {
+  const auto* model = std::get_if<read_model_preparer>(&p.handler);
+  const auto* sink = std::get_if<sink_preparer>(&p.handler);
+  if (model == nullptr && sink == nullptr) return {};
+  return [model, sink](const recorded_event& r) -> event_step {
     try {
-      if (p.prepare) return {p.prepare(r), {}};
-      return {{}, p.prepare_sink(r)};
+      if (model != nullptr) return {model->prepare(r), {}};
+      return {{}, sink->prepare(r)};
     } catch (...) {
       auto e = std::current_exception();
       return {[e](read_model_transaction&) { std::rethrow_exception(e); },

@@ -80,10 +80,10 @@ std::optional<projection_worker::failure> projection_worker::run_range(
       } else {
         step.sink();
       }
-    } else if (p_.handle) {
-      p_.handle(events[i], *b.session);
+    } else if (const auto* model = std::get_if<read_model_handler>(&p_.handler)) {
+      model->apply(events[i], *b.session);
     } else {
-      p_.sink(events[i]);
+      std::get<sink_handler>(p_.handler).deliver(events[i]);
     }
   };
   // The checkpoint is stored with its origin, for the origin checks; the build's record follows

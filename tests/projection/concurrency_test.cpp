@@ -18,10 +18,10 @@ TEST_CASE("projections under concurrent appends see every event exactly once", "
   std::map<std::uint64_t, int> deliveries;
   projection counter;
   counter.name = "counter";
-  counter.sink = [&](const recorded_event& e) {
+  counter.handler = sink_handler{[&](const recorded_event& e) {
     std::lock_guard lock(m);
     ++deliveries[e.position];
-  };
+  }};
   runner_options options;
   options.batch_size = 64;
   projection_runner runner(f.store(), f.model, options);

@@ -137,10 +137,10 @@ TEST_CASE("a sink under skip_and_record records its failures too", "[policy]") {
   projection p;
   p.name = "picky";
   p.on_error = error_policy::skip_and_record();
-  p.sink = [&](const recorded_event& e) {
+  p.handler = sink_handler{[&](const recorded_event& e) {
     if (e.position % 4 == 0) throw std::runtime_error("no multiples of four");
     ++seen;
-  };
+  }};
   projection_runner runner(f.store(), f.model);
   runner.add(std::move(p));
   runner.start();
@@ -156,10 +156,9 @@ TEST_CASE("SQL that does not compile fails the event with invalid_argument's mes
   projection_fixture f;
   f.deposit(3);
   projection p = test::ledger_projection();
-  p.prepare = nullptr;
-  p.handle = [](const recorded_event&, read_model_transaction& tx) {
+  p.handler = read_model_handler{[](const recorded_event&, read_model_transaction& tx) {
     tx.execute("INSERT INTO {balances} VALUES (");
-  };
+  }};
   projection_runner runner(f.store(), f.model);
   runner.add(std::move(p));
   runner.start();

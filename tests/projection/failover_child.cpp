@@ -27,10 +27,11 @@ int main(int argc, char** argv) {
     p.create_tables = [](annal::read_model_transaction& tx) {
       tx.execute("CREATE TABLE {applied}(position BIGINT PRIMARY KEY, pid BIGINT NOT NULL)");
     };
-    p.handle = [pid = static_cast<std::int64_t>(::getpid())](const annal::recorded_event& r,
-                                                             annal::read_model_transaction& tx) {
-      tx.execute("INSERT INTO {applied}(position, pid) VALUES ($1, $2)", {r.position, pid});
-    };
+    p.handler = annal::read_model_handler{
+        [pid = static_cast<std::int64_t>(::getpid())](const annal::recorded_event& r,
+                                                      annal::read_model_transaction& tx) {
+          tx.execute("INSERT INTO {applied}(position, pid) VALUES ($1, $2)", {r.position, pid});
+        }};
     runner.add(std::move(p));
     runner.start();
     for (;;) {

@@ -39,7 +39,7 @@ TEST_CASE("PostgreSQL: runners of different projections or schemas do not wait f
   a.add(test::ledger_projection());
   projection other;
   other.name = "other";
-  other.sink = [](const recorded_event&) {};
+  other.handler = sink_handler{[](const recorded_event&) {}};
   a.add(std::move(other));
   b.add(test::ledger_projection());
   a.start();
@@ -85,12 +85,11 @@ TEST_CASE("PostgreSQL: rebuilds and dead letters work in the read model", "[post
   failing.create_tables = [](read_model_transaction& tx) {
     tx.execute("CREATE TABLE {picky_balances}(account TEXT PRIMARY KEY, owner TEXT, cents BIGINT)");
   };
-  failing.prepare = nullptr;
-  failing.handle = [](const recorded_event& r, read_model_transaction& tx) {
+  failing.handler = read_model_handler{[](const recorded_event& r, read_model_transaction& tx) {
     if (r.position % 20 == 0) throw std::runtime_error("no multiples of 20");
     tx.execute("INSERT INTO {picky_balances}(account, cents) VALUES ($1, $2)",
                {std::to_string(r.position), r.position});
-  };
+  }};
   failing.on_error = error_policy::skip_and_record();
   runner.add(std::move(failing));
   runner.start();

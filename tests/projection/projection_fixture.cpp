@@ -60,14 +60,15 @@ runner_options quick_retries(std::size_t batch_size) {
 }
 
 projection with_hooks(projection p, event_hook before, event_hook after) {
-  p.prepare = [inner = std::move(p.prepare), before = std::move(before),
-               after = std::move(after)](const recorded_event& r) -> read_model_step {
-    return [step = inner(r), &r, before, after](read_model_transaction& tx) {
-      if (before) before(r, tx);
-      step(tx);
-      if (after) after(r, tx);
-    };
-  };
+  p.handler = read_model_preparer{
+      [inner = std::get<read_model_preparer>(p.handler).prepare, before = std::move(before),
+       after = std::move(after)](const recorded_event& r) -> read_model_step {
+        return [step = inner(r), &r, before, after](read_model_transaction& tx) {
+          if (before) before(r, tx);
+          step(tx);
+          if (after) after(r, tx);
+        };
+      }};
   return p;
 }
 
@@ -90,9 +91,8 @@ projection_status in_handler(std::function<void(read_model_transaction&)> body,
   p.create_tables = [](read_model_transaction& tx) {
     tx.execute("CREATE TABLE {kv}(k TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT)");
   };
-  p.handle = [body = std::move(body)](const recorded_event&, read_model_transaction& tx) {
-    body(tx);
-  };
+  p.handler = read_model_handler{
+      [body = std::move(body)](const recorded_event&, read_model_transaction& tx) { body(tx); }};
   projection_runner runner(store, model);
   runner.add(std::move(p));
   runner.start();

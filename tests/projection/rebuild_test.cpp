@@ -158,10 +158,10 @@ TEST_CASE("rebuilding a sink resets it and delivers the log again", "[rebuild]")
   std::vector<std::uint64_t> resets;
   projection p;
   p.name = "copy";
-  p.sink = [&](const recorded_event& e) {
+  p.handler = sink_handler{[&](const recorded_event& e) {
     std::lock_guard lock(m);
     positions.push_back(e.position);
-  };
+  }};
   p.reset = [&](std::uint64_t from) {
     std::lock_guard lock(m);
     resets.push_back(from);

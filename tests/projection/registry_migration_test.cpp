@@ -3,7 +3,7 @@
 // from the next batch on.
 #include <catch2/catch.hpp>
 
-#include "annal_build_config.hpp"
+#include "annal/build_config.hpp"
 #include "projection/projection_fixture.hpp"
 #if ANNAL_WITH_POSTGRES
 #include "postgres/connection.hpp"

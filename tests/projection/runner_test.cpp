@@ -104,9 +104,9 @@ TEST_CASE("a projection that fails does not stop the others", "[runner]") {
   f.deposit(100);
   projection broken;
   broken.name = "broken";
-  broken.sink = [](const recorded_event& e) {
+  broken.handler = sink_handler{[](const recorded_event& e) {
     if (e.position == 10) throw std::runtime_error("boom");
-  };
+  }};
   projection_runner runner(f.store(), f.model, runner_options{.batch_size = 16});
   runner.add(std::move(broken));
   runner.add(test::ledger_projection());
@@ -143,7 +143,7 @@ TEST_CASE("invalid projections are refused with invalid_argument", "[runner][val
   auto sink = [](std::string name) {
     projection p;
     p.name = std::move(name);
-    p.sink = [](const recorded_event&) {};
+    p.handler = sink_handler{[](const recorded_event&) {}};
     return p;
   };
   CHECK_THROWS_AS(runner.add(sink("")), invalid_argument);
@@ -154,14 +154,13 @@ TEST_CASE("invalid projections are refused with invalid_argument", "[runner][val
   projection neither;
   neither.name = "neither";
   CHECK_THROWS_AS(runner.add(neither), invalid_argument);
-  projection both = sink("both");
-  both.handle = [](const recorded_event&, read_model_transaction&) {};
-  both.create_tables = [](read_model_transaction&) {};
-  CHECK_THROWS_AS(runner.add(both), invalid_argument);
-  projection handle_and_prepare = test::ledger_projection(1, 1, "handle_and_prepare");
-  handle_and_prepare.tables = {"elsewhere"};
-  handle_and_prepare.handle = [](const recorded_event&, read_model_transaction&) {};
-  CHECK_THROWS_AS(runner.add(handle_and_prepare), invalid_argument);
+  projection empty_sink = sink("empty_sink");
+  empty_sink.handler = sink_handler{};
+  CHECK_THROWS_AS(runner.add(empty_sink), invalid_argument);
+  projection empty_model = test::ledger_projection(1, 1, "empty_model");
+  empty_model.tables = {"elsewhere"};
+  empty_model.handler = read_model_preparer{};
+  CHECK_THROWS_AS(runner.add(empty_model), invalid_argument);
   projection sink_with_tables = sink("sink_with_tables");
   sink_with_tables.tables = {"mine"};
   CHECK_THROWS_AS(runner.add(sink_with_tables), invalid_argument);

@@ -51,7 +51,7 @@ TEST_CASE("runners of different projections on one read model do not wait for ea
   a.add(test::ledger_projection());
   projection other;
   other.name = "other";
-  other.sink = [](const recorded_event&) {};
+  other.handler = sink_handler{[](const recorded_event&) {}};
   b.add(std::move(other));
   a.start();
   b.start();

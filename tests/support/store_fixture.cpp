@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "backends/open_store_with_hooks.hpp"
-#include "annal_build_config.hpp"
+#include "annal/build_config.hpp"
 #include "core/store_uri.hpp"
 #if ANNAL_WITH_POSTGRES
 #include "postgres/connection.hpp"

@@ -36,7 +36,7 @@ struct fixture {
 
   std::vector<event_data> batch(const std::vector<std::string>& names) {
     std::vector<event_data> events;
-    for (const auto& n : names) events.push_back({ids.at(n), "test.happened", "{}"});
+    for (const auto& n : names) events.push_back({ids.at(n), "test.happened", "{}", payload_encoding::json, {}});
     return events;
   }
 
