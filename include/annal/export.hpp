@@ -1,4 +1,4 @@
-// ANNAL_EXPORT marks what libannal shows to programs; the library is built with everything else hidden.
+// ANNAL_EXPORT marks what libannal shows to programs; everything else in it is hidden.
 #pragma once
 
 #if defined(__GNUC__) || defined(__clang__)

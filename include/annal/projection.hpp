@@ -136,12 +136,12 @@ struct handles_all<Handler, std::variant<Events...>, Extra...>
 }  // namespace detail
 
 /// A read-model projection with typed handlers, for a read model in SQLite or PostgreSQL (the
-/// name is historical: the handlers' SQL is in the dialect of the runner's read-model database). It reads only the event types of
-/// `Variant` (a std::variant of event structs, see event_codec), decodes each event and calls
-/// `handler(const E& event, const recorded_event& recorded, read_model_transaction& tx)`; the
-/// handler must accept every alternative E (an overload set or a generic lambda). `recorded`
-/// carries the position, stream, version, timestamp and metadata. Decoding errors and handler
-/// errors go to the projection's error policy.
+/// name is historical: the handlers' SQL is in the dialect of the runner's read-model database). It
+/// reads only the event types of `Variant` (a std::variant of event structs, see event_codec),
+/// decodes each event and calls `handler(const E& event, const recorded_event& recorded,
+/// read_model_transaction& tx)`; the handler must accept every alternative E (an overload set or a
+/// generic lambda). `recorded` carries the position, stream, version, timestamp and metadata.
+/// Decoding errors and handler errors go to the projection's error policy.
 template <class Variant, class Handler>
 projection sqlite_projection(std::string name, int version, std::vector<std::string> tables,
                              std::function<void(read_model_transaction&)> create_tables,

@@ -5,8 +5,8 @@
 
 #include <array>
 
-#include "annal/error.hpp"
 #include "annal/build_config.hpp"
+#include "annal/error.hpp"
 #include "backends/store_location.hpp"
 
 #if ANNAL_WITH_SQLITE

@@ -62,7 +62,7 @@ auto lookup_in(const place_map& places) {
 
 struct append_writer::impl {
   impl(std::string conninfo, const std::string& schema, std::chrono::milliseconds stuck_timeout,
-         const detail::store_hooks& hooks)
+       const detail::store_hooks& hooks)
       : conninfo_(std::move(conninfo)),
         hooks_(hooks),
         stuck_timeout_(stuck_timeout),
@@ -134,7 +134,6 @@ struct append_writer::impl {
     c_.reset();
   }
 
-
  private:
   connection& db() {
     if (!c_ || !c_->ok()) {
@@ -192,10 +191,10 @@ struct append_writer::impl {
     std::string array = binary_array(uuid_oid, ids);
     result r = c.query_prepared(find_ids_statement, {array});
     for (int i = 0; i < r.rows(); ++i) {
-      places.emplace(std::string(r.bytes(i, 0)),
-                     detail::event_place{std::string(r.bytes(i, 2)),
-                                         static_cast<std::uint64_t>(r.int8(i, 3)),
-                                         static_cast<std::uint64_t>(r.int8(i, 1))});
+      places.emplace(
+          std::string(r.bytes(i, 0)),
+          detail::event_place{std::string(r.bytes(i, 2)), static_cast<std::uint64_t>(r.int8(i, 3)),
+                              static_cast<std::uint64_t>(r.int8(i, 1))});
     }
     return places;
   }
@@ -263,17 +262,17 @@ struct append_writer::impl {
       auto decide = [&]() -> append_result {
         auto v = versions.find(p->stream_id);
         std::uint64_t current = v == versions.end() ? 0 : v->second;
-        auto decision = detail::decide_append(p->stream_id, p->expected, p->events, current,
-                                              lookup_in(places));
+        auto decision =
+            detail::decide_append(p->stream_id, p->expected, p->events, current, lookup_in(places));
         detail::enforce(decision, p->stream_id, p->expected, p->events);
         if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
         for (std::size_t i = 0; i < p->events.size(); ++i) {
           const event_data& e = p->events[i];
           rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
                    e.encoding, e.payload);
-          places.emplace(std::string(id_bytes(e.id)),
-                         detail::event_place{std::string(p->stream_id), current + 1 + i,
-                                             head + 1 + i});
+          places.emplace(
+              std::string(id_bytes(e.id)),
+              detail::event_place{std::string(p->stream_id), current + 1 + i, head + 1 + i});
         }
         append_result r{head + 1, head + p->events.size(), current + p->events.size(), true};
         head = r.last_position;

@@ -14,10 +14,10 @@
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "core/commit_group.hpp"
-#include "core/sql_integer.hpp"
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"
 #include "core/read_window.hpp"
+#include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
 #include "postgres/append_writer.hpp"
 #include "postgres/event_rows.hpp"
@@ -108,7 +108,7 @@ postgres_store::~postgres_store() { close(); }
 append_result postgres_store::do_append(std::string_view stream_id, expected_version expected,
                                         std::span<const event_data> events) {
   pg::pending_append p{stream_id, expected, events, detail::encode_all_metadata(events),
-                   {},        nullptr,  false};
+                       {},        nullptr,  false};
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
   if (hooks_.on_queued) hooks_.on_queued();
@@ -129,8 +129,8 @@ append_result postgres_store::do_append(std::string_view stream_id, expected_ver
 // hands each its outcome.
 void postgres_store::lead(std::unique_lock<std::mutex>& queue_lock) {
   leader_active_ = true;
-  auto length = static_cast<std::ptrdiff_t>(detail::group_length(
-      queue_, {}, [](const pg::pending_append* p) { return p->events; }));
+  auto length = static_cast<std::ptrdiff_t>(
+      detail::group_length(queue_, {}, [](const pg::pending_append* p) { return p->events; }));
   std::vector<pg::pending_append*> group(queue_.begin(), queue_.begin() + length);
   queue_.erase(queue_.begin(), queue_.begin() + length);
   queue_lock.unlock();
@@ -159,8 +159,8 @@ std::vector<recorded_event> postgres_store::do_read_stream(std::string_view stre
       direction == read_direction::forward ? ">=" : "<=",
       direction == read_direction::forward ? "" : "DESC");
   return readers_->run([&](connection& c) {
-    result r =
-        c.query(sql.c_str(), {stream_id, param::int8(detail::to_sql(from_version)), limit(max_count)});
+    result r = c.query(sql.c_str(),
+                       {stream_id, param::int8(detail::to_sql(from_version)), limit(max_count)});
     std::vector<recorded_event> events;
     events.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) events.push_back(pg::read_event(r, i, c.name()));
@@ -191,8 +191,9 @@ log_slice postgres_store::read_page(connection& c, std::uint64_t from_position,
     if (!filter.event_types.empty()) sql += " AND type = ANY($4)";
     if (!filter.stream_prefix.empty()) sql += " AND starts_with(stream_id, $5)";
     sql += " ORDER BY position LIMIT $3";
-    param params[] = {param::int8(detail::to_sql(from_position)), param::int8(detail::to_sql(scan_end)),
-                      limit(max_count), types, filter.stream_prefix};
+    param params[] = {param::int8(detail::to_sql(from_position)),
+                      param::int8(detail::to_sql(scan_end)), limit(max_count), types,
+                      filter.stream_prefix};
     int count = !filter.stream_prefix.empty() ? 5 : !filter.event_types.empty() ? 4 : 3;
     if (filter.event_types.empty() && !filter.stream_prefix.empty()) {
       sql.replace(sql.find("$5"), 2, "$4");
@@ -218,8 +219,8 @@ std::uint64_t postgres_store::do_stream_version(std::string_view stream_id) {
 }
 
 uuid postgres_store::do_store_id() {
-  std::string sql = fmt::format("SELECT store_id FROM {}",
-                                pg::table(options_.postgres_schema, "store_identity"));
+  std::string sql =
+      fmt::format("SELECT store_id FROM {}", pg::table(options_.postgres_schema, "store_identity"));
   return readers_->run([&](connection& c) {
     result r = c.query(sql.c_str());
     std::string_view bytes = r.bytes(0, 0);

@@ -8,8 +8,8 @@
 #include <limits>
 
 #include "annal/error.hpp"
-#include "core/sql_integer.hpp"
 #include "annal/event_store.hpp"
+#include "core/sql_integer.hpp"
 
 namespace annal {
 namespace {

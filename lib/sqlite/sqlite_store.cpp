@@ -81,9 +81,9 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
 struct sqlite_store::writer {
   explicit writer(connection c)
       : db(std::move(c)),
-        find_event(db.prepare(
-            "SELECT e.position, s.stream_id, e.stream_version FROM events e "
-            "JOIN streams s ON s.stream_key = e.stream_key WHERE e.event_id = ?1")),
+        find_event(
+            db.prepare("SELECT e.position, s.stream_id, e.stream_version FROM events e "
+                       "JOIN streams s ON s.stream_key = e.stream_key WHERE e.event_id = ?1")),
         find_stream(db.prepare("SELECT stream_key, version FROM streams WHERE stream_id = ?1")),
         insert_stream(db.prepare("INSERT INTO streams (stream_id, version) VALUES (?1, 0)")),
         update_stream(db.prepare("UPDATE streams SET version = ?2 WHERE stream_key = ?1")),

@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "backends/open_store_with_hooks.hpp"
 #include "annal/build_config.hpp"
+#include "backends/open_store_with_hooks.hpp"
 #include "core/store_uri.hpp"
 #if ANNAL_WITH_POSTGRES
 #include "postgres/connection.hpp"

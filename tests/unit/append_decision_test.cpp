@@ -1,4 +1,6 @@
 // The append rule, table-driven: every verdict of decide_append() and decide_recorded_append().
+#include "core/append_decision.hpp"
+
 #include <catch2/catch.hpp>
 #include <map>
 #include <optional>
@@ -6,7 +8,6 @@
 #include <vector>
 
 #include "annal/error.hpp"
-#include "core/append_decision.hpp"
 
 using namespace annal;
 using annal::detail::append_decision;
@@ -36,7 +37,8 @@ struct fixture {
 
   std::vector<event_data> batch(const std::vector<std::string>& names) {
     std::vector<event_data> events;
-    for (const auto& n : names) events.push_back({ids.at(n), "test.happened", "{}", payload_encoding::json, {}});
+    for (const auto& n : names)
+      events.push_back({ids.at(n), "test.happened", "{}", payload_encoding::json, {}});
     return events;
   }
 
@@ -58,9 +60,9 @@ struct row {
   expected_version expected;
   std::vector<std::string> batch;
   verdict outcome;
-  append_result stored{};          // for retry
-  std::size_t event_index = 0;     // for duplicate_event_id
-  std::string place_stream{};      // for duplicate_event_id
+  append_result stored{};       // for retry
+  std::size_t event_index = 0;  // for duplicate_event_id
+  std::string place_stream{};   // for duplicate_event_id
   std::uint64_t place_version = 0;
 };
 
@@ -163,7 +165,8 @@ TEST_CASE("enforce throws the error of each refusing verdict", "[append_decision
   CHECK_NOTHROW(detail::enforce(retry, "s", expected_version::any(), f.batch({"a"})));
 }
 
-TEST_CASE("decide_recorded_append: position, then ids, then version; no retry", "[append_decision]") {
+TEST_CASE("decide_recorded_append: position, then ids, then version; no retry",
+          "[append_decision]") {
   fixture f;
   auto recorded = [&](std::vector<std::string> names, std::uint64_t position,
                       std::uint64_t version) {
