@@ -12,7 +12,7 @@
 
 namespace annal::projection_detail {
 
-/// The what() of an exception, or a placeholder text for one that is not a std::exception.
+/// The what() of an exception; for one that is not a std::exception, a sentence saying so.
 inline std::string describe(std::exception_ptr e) {
   try {
     std::rethrow_exception(std::move(e));
