@@ -35,6 +35,22 @@ consteval std::string_view event_type_name() {
   }
 }
 
+/// The version of event E's shape: its `static constexpr int version`, 1 when it has none.
+/// Checked: 1 to max_type_version.
+template <class E>
+consteval std::uint32_t event_type_version() {
+  if constexpr (requires { E::version; }) {
+    static_assert(std::is_integral_v<std::remove_cvref_t<decltype(E::version)>>,
+                  "annal: an event's version must be an integer constant, e.g. "
+                  "static constexpr int version = 2;");
+    static_assert(E::version >= 1 && E::version <= static_cast<long long>(max_type_version),
+                  "annal: an event's version runs from 1 to 65535");
+    return static_cast<std::uint32_t>(E::version);
+  } else {
+    return 1;
+  }
+}
+
 consteval bool is_valid_event_type_name(std::string_view name) {
   return !name.empty() && name.size() <= 256 && name.find('\0') == std::string_view::npos;
 }
@@ -79,6 +95,8 @@ class event_codec<std::variant<Events...>> {
   static_assert(sizeof...(Events) > 0, "annal: the event variant needs at least one event type");
   static constexpr std::array<std::string_view, sizeof...(Events)> names_{
       detail::event_type_name<Events>()...};
+  static constexpr std::array<std::uint32_t, sizeof...(Events)> versions_{
+      detail::event_type_version<Events>()...};
   static_assert((detail::is_valid_event_type_name(detail::event_type_name<Events>()) && ...),
                 "annal: event type names must be 1 to 256 bytes long and contain no NUL");
   static_assert(detail::are_unique(names_),
@@ -113,6 +131,14 @@ class event_codec<std::variant<Events...>> {
                   "to the std::variant");
   }
 
+  // Throws unknown_event_type when the event was stored at another version of its type.
+  static void check_version(const recorded_event& event, std::uint32_t known_version) {
+    if (event.type_version != known_version) {
+      throw unknown_event_type(event.type, event.type_version, known_version, event.stream_id,
+                               event.position);
+    }
+  }
+
   // Parses the payload of a stored event, or throws decode_failed with an empty field path.
   static nlohmann::json parse_payload(const recorded_event& event) {
     if (event.encoding != payload_encoding::json) {
@@ -132,6 +158,7 @@ class event_codec<std::variant<Events...>> {
     constexpr std::string_view type = detail::event_type_name<E>();
     event_data data;
     data.type = std::string(type);
+    data.type_version = detail::event_type_version<E>();
     try {
       data.payload = detail::encode_json(event, type).dump();
     } catch (const nlohmann::json::type_error& e) {
@@ -167,7 +194,8 @@ class event_codec<std::variant<Events...>> {
 
   /// Decodes a stored event into the alternative named by its type.
   /// Throws annal::unknown_event_type(type, stream_id, position) when no alternative has that
-  /// type name; annal::decode_failed(type, "", reason) when the encoding is not json or the
+  /// type name, or has it at another version than the stored one (type_version());
+  /// annal::decode_failed(type, "", reason) when the encoding is not json or the
   /// payload is not well-formed JSON; annal::decode_failed(type, field_path, reason) when the
   /// JSON does not match the struct (see from_json_value). Unknown JSON members are ignored.
   static variant_type decode(const recorded_event& event) {
@@ -175,6 +203,7 @@ class event_codec<std::variant<Events...>> {
     if (index == not_found) {
       throw unknown_event_type(event.type, event.stream_id, event.position);
     }
+    check_version(event, versions_[index]);
     static constexpr std::array<decoder, sizeof...(Events)> decoders =
         make_decoders(std::index_sequence_for<Events...>());
     return decoders[index](parse_payload(event), names_[index]);
@@ -190,6 +219,7 @@ class event_codec<std::variant<Events...>> {
     if (event.type != type) {
       throw decode_failed(event.type, "", "expected an event of type '" + std::string(type) + "'");
     }
+    check_version(event, detail::event_type_version<E>());
     return from_json_value<E>(parse_payload(event), type);
   }
 

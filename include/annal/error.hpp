@@ -85,12 +85,19 @@ class ANNAL_EXPORT unknown_event_type : public error {
  public:
   /// `position` is the global position of the event, 0 when it was not read from a store.
   unknown_event_type(std::string type, std::string stream_id, std::uint64_t position);
+  /// The type is known but not at `type_version`, the version stored: newer than
+  /// `known_version`, the version of the program's struct, or older with nothing that reads it.
+  unknown_event_type(std::string type, std::uint32_t type_version, std::uint32_t known_version,
+                     std::string stream_id, std::uint64_t position);
   const std::string& type() const noexcept { return type_; }
+  /// The stored type version (1 for an unknown type name).
+  std::uint32_t type_version() const noexcept { return type_version_; }
   const std::string& stream_id() const noexcept { return stream_id_; }
   std::uint64_t position() const noexcept { return position_; }
 
  private:
   std::string type_;
+  std::uint32_t type_version_ = 1;
   std::string stream_id_;
   std::uint64_t position_;
 };

@@ -43,6 +43,9 @@ struct event_data {
   std::string payload;
   payload_encoding encoding = payload_encoding::json;
   event_metadata metadata;
+  /// The version of the event type's shape, 1 to max_type_version (docs/evolution.md). The
+  /// typed codec writes the struct's `static constexpr int version` (1 when it has none).
+  std::uint32_t type_version = 1;
 };
 
 /// The largest payload a store can accept, in bytes (16 MiB); store_options::max_payload_size
@@ -53,6 +56,9 @@ inline constexpr std::size_t max_payload_size = 16u << 20;
 /// Every store refuses a deeper JSON payload with annal::invalid_argument, so that no reader
 /// of the log (a parser, a printer, the codec) meets unbounded recursion.
 inline constexpr std::size_t max_payload_nesting = 256;
+
+/// The largest event type version a store accepts.
+inline constexpr std::uint32_t max_type_version = 65535;
 
 /// An event as stored: event_data plus the place and time the store gave it.
 struct recorded_event {
@@ -68,6 +74,8 @@ struct recorded_event {
   event_metadata metadata;
   std::string payload;
   payload_encoding encoding = payload_encoding::json;
+  /// The version of the event type's shape it was written with (see event_data::type_version).
+  std::uint32_t type_version = 1;
 
   friend bool operator==(const recorded_event&, const recorded_event&) = default;
 };

@@ -68,6 +68,34 @@ unknown_event_type::unknown_event_type(std::string type, std::string stream_id,
       stream_id_(std::move(stream_id)),
       position_(position) {}
 
+namespace {
+
+std::string unknown_version_message(const std::string& type, std::uint32_t type_version,
+                                    std::uint32_t known_version, const std::string& stream_id,
+                                    std::uint64_t position) {
+  std::string where = position == 0
+                          ? std::string()
+                          : fmt::format(" at position {} in stream '{}'", position, stream_id);
+  std::string why =
+      type_version > known_version
+          ? fmt::format("newer than version {}, the newest this program knows", known_version)
+          : fmt::format("this program knows version {} and reads no older one", known_version);
+  return fmt::format("annal: unknown event type '{}' version {}{}: {}", type, type_version, where,
+                     why);
+}
+
+}  // namespace
+
+unknown_event_type::unknown_event_type(std::string type, std::uint32_t type_version,
+                                       std::uint32_t known_version, std::string stream_id,
+                                       std::uint64_t position)
+    : error(errc::unknown_event_type,
+            unknown_version_message(type, type_version, known_version, stream_id, position)),
+      type_(std::move(type)),
+      type_version_(type_version),
+      stream_id_(std::move(stream_id)),
+      position_(position) {}
+
 decode_failed::decode_failed(std::string type, std::string field_path, const std::string& reason)
     : error(errc::decode_failed, field_path.empty()
                                      ? fmt::format("annal: cannot decode '{}': {}", type, reason)

@@ -1,7 +1,6 @@
 // The backend-independent half of every store: argument checks, the closed state and wait_for,
 // for the store's own calls and the administration calls of annal/store_admin.hpp.
 #include "annal/event_store.hpp"
-#include "annal/store_admin.hpp"
 
 #include <fmt/format.h>
 
@@ -14,6 +13,7 @@
 #include <shared_mutex>
 
 #include "annal/error.hpp"
+#include "annal/store_admin.hpp"
 #include "core/json_nesting.hpp"
 
 namespace annal {
@@ -117,10 +117,15 @@ void validate_batch(std::span<const Event> events, std::size_t max_payload) {
       throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,
                                          static_cast<int>(e.encoding)));
     }
+    if (e.type_version == 0 || e.type_version > max_type_version) {
+      throw invalid_argument(
+          fmt::format("event {} of the batch has type version {}; versions run from 1 to {}", i,
+                      e.type_version, max_type_version));
+    }
     if (e.encoding == payload_encoding::json && detail::nests_too_deep_for_a_payload(e.payload)) {
-      throw invalid_argument(fmt::format(
-          "event {} of the batch has a JSON payload nested more than {} levels deep", i,
-          max_payload_nesting));
+      throw invalid_argument(
+          fmt::format("event {} of the batch has a JSON payload nested more than {} levels deep", i,
+                      max_payload_nesting));
     }
     if (i > 0 && increasing) increasing = id_less(events[i - 1].id, e.id);
   }

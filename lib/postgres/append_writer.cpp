@@ -269,7 +269,7 @@ struct append_writer::impl {
         for (std::size_t i = 0; i < p->events.size(); ++i) {
           const event_data& e = p->events[i];
           rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
-                   e.encoding, e.payload);
+                   e.encoding, e.payload, e.type_version);
           places.emplace(
               std::string(id_bytes(e.id)),
               detail::event_place{std::string(p->stream_id), current + 1 + i, head + 1 + i});
@@ -316,7 +316,7 @@ struct append_writer::impl {
     for (std::size_t i = 0; i < events.size(); ++i) {
       const recorded_event& e = events[i];
       rows.add(e.position, e.stream_id, e.stream_version, e.type, e.id, timestamp, metadata[i],
-               e.encoding, e.payload);
+               e.encoding, e.payload, e.type_version);
     }
     std::uint64_t last = head + events.size();
     std::map<std::string, std::uint64_t, std::less<>> touched{

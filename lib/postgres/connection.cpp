@@ -35,6 +35,11 @@ std::int64_t result::int8(int row, int column) const noexcept {
   return static_cast<std::int64_t>(get_be(PQgetvalue(r_.get(), row, column), 8));
 }
 
+std::int32_t result::int4(int row, int column) const noexcept {
+  if (is_null(row, column) || PQgetlength(r_.get(), row, column) != 4) return 0;
+  return static_cast<std::int32_t>(get_be(PQgetvalue(r_.get(), row, column), 4));
+}
+
 std::int16_t result::int2(int row, int column) const noexcept {
   if (is_null(row, column) || PQgetlength(r_.get(), row, column) != 2) return 0;
   return static_cast<std::int16_t>(get_be(PQgetvalue(r_.get(), row, column), 2));

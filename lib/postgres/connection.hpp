@@ -53,6 +53,8 @@ class result {
   }
   /// A bigint column (int8 in binary format); 0 when NULL.
   std::int64_t int8(int row, int column) const noexcept;
+  /// An integer column (int4 in binary format); 0 when NULL.
+  std::int32_t int4(int row, int column) const noexcept;
   /// A smallint column (int2 in binary format).
   std::int16_t int2(int row, int column) const noexcept;
   /// The number of rows an INSERT, UPDATE or DELETE touched.

@@ -13,7 +13,7 @@ namespace annal::pg {
 namespace {
 
 constexpr std::string_view copy_signature("PGCOPY\n\377\r\n\0", 11);
-constexpr int event_column_count = 9;
+constexpr int event_column_count = 10;
 // The version byte that starts jsonb's binary format.
 constexpr char jsonb_version = 1;
 
@@ -45,7 +45,8 @@ void copy_buffer::null_field() { put_be(data_, 0xffffffffu, 4); }
 void copy_buffer::add(std::uint64_t position, std::string_view stream_id,
                       std::uint64_t stream_version, std::string_view type, const uuid& id,
                       std::int64_t timestamptz, std::string_view metadata,
-                      payload_encoding encoding, std::string_view payload) {
+                      payload_encoding encoding, std::string_view payload,
+                      std::uint32_t type_version) {
   put_be(data_, event_column_count, 2);
   put_be(data_, 8, 4);
   put_be(data_, position, 8);
@@ -71,6 +72,8 @@ void copy_buffer::add(std::uint64_t position, std::string_view stream_id,
     null_field();
     field(payload);
   }
+  put_be(data_, 4, 4);
+  put_be(data_, type_version, 4);
   ++rows_;
 }
 
@@ -111,7 +114,22 @@ recorded_event read_event(const result& r, int row, const std::string& where) {
     e.encoding = payload_encoding::binary;
     e.payload = std::string(r.bytes(row, 8));
   }
+  std::int32_t type_version = r.int4(row, 9);
+  if (type_version < 1 || static_cast<std::uint32_t>(type_version) > max_type_version) {
+    throw corruption(where, -1,
+                     fmt::format("event at position {} has type version {}, outside 1 to {}",
+                                 e.position, type_version, max_type_version));
+  }
+  e.type_version = static_cast<std::uint32_t>(type_version);
   return e;
+}
+
+std::string event_columns_at(std::int64_t schema_version) {
+  if (schema_version >= 4) return event_columns;
+  std::string columns = event_columns;
+  columns.replace(columns.rfind("type_version"), std::string_view("type_version").size(),
+                  "1::int4");
+  return columns;
 }
 
 }  // namespace annal::pg

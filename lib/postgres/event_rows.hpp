@@ -14,7 +14,11 @@ namespace annal::pg {
 /// The columns every event query selects, in the order read_event() expects.
 inline constexpr const char* event_columns =
     "position, stream_id, stream_version, type, event_id, recorded_at, metadata, payload, "
-    "payload_bytes";
+    "payload_bytes, type_version";
+
+/// event_columns for a schema at `schema_version`, which may be older than the current one (for
+/// verify, which never migrates): before version 4 every event has type version 1.
+std::string event_columns_at(std::int64_t schema_version);
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC).
 inline constexpr std::int64_t postgres_epoch_us = 946684800LL * 1000000;
@@ -30,7 +34,8 @@ class copy_buffer {
   /// Adds one event row. `metadata` is the encoded metadata JSON, empty for none.
   void add(std::uint64_t position, std::string_view stream_id, std::uint64_t stream_version,
            std::string_view type, const uuid& id, std::int64_t timestamptz,
-           std::string_view metadata, payload_encoding encoding, std::string_view payload);
+           std::string_view metadata, payload_encoding encoding, std::string_view payload,
+           std::uint32_t type_version);
   bool empty() const noexcept { return rows_ == 0; }
   /// The complete COPY data, trailer included. Call once, after the last add().
   std::string_view finish();

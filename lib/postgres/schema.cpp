@@ -79,6 +79,11 @@ CREATE TABLE {s}.store_identity (
   store_id uuid NOT NULL);
 INSERT INTO {s}.store_identity (store_id) VALUES (gen_random_uuid());
 )sql",
+    // 4: the version of each event's type (docs/evolution.md). A constant default rewrites no
+    // row: events stored before this step read as version 1.
+    R"sql(
+ALTER TABLE {s}.events ADD COLUMN type_version integer NOT NULL DEFAULT 1;
+)sql",
 };
 static_assert(std::size(steps) == schema_version);
 

@@ -63,6 +63,7 @@ frame_layout layout_batch_frame(std::string_view stream_id, std::span<const even
     }
     layout.type_refs[i] = ref;
     size += 16 + 1 + 1;  // id, encoding, type reference (at most 64: one varint byte)
+    if (e.type_version != 1) size += varint_size(e.type_version);
     if (ref == 0) {
       size += varint_size(static_cast<std::uint32_t>(e.type.size())) + e.type.size();
       if (table_size < max_batch_types) table[table_size++] = e.type;
@@ -91,7 +92,13 @@ void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::strin
     const event_data& e = events[i];
     std::string_view md = metadata_of(metadata, i);
     w.bytes(e.id.bytes().data(), 16);
-    w.put(static_cast<std::uint8_t>(e.encoding));
+    if (e.type_version == 1) {
+      w.put(static_cast<std::uint8_t>(e.encoding));
+    } else {
+      w.put(static_cast<std::uint8_t>(static_cast<std::uint8_t>(e.encoding) |
+                                      encoding_type_version_flag));
+      w.varint(e.type_version);
+    }
     w.varint(layout.type_refs[i]);
     if (layout.type_refs[i] == 0) {
       w.varint(static_cast<std::uint32_t>(e.type.size()));
@@ -112,6 +119,15 @@ void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::strin
 bool event_decoder::next(event_view& out, std::string& reason) {
   std::string_view id = in_.bytes(16);
   std::uint8_t encoding = in_.u8();
+  std::uint32_t type_version = 1;
+  if ((encoding & encoding_type_version_flag) != 0) {
+    encoding = static_cast<std::uint8_t>(encoding & ~encoding_type_version_flag);
+    type_version = in_.varint();
+    if (!in_.failed() && (type_version < 2 || type_version > max_type_version)) {
+      reason = fmt::format("type version {} is outside 2 to {}", type_version, max_type_version);
+      return false;
+    }
+  }
   std::uint32_t ref = in_.varint();
   std::string_view type;
   if (ref == 0) {
@@ -139,6 +155,7 @@ bool event_decoder::next(event_view& out, std::string& reason) {
   out.id = uuid(bytes);
   out.encoding = static_cast<payload_encoding>(encoding);
   out.type = type;
+  out.type_version = type_version;
   return true;
 }
 

@@ -23,6 +23,7 @@ struct event_view {
   std::string_view type;
   std::string_view metadata;
   std::string_view payload;
+  std::uint32_t type_version = 1;
 };
 
 /// How a batch will be encoded: the frame's size and where each event's type name comes from.

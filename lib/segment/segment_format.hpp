@@ -8,8 +8,12 @@
 
 namespace annal::segment {
 
-/// Version of the segment and index file formats. A file with a newer version is refused.
-inline constexpr std::uint32_t format_version = 1;
+/// Version of the segment file format. A segment with a newer version is refused. Version 2
+/// added event type versions (the high bit of an event's encoding byte); a version-1 segment
+/// holds none and is read as it is, but never written to again (see docs/storage-format.md).
+inline constexpr std::uint32_t format_version = 2;
+/// Version of the index sidecar format; an index of another version is rebuilt.
+inline constexpr std::uint32_t index_format_version = 1;
 
 /// Segment file: "<20-digit base position>.seg", starting with a 32-byte header:
 /// magic[8] | format_version u32 | header_size u32 | base_position u64 | reserved u32 | crc u32
@@ -26,11 +30,15 @@ inline constexpr std::uint32_t max_frame_body = 256u << 20;
 
 /// Batch body: first_position u64 | first_version u64 | timestamp_us i64 | event_count u32 |
 /// stream_id_length u16 | stream_id | events, each:
-/// event_id[16] | encoding u8 | type_ref varint [type_length varint | type] |
-/// metadata_length varint | metadata | payload_length varint | payload
-/// Varints are unsigned LEB128. type_ref 0 means the type follows inline and joins the batch's
-/// type table (while it has fewer than max_batch_types entries); k means table entry k - 1.
+/// event_id[16] | encoding u8 | [type_version varint] | type_ref varint [type_length varint |
+/// type] | metadata_length varint | metadata | payload_length varint | payload
+/// Varints are unsigned LEB128. The type version follows only when the encoding byte has
+/// encoding_type_version_flag set, and is then 2 or more (no flag means version 1). type_ref 0
+/// means the type follows inline and joins the batch's type table (while it has fewer than
+/// max_batch_types entries); k means table entry k - 1.
 inline constexpr std::size_t batch_fixed_size = 8 + 8 + 8 + 4 + 2;
+/// Set in an event's encoding byte when a type version (2 or more) follows it.
+inline constexpr std::uint8_t encoding_type_version_flag = 0x80;
 /// The most type names a batch's type table holds.
 inline constexpr std::size_t max_batch_types = 64;
 

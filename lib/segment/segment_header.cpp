@@ -77,4 +77,11 @@ std::optional<header_fault> read_segment_header(const io::file& file, std::uint6
   return check_segment_header(header, base);
 }
 
+std::uint32_t read_segment_version(const io::file& file) {
+  std::string field(4, '\0');
+  field.resize(file.read_at(version_at, {reinterpret_cast<std::byte*>(field.data()), 4}));
+  byte_reader r(field);
+  return r.u32();
+}
+
 }  // namespace annal::segment

@@ -43,4 +43,8 @@ std::optional<header_fault> check_segment_header(std::string_view bytes, std::ui
 /// annal::io_error when the read fails.
 std::optional<header_fault> read_segment_header(const io::file& file, std::uint64_t base);
 
+/// The format version in the header of `file`, which read_segment_header() found good. Throws
+/// annal::io_error when the read fails.
+std::uint32_t read_segment_version(const io::file& file);
+
 }  // namespace annal::segment

@@ -36,7 +36,7 @@ void write_segment_index(io::file_system& fs, const std::string& dir, const segm
   std::string out;
   byte_writer w(out);
   w.bytes(index_magic);
-  w.u32(format_version);
+  w.u32(index_format_version);
   w.u64(index.base_position);
   w.u64(index.covered_size);
   w.u64(index.next_position);
@@ -92,7 +92,7 @@ std::optional<segment_index> read_segment_index(io::file_system& fs, const std::
     reason = "bad magic";
     return std::nullopt;
   }
-  if (std::uint32_t version = r.u32(); version != format_version) {
+  if (std::uint32_t version = r.u32(); version != index_format_version) {
     reason = fmt::format("format version {}", version);
     return std::nullopt;
   }

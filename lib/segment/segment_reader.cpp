@@ -25,6 +25,7 @@ recorded_event make_recorded(const seg::batch_view& batch, std::uint32_t index,
   r.metadata = detail::decode_metadata(e.metadata, path);
   r.payload = std::string(e.payload);
   r.encoding = e.encoding;
+  r.type_version = e.type_version;
   return r;
 }
 

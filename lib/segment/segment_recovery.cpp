@@ -82,8 +82,7 @@ void segment_store::recover() {
     std::string message = fmt::format(
         "segment file {} is missing: the manifest records the log reaching base position {}, but "
         "the last segment file starts at {}",
-        seg::segment_file_name(found->last_segment_base), found->last_segment_base,
-        bases.back());
+        seg::segment_file_name(found->last_segment_base), found->last_segment_base, bases.back());
     if (!options_.repair_by_truncation) {
       throw corruption(manifest_path, -1,
                        message + "; open with repair_by_truncation to accept the log as it is");
@@ -91,9 +90,10 @@ void segment_store::recover() {
     warn("repair_by_truncation: " + message + "; the log ends where the files end");
   }
   if (!found && !fs_->exists(manifest_path)) {
-    warn(fmt::format("'{}' has no manifest (written by an older annal); writing one with a new "
-                     "store identity",
-                     dir_));
+    warn(
+        fmt::format("'{}' has no manifest (written by an older annal); writing one with a new "
+                    "store identity",
+                    dir_));
   }
   manifest_ = found ? *found : seg::manifest{detail::new_store_id(), 0};
   std::uint64_t next = 1;
@@ -133,6 +133,25 @@ void segment_store::recover() {
     manifest_.last_segment_base = segments_.back()->base;
     seg::write_manifest(*fs_, dir_, manifest_);
   }
+  upgrade_active_segment();
+}
+
+// New events go only to segments of the current format version, so that an older annal that
+// opens the store is refused by a segment's header instead of misreading a frame. The active
+// segment of a store an older annal wrote gets a header of the current version in place when it
+// holds no frame (a crash in between leaves an incomplete header, which the next open rewrites)
+// and is sealed otherwise; its frames stay as they are, and stay readable.
+void segment_store::upgrade_active_segment() {
+  auto& active = *segments_.back();
+  if (seg::read_segment_version(*active.file) == seg::format_version) return;
+  if (active.size == seg::segment_header_size) {
+    active.file->truncate(0);
+    active.file->append(seg::as_bytes(seg::encode_segment_header(active.base)));
+    active.file->sync();
+  } else {
+    seal_active();
+    create_segment(active.next_position);
+  }
 }
 
 // Loads one segment into the index from its index file and a scan of what the index does not
@@ -157,9 +176,10 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
     if (creation_cut_short) {
       warn(fmt::format("'{}' has an incomplete header ({} bytes); rewriting it", path, size));
     } else {
-      warn(fmt::format("repair_by_truncation: '{}' has a damaged header ({}); the log is cut at "
-                       "its start ({} bytes dropped)",
-                       path, fault->reason, size));
+      warn(
+          fmt::format("repair_by_truncation: '{}' has a damaged header ({}); the log is cut at "
+                      "its start ({} bytes dropped)",
+                      path, fault->reason, size));
       cut = true;
     }
     if (!last) file = fs_->open(path, io::open_mode::read_write);

@@ -86,6 +86,7 @@ class segment_store final : public event_store {
   void recover();
   std::optional<segment::manifest> read_manifest_for_recovery();
   void create_segment(std::uint64_t base);
+  void upgrade_active_segment();
   bool load_segment(std::uint64_t base, bool last, std::uint64_t& next,
                     segment::segment_index& records);
   void index_batch(std::uint32_t segment_number, const segment::batch_record& batch);

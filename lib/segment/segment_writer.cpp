@@ -69,7 +69,7 @@ append_result segment_store::do_append_recorded(std::span<const recorded_event> 
   std::vector<event_data> events;
   events.reserve(recorded.size());
   for (const auto& r : recorded) {
-    events.push_back({r.id, r.type, r.payload, r.encoding, r.metadata});
+    events.push_back({r.id, r.type, r.payload, r.encoding, r.metadata, r.type_version});
   }
   const recorded_event& first = recorded.front();
   auto timestamp_us =
@@ -100,8 +100,8 @@ append_result segment_store::enqueue(pending_append& p) {
   group_done_.wait(lock, [&] { return p.done || queue_.front() == &p; });
   if (!p.done) {
     // At the front: write this append and what is queued behind it, as one group.
-    auto length = static_cast<std::ptrdiff_t>(detail::group_length(
-        queue_, {}, [](const pending_append* q) { return q->events; }));
+    auto length = static_cast<std::ptrdiff_t>(
+        detail::group_length(queue_, {}, [](const pending_append* q) { return q->events; }));
     std::vector<pending_append*> group(queue_.begin(), queue_.begin() + length);
     lock.unlock();
     commit_group(group);
@@ -205,10 +205,9 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
                                b.first_position + found->second.second};
   };
   bool recorded = !p.recorded.empty();
-  auto decision = recorded
-                      ? detail::decide_recorded_append(p.recorded, plan.next_position - 1,
-                                                       current, lookup)
-                      : detail::decide_append(p.stream_id, p.expected, events, current, lookup);
+  auto decision =
+      recorded ? detail::decide_recorded_append(p.recorded, plan.next_position - 1, current, lookup)
+               : detail::decide_append(p.stream_id, p.expected, events, current, lookup);
   if (recorded) {
     detail::enforce(decision, p.recorded);
   } else {

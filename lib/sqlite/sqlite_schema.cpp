@@ -69,6 +69,11 @@ CREATE TABLE snapshots (
 CREATE INDEX snapshots_by_type ON snapshots (aggregate_type);
 )sql";
 
+// Added by schema version 3: the version of each event's type (docs/evolution.md). ADD COLUMN
+// with a constant default rewrites no row: events stored before it read as version 1.
+constexpr const char* add_type_version_sql =
+    "ALTER TABLE events ADD COLUMN type_version INTEGER NOT NULL DEFAULT 1;";
+
 bool table_exists(connection& db, const char* name) {
   statement s = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   s.bind(1, std::string_view(name));
@@ -86,6 +91,7 @@ void open_schema(connection& db) {
     }
     db.exec(create_schema_sql);
     db.exec(create_snapshots_sql);
+    db.exec(add_type_version_sql);
     db.exec(fmt::format("INSERT INTO annal_meta (key, value) VALUES ('schema_version', {});"
                         "PRAGMA application_id = {};",
                         schema_version, application_id)
@@ -104,9 +110,11 @@ void open_schema(connection& db) {
   if (found < 1) {
     throw corruption(db.path(), -1, fmt::format("invalid schema_version {}", found));
   }
-  if (found == 1) {
-    // Version 2 only added the snapshots table, so the migration cannot touch any event.
-    db.exec(create_snapshots_sql);
+  // Each step only adds: no migration rewrites or deletes an event. All run in this one
+  // transaction, so an interrupted migration leaves the version it started from.
+  if (found < 2) db.exec(create_snapshots_sql);
+  if (found < 3) db.exec(add_type_version_sql);
+  if (found < schema_version) {
     db.exec(
         fmt::format("UPDATE annal_meta SET value = {} WHERE key = 'schema_version'", schema_version)
             .c_str());
@@ -130,7 +138,8 @@ uuid read_store_id(connection& db) {
 }
 
 void write_store_id(connection& db, const uuid& id) {
-  statement s = db.prepare("INSERT OR REPLACE INTO annal_meta (key, value) VALUES ('store_id', ?1)");
+  statement s =
+      db.prepare("INSERT OR REPLACE INTO annal_meta (key, value) VALUES ('store_id', ?1)");
   s.bind_blob(1, id.bytes().data(), id.bytes().size());
   s.step();
 }

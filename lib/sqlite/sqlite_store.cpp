@@ -30,7 +30,9 @@ using sqlite::transaction;
 // Columns every event query selects, in this order.
 constexpr const char* event_columns =
     "e.position, e.stream_version, e.type, e.event_id, e.timestamp_us, e.encoding, e.metadata, "
-    "e.payload";
+    "e.payload, e.type_version";
+// Log reads select the stream id after event_columns: its column index.
+constexpr int stream_id_column = 9;
 
 using detail::to_sql;
 
@@ -72,6 +74,13 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
   e.encoding = static_cast<payload_encoding>(s.column_int(5));
   e.metadata = detail::decode_metadata(s.column_text(6), path);
   e.payload = s.column_text(7);
+  std::int64_t type_version = s.column_int(8);
+  if (type_version < 1 || type_version > max_type_version) {
+    throw corruption(path, -1,
+                     fmt::format("event at position {} has type version {}, outside 1 to {}",
+                                 e.position, type_version, max_type_version));
+  }
+  e.type_version = static_cast<std::uint32_t>(type_version);
   e.stream_id = std::move(stream_id);
   return e;
 }
@@ -90,8 +99,8 @@ struct sqlite_store::writer {
         head(db.prepare("SELECT coalesce(max(position), 0) FROM events")),
         insert_event(
             db.prepare("INSERT INTO events (position, stream_key, stream_version, type, event_id, "
-                       "timestamp_us, encoding, metadata, payload) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) {}
+                       "timestamp_us, encoding, metadata, payload, type_version) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")) {}
 
   std::optional<detail::event_place> where_is(const uuid& id) {
     statement_use use(find_event);
@@ -150,6 +159,7 @@ struct sqlite_store::writer {
       } else {
         insert_event.bind_blob(9, e.payload.data(), e.payload.size());
       }
+      insert_event.bind(10, static_cast<std::int64_t>(e.type_version));
       insert_event.step();
     }
     statement_use use(update_stream);
@@ -320,7 +330,8 @@ log_slice sqlite_store::do_read_all(std::uint64_t from_position, std::size_t max
     slice.events.reserve(std::min<std::uint64_t>({max_count, head - from_position + 1, 65536}));
   }
   auto collect = [&](statement& s) {
-    while (s.step()) slice.events.push_back(read_event_row(s, s.column_text(8), path_));
+    while (s.step())
+      slice.events.push_back(read_event_row(s, s.column_text(stream_id_column), path_));
   };
   if (filter.empty()) {
     statement_use use(r->all);

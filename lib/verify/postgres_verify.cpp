@@ -38,8 +38,12 @@ void verify_postgres_store(const std::string& conninfo, const std::string& schem
       c.query(
            fmt::format("SELECT version::int8 FROM {}", pg::table(schema, "schema_version")).c_str())
           .int8(0, 0);
-  if (version != pg::schema_version) {
-    problem(0, "", fmt::format("schema version {}, expected {}", version, pg::schema_version));
+  if (version < 1 || version > pg::schema_version) {
+    problem(0, "",
+            fmt::format("schema version {} is not one this build reads (1 to {})", version,
+                        pg::schema_version));
+    c.exec("ROLLBACK");
+    return;
   }
   std::int64_t triggers =
       c.query(
@@ -54,7 +58,7 @@ void verify_postgres_store(const std::string& conninfo, const std::string& schem
   std::uint64_t next = 1;
   std::string page_sql =
       fmt::format("SELECT {} FROM {} WHERE position >= $1 ORDER BY position LIMIT $2",
-                  pg::event_columns, pg::table(schema, "events"));
+                  pg::event_columns_at(version), pg::table(schema, "events"));
   for (;;) {
     pg::result r = c.query(page_sql.c_str(), {pg::param::int8(static_cast<std::int64_t>(next)),
                                               pg::param::int8(page_size)});

@@ -19,21 +19,22 @@ namespace {
 using sqlite::connection;
 using sqlite::statement;
 
-// False, with a problem added, when the database is not an annal store this build reads.
-bool schema_usable(connection& db, const std::string& path, verify_report& report) {
+// The schema version; 0, with a problem added, when the database is not an annal store this
+// build reads.
+std::int64_t usable_schema_version(connection& db, const std::string& path, verify_report& report) {
   if (db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
                    "name IN ('annal_meta', 'events', 'streams')") != 3) {
     add_problem(report, path, -1, 0, {}, "not an annal store: the annal tables are missing");
-    return false;
+    return 0;
   }
   std::int64_t version = db.query_int("SELECT value FROM annal_meta WHERE key = 'schema_version'");
   if (version < 1 || version > sqlite::schema_version) {
     add_problem(report, path, -1, 0, {},
                 fmt::format("schema version {} is not one this build reads (1 to {})", version,
                             sqlite::schema_version));
-    return false;
+    return 0;
   }
-  return true;
+  return version;
 }
 
 void check_integrity(connection& db, const std::string& path, verify_report& report) {
@@ -54,7 +55,8 @@ void verify_sqlite_store(const std::string& path, verify_report& report) {
   }
   connection db(path, SQLITE_OPEN_READONLY);
   ++report.files_checked;
-  if (!schema_usable(db, path, report)) return;
+  const std::int64_t schema = usable_schema_version(db, path, report);
+  if (schema == 0) return;
   check_integrity(db, path, report);
 
   // One read transaction: the checks see one state of the log even while a writer appends.
@@ -69,9 +71,11 @@ void verify_sqlite_store(const std::string& path, verify_report& report) {
     auto it = names.find(key);
     return it == names.end() ? std::string() : it->second;
   };
+  // verify never migrates: a store older than schema version 3 has no type versions (all 1).
   statement events = db.prepare(
-      "SELECT position, stream_key, stream_version, type, event_id, encoding, metadata "
-      "FROM events ORDER BY position");
+      fmt::format("SELECT position, stream_key, stream_version, type, event_id, encoding, "
+                  "metadata, {} FROM events ORDER BY position",
+                  schema >= 3 ? "type_version" : "1"));
   std::uint64_t expected_position = 1;
   while (events.step()) {
     auto position = static_cast<std::uint64_t>(events.column_int(0));
@@ -102,6 +106,10 @@ void verify_sqlite_store(const std::string& path, verify_report& report) {
     if (encoding != static_cast<std::int64_t>(payload_encoding::json) &&
         encoding != static_cast<std::int64_t>(payload_encoding::binary)) {
       problem(fmt::format("unknown payload encoding {}", encoding));
+    }
+    if (std::int64_t type_version = events.column_int(7);
+        type_version < 1 || type_version > max_type_version) {
+      problem(fmt::format("type version {} is outside 1 to {}", type_version, max_type_version));
     }
     try {
       detail::decode_metadata(events.column_text(6), path);

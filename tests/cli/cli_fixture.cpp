@@ -57,7 +57,9 @@ void fill(const std::string& uri, int bulk) {
   placed.metadata.correlation_id = "req-1";
   placed.metadata.causation_id = "cmd-1";
   placed.metadata.properties = {{"user", "ada"}, {"tenant", "t\xc3\xa9st"}};
-  std::vector<event_data> first{placed, json_event("order.item_added", R"({"sku":"b-42"})"),
+  auto item_added = json_event("order.item_added", R"({"sku":"b-42","price":"4.20"})");
+  item_added.type_version = 3;
+  std::vector<event_data> first{placed, item_added,
                                 json_event("order.paid", "{\n  \"cents\": 2500\n}")};
   store->append("order-1", expected_version::no_stream(), first);
   append_binary_events(*store);

@@ -81,6 +81,10 @@ TEST_CASE("read prints a stream or the log, filtered and limited, in three forma
   CHECK(table.out.rfind("  POSITION  STREAM", 0) == 0);
   CHECK(table.out.find("<5 bytes, binary>") != std::string::npos);
   CHECK(line_count(table.out) == 3);
+  // A type version other than 1 follows the type.
+  auto versioned = run_tool({"read", uri, "--stream", "order-1", "--format", "table"});
+  CHECK(versioned.out.find("  order.item_added v3  ") != std::string::npos);
+  CHECK(versioned.out.find("  order.paid           ") != std::string::npos);
 
   auto pretty = run_tool({"read", uri, "--stream", "order-1", "--limit", "1", "--format", "json"});
   CHECK(pretty.out.find("\n  \"payload\": {\n    \"customer\": \"ada\",") != std::string::npos);
@@ -101,6 +105,9 @@ TEST_CASE("export, import and export again gives byte-identical output on either
         std::string::npos);
   CHECK(first.out.find("\"stream_base64\":") != std::string::npos);
   CHECK(first.out.find("\"type_base64\":") != std::string::npos);
+  // A type version other than 1 travels; version 1 is the member's absence.
+  CHECK(first.out.find("\"type\":\"order.item_added\",\"type_version\":3,") != std::string::npos);
+  CHECK(first.out.find("\"type\":\"order.placed\",\"id\":") != std::string::npos);
   std::string file = write_file(dir, "export.jsonl", first.out);
 
   for (const std::string& backend : {backend_under_test(), other_backend()}) {
@@ -372,4 +379,3 @@ TEST_CASE("an export from a later position imports only where the log reaches it
         "imported 47 events (10 already present); head position 106\n");
   CHECK(export_of(target).out == all);
 }
-

@@ -127,6 +127,11 @@ TEST_CASE("malformed lines are refused with the member at fault", "[event_line]"
       {replaced("\"payload\":{}", "\"payload_base64\":\"@@\""), "not valid base64"},
       {replaced("\"type\":", "\"type\":\"x\",\"type\":"), "appears twice"},
       {replaced("\"payload\":{}", "\"payload\":{},\"payload_base64\":\"\""), "exactly one of"},
+      {replaced("\"id\":", "\"type_version\":0,\"id\":"),
+       "\"type_version\" must be a whole number"},
+      {replaced("\"id\":", "\"type_version\":65536,\"id\":"),
+       "\"type_version\" must be at most 65535, not 65536"},
+      {replaced("\"id\":", "\"type_version\":\"2\",\"id\":"), "\"type_version\" must be"},
   };
   for (const auto& c : cases) {
     INFO(c.line);
@@ -179,15 +184,14 @@ TEST_CASE("metadata must hold only what annal stores: nothing is dropped", "[eve
   std::string handwritten = with_metadata(
       R"({"properties":{"b":"\u00e9","a":"1"},"correlation_id":"req-1","causation_id":"cmd-\"1\""})");
   CHECK(line_of(parse_event_line(handwritten)) == exported + "\n");
-  auto spaced = parse_event_line(with_metadata(R"( { "properties" : { "b" : "2" , "a" : "1" } } )"));
+  auto spaced =
+      parse_event_line(with_metadata(R"( { "properties" : { "b" : "2" , "a" : "1" } } )"));
   CHECK(spaced.metadata.properties == std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}});
 }
 
 TEST_CASE("a JSON payload nested deeper than annal::max_payload_nesting is refused",
           "[event_line]") {
-  auto nested = [](std::size_t depth) {
-    return std::string(depth, '[') + std::string(depth, ']');
-  };
+  auto nested = [](std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
   auto at_limit = sample(nested(annal::max_payload_nesting));
   CHECK(round_trip(at_limit) == at_limit);
   for (std::size_t depth : {annal::max_payload_nesting + 1, std::size_t{100000}}) {
@@ -236,4 +240,16 @@ TEST_CASE("base64 decoding is strict", "[event_line]") {
     INFO(bad);
     CHECK_FALSE(base64_decode(bad));
   }
+}
+
+TEST_CASE("a type version other than 1 travels after the type; 1 is the member's absence",
+          "[event_line]") {
+  auto e = sample("{}");
+  CHECK(line_of(e).find("type_version") == std::string::npos);
+  e.type_version = 2;
+  CHECK(line_of(e).find("\"type\":\"order.paid\",\"type_version\":2,\"id\":") != std::string::npos);
+  CHECK(round_trip(e) == e);
+  e.type_version = max_type_version;
+  CHECK(round_trip(e) == e);
+  CHECK(annal::cli::pretty_event(e).find("\"type_version\": 65535") != std::string::npos);
 }

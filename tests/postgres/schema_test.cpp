@@ -6,8 +6,9 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "annal/store_admin.hpp"
 #include "annal/error.hpp"
+#include "annal/store_admin.hpp"
+#include "annal/verify.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
 #include "support/store_fixture.hpp"
@@ -99,6 +100,42 @@ TEST_CASE("a version 2 schema gains a store identity, keeping its events", "[pos
   CHECK(store->store_id() == id);
   CHECK(store->head_position() == 2);
   store.reset();
+  test::drop_postgres_schema(uri);
+}
+
+TEST_CASE("a version 3 schema gains type versions in place, keeping its events",
+          "[postgres][schema]") {
+  test::temp_dir dir;
+  std::string uri = test::backend_uri(dir);
+  {
+    admin a(uri);
+    pg::open_schema(a.c, a.parsed.options.postgres_schema, 3);
+    // Two events as annal wrote them before type versions.
+    a.c.exec("INSERT INTO " + a.schema +
+             ".events (position, stream_id, stream_version, type, event_id, recorded_at, "
+             "payload) VALUES (1, 's', 1, 'test.happened', gen_random_uuid(), now(), '{}'), "
+             "(2, 's', 2, 'test.happened', gen_random_uuid(), now(), '{\"n\":2}');"
+             "INSERT INTO " +
+             a.schema +
+             ".streams VALUES ('s', 2);"
+             "UPDATE " +
+             a.schema + ".head SET position = 2");
+  }
+  // verify reads the older schema as it is, without migrating it.
+  CHECK(verify_store(uri).ok());
+  {
+    auto store = open_store(uri);
+    CHECK(describe(*store).format_version == pg::schema_version);
+    auto events = store->read_stream("s");
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].type_version == 1);
+    CHECK(events[1].type_version == 1);
+    auto batch = test::make_events(1);
+    batch[0].type_version = 9;
+    store->append("s", expected_version::exact(2), batch);
+  }
+  CHECK(open_store(uri)->read_stream("s", 3)[0].type_version == 9);
+  CHECK(verify_store(uri).ok());
   test::drop_postgres_schema(uri);
 }
 

@@ -135,3 +135,50 @@ TEST_CASE("malformed bodies are rejected with a reason", "[batch_frame]") {
     CHECK_THAT(reason, Catch::Contains("timestamp") && Catch::Contains("out of range"));
   }
 }
+
+TEST_CASE("type versions round-trip, and version 1 costs no byte", "[batch_frame]") {
+  std::vector<event_data> events(4);
+  const std::uint32_t versions[] = {1, 2, 127, max_type_version};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    events[i].type = "t";
+    events[i].payload = "{}";
+    events[i].type_version = versions[i];
+  }
+  auto frame = encode(events, {});
+  auto decoded = decode_all(frame.body());
+  REQUIRE(decoded.size() == events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(decoded[i].type_version == versions[i]);
+    CHECK(decoded[i].encoding == payload_encoding::json);
+  }
+  std::vector<event_data> unversioned(4);
+  for (auto& e : unversioned) {
+    e.type = "t";
+    e.payload = "{}";
+  }
+  // Versions 2 and 127 take one varint byte each, 65535 three.
+  CHECK(encode(events, {}).buffer.size() == encode(unversioned, {}).buffer.size() + 1 + 1 + 3);
+}
+
+TEST_CASE("a flagged type version below 2 or above the limit is malformed", "[batch_frame]") {
+  std::vector<event_data> events(1);
+  events[0].type = "t";
+  events[0].payload = "{}";
+  events[0].type_version = 2;
+  auto frame = encode(events, {});
+  std::string body(frame.body());
+  // The event's encoding byte follows the header and the id; its version varint follows it.
+  std::size_t at = batch_fixed_size + std::string("stream-1").size() + 16;
+  REQUIRE(static_cast<std::uint8_t>(body[at]) == (1 | encoding_type_version_flag));
+  REQUIRE(body[at + 1] == 2);
+  std::string reason;
+  for (char bad : {'\0', '\1'}) {
+    body[at + 1] = bad;
+    CHECK_FALSE(batch_view::parse(body, reason));
+    CHECK_THAT(reason, Catch::Contains("type version " + std::to_string(bad)));
+  }
+  // 65536 needs a third varint byte: 0x80 0x80 0x04.
+  std::string past = body.substr(0, at + 1) + std::string("\x80\x80\x04", 3) + body.substr(at + 2);
+  CHECK_FALSE(batch_view::parse(past, reason));
+  CHECK_THAT(reason, Catch::Contains("type version 65536"));
+}

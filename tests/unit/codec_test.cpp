@@ -38,6 +38,20 @@ using order_event = std::variant<order_created, order_paid, order_cancelled>;
 
 using codec = annal::event_codec<shop::order_event>;
 
+namespace shop {
+
+// The second shape of an event: stored with version 2.
+struct order_shipped {
+  static constexpr std::string_view type = "order.shipped";
+  static constexpr int version = 2;
+  std::string carrier;
+  friend bool operator==(const order_shipped&, const order_shipped&) = default;
+};
+
+}  // namespace shop
+
+using versioned_codec = annal::event_codec<std::variant<shop::order_paid, shop::order_shipped>>;
+
 // The registry is known at compile time.
 static_assert(codec::knows("order.paid"));
 static_assert(!codec::knows("order.shipped"));
@@ -69,6 +83,7 @@ annal::recorded_event record(const annal::event_data& data, std::uint64_t positi
   event.metadata = data.metadata;
   event.payload = data.payload;
   event.encoding = data.encoding;
+  event.type_version = data.type_version;
   return event;
 }
 
@@ -234,4 +249,48 @@ TEST_CASE("knows and type_names list the variant's event types in order", "[code
   CHECK_FALSE(codec::knows(""));
   CHECK(std::vector<std::string_view>(codec::type_names().begin(), codec::type_names().end()) ==
         std::vector<std::string_view>{"order.created", "order.paid", "order.cancelled"});
+}
+
+TEST_CASE("encode writes the struct's version, 1 when it declares none", "[codec][type_version]") {
+  CHECK(versioned_codec::encode(shop::order_shipped{"post"}).type_version == 2);
+  CHECK(versioned_codec::encode(shop::order_paid{1}).type_version == 1);
+  auto stored = record(versioned_codec::encode(shop::order_shipped{"post"}));
+  CHECK(std::get<shop::order_shipped>(versioned_codec::decode(stored)).carrier == "post");
+  CHECK(versioned_codec::decode_as<shop::order_shipped>(stored).carrier == "post");
+}
+
+TEST_CASE("an event stored at another version of its type is never decoded as this one",
+          "[codec][type_version]") {
+  auto stored = record(versioned_codec::encode(shop::order_shipped{"post"}));
+  SECTION("newer than the struct") {
+    stored.type_version = 3;
+    try {
+      versioned_codec::decode(stored);
+      FAIL("decoded");
+    } catch (const annal::unknown_event_type& e) {
+      CHECK(e.type() == "order.shipped");
+      CHECK(e.type_version() == 3);
+      CHECK(e.position() == 42);
+      CHECK(std::string(e.what()) ==
+            "annal: unknown event type 'order.shipped' version 3 at position 42 in stream "
+            "'order-7': newer than version 2, the newest this program knows");
+    }
+    CHECK_THROWS_AS(versioned_codec::decode_as<shop::order_shipped>(stored),
+                    annal::unknown_event_type);
+  }
+  SECTION("older than the struct") {
+    stored.type_version = 1;
+    try {
+      versioned_codec::decode(stored);
+      FAIL("decoded");
+    } catch (const annal::unknown_event_type& e) {
+      CHECK(e.type_version() == 1);
+      CHECK_THAT(e.what(), Catch::Contains("this program knows version 2 and reads no older one"));
+    }
+  }
+  SECTION("an unversioned struct and a stored version 2") {
+    auto paid = record(versioned_codec::encode(shop::order_paid{3}));
+    paid.type_version = 2;
+    CHECK_THROWS_AS(versioned_codec::decode(paid), annal::unknown_event_type);
+  }
 }

@@ -9,6 +9,7 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "annal/verify.hpp"
 #include "core/crc32c.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -211,7 +212,7 @@ TEST_CASE("a segment file of a newer format version is refused", "[segment][form
   segment_dir d;
   write_three_batches(d);
   auto bytes = read_file(d.file(1, ".seg"));
-  rewrite_header_field(bytes, 8, 2, 4);
+  rewrite_header_field(bytes, 8, segment::format_version + 1, 4);
   write_file(d.file(1, ".seg"), bytes);
   CHECK_THROWS_AS(d.open(), unsupported_format_version);
 }
@@ -225,9 +226,10 @@ TEST_CASE("a damaged segment header is corruption", "[segment][format]") {
   CHECK_THROWS_AS(d.open(), corruption);
 }
 
-TEST_CASE("a bit flipped in a segment header's version, size or base field is a checksum "
-          "mismatch, not a misread field",
-          "[segment][format]") {
+TEST_CASE(
+    "a bit flipped in a segment header's version, size or base field is a checksum "
+    "mismatch, not a misread field",
+    "[segment][format]") {
   auto offset = GENERATE(8, 12, 16, 20);
   CAPTURE(offset);
   segment_dir d;
@@ -399,4 +401,54 @@ TEST_CASE("a regular file named as the store directory is refused with io_error"
   write_file(d.dir, "a file, not a directory");
   CHECK_THROWS_AS(d.open(), io_error);
   CHECK(read_file(d.dir) == "a file, not a directory");
+}
+
+TEST_CASE("a store of format version 1 keeps its segment and writes new events to a new one",
+          "[segment][format]") {
+  segment_dir d;
+  write_three_batches(d);
+  // What an older annal left: the same frames (no event has a type version) under a version-1
+  // header.
+  auto old_bytes = read_file(d.file(1, ".seg"));
+  rewrite_header_field(old_bytes, 8, 1, 4);
+  write_file(d.file(1, ".seg"), old_bytes);
+  {
+    auto store = d.open();
+    CHECK(store->read_all(1, 10).events.size() == 6);
+    auto batch = make_events(2);
+    batch[1].type_version = 4;
+    CHECK(store->append("s", expected_version::exact(6), batch).first_position == 7);
+  }
+  // The old segment was sealed as it was; the new events went to a segment of this version.
+  CHECK(read_file(d.file(1, ".seg")) == old_bytes);
+  CHECK(d.segments().size() == 2);
+  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\2\0\0\0", 4));
+  auto store = d.open();
+  auto events = store->read_all(1, 10).events;
+  REQUIRE(events.size() == 8);
+  CHECK(events[5].type_version == 1);
+  CHECK(events[7].type_version == 4);
+  store->close();
+  CHECK(verify_store("segment:" + d.dir).ok());
+  CHECK(d.warnings.empty());
+}
+
+TEST_CASE("an empty version-1 active segment gets a header of this version in place",
+          "[segment][format]") {
+  segment_dir d;
+  d.open()->close();
+  auto bytes = read_file(d.file(1, ".seg"));
+  REQUIRE(bytes.size() == segment::segment_header_size);
+  rewrite_header_field(bytes, 8, 1, 4);
+  write_file(d.file(1, ".seg"), bytes);
+  {
+    auto store = d.open();
+    CHECK(read_file(d.file(1, ".seg")).substr(8, 4) == std::string("\2\0\0\0", 4));
+    auto batch = make_events(1);
+    batch[0].type_version = 2;
+    store->append("s", expected_version::no_stream(), batch);
+  }
+  CHECK(d.segments().size() == 1);
+  CHECK(d.open()->read_stream("s")[0].type_version == 2);
+  CHECK(d.warnings.empty());
 }

@@ -8,6 +8,7 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "annal/verify.hpp"
 #include "support/raw_sqlite.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -43,17 +44,61 @@ TEST_CASE("a store written by a newer schema version is refused with a clear mes
   temp_dir dir;
   std::string path = dir.file("store.db");
   open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(1));
-  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 3 WHERE key = 'schema_version'") ==
+  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 4 WHERE key = 'schema_version'") ==
           SQLITE_OK);
   try {
     open_store("sqlite:" + path);
     FAIL("opened");
   } catch (const unsupported_format_version& e) {
     CHECK(e.code() == errc::unsupported_format_version);
-    CHECK(e.found() == 3);
-    CHECK(e.supported() == 2);
-    CHECK_THAT(e.what(), Catch::Contains("format version 3") && Catch::Contains("upgrade annal"));
+    CHECK(e.found() == 4);
+    CHECK(e.supported() == 3);
+    CHECK_THAT(e.what(), Catch::Contains("format version 4") && Catch::Contains("upgrade annal"));
   }
+}
+
+TEST_CASE("a version-2 database gains type versions in place, keeping its events", "[sqlite]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  std::string uri = "sqlite:" + path;
+  open_store(uri)->append("s", expected_version::any(), make_events(3));
+  // What annal wrote before type versions: no type_version column, schema_version 2.
+  REQUIRE(raw_exec(path,
+                   "ALTER TABLE events DROP COLUMN type_version;"
+                   "UPDATE annal_meta SET value = 2 WHERE key = 'schema_version'") == SQLITE_OK);
+  // verify reads it as it is, without migrating it.
+  CHECK(verify_store(uri).ok());
+  CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "2");
+  {
+    auto store = open_store(uri);
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "3");
+    auto events = store->read_stream("s");
+    REQUIRE(events.size() == 3);
+    for (const auto& e : events) CHECK(e.type_version == 1);
+    auto batch = make_events(1);
+    batch[0].type_version = 7;
+    store->append("s", expected_version::exact(3), batch);
+  }
+  CHECK(open_store(uri)->read_stream("s", 4)[0].type_version == 7);
+  CHECK(raw_query(path, "SELECT group_concat(type_version) FROM events") == "1,1,1,7");
+  CHECK(verify_store(uri).ok());
+}
+
+TEST_CASE("a type version outside 1 to 65535 written by another program is corruption",
+          "[sqlite][bad_input]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  std::string uri = "sqlite:" + path;
+  open_store(uri)->append("s", expected_version::any(), make_events(2));
+  // Past the append-only triggers, as a SQLite shell user could.
+  REQUIRE(raw_exec(path,
+                   "DROP TRIGGER events_are_append_only_update;"
+                   "UPDATE events SET type_version = 0 WHERE position = 2;") == SQLITE_OK);
+  auto report = verify_store(uri);
+  REQUIRE_FALSE(report.ok());
+  CHECK_THAT(report.problems.front().message, Catch::Contains("type version 0"));
+  CHECK_THROWS_AS(open_store(uri)->read_stream("s"), corruption);
+  CHECK(open_store(uri)->read_stream("s", 1, read_direction::forward, 1).size() == 1);
 }
 
 TEST_CASE("a store created before stores had an identity gets one at its next open", "[sqlite]") {

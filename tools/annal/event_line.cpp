@@ -235,6 +235,10 @@ void append_event_line(std::string& out, const recorded_event& e) {
   append_text_member(out, "stream", e.stream_id);
   fmt::format_to(std::back_inserter(out), ",\"version\":{}", e.stream_version);
   append_text_member(out, "type", e.type);
+  // Absent means 1, so exports of stores without versioned types read as they always did.
+  if (e.type_version != 1) {
+    fmt::format_to(std::back_inserter(out), ",\"type_version\":{}", e.type_version);
+  }
   fmt::format_to(std::back_inserter(out), ",\"id\":\"{}\",\"timestamp\":\"{}\",\"encoding\":\"{}\"",
                  e.id.to_string(), detail::format_rfc3339(e.timestamp), encoding_name(e.encoding));
   std::string metadata = detail::encode_metadata(e.metadata);
@@ -255,6 +259,14 @@ recorded_event parse_event_line(std::string_view line) {
   e.stream_id = take_text(m, "stream");
   e.stream_version = take_count(m, "version");
   e.type = take_text(m, "type");
+  if (m.contains("type_version")) {
+    std::uint64_t type_version = take_count(m, "type_version");
+    if (type_version > max_type_version) {
+      throw invalid_argument(fmt::format("member \"type_version\" must be at most {}, not {}",
+                                         max_type_version, type_version));
+    }
+    e.type_version = static_cast<std::uint32_t>(type_version);
+  }
   e.id = uuid::parse(take_string(m, "id"));
   e.timestamp = detail::parse_rfc3339(take_string(m, "timestamp"));
   if (e.timestamp.time_since_epoch() % std::chrono::microseconds(1) !=
@@ -303,6 +315,7 @@ std::string pretty_event(const recorded_event& e) {
   j["stream"] = json_string(e.stream_id) ? e.stream_id : "base64:" + base64_encode(e.stream_id);
   j["version"] = e.stream_version;
   j["type"] = json_string(e.type) ? e.type : "base64:" + base64_encode(e.type);
+  if (e.type_version != 1) j["type_version"] = e.type_version;
   j["id"] = e.id.to_string();
   j["timestamp"] = detail::format_rfc3339(e.timestamp);
   j["encoding"] = encoding_name(e.encoding);

@@ -3,8 +3,8 @@
 
 #include <fmt/format.h>
 
-#include "annal/store_admin.hpp"
 #include "annal/error.hpp"
+#include "annal/store_admin.hpp"
 #include "commands.hpp"
 
 namespace annal::cli {
@@ -24,6 +24,7 @@ std::string first_difference(const recorded_event& a, const recorded_event& b) {
   if (a.timestamp != b.timestamp) return "another timestamp";
   if (a.metadata != b.metadata) return "other metadata";
   if (a.encoding != b.encoding) return "another payload encoding";
+  if (a.type_version != b.type_version) return "another type version";
   return "another payload";
 }
 

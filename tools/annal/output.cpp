@@ -30,6 +30,11 @@ std::string payload_summary(const recorded_event& e) {
                      e.encoding == payload_encoding::json ? "json" : "binary");
 }
 
+// The type, with its version when that is not 1: "order.item_added v2".
+std::string type_label(const recorded_event& e) {
+  return e.type_version == 1 ? e.type : fmt::format("{} v{}", e.type, e.type_version);
+}
+
 }  // namespace
 
 void check_store_path(const std::string& uri) {
@@ -82,7 +87,7 @@ void event_printer::print(std::span<const recorded_event> page) {
   std::size_t stream_width = 6, type_width = 4;  // the headers' widths
   for (const auto& e : page) {
     stream_width = std::max(stream_width, e.stream_id.size());
-    type_width = std::max(type_width, e.type.size());
+    type_width = std::max(type_width, type_label(e).size());
   }
   auto row = [&](auto position, std::string_view stream, auto version, std::string_view type,
                  std::string_view timestamp, std::string_view payload) {
@@ -94,8 +99,8 @@ void event_printer::print(std::span<const recorded_event> page) {
     header_done_ = true;
   }
   for (const auto& e : page) {
-    row(e.position, e.stream_id, e.stream_version, e.type, detail::format_rfc3339(e.timestamp),
-        payload_summary(e));
+    row(e.position, e.stream_id, e.stream_version, type_label(e),
+        detail::format_rfc3339(e.timestamp), payload_summary(e));
     out_.maybe_flush();
   }
 }
