@@ -35,11 +35,18 @@ consteval std::string_view event_type_name() {
   }
 }
 
+/// E declares a static `version` (a field named `version` is an ordinary field).
+template <class E>
+concept has_static_version = requires {
+  &E::version;
+}
+&&!std::is_member_pointer_v<decltype(&E::version)>;
+
 /// The version of event E's shape: its `static constexpr int version`, 1 when it has none.
 /// Checked: 1 to max_type_version.
 template <class E>
 consteval std::uint32_t event_type_version() {
-  if constexpr (requires { E::version; }) {
+  if constexpr (has_static_version<E>) {
     static_assert(std::is_integral_v<std::remove_cvref_t<decltype(E::version)>>,
                   "annal: an event's version must be an integer constant, e.g. "
                   "static constexpr int version = 2;");

@@ -50,6 +50,16 @@ struct order_shipped {
 
 }  // namespace shop
 
+namespace shop {
+
+// A field named `version` is a field like any other, not the type's version.
+struct document_published {
+  static constexpr std::string_view type = "document.published";
+  int version;
+};
+
+}  // namespace shop
+
 using versioned_codec = annal::event_codec<std::variant<shop::order_paid, shop::order_shipped>>;
 
 // The registry is known at compile time.
@@ -293,4 +303,13 @@ TEST_CASE("an event stored at another version of its type is never decoded as th
     paid.type_version = 2;
     CHECK_THROWS_AS(versioned_codec::decode(paid), annal::unknown_event_type);
   }
+}
+
+TEST_CASE("an event with a field named version is of type version 1 and keeps the field",
+          "[codec][type_version]") {
+  using documents = annal::event_codec<std::variant<shop::document_published>>;
+  auto data = documents::encode(shop::document_published{7});
+  CHECK(data.type_version == 1);
+  CHECK(data.payload == R"({"version":7})");
+  CHECK(std::get<shop::document_published>(documents::decode(record(data))).version == 7);
 }
