@@ -15,6 +15,7 @@
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "core/json_nesting.hpp"
+#include "core/type_version.hpp"
 
 namespace annal {
 
@@ -117,7 +118,7 @@ void validate_batch(std::span<const Event> events, std::size_t max_payload) {
       throw invalid_argument(fmt::format("event {} of the batch has an unknown encoding {}", i,
                                          static_cast<int>(e.encoding)));
     }
-    if (e.type_version == 0 || e.type_version > max_type_version) {
+    if (!detail::is_valid_type_version(e.type_version)) {
       throw invalid_argument(
           fmt::format("event {} of the batch has type version {}; versions run from 1 to {}", i,
                       e.type_version, max_type_version));

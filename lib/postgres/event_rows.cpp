@@ -8,6 +8,7 @@
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
+#include "core/type_version.hpp"
 
 namespace annal::pg {
 namespace {
@@ -114,13 +115,7 @@ recorded_event read_event(const result& r, int row, const std::string& where) {
     e.encoding = payload_encoding::binary;
     e.payload = std::string(r.bytes(row, 8));
   }
-  std::int32_t type_version = r.int4(row, 9);
-  if (type_version < 1 || static_cast<std::uint32_t>(type_version) > max_type_version) {
-    throw corruption(where, -1,
-                     fmt::format("event at position {} has type version {}, outside 1 to {}",
-                                 e.position, type_version, max_type_version));
-  }
-  e.type_version = static_cast<std::uint32_t>(type_version);
+  e.type_version = detail::stored_type_version(r.int4(row, 9), e.position, where);
   return e;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/crc32c.hpp"
+#include "core/type_version.hpp"
 
 namespace annal::segment {
 namespace {
@@ -123,7 +124,8 @@ bool event_decoder::next(event_view& out, std::string& reason) {
   if ((encoding & encoding_type_version_flag) != 0) {
     encoding = static_cast<std::uint8_t>(encoding & ~encoding_type_version_flag);
     type_version = in_.varint();
-    if (!in_.failed() && (type_version < 2 || type_version > max_type_version)) {
+    // Version 1 is the flag's absence: a flagged 1 would give one event two encodings.
+    if (!in_.failed() && (type_version == 1 || !detail::is_valid_type_version(type_version))) {
       reason = fmt::format("type version {} is outside 2 to {}", type_version, max_type_version);
       return false;
     }

@@ -17,6 +17,7 @@
 #include "core/read_window.hpp"
 #include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
+#include "core/type_version.hpp"
 #include "sqlite/sqlite_schema.hpp"
 
 namespace annal {
@@ -74,13 +75,7 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
   e.encoding = static_cast<payload_encoding>(s.column_int(5));
   e.metadata = detail::decode_metadata(s.column_text(6), path);
   e.payload = s.column_text(7);
-  std::int64_t type_version = s.column_int(8);
-  if (type_version < 1 || type_version > max_type_version) {
-    throw corruption(path, -1,
-                     fmt::format("event at position {} has type version {}, outside 1 to {}",
-                                 e.position, type_version, max_type_version));
-  }
-  e.type_version = static_cast<std::uint32_t>(type_version);
+  e.type_version = detail::stored_type_version(s.column_int(8), e.position, path);
   e.stream_id = std::move(stream_id);
   return e;
 }

@@ -9,6 +9,7 @@
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
+#include "core/type_version.hpp"
 #include "sqlite/connection.hpp"
 #include "sqlite/sqlite_schema.hpp"
 #include "verify/problem_list.hpp"
@@ -107,9 +108,10 @@ void verify_sqlite_store(const std::string& path, verify_report& report) {
         encoding != static_cast<std::int64_t>(payload_encoding::binary)) {
       problem(fmt::format("unknown payload encoding {}", encoding));
     }
-    if (std::int64_t type_version = events.column_int(7);
-        type_version < 1 || type_version > max_type_version) {
-      problem(fmt::format("type version {} is outside 1 to {}", type_version, max_type_version));
+    try {
+      detail::stored_type_version(events.column_int(7), position, path);
+    } catch (const corruption& c) {
+      problem(c.what());
     }
     try {
       detail::decode_metadata(events.column_text(6), path);
