@@ -14,5 +14,6 @@
 #include "annal/projection_status.hpp"
 #include "annal/read_model_reader.hpp"
 #include "annal/repository.hpp"
+#include "annal/upcaster.hpp"
 #include "annal/uuid.hpp"
 #include "annal/verify.hpp"

@@ -9,58 +9,19 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
+#include "annal/detail/event_type_traits.hpp"
+#include "annal/detail/upcast_chain.hpp"
 #include "annal/error.hpp"
 #include "annal/event.hpp"
 #include "annal/json.hpp"
+#include "annal/upcaster.hpp"
 #include "annal/uuid.hpp"
 
 namespace annal {
 
 namespace detail {
-
-template <class E>
-concept has_event_type_name = has_static_type_name<E>;
-
-/// The type name of event E as a constant, checked: 1 to 256 bytes, no NUL.
-template <class E>
-consteval std::string_view event_type_name() {
-  static_assert(has_event_type_name<E>,
-                "annal: every event type needs a static constexpr std::string_view type member, "
-                "e.g. static constexpr std::string_view type = \"order.created\";");
-  if constexpr (has_event_type_name<E>) {
-    return std::string_view(E::type);
-  } else {
-    return {};
-  }
-}
-
-/// E declares a static `version` (a field named `version` is an ordinary field).
-template <class E>
-concept has_static_version = requires {
-  &E::version;
-}
-&&!std::is_member_pointer_v<decltype(&E::version)>;
-
-/// The version of event E's shape: its `static constexpr int version`, 1 when it has none.
-/// Checked: 1 to max_type_version.
-template <class E>
-consteval std::uint32_t event_type_version() {
-  if constexpr (has_static_version<E>) {
-    static_assert(std::is_integral_v<std::remove_cvref_t<decltype(E::version)>>,
-                  "annal: an event's version must be an integer constant, e.g. "
-                  "static constexpr int version = 2;");
-    static_assert(E::version >= 1 && E::version <= static_cast<long long>(max_type_version),
-                  "annal: an event's version runs from 1 to 65535");
-    return static_cast<std::uint32_t>(E::version);
-  } else {
-    return 1;
-  }
-}
-
-consteval bool is_valid_event_type_name(std::string_view name) {
-  return !name.empty() && name.size() <= 256 && name.find('\0') == std::string_view::npos;
-}
 
 template <std::size_t N>
 consteval bool are_unique(const std::array<std::string_view, N>& names) {
@@ -72,9 +33,6 @@ consteval bool are_unique(const std::array<std::string_view, N>& names) {
   return true;
 }
 
-template <class E, class... Events>
-inline constexpr bool is_one_of = (std::is_same_v<E, Events> || ...);
-
 }  // namespace detail
 
 /// Encodes events to event_data and decodes recorded_event back, for the event structs of
@@ -83,6 +41,10 @@ inline constexpr bool is_one_of = (std::is_same_v<E, Events> || ...);
 /// to_json/from_json, see json.hpp) with a `static constexpr std::string_view type` member
 /// naming it in the store. Type names must be non-empty, at most 256 bytes, without NUL and
 /// unique within the variant; these rules are checked at compile time.
+///
+/// Events stored at another version or under another name are read through the variant's
+/// upcasters, annal::upcasters_of<Variant> (see upcaster.hpp); an event stored as an alternative's
+/// type and version is read directly and never looks at them.
 ///
 /// Payloads are compact JSON text (see docs/codec.md for the encoding of each type). All members
 /// are static; thread-safe.
@@ -108,6 +70,14 @@ class event_codec<std::variant<Events...>> {
                 "annal: event type names must be 1 to 256 bytes long and contain no NUL");
   static_assert(detail::are_unique(names_),
                 "annal: two event types in the variant have the same type name");
+
+  using chain = detail::upcast_chain_of<variant_type>;
+  static_assert(chain::shadows_nothing(),
+                "annal: an upcaster reads a type and version that an alternative of the variant "
+                "reads (or renames a type the variant has): it would never run");
+  static_assert(chain::typed_chains_end_in_variant(),
+                "annal: a typed upcaster's result is not an event type of the variant and no "
+                "upcaster continues from it, or the typed upcasters form a cycle");
 
   template <std::size_t I>
   static variant_type decode_alternative(const nlohmann::json& json, std::string_view type) {
@@ -138,12 +108,20 @@ class event_codec<std::variant<Events...>> {
                   "to the std::variant");
   }
 
-  // Throws unknown_event_type when the event was stored at another version of its type.
-  static void check_version(const recorded_event& event, std::uint32_t known_version) {
-    if (event.type_version != known_version) {
-      throw unknown_event_type(event.type, event.type_version, known_version, event.stream_id,
-                               event.position);
+  static variant_type decode_direct(const recorded_event& event, std::size_t index) {
+    static constexpr std::array<decoder, sizeof...(Events)> decoders =
+        make_decoders(std::index_sequence_for<Events...>());
+    return decoders[index](parse_payload(event), names_[index]);
+  }
+
+  // The slow path: an event not stored as an alternative's type and version.
+  static std::vector<variant_type> decode_upcast(const recorded_event& event) {
+    if (chain::path_of(event.type, event.type_version) == read_path::unknown) {
+      chain::throw_unknown(event.type, event.type_version, event);
     }
+    std::vector<variant_type> events;
+    chain::decode(event, parse_payload(event), events);
+    return events;
   }
 
   // Parses the payload of a stored event, or throws decode_failed with an empty field path.
@@ -199,35 +177,82 @@ class event_codec<std::variant<Events...>> {
     return make_event_data(event, std::move(metadata));
   }
 
-  /// Decodes a stored event into the alternative named by its type.
-  /// Throws annal::unknown_event_type(type, stream_id, position) when no alternative has that
-  /// type name, or has it at another version than the stored one (type_version());
-  /// annal::decode_failed(type, "", reason) when the encoding is not json or the
-  /// payload is not well-formed JSON; annal::decode_failed(type, field_path, reason) when the
-  /// JSON does not match the struct (see from_json_value). Unknown JSON members are ignored.
-  static variant_type decode(const recorded_event& event) {
+  /// Calls `sink(variant_type&&)` for each event that the stored `event` decodes into: one
+  /// when it is stored as an alternative's type and version, and otherwise what the upcasters
+  /// make of it (none, one or several, each to be seen with the stored event's position,
+  /// version, id and metadata). Throws annal::unknown_event_type naming the type and version
+  /// that nothing reads (a type no alternative or upcaster has, or a version newer or older
+  /// than the program reads); annal::decode_failed(type, "", reason) when the encoding is not
+  /// json or the payload is not well-formed JSON; annal::decode_failed(type, field_path, reason)
+  /// when the JSON does not match the struct reading it (see from_json_value; unknown JSON
+  /// members are ignored); annal::upcast_failed when an upcaster throws; and what `sink` throws.
+  template <class Sink>
+  static void for_each_decoded(const recorded_event& event, Sink&& sink) {
     std::size_t index = index_of(event.type);
-    if (index == not_found) {
-      throw unknown_event_type(event.type, event.stream_id, event.position);
+    if (index != not_found && versions_[index] == event.type_version) {
+      sink(decode_direct(event, index));
+      return;
     }
-    check_version(event, versions_[index]);
-    static constexpr std::array<decoder, sizeof...(Events)> decoders =
-        make_decoders(std::index_sequence_for<Events...>());
-    return decoders[index](parse_payload(event), names_[index]);
+    for (auto& decoded : decode_upcast(event)) sink(std::move(decoded));
   }
 
-  /// Decodes a stored event that must be of type E (an alternative of the variant). Throws
-  /// annal::decode_failed(type, "", reason) when the event's type is not E::type, and otherwise
-  /// the errors of decode().
+  /// The events that the stored `event` decodes into (see for_each_decoded), in order. Throws
+  /// the errors of for_each_decoded.
+  static std::vector<variant_type> decode_all(const recorded_event& event) {
+    std::vector<variant_type> events;
+    for_each_decoded(event, [&](variant_type&& e) { events.push_back(std::move(e)); });
+    return events;
+  }
+
+  /// Decodes a stored event that is read as exactly one event: an alternative's type and
+  /// version, or what the upcasters turn it into. Throws the errors of for_each_decoded, and
+  /// annal::decode_failed when the upcasters turn it into no event or several.
+  static variant_type decode(const recorded_event& event) {
+    std::size_t index = index_of(event.type);
+    if (index != not_found && versions_[index] == event.type_version) {
+      return decode_direct(event, index);
+    }
+    auto events = decode_upcast(event);
+    if (events.size() != 1) {
+      throw decode_failed(event.type, "",
+                          "the upcasters turn this event into " + std::to_string(events.size()) +
+                              " events; read it with decode_all or for_each_decoded");
+    }
+    return std::move(events.front());
+  }
+
+  /// Decodes a stored event that must be read as one event of type E (an alternative of the
+  /// variant). Throws annal::decode_failed(type, "", reason) when it is read as another type,
+  /// and otherwise the errors of decode().
   template <class E>
   static E decode_as(const recorded_event& event) {
     check_alternative<E>();
     constexpr std::string_view type = detail::event_type_name<E>();
-    if (event.type != type) {
+    if (event.type == type && event.type_version == detail::event_type_version<E>()) {
+      return from_json_value<E>(parse_payload(event), type);
+    }
+    if (event.type != type && path_of(event.type, event.type_version) == read_path::unknown) {
       throw decode_failed(event.type, "", "expected an event of type '" + std::string(type) + "'");
     }
-    check_version(event, detail::event_type_version<E>());
-    return from_json_value<E>(parse_payload(event), type);
+    variant_type decoded = decode(event);
+    if (auto* e = std::get_if<E>(&decoded)) return std::move(*e);
+    throw decode_failed(event.type, "", "expected an event of type '" + std::string(type) + "'");
+  }
+
+  /// How events stored as (type, version) are read: directly, through upcasters, or not at all.
+  /// A raw-JSON upcaster counts as a path (what it returns is known when it runs). Never throws.
+  static read_path path_of(std::string_view type, std::uint32_t type_version) noexcept {
+    return chain::path_of(type, type_version);
+  }
+
+  /// The stored type names this codec reads: the alternatives' names, then those only
+  /// upcasters read (old names), without repeats. What a projection of the variant subscribes to.
+  static std::vector<std::string> stored_type_names() {
+    std::vector<std::string> names(names_.begin(), names_.end());
+    for (auto& old : chain::source_type_names()) {
+      if (!knows(old)) names.push_back(std::move(old));
+    }
+    return names;
   }
 
   /// True when `type` is the type name of one of the variant's alternatives. Never throws.

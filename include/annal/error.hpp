@@ -22,6 +22,7 @@ enum class errc {
   invalid_argument = 8,             ///< A caller passed a value annal does not accept.
   store_closed = 9,                 ///< The store was used after close().
   unsupported_format_version = 10,  ///< The store was written by a newer version of annal.
+  upcast_failed = 11,               ///< A user's upcaster threw while reading a stored event.
 };
 
 /// The name of an error code, e.g. "wrong_expected_version". Never throws.
@@ -80,26 +81,46 @@ class ANNAL_EXPORT stream_not_found : public error {
   std::string stream_id_;
 };
 
-/// A stored event's type name is not one the decoder knows.
-class ANNAL_EXPORT unknown_event_type : public error {
+/// An error about one stored event: its type name and version, stream and position.
+class ANNAL_EXPORT stored_event_error : public error {
  public:
-  /// `position` is the global position of the event, 0 when it was not read from a store.
-  unknown_event_type(std::string type, std::string stream_id, std::uint64_t position);
-  /// The type is known but not at `type_version`, the version stored: newer than
-  /// `known_version`, the version of the program's struct, or older with nothing that reads it.
-  unknown_event_type(std::string type, std::uint32_t type_version, std::uint32_t known_version,
-                     std::string stream_id, std::uint64_t position);
   const std::string& type() const noexcept { return type_; }
-  /// The stored type version (1 for an unknown type name).
+  /// The version of the type, as stored or as an upcaster produced it.
   std::uint32_t type_version() const noexcept { return type_version_; }
   const std::string& stream_id() const noexcept { return stream_id_; }
+  /// The global position of the event, 0 when it was not read from a store.
   std::uint64_t position() const noexcept { return position_; }
+
+ protected:
+  stored_event_error(errc code, const std::string& message, const std::string& type,
+                     std::uint32_t type_version, const std::string& stream_id,
+                     std::uint64_t position);
 
  private:
   std::string type_;
-  std::uint32_t type_version_ = 1;
+  std::uint32_t type_version_;
   std::string stream_id_;
   std::uint64_t position_;
+};
+
+/// A stored event's type name is not one the decoder knows, or not at the version stored.
+class ANNAL_EXPORT unknown_event_type : public stored_event_error {
+ public:
+  /// An unknown type name, stored at version 1.
+  unknown_event_type(std::string type, std::string stream_id, std::uint64_t position);
+  /// The type is known but not at `type_version`, the version stored: newer than
+  /// `known_version`, the version of the program's struct, or older with nothing that reads it.
+  /// `known_version` 0: no event type of that name is known, at any version.
+  unknown_event_type(std::string type, std::uint32_t type_version, std::uint32_t known_version,
+                     std::string stream_id, std::uint64_t position);
+};
+
+/// An upcaster (see upcaster.hpp) threw while reading the stored event at `position` in
+/// `stream_id`; type() and type_version() are what that upcaster reads.
+class ANNAL_EXPORT upcast_failed : public stored_event_error {
+ public:
+  upcast_failed(std::string type, std::uint32_t type_version, std::string stream_id,
+                std::uint64_t position, const std::string& reason);
 };
 
 /// A payload could not be decoded into its struct: malformed JSON, a missing field, a value of

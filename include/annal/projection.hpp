@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -121,9 +122,33 @@ namespace detail {
 
 template <class Variant>
 std::vector<std::string> type_names_of() {
-  const auto& names = event_codec<Variant>::type_names();
-  return std::vector<std::string>(names.begin(), names.end());
+  return event_codec<Variant>::stored_type_names();
 }
+
+/// The events one stored event decodes into: the first in place (most events are one event, read
+/// without an allocation), the rest, from an upcaster that splits an event, beside it.
+template <class Variant>
+class decoded_events {
+ public:
+  explicit decoded_events(const recorded_event& recorded) {
+    event_codec<Variant>::for_each_decoded(recorded, [this](Variant&& event) {
+      if (!first_) {
+        first_.emplace(std::move(event));
+      } else {
+        rest_.push_back(std::move(event));
+      }
+    });
+  }
+  template <class Visitor>
+  void visit_each(Visitor&& visitor) const {
+    if (first_) std::visit(visitor, *first_);
+    for (const auto& event : rest_) std::visit(visitor, event);
+  }
+
+ private:
+  std::optional<Variant> first_;
+  std::vector<Variant> rest_;
+};
 
 template <class Handler, class Variant, class... Extra>
 struct handles_all : std::false_type {};
@@ -160,8 +185,8 @@ projection sqlite_projection(std::string name, int version, std::vector<std::str
   p.handler = read_model_preparer{[h = std::make_shared<Handler>(std::move(handler))](
                                       const recorded_event& recorded) -> read_model_step {
     return [h = h.get(), &recorded,
-            event = event_codec<Variant>::decode(recorded)](read_model_transaction& tx) {
-      std::visit([&](const auto& e) { (*h)(e, recorded, tx); }, event);
+            events = detail::decoded_events<Variant>(recorded)](read_model_transaction& tx) {
+      events.visit_each([&](const auto& e) { (*h)(e, recorded, tx); });
     };
   }};
   return p;
@@ -183,8 +208,8 @@ projection sink_projection(std::string name, int version, Handler handler,
   p.on_error = on_error;
   p.handler = sink_preparer{[h = std::make_shared<Handler>(std::move(handler))](
                                 const recorded_event& recorded) -> sink_step {
-    return [h = h.get(), &recorded, event = event_codec<Variant>::decode(recorded)] {
-      std::visit([&](const auto& e) { (*h)(e, recorded); }, event);
+    return [h = h.get(), &recorded, events = detail::decoded_events<Variant>(recorded)] {
+      events.visit_each([&](const auto& e) { (*h)(e, recorded); });
     };
   }};
   return p;

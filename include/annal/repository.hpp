@@ -174,9 +174,8 @@ class repository {
   /// decide (a domain error) propagates unchanged and nothing is written. When decide returns
   /// no events nothing is written.
   template <class Decide>
-    requires std::is_invocable_v<Decide&, const State&>
-  update_result<State, Event> update(std::string_view id, Decide&& decide,
-                                     const event_metadata& metadata = {}) {
+  requires std::is_invocable_v<Decide&, const State&> update_result<State, Event> update(
+      std::string_view id, Decide&& decide, const event_metadata& metadata = {}) {
     return run_update(stream_id(id), std::nullopt, decide, metadata);
   }
 
@@ -187,9 +186,9 @@ class repository {
   /// throws it too. Never retries: the caller's view is stale, and only the caller can decide
   /// again. Otherwise as update().
   template <class Decide>
-    requires std::is_invocable_v<Decide&, const State&>
-  update_result<State, Event> update(std::string_view id, std::uint64_t expected, Decide&& decide,
-                                     const event_metadata& metadata = {}) {
+  requires std::is_invocable_v<Decide&, const State&> update_result<State, Event> update(
+      std::string_view id, std::uint64_t expected, Decide&& decide,
+      const event_metadata& metadata = {}) {
     return run_update(stream_id(id), expected, decide, metadata);
   }
 
@@ -336,7 +335,8 @@ class repository {
           more = false;
           break;
         }
-        state = evolve(std::move(state), codec::decode(recorded));
+        codec::for_each_decoded(
+            recorded, [&](Event&& event) { state = evolve(std::move(state), std::move(event)); });
         version = recorded.stream_version;
         position = recorded.position;
         ++folded;

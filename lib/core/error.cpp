@@ -27,6 +27,8 @@ std::string_view to_string(errc code) noexcept {
       return "store_closed";
     case errc::unsupported_format_version:
       return "unsupported_format_version";
+    case errc::upcast_failed:
+      return "upcast_failed";
   }
   return "unknown";
 }
@@ -57,16 +59,24 @@ stream_not_found::stream_not_found(std::string stream_id)
     : error(errc::stream_not_found, fmt::format("annal: stream '{}' not found", stream_id)),
       stream_id_(std::move(stream_id)) {}
 
+stored_event_error::stored_event_error(errc code, const std::string& message,
+                                       const std::string& type, std::uint32_t type_version,
+                                       const std::string& stream_id, std::uint64_t position)
+    : error(code, message),
+      type_(type),
+      type_version_(type_version),
+      stream_id_(stream_id),
+      position_(position) {}
+
 unknown_event_type::unknown_event_type(std::string type, std::string stream_id,
                                        std::uint64_t position)
-    : error(errc::unknown_event_type,
-            position == 0
-                ? fmt::format("annal: unknown event type '{}'", type)
-                : fmt::format("annal: unknown event type '{}' at position {} in stream '{}'", type,
-                              position, stream_id)),
-      type_(std::move(type)),
-      stream_id_(std::move(stream_id)),
-      position_(position) {}
+    : stored_event_error(
+          errc::unknown_event_type,
+          position == 0
+              ? fmt::format("annal: unknown event type '{}'", type)
+              : fmt::format("annal: unknown event type '{}' at position {} in stream '{}'", type,
+                            position, stream_id),
+          type, 1, stream_id, position) {}
 
 namespace {
 
@@ -76,6 +86,9 @@ std::string unknown_version_message(const std::string& type, std::uint32_t type_
   std::string where = position == 0
                           ? std::string()
                           : fmt::format(" at position {} in stream '{}'", position, stream_id);
+  if (known_version == 0) {
+    return fmt::format("annal: unknown event type '{}' version {}{}", type, type_version, where);
+  }
   std::string why =
       type_version > known_version
           ? fmt::format("newer than version {}, the newest this program knows", known_version)
@@ -89,12 +102,22 @@ std::string unknown_version_message(const std::string& type, std::uint32_t type_
 unknown_event_type::unknown_event_type(std::string type, std::uint32_t type_version,
                                        std::uint32_t known_version, std::string stream_id,
                                        std::uint64_t position)
-    : error(errc::unknown_event_type,
-            unknown_version_message(type, type_version, known_version, stream_id, position)),
-      type_(std::move(type)),
-      type_version_(type_version),
-      stream_id_(std::move(stream_id)),
-      position_(position) {}
+    : stored_event_error(
+          errc::unknown_event_type,
+          unknown_version_message(type, type_version, known_version, stream_id, position), type,
+          type_version, stream_id, position) {}
+
+upcast_failed::upcast_failed(std::string type, std::uint32_t type_version, std::string stream_id,
+                             std::uint64_t position, const std::string& reason)
+    : stored_event_error(
+          errc::upcast_failed,
+          position == 0
+              ? fmt::format("annal: the upcaster of '{}' version {} failed: {}", type, type_version,
+                            reason)
+              : fmt::format("annal: the upcaster of '{}' version {} failed at position {} in "
+                            "stream '{}': {}",
+                            type, type_version, position, stream_id, reason),
+          type, type_version, stream_id, position) {}
 
 decode_failed::decode_failed(std::string type, std::string field_path, const std::string& reason)
     : error(errc::decode_failed, field_path.empty()

@@ -31,7 +31,7 @@ int status_of(error_kind kind) {
 // about data read from the store.
 bool is_stored_data_error(annal::errc code) {
   return code == annal::errc::decode_failed || code == annal::errc::unknown_event_type ||
-         code == annal::errc::corruption;
+         code == annal::errc::upcast_failed || code == annal::errc::corruption;
 }
 
 void log_failure(const server_log& log, const annal::http::request& req, const char* what,
@@ -92,13 +92,14 @@ annal::http::response guarded(const annal::http::request& req, const server_log&
 
 void add_route(annal::http::router& routes, const server_log& log, std::string method,
                std::string_view pattern, route_body body, std::vector<std::string> params) {
-  routes.add(std::move(method), pattern,
-             [log, body = std::move(body), params = std::move(params)](const annal::http::request& req) {
-               return guarded(req, log, [&](annal::http::response& res) {
-                 check_query_names(req, params);
-                 body(req, res);
-               });
-             });
+  routes.add(
+      std::move(method), pattern,
+      [log, body = std::move(body), params = std::move(params)](const annal::http::request& req) {
+        return guarded(req, log, [&](annal::http::response& res) {
+          check_query_names(req, params);
+          body(req, res);
+        });
+      });
 }
 
 }  // namespace order_service

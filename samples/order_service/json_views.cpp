@@ -58,6 +58,7 @@ nlohmann::ordered_json history_json(const std::vector<annal::recorded_event>& ev
     nlohmann::ordered_json entry = {{"version", e.stream_version},
                                     {"position", e.position},
                                     {"type", e.type},
+                                    {"type_version", e.type_version},
                                     {"event_id", e.id.to_string()},
                                     {"recorded_at", recorded_at_text(e)},
                                     {"correlation_id", text_or_null(e.metadata.correlation_id)}};

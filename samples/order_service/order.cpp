@@ -42,7 +42,7 @@ order apply(order o, const item_added& e) {
   auto line = std::find_if(o.lines.begin(), o.lines.end(),
                            [&](const order_line& l) { return l.sku == e.sku; });
   if (line == o.lines.end()) {
-    o.lines.push_back({e.sku, e.quantity, e.unit_price_cents});
+    o.lines.push_back({e.sku, e.quantity, e.unit_price.cents});
   } else {
     line->quantity += e.quantity;
   }
@@ -76,6 +76,10 @@ order apply(order o, const order_cancelled& e) {
   o.status = order_status::cancelled;
   o.cancel_reason = e.reason;
   return o;
+}
+
+item_added upcast_item_added(const item_added_v1& old) {
+  return {old.sku, old.quantity, money{old.unit_price_cents}};
 }
 
 }  // namespace order_service

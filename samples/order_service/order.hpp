@@ -1,15 +1,18 @@
 // The Order aggregate: its events, its state and the reducers that fold one into the other.
 #pragma once
 
+#include <annal/upcaster.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "money.hpp"
+
 namespace order_service {
 
-// Events. Amounts are integers in the currency's minor unit (cents), so totals are exact.
+// Events. Amounts are exact: integers in the currency's minor unit (cents), or money.
 
 struct order_created {
   static constexpr std::string_view type = "order.created";
@@ -20,9 +23,11 @@ struct order_created {
 
 struct item_added {
   static constexpr std::string_view type = "order.item_added";
+  /// Version 1 stored the price as integer cents (item_added_v1).
+  static constexpr int version = 2;
   std::string sku;
   std::int32_t quantity;
-  std::int64_t unit_price_cents;
+  money unit_price;
 };
 
 struct item_removed {
@@ -46,6 +51,7 @@ struct order_shipped {
   std::string tracking_id;
 };
 
+/// Stored as "order.canceled" by earlier releases (see the upcasters below).
 struct order_cancelled {
   static constexpr std::string_view type = "order.cancelled";
   std::string reason;
@@ -54,6 +60,32 @@ struct order_cancelled {
 /// Every event of an order: the codec's registry of order event types.
 using order_event = std::variant<order_created, item_added, item_removed, discount_applied,
                                  order_paid, order_shipped, order_cancelled>;
+
+// Earlier shapes of the events, and the upcasters that read them as today's (docs/evolution.md).
+
+/// order.item_added as version 1 stored it: the unit price in integer cents.
+struct item_added_v1 {
+  static constexpr std::string_view type = "order.item_added";
+  std::string sku;
+  std::int32_t quantity;
+  std::int64_t unit_price_cents;
+};
+
+item_added upcast_item_added(const item_added_v1& old);
+
+}  // namespace order_service
+
+/// Version 1 of order.item_added, in every variant that has item_added.
+template <>
+struct annal::upcasters_of<order_service::item_added>
+    : annal::upcasters<annal::upcast<&order_service::upcast_item_added>> {};
+
+/// Cancellations stored under their earlier name, in every variant that has order_cancelled.
+template <>
+struct annal::upcasters_of<order_service::order_cancelled>
+    : annal::upcasters<annal::rename<"order.canceled", "order.cancelled">> {};
+
+namespace order_service {
 
 // State.
 

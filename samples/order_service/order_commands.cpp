@@ -89,7 +89,7 @@ std::vector<order_event> decide(const order& o, const add_item& c) {
     throw domain_error(error_kind::unprocessable, "too_many_lines",
                        "an order may have at most " + std::to_string(max_lines) + " lines");
   }
-  return {item_added{c.sku, c.quantity, c.unit_price_cents}};
+  return {item_added{c.sku, c.quantity, money{c.unit_price_cents}}};
 }
 
 std::vector<order_event> decide(const order& o, const remove_item& c) {

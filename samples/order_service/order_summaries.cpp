@@ -51,7 +51,7 @@ struct summary_writer {
         "INSERT INTO {order_line} (order_id, sku, quantity, unit_price_cents) "
         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (order_id, sku) "
         "DO UPDATE SET quantity = quantity + excluded.quantity",
-        {id, event.sku, event.quantity, event.unit_price_cents});
+        {id, event.sku, event.quantity, event.unit_price.cents});
     refresh_totals(e, tx);
   }
   void operator()(const item_removed& event, const annal::recorded_event& e,

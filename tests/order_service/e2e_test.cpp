@@ -101,8 +101,11 @@ TEST_CASE("an order's history lists its events and every version can be read bac
     if (i > 0) CHECK(history.body[i]["position"] > history.body[i - 1]["position"]);
   }
   CHECK(history.body[2]["correlation_id"] == "req-42");
+  // Stored as order.item_added version 2: the price as a decimal string.
+  CHECK(history.body[2]["type_version"] == 2);
   CHECK(history.body[2]["data"] ==
-        json{{"sku", "lamp-3"}, {"quantity", 2}, {"unit_price_cents", 3499}});
+        json{{"sku", "lamp-3"}, {"quantity", 2}, {"unit_price", "34.99"}});
+  CHECK(history.body[3]["type_version"] == 1);
   CHECK(history.body[3]["data"]["amount_cents"] == 7798);
 
   for (std::size_t version = 1; version <= 4; ++version) {

@@ -61,7 +61,22 @@ struct counter {
 };
 using counter_event = std::variant<deposited, withdrawn>;
 
+// An earlier release opened an account with a first deposit in one event.
+struct opened_with_deposit {
+  static constexpr std::string_view type = "account.opened_with_deposit";
+  std::string owner;
+  long long amount;
+};
+std::vector<event> split_opening(const opened_with_deposit& e) {
+  return {opened{e.owner}, deposited{e.amount}};
+}
+
 }  // namespace bank
+
+template <>
+struct annal::upcasters_of<bank::event>
+    : annal::upcasters<annal::upcast<&bank::split_opening>,
+                       annal::rename<"account.credited", "account.deposited">> {};
 
 using namespace annal;
 using annal::test::store_fixture;
@@ -227,9 +242,10 @@ TEST_CASE("update at an expected version decides only on that version and never 
   CHECK(calls == 1);
   CHECK(repo.load("1").state.balance == 75);
   // Version 0 is a new aggregate.
-  CHECK(repo.update("2", 0, [](const bank::account&) {
-              return std::vector<bank::event>{bank::opened{"bo"}};
-            }).after.version == 1);
+  CHECK(
+      repo.update("2", 0,
+                  [](const bank::account&) { return std::vector<bank::event>{bank::opened{"bo"}}; })
+          .after.version == 1);
 }
 
 TEST_CASE("eight threads racing update on one stream lose and duplicate nothing",
@@ -311,6 +327,31 @@ TEST_CASE("an event the variant does not know fails the load with its position",
     CHECK(e.position() == 2);
     CHECK(e.stream_id() == "account-1");
   }
+}
+
+TEST_CASE("a load folds upcast events; the version counts stored events", "[repository]") {
+  store_fixture f;
+  accounts repo(f.store(), "account");
+  event_data opening;
+  opening.type = "account.opened_with_deposit";
+  opening.payload = R"({"owner":"ada","amount":30})";
+  event_data credit;
+  credit.type = "account.credited";
+  credit.payload = R"({"amount":5})";
+  f.store().append("account-1", expected_version::no_stream(),
+                   std::vector<event_data>{opening, credit});
+  repo.save("1", 2, {bank::withdrawn{10}});
+
+  auto loaded = repo.load("1");
+  CHECK(loaded.version == 3);
+  CHECK(loaded.state.owner == "ada");
+  CHECK(loaded.state.balance == 25);
+  CHECK(loaded.state.changes == 3);
+  auto first = repo.load_at_version("1", 1);
+  CHECK(first.version == 1);
+  CHECK(first.state.balance == 30);
+  CHECK(first.state.changes == 1);
+  CHECK(repo.load_at_position("1", 2).state.balance == 35);
 }
 
 TEST_CASE("invalid aggregate ids and categories are rejected", "[repository]") {
