@@ -245,6 +245,15 @@ class event_codec<std::variant<Events...>> {
     return chain::path_of(type, type_version);
   }
 
+  /// The (type, version) pairs this codec reads: each alternative's, then each upcaster's
+  /// (version 0 for a rename, which applies at every version).
+  static std::vector<std::pair<std::string_view, std::uint32_t>> readable_keys() {
+    std::vector<std::pair<std::string_view, std::uint32_t>> keys;
+    for (std::size_t i = 0; i < names_.size(); ++i) keys.emplace_back(names_[i], versions_[i]);
+    for (const auto& key : chain::step_keys()) keys.push_back(key);
+    return keys;
+  }
+
   /// The stored type names this codec reads: the alternatives' names, then those only
   /// upcasters read (old names), without repeats. What a projection of the variant subscribes to.
   static std::vector<std::string> stored_type_names() {

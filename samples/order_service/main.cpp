@@ -1,12 +1,13 @@
-// order-service: the command line of the sample order service (serve, seed, status, rebuild).
+// order-service: the command line of the sample order service (serve, seed, status, rebuild,
+// readable-types, check-store).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <annal_http/client.hpp>
 #include <annal_http/listen_address.hpp>
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +18,7 @@
 
 #include "seed.hpp"
 #include "server.hpp"
+#include "store_check.hpp"
 
 namespace {
 
@@ -157,10 +159,10 @@ nlohmann::json call_server(const std::string& server_url, const std::string& met
   }
   auto body = nlohmann::json::parse(res.body, nullptr, false);
   if (res.status != expected_status) {
-    std::string message = body.is_object() && body.contains("message") &&
-                                  body["message"].is_string()
-                              ? body["message"].get<std::string>()
-                              : res.body;
+    std::string message =
+        body.is_object() && body.contains("message") && body["message"].is_string()
+            ? body["message"].get<std::string>()
+            : res.body;
     throw std::runtime_error(method + " " + path + ": " + std::to_string(res.status) + " " +
                              message);
   }
@@ -285,6 +287,21 @@ int main(int argc, char** argv) {
   rebuild_command->add_option("--server", server_url, "The server's base URL")
       ->capture_default_str();
 
+  auto* readable_types_command = app.add_subcommand(
+      "readable-types",
+      "Print the event types and versions the service reads, for annal types --expect");
+  bool every_event = false;
+  auto* check_store_command = app.add_subcommand(
+      "check-store",
+      "Check that the service reads every event type and version the store holds (exit 1 if "
+      "not): run it against production data before a deploy");
+  check_store_command
+      ->add_option("--store", store_uri,
+                   "Store URI: sqlite:FILE, segment:DIR or postgres://USER@HOST:PORT/DB")
+      ->capture_default_str();
+  check_store_command->add_flag("--every-event", every_event,
+                                "Decode every event, not the first and last of each type");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_command)
@@ -292,6 +309,11 @@ int main(int argc, char** argv) {
     if (*seed_command) return seed_store(store_uri, orders, random_seed);
     if (*status_command) return show_status(server_url);
     if (*rebuild_command) return rebuild(server_url, projection);
+    if (*readable_types_command) {
+      for (const auto& line : order_service::readable_event_types()) std::puts(line.c_str());
+      return 0;
+    }
+    if (*check_store_command) return order_service::check_store(store_uri, every_event, stdout);
   } catch (const CLI::Error& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

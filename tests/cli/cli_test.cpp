@@ -379,3 +379,50 @@ TEST_CASE("an export from a later position imports only where the log reaches it
         "imported 47 events (10 already present); head position 106\n");
   CHECK(export_of(target).out == all);
 }
+
+TEST_CASE("types lists each stored type and version, and checks them against a program's list",
+          "[cli]") {
+  temp_dir dir;
+  std::string uri = cli_store_uri(dir, "s");
+  fill(uri, 20);
+  auto listed = run_tool({"types", uri});
+  REQUIRE(listed.exit_code == 0);
+  CHECK(listed.out ==
+        "blob.stored\t1\t2\t4\t5\n"
+        "bulk.even\t1\t8\t7\t26\n"
+        "bulk.odd\t1\t12\t8\t25\n"
+        "odd.type-\xfe\t1\t1\t6\t6\n"
+        "order.item_added\t3\t1\t2\t2\n"
+        "order.paid\t1\t1\t3\t3\n"
+        "order.placed\t1\t1\t1\t1\n");
+
+  std::string reads = write_file(dir, "reads.txt",
+                                 "# what the program reads\n"
+                                 "order.placed 1\norder.item_added *\norder.paid 1\n\n");
+  auto checked = run_tool({"types", uri, "--expect", reads, "--ignore", "bulk.", "--ignore",
+                           "blob.", "--ignore", "odd."});
+  CHECK(checked.exit_code == 0);
+  CHECK(checked.err.empty());
+  CHECK(checked.out.find("order.item_added\t3\t1\t2\t2\tread\n") != std::string::npos);
+  CHECK(checked.out.find("bulk.odd\t1\t12\t8\t25\tignored\n") != std::string::npos);
+
+  auto missing =
+      run_tool({"types", uri, "--expect", reads, "--ignore", "bulk.", "--ignore", "odd."});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.out.find("blob.stored\t1\t2\t4\t5\tUNREAD\n") != std::string::npos);
+  CHECK(missing.err == "annal: 1 stored type the program does not read: blob.stored v1\n");
+
+  std::string old_only = write_file(dir, "old.txt", "order.placed 1\norder.item_added 2\n");
+  auto unread = run_tool({"types", uri, "--expect", old_only, "--ignore", "bulk.", "--ignore",
+                          "blob.", "--ignore", "odd.", "--ignore", "order.paid"});
+  CHECK(unread.exit_code == 1);
+  CHECK(unread.err.find("order.item_added v3") != std::string::npos);
+
+  for (const char* bad :
+       {"order.placed\n", "order.placed 0\n", "order.placed 70000\n", "order.placed x\n", " 1\n"}) {
+    std::string file = write_file(dir, "bad.txt", std::string("order.paid 1\n") + bad);
+    INFO(bad);
+    check_one_line_error(run_tool({"types", uri, "--expect", file}), "bad.txt line 2: expected");
+  }
+  check_usage_error(run_tool({"types", uri, "--ignore", "x."}), "--ignore needs --expect");
+}

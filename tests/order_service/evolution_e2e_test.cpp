@@ -55,6 +55,25 @@ TEST_CASE("orders stored before item_added version 2 and the cancellation rename
   annal::test::temp_dir dir;
   std::string uri = store_uri(dir);
   import_export_file(uri, fixture("orders-before-evolution.jsonl"));
+
+  // The deploy checks pass on the old data: the service's own, and annal types against the list
+  // the service prints.
+  auto check = run_program({"check-store", "--store", uri});
+  INFO(check.output);
+  CHECK(check.status == 0);
+  CHECK(check.output.find("order.item_added v1: 33 events, read through upcasters\n") !=
+        std::string::npos);
+  CHECK(check.output.find("order.canceled v1: 2 events, read through upcasters\n") !=
+        std::string::npos);
+  CHECK(check.output.find("ok: 0 of 8 stored types the service cannot read\n") !=
+        std::string::npos);
+  auto readable = run_program({"readable-types"});
+  REQUIRE(readable.status == 0);
+  std::ofstream(dir.file("reads.txt")) << readable.output;
+  std::string types_command = "'" + std::string(std::getenv("ANNAL_TOOL")) + "' types '" + uri +
+                              "' --expect '" + dir.file("reads.txt") + "' > /dev/null";
+  CHECK(std::system(types_command.c_str()) == 0);
+
   running_server server(uri);
   auto api = server.client();
   auto before = orders_before();
@@ -133,4 +152,27 @@ TEST_CASE("orders stored before item_added version 2 and the cancellation rename
   CHECK(stored["order.cancelled v1"] == 1);
   auto history = api.get(path + "/events").body;
   CHECK(history.back()["type"] == "order.cancelled");
+}
+
+TEST_CASE("the deploy check finds an event type the service does not read", "[e2e][evolution]") {
+  annal::test::temp_dir dir;
+  std::string uri = store_uri(dir);
+  {
+    running_server server(uri);
+    auto api = server.client();
+    new_order(api, new_customer(api));
+    annal::event_data refund;
+    refund.type = "order.refunded";
+    refund.type_version = 3;
+    refund.payload = R"({"cents":100})";
+    server.get().app().store().append("order-refunds", annal::expected_version::any(), refund);
+  }
+  auto check = run_program({"check-store", "--store", uri});
+  INFO(check.output);
+  CHECK(check.status == 1);
+  CHECK(check.output.find("order.refunded v3: 1 events, NOT READ: no event type or upcaster\n") !=
+        std::string::npos);
+  CHECK(check.output.find("not ok: 1 of 4 stored types the service cannot read\n") !=
+        std::string::npos);
+  CHECK(run_program({"check-store", "--store", uri, "--every-event"}).status == 1);
 }

@@ -47,26 +47,15 @@ struct annal::upcasters_of<wallet::event>
 using namespace annal;
 using namespace std::chrono_literals;
 using annal::test::projection_fixture;
-
-namespace {
-
-event_data stored_as(std::string type, std::uint32_t version, std::string payload) {
-  event_data data;
-  data.type = std::move(type);
-  data.type_version = version;
-  data.payload = std::move(payload);
-  return data;
-}
-
-}  // namespace
+using annal::test::stored_event;
 
 TEST_CASE("a typed sink receives old versions, renamed and split events as today's", "[upcast]") {
   projection_fixture f;
   f.store().append(
       "wallet-1", expected_version::any(),
-      std::vector<event_data>{stored_as("wallet.opened", 1, R"({"name":"ada","cents":5})"),
-                              stored_as("wallet.funded", 1, R"({"euros":2})"),
-                              stored_as("wallet.labelled", 1, R"({"name":"ada's"})"),
+      std::vector<event_data>{stored_event("wallet.opened", 1, R"({"name":"ada","cents":5})"),
+                              stored_event("wallet.funded", 1, R"({"euros":2})"),
+                              stored_event("wallet.labelled", 1, R"({"name":"ada's"})"),
                               event_codec<wallet::event>::encode(wallet::funded{7})});
   std::mutex m;
   std::vector<std::string> seen;
@@ -90,9 +79,9 @@ TEST_CASE("a typed sink receives old versions, renamed and split events as today
 TEST_CASE("an upcaster that throws in a projection goes to its error policy", "[upcast]") {
   projection_fixture f;
   f.store().append("wallet-1", expected_version::any(),
-                   std::vector<event_data>{stored_as("wallet.funded", 1, R"({"euros":1})"),
-                                           stored_as("wallet.funded", 1, R"({"euros":-1})"),
-                                           stored_as("wallet.funded", 1, R"({"euros":3})")});
+                   std::vector<event_data>{stored_event("wallet.funded", 1, R"({"euros":1})"),
+                                           stored_event("wallet.funded", 1, R"({"euros":-1})"),
+                                           stored_event("wallet.funded", 1, R"({"euros":3})")});
   std::mutex m;
   long long total = 0;
   projection_runner runner(f.store(), f.model);

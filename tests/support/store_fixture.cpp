@@ -118,6 +118,14 @@ event_data make_event(std::string type, int n) {
   return e;
 }
 
+event_data stored_event(std::string type, std::uint32_t type_version, std::string payload) {
+  event_data e;
+  e.type = std::move(type);
+  e.type_version = type_version;
+  e.payload = std::move(payload);
+  return e;
+}
+
 std::vector<event_data> make_events(std::size_t count, std::string type) {
   std::vector<event_data> events;
   for (std::size_t i = 0; i < count; ++i) events.push_back(make_event(type, static_cast<int>(i)));

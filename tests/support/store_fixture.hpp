@@ -67,6 +67,8 @@ class store_fixture {
 
 /// An event of `type` with a small JSON payload naming `n`.
 event_data make_event(std::string type = "test.happened", int n = 0);
+/// An event as an earlier release may have stored it: `type` at `type_version`, with `payload`.
+event_data stored_event(std::string type, std::uint32_t type_version, std::string payload);
 /// `count` such events.
 std::vector<event_data> make_events(std::size_t count, std::string type = "test.happened");
 

@@ -44,6 +44,11 @@ struct read_request {
 int run_info(const std::string& store);
 int run_streams(const std::string& store, const std::string& prefix,
                 std::optional<std::uint64_t> limit);
+/// Prints each stored (type, version) with its count and first and last position; with a
+/// non-empty `expect_file`, checks them against it (exit 1 when a type not under
+/// `ignored_prefixes` is not in it).
+int run_types(const std::string& store, const std::string& expect_file,
+              const std::vector<std::string>& ignored_prefixes);
 int run_read(const read_request& request);
 /// Follows the log until SIGINT or SIGTERM; `from` 0 means "after the current head".
 int run_tail(const std::string& store, const std::vector<std::string>& types, std::uint64_t from,

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <set>
 
-#include "annal/store_admin.hpp"
 #include "annal/detail/time_text.hpp"
+#include "annal/store_admin.hpp"
+#include "annal/stored_types.hpp"
 #include "annal/verify.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -88,6 +91,65 @@ int run_streams(const std::string& uri, const std::string& prefix,
     after = page.back().stream_id;
   }
   return exit_ok;
+}
+
+namespace {
+
+// The pairs of an --expect file: "TYPE VERSION" or "TYPE *" (version 0) a line; blank lines and
+// lines starting with '#' are skipped. Throws std::runtime_error naming a malformed line.
+std::set<std::pair<std::string, std::uint32_t>> read_expected_types(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read " + file);
+  std::set<std::pair<std::string, std::uint32_t>> expected;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || line.front() == '#') continue;
+    auto space = line.rfind(' ');
+    std::string version = space == std::string::npos ? "" : line.substr(space + 1);
+    std::uint32_t value = 0;
+    bool ok = space != std::string::npos && space > 0 && !version.empty();
+    if (ok && version != "*") {
+      ok = version.size() <= 5 && std::all_of(version.begin(), version.end(), ::isdigit);
+      if (ok) value = static_cast<std::uint32_t>(std::stoul(version));
+      ok = ok && value >= 1 && value <= max_type_version;
+    }
+    if (!ok) {
+      throw std::runtime_error(
+          fmt::format("{} line {}: expected 'TYPE VERSION' (1 to {}) or 'TYPE *'", file, number,
+                      max_type_version));
+    }
+    expected.emplace(line.substr(0, space), value);
+  }
+  return expected;
+}
+
+}  // namespace
+
+int run_types(const std::string& uri, const std::string& expect_file,
+              const std::vector<std::string>& ignored_prefixes) {
+  std::set<std::pair<std::string, std::uint32_t>> expected;
+  if (!expect_file.empty()) expected = read_expected_types(expect_file);
+  auto store = open_existing_store(uri);
+  auto types = stored_types(*store);
+  stdout_buffer out;
+  std::vector<std::string> unread;
+  for (const auto& t : types) {
+    fmt::format_to(std::back_inserter(out.text()), "{}\t{}\t{}\t{}\t{}", t.type, t.type_version,
+                   t.count, t.first_position, t.last_position);
+    if (!expect_file.empty()) {
+      bool ignored = std::any_of(ignored_prefixes.begin(), ignored_prefixes.end(),
+                                 [&](const std::string& p) { return t.type.starts_with(p); });
+      bool read = expected.contains({t.type, t.type_version}) || expected.contains({t.type, 0});
+      out.text() += ignored ? "\tignored" : read ? "\tread" : "\tUNREAD";
+      if (!ignored && !read) unread.push_back(fmt::format("{} v{}", t.type, t.type_version));
+    }
+    out.text() += '\n';
+  }
+  out.flush();
+  if (unread.empty()) return exit_ok;
+  std::fprintf(stderr, "annal: %zu stored type%s the program does not read: %s\n", unread.size(),
+               unread.size() == 1 ? "" : "s", fmt::format("{}", fmt::join(unread, ", ")).c_str());
+  return exit_failure;
 }
 
 int run_read(const read_request& request) {

@@ -89,6 +89,23 @@ int main(int argc, char** argv) {
   streams->add_option("--prefix", prefix, "Only streams whose id starts with this");
   add_count_option(*streams, "--limit", limit, 1, "At most this many streams");
 
+  std::string expect_file;
+  std::vector<std::string> ignored_prefixes;
+  auto* types_command = command(
+      app, "types", "List each stored event type and version; check them against a program",
+      "  annal types sqlite:orders.db\n"
+      "  order-service readable-types > reads.txt && annal types postgres://annal@db/orders \\\n"
+      "      --expect reads.txt --ignore mail.\n");
+  types_command->add_option("STORE", store, store_help)->required();
+  types_command
+      ->add_option("--expect", expect_file,
+                   "File of the (type, version) pairs a program reads, one 'TYPE VERSION' or "
+                   "'TYPE *' a line (annal::readable_types); exit 1 when the store holds others")
+      ->check(CLI::ExistingFile);
+  types_command->add_option("--ignore", ignored_prefixes,
+                            "With --expect: types starting with this are not the program's to "
+                            "read; repeat for several");
+
   auto* read =
       command(app, "read", "Print the events of one stream or of the whole log",
               "  annal read sqlite:orders.db --stream order-42\n"
@@ -157,6 +174,12 @@ int main(int argc, char** argv) {
   try {
     if (*info) return run_info(store);
     if (*streams) return run_streams(store, prefix, limit);
+    if (*types_command) {
+      if (!ignored_prefixes.empty() && expect_file.empty()) {
+        throw usage_error("--ignore needs --expect FILE");
+      }
+      return run_types(store, expect_file, ignored_prefixes);
+    }
     if (*read) {
       if (stream.empty() && !all) throw usage_error("read needs --stream STREAM or --all");
       read_request request{store, {}, from.value_or(0), limit, types, parse_format(format)};

@@ -304,6 +304,14 @@ class upcast_chain<std::variant<Events...>, Steps...> {
     return read_path::unknown;
   }
 
+  /// The (type, version) each upcaster reads, version 0 for a rename (every version).
+  static std::vector<std::pair<std::string_view, std::uint32_t>> step_keys() {
+    std::vector<std::pair<std::string_view, std::uint32_t>> keys;
+    for (std::size_t i = 0; i < step_count; ++i)
+      keys.emplace_back(step_types_[i], step_versions_[i]);
+    return keys;
+  }
+
   /// The stored type names the upcasters read, in their order, without repeats.
   static std::vector<std::string> source_type_names() {
     std::vector<std::string> names;
