@@ -62,35 +62,20 @@ class event_codec<std::variant<Events...>> {
 
  private:
   static_assert(sizeof...(Events) > 0, "annal: the event variant needs at least one event type");
-  static constexpr std::array<std::string_view, sizeof...(Events)> names_{
-      detail::event_type_name<Events>()...};
-  static constexpr std::array<std::uint32_t, sizeof...(Events)> versions_{
-      detail::event_type_version<Events>()...};
   static_assert((detail::is_valid_event_type_name(detail::event_type_name<Events>()) && ...),
                 "annal: event type names must be 1 to 256 bytes long and contain no NUL");
+
+  // The upcasters, and the table of the alternatives: type names, versions, direct decoders.
+  using chain = detail::upcast_chain_of<variant_type>;
+  static constexpr const auto& names_ = chain::names_;
   static_assert(detail::are_unique(names_),
                 "annal: two event types in the variant have the same type name");
-
-  using chain = detail::upcast_chain_of<variant_type>;
   static_assert(chain::shadows_nothing(),
                 "annal: an upcaster reads a type and version that an alternative of the variant "
                 "reads (or renames a type the variant has): it would never run");
   static_assert(chain::typed_chains_end_in_variant(),
                 "annal: a typed upcaster's result is not an event type of the variant and no "
                 "upcaster continues from it, or the typed upcasters form a cycle");
-
-  template <std::size_t I>
-  static variant_type decode_alternative(const nlohmann::json& json, std::string_view type) {
-    using event = std::variant_alternative_t<I, variant_type>;
-    return variant_type(std::in_place_index<I>, from_json_value<event>(json, type));
-  }
-
-  using decoder = variant_type (*)(const nlohmann::json&, std::string_view);
-
-  template <std::size_t... I>
-  static constexpr std::array<decoder, sizeof...(Events)> make_decoders(std::index_sequence<I...>) {
-    return {&decode_alternative<I>...};
-  }
 
   static constexpr std::size_t not_found = sizeof...(Events);
 
@@ -106,12 +91,6 @@ class event_codec<std::variant<Events...>> {
     static_assert(detail::is_one_of<E, Events...>,
                   "annal: this event type is not an alternative of the codec's variant; add it "
                   "to the std::variant");
-  }
-
-  static variant_type decode_direct(const recorded_event& event, std::size_t index) {
-    static constexpr std::array<decoder, sizeof...(Events)> decoders =
-        make_decoders(std::index_sequence_for<Events...>());
-    return decoders[index](parse_payload(event), names_[index]);
   }
 
   // The slow path: an event not stored as an alternative's type and version.
@@ -188,9 +167,9 @@ class event_codec<std::variant<Events...>> {
   /// members are ignored); annal::upcast_failed when an upcaster throws; and what `sink` throws.
   template <class Sink>
   static void for_each_decoded(const recorded_event& event, Sink&& sink) {
-    std::size_t index = index_of(event.type);
-    if (index != not_found && versions_[index] == event.type_version) {
-      sink(decode_direct(event, index));
+    std::size_t index = chain::find_alternative(event.type, event.type_version);
+    if (index != chain::none) {
+      sink(chain::decode_alternative(index, parse_payload(event)));
       return;
     }
     for (auto& decoded : decode_upcast(event)) sink(std::move(decoded));
@@ -208,10 +187,8 @@ class event_codec<std::variant<Events...>> {
   /// version, or what the upcasters turn it into. Throws the errors of for_each_decoded, and
   /// annal::decode_failed when the upcasters turn it into no event or several.
   static variant_type decode(const recorded_event& event) {
-    std::size_t index = index_of(event.type);
-    if (index != not_found && versions_[index] == event.type_version) {
-      return decode_direct(event, index);
-    }
+    std::size_t index = chain::find_alternative(event.type, event.type_version);
+    if (index != chain::none) return chain::decode_alternative(index, parse_payload(event));
     auto events = decode_upcast(event);
     if (events.size() != 1) {
       throw decode_failed(event.type, "",
@@ -249,7 +226,8 @@ class event_codec<std::variant<Events...>> {
   /// (version 0 for a rename, which applies at every version).
   static std::vector<std::pair<std::string_view, std::uint32_t>> readable_keys() {
     std::vector<std::pair<std::string_view, std::uint32_t>> keys;
-    for (std::size_t i = 0; i < names_.size(); ++i) keys.emplace_back(names_[i], versions_[i]);
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      keys.emplace_back(names_[i], chain::versions_[i]);
     for (const auto& key : chain::step_keys()) keys.push_back(key);
     return keys;
   }

@@ -48,14 +48,48 @@ class upcast_chain<std::variant<Events...>, Steps...> {
   using variant_type = std::variant<Events...>;
 
  private:
-  using step_list = std::tuple<Steps...>;
-  static constexpr std::size_t step_count = sizeof...(Steps);
-  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+  using alternative_decoder = variant_type (*)(const nlohmann::json&);
 
+  template <std::size_t I>
+  static variant_type decode_as_alternative(const nlohmann::json& payload) {
+    using event = std::variant_alternative_t<I, variant_type>;
+    return variant_type(std::in_place_index<I>, from_json_value<event>(payload, names_[I]));
+  }
+
+  template <std::size_t... I>
+  static constexpr std::array<alternative_decoder, sizeof...(Events)> make_decoders(
+      std::index_sequence<I...>) {
+    return {&decode_as_alternative<I>...};
+  }
+
+ public:
+  /// What find_alternative() and the step lookups return for "nothing".
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+  /// The alternatives' type names and versions, in the variant's order.
   static constexpr std::array<std::string_view, sizeof...(Events)> names_{
       event_type_name<Events>()...};
   static constexpr std::array<std::uint32_t, sizeof...(Events)> versions_{
       event_type_version<Events>()...};
+
+  /// The alternative stored as (type, version), or none. Never throws.
+  static constexpr std::size_t find_alternative(std::string_view type,
+                                                std::uint32_t version) noexcept {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == type && versions_[i] == version) return i;
+    }
+    return none;
+  }
+
+  /// Decodes `payload` as alternative `index` (from find_alternative()). Throws decode_failed
+  /// naming the field.
+  static variant_type decode_alternative(std::size_t index, const nlohmann::json& payload) {
+    static constexpr auto decoders = make_decoders(std::index_sequence_for<Events...>());
+    return decoders[index](payload);
+  }
+
+ private:
+  using step_list = std::tuple<Steps...>;
+  static constexpr std::size_t step_count = sizeof...(Steps);
   static constexpr std::array<std::string_view, step_count> step_types_{Steps::from_type...};
   static constexpr std::array<std::uint32_t, step_count> step_versions_{Steps::from_version...};
 
@@ -160,13 +194,6 @@ class upcast_chain<std::variant<Events...>, Steps...> {
     }
   }
 
-  template <std::size_t I>
-  static bool decode_alternative(cursor& at, std::vector<variant_type>& out) {
-    using event = std::variant_alternative_t<I, variant_type>;
-    out.emplace_back(std::in_place_index<I>, from_json_value<event>(at.payload, names_[I]));
-    return true;
-  }
-
   // Runs step I on the cursor: true when it emitted its events, false when the cursor holds
   // what to read next.
   template <std::size_t I>
@@ -199,23 +226,10 @@ class upcast_chain<std::variant<Events...>, Steps...> {
   }
 
   using step_runner = bool (*)(cursor&, std::vector<variant_type>&, std::size_t);
-  using alternative_decoder = bool (*)(cursor&, std::vector<variant_type>&);
 
   template <std::size_t... I>
   static constexpr std::array<step_runner, step_count> make_runners(std::index_sequence<I...>) {
     return {&run_step<I>...};
-  }
-  template <std::size_t... I>
-  static constexpr std::array<alternative_decoder, sizeof...(Events)> make_decoders(
-      std::index_sequence<I...>) {
-    return {&decode_alternative<I>...};
-  }
-
-  static std::size_t find_alternative(std::string_view type, std::uint32_t version) noexcept {
-    for (std::size_t i = 0; i < names_.size(); ++i) {
-      if (names_[i] == type && versions_[i] == version) return i;
-    }
-    return none;
   }
 
   // The upcaster for (type, version): one for that version, else a rename of the type.
@@ -236,12 +250,11 @@ class upcast_chain<std::variant<Events...>, Steps...> {
   // Reads the cursor to the end: no path is longer than one step per upcaster, so a longer one
   // is a cycle of raw-JSON upcasters.
   static void read(cursor& at, std::vector<variant_type>& out, std::size_t budget) {
-    static constexpr auto decoders = make_decoders(std::index_sequence_for<Events...>());
     static constexpr auto runners = make_runners(std::index_sequence_for<Steps...>());
     for (;;) {
       std::size_t alternative = find_alternative(at.type, at.version);
       if (alternative != none) {
-        decoders[alternative](at, out);
+        out.push_back(decode_alternative(alternative, at.payload));
         return;
       }
       std::size_t step = find_step(at.type, at.version);
