@@ -14,6 +14,8 @@
 #include "annal/projection_status.hpp"
 #include "annal/read_model_reader.hpp"
 #include "annal/repository.hpp"
+#include "annal/stream_metadata.hpp"
+#include "annal/system_events.hpp"
 #include "annal/upcaster.hpp"
 #include "annal/uuid.hpp"
 #include "annal/verify.hpp"

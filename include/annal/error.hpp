@@ -23,6 +23,7 @@ enum class errc {
   store_closed = 9,                 ///< The store was used after close().
   unsupported_format_version = 10,  ///< The store was written by a newer version of annal.
   upcast_failed = 11,               ///< A user's upcaster threw while reading a stored event.
+  stream_deleted = 12,              ///< The stream was deleted with a tombstone (deletion::hard).
 };
 
 /// The name of an error code, e.g. "wrong_expected_version". Never throws.
@@ -75,6 +76,17 @@ class ANNAL_EXPORT duplicate_event_id : public error {
 class ANNAL_EXPORT stream_not_found : public error {
  public:
   explicit stream_not_found(std::string stream_id);
+  const std::string& stream_id() const noexcept { return stream_id_; }
+
+ private:
+  std::string stream_id_;
+};
+
+/// The stream carries a tombstone (event_store::delete_stream with deletion::hard): it reads as
+/// deleted and refuses every append, forever.
+class ANNAL_EXPORT stream_deleted : public error {
+ public:
+  explicit stream_deleted(std::string stream_id);
   const std::string& stream_id() const noexcept { return stream_id_; }
 
  private:

@@ -14,11 +14,18 @@
 #include "annal/expected_version.hpp"
 #include "annal/export.hpp"
 #include "annal/snapshot_store.hpp"
+#include "annal/stream_metadata.hpp"
 
 namespace annal {
 
 /// Longest accepted stream id, in bytes.
 inline constexpr std::size_t max_stream_id_size = 256;
+/// Stream ids starting with this are metadata streams, written by annal only: "$$" followed by
+/// the id of the stream they describe (docs/lifecycle.md).
+inline constexpr std::string_view metadata_stream_prefix = "$$";
+/// Event types starting with this are annal's own (annal/system_events.hpp); append() refuses
+/// them.
+inline constexpr std::string_view system_event_type_prefix = "$";
 /// Longest accepted event type name, in bytes.
 inline constexpr std::size_t max_event_type_size = 256;
 /// Stands for "the last event of the stream" as the start of a backward read.
@@ -99,8 +106,12 @@ class ANNAL_EXPORT event_store {
   /// stored and the append is not an exact retry of the batch that stored it;
   /// annal::invalid_argument for an invalid stream id (empty, longer than 256 bytes, or
   /// containing NUL), an empty batch, an invalid type name, a nil or repeated event id, or a
-  /// payload over the store's max_payload_size (store_options). A retry of a batch already stored
-  /// at the same place is a success that writes nothing (append_result::written is false).
+  /// payload over the store's max_payload_size (store_options), a metadata stream id ("$$...")
+  /// or a system event type ("$..."). Throws annal::stream_deleted for a tombstoned stream. On a
+  /// stream whose events are all hidden (soft-deleted, truncated or expired: docs/lifecycle.md),
+  /// expected_version::no_stream and exact(0) stand for the stream's last version, so that the
+  /// append recreates it. A retry of a batch already stored at the same place is a success that
+  /// writes nothing (append_result::written is false).
   append_result append(std::string_view stream_id, expected_version expected,
                        std::span<const event_data> events);
   /// Appends one event; see the batch overload.
@@ -110,7 +121,10 @@ class ANNAL_EXPORT event_store {
   /// Reads up to `max_count` events of one stream, starting at version `from_version`
   /// (inclusive) and going forward (versions ascending) or backward (descending; pass
   /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
-  /// events. Throws annal::invalid_argument for an invalid stream id or a max_count of 0.
+  /// events. Events the stream's metadata hides (truncated, beyond max_count or max_age, up to
+  /// the last deletion; docs/lifecycle.md) are skipped and count for nothing: a soft-deleted
+  /// stream reads as empty. Throws annal::stream_deleted for a tombstoned stream,
+  /// annal::invalid_argument for an invalid stream id or a max_count of 0.
   std::vector<recorded_event> read_stream(std::string_view stream_id,
                                           std::uint64_t from_version = 1,
                                           read_direction direction = read_direction::forward,
@@ -124,6 +138,33 @@ class ANNAL_EXPORT event_store {
 
   /// The stream's current version: the number of events in it, 0 when it has none.
   std::uint64_t stream_version(std::string_view stream_id);
+
+  /// Deletes a stream by appending a deletion event to it (annal::stream_deleted_event or, for
+  /// deletion::hard, annal::stream_tombstoned_event), checked against `expected` like any
+  /// append, then recording the deletion in the stream's metadata. A soft-deleted stream reads
+  /// as empty until an append recreates it (expected_version::no_stream works again, versions
+  /// continue); a tombstoned one throws annal::stream_deleted on reads and appends, forever. The
+  /// events stay in the global log (read_all) with their positions. Returns where the deletion
+  /// event is. Soft-deleting a stream already soft-deleted returns the stored deletion
+  /// (written false). Throws annal::stream_not_found for a stream with no events,
+  /// annal::stream_deleted for a tombstoned one, annal::wrong_expected_version, and
+  /// annal::invalid_argument for an invalid stream id or a reason over 1024 bytes.
+  append_result delete_stream(std::string_view stream_id, expected_version expected,
+                              deletion how = deletion::soft, std::string_view reason = {});
+
+  /// Replaces the stream's retention settings (truncate-before, max-count, max-age), checked
+  /// against `expected_metadata_version` (the stream_state::metadata_version it was read at).
+  /// Returns the new metadata version. The stream need not exist. Throws
+  /// annal::wrong_expected_version (for the metadata's version), annal::invalid_argument for a
+  /// truncate_before past the stream's version + 1, a max_count or max_age of 0, or an invalid
+  /// stream id, and annal::stream_deleted for a tombstoned stream.
+  std::uint64_t set_stream_metadata(
+      std::string_view stream_id, const stream_metadata& metadata,
+      expected_version expected_metadata_version = expected_version::any());
+
+  /// The stream's version, retention settings and deletions. Throws annal::invalid_argument for
+  /// an invalid stream id.
+  stream_state read_stream_state(std::string_view stream_id);
 
   /// The position of the last event in the log, 0 when the log is empty.
   std::uint64_t head_position();
@@ -197,6 +238,10 @@ class ANNAL_EXPORT event_store {
   void set_max_payload_size(std::size_t size);
 
  private:
+  /// The stream's retention settings and deletions as its metadata stream records them
+  /// (stream_state::version left 0), for the calls that already hold a call_guard.
+  stream_state stored_lifecycle(std::string_view stream_id);
+
   struct shared_state;
   class call_guard;
   class guarded_snapshots;
@@ -204,7 +249,8 @@ class ANNAL_EXPORT event_store {
   std::unique_ptr<guarded_snapshots> snapshots_;
 };
 
-/// Throws annal::invalid_argument unless `stream_id` is 1 to 256 bytes without NUL.
+/// Throws annal::invalid_argument unless `stream_id` is 1 to 256 bytes without NUL, or a
+/// metadata stream id ("$$" and such an id).
 ANNAL_EXPORT void validate_stream_id(std::string_view stream_id);
 
 }  // namespace annal

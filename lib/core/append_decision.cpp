@@ -56,7 +56,7 @@ std::optional<append_result> stored_run(std::string_view stream_id,
 
 append_decision decide_append(std::string_view stream_id, expected_version expected,
                               std::span<const event_data> events, std::uint64_t current_version,
-                              place_lookup lookup) {
+                              bool tombstoned, place_lookup lookup) {
   append_decision d;
   d.current_version = current_version;
   if (auto first = lookup(events[0].id)) {
@@ -72,12 +72,17 @@ append_decision decide_append(std::string_view stream_id, expected_version expec
   for (std::size_t i = 1; i < events.size(); ++i) {
     if (auto place = lookup(events[i].id)) return duplicate(i, std::move(*place), current_version);
   }
-  if (!expected.matches(current_version)) d.outcome = verdict::wrong_expected_version;
+  if (tombstoned) {
+    d.outcome = verdict::stream_deleted;
+  } else if (!expected.matches(current_version)) {
+    d.outcome = verdict::wrong_expected_version;
+  }
   return d;
 }
 
 append_decision decide_recorded_append(std::span<const recorded_event> events, std::uint64_t head,
-                                       std::uint64_t current_version, place_lookup lookup) {
+                                       std::uint64_t current_version, bool tombstoned,
+                                       place_lookup lookup) {
   append_decision d;
   d.current_version = current_version;
   if (events[0].position != head + 1) {
@@ -88,7 +93,11 @@ append_decision decide_recorded_append(std::span<const recorded_event> events, s
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (auto place = lookup(events[i].id)) return duplicate(i, std::move(*place), current_version);
   }
-  if (events[0].stream_version != current_version + 1) d.outcome = verdict::wrong_expected_version;
+  if (tombstoned) {
+    d.outcome = verdict::stream_deleted;
+  } else if (events[0].stream_version != current_version + 1) {
+    d.outcome = verdict::wrong_expected_version;
+  }
   return d;
 }
 
@@ -101,10 +110,11 @@ void enforce(const append_decision& d, std::string_view stream_id, expected_vers
     case verdict::duplicate_event_id:
       throw duplicate_event_id(events[d.event_index].id.to_string(), d.place.stream_id,
                                d.place.stream_version);
+    case verdict::stream_deleted:
+      throw stream_deleted(std::string(stream_id));
     case verdict::wrong_expected_version:
     case verdict::wrong_position:  // decide_append() never decides it
-      throw wrong_expected_version(std::string(stream_id), expected.to_string(),
-                                   d.current_version);
+      throw wrong_expected_version(std::string(stream_id), expected.to_string(), d.current_version);
   }
 }
 
@@ -117,6 +127,8 @@ void enforce(const append_decision& d, std::span<const recorded_event> events) {
     case verdict::duplicate_event_id:
       throw duplicate_event_id(events[d.event_index].id.to_string(), d.place.stream_id,
                                d.place.stream_version);
+    case verdict::stream_deleted:
+      throw stream_deleted(first.stream_id);
     case verdict::wrong_expected_version:
       throw wrong_expected_version(first.stream_id,
                                    expected_version::exact(first.stream_version - 1).to_string(),

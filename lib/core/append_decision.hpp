@@ -34,7 +34,8 @@ struct append_decision {
     retry,                   ///< An exact retry of a stored batch: write nothing, return `stored`.
     duplicate_event_id,      ///< Event `event_index`'s id is stored at `place`: refuse.
     wrong_expected_version,  ///< The stream is at `current_version`, which the append refuses.
-    wrong_position,          ///< append_recorded(): the batch does not start at `required_position`.
+    wrong_position,  ///< append_recorded(): the batch does not start at `required_position`.
+    stream_deleted,  ///< The stream's last event is a tombstone: refuse.
   };
   verdict outcome = verdict::write;
   /// retry: the stored batch's positions and the version of its last event; written is false.
@@ -53,24 +54,28 @@ struct append_decision {
 /// `stream_id` at consecutive versions from there and `expected` agrees with where the first
 /// one is (exact(n): at n + 1; no_stream: at 1), otherwise a duplicate of event 0; when
 /// another event's id is stored, a duplicate of the first such event; when `expected` does not
-/// match `current_version`, a wrong expected version; else a write. `events` is a validated
-/// batch. Looks up ids through `lookup` only as far as the verdict needs. Pure apart from the
-/// lookup; thread safety is the lookup's.
+/// another event's id is stored, a duplicate of the first such event; when the stream is
+/// `tombstoned` (its last event has type tombstone_event_type, core/stream_lifecycle.hpp), a
+/// deleted stream; when `expected` does not match `current_version`, a wrong expected version;
+/// else a write. `events` is a validated batch. Looks up ids through `lookup` only as far as the
+/// verdict needs. Pure apart from the lookup; thread safety is the lookup's.
 append_decision decide_append(std::string_view stream_id, expected_version expected,
                               std::span<const event_data> events, std::uint64_t current_version,
-                              place_lookup lookup);
+                              bool tombstoned, place_lookup lookup);
 
 /// The rule of append_recorded(), which has no retry: the batch must start at `head` + 1, no id
-/// of it may be stored anywhere, and its first version must be `current_version` + 1 (a wrong
-/// expected version of exact(first version - 1) otherwise). `events` is a validated recorded
-/// batch (one stream, consecutive positions and versions).
+/// of it may be stored anywhere, the stream must not be `tombstoned`, and its first version must
+/// be `current_version` + 1 (a wrong expected version of exact(first version - 1) otherwise).
+/// `events` is a validated recorded batch (one stream, consecutive positions and versions).
 append_decision decide_recorded_append(std::span<const recorded_event> events, std::uint64_t head,
-                                       std::uint64_t current_version, place_lookup lookup);
+                                       std::uint64_t current_version, bool tombstoned,
+                                       place_lookup lookup);
 
 /// Throws the error a refusing decision of an append() batch stands for:
-/// annal::duplicate_event_id or annal::wrong_expected_version; returns for write and retry.
-void enforce(const append_decision& decision, std::string_view stream_id,
-             expected_version expected, std::span<const event_data> events);
+/// annal::duplicate_event_id, annal::stream_deleted or annal::wrong_expected_version; returns for
+/// write and retry.
+void enforce(const append_decision& decision, std::string_view stream_id, expected_version expected,
+             std::span<const event_data> events);
 /// The same for an append_recorded() batch, whose wrong_position is annal::invalid_argument.
 void enforce(const append_decision& decision, std::span<const recorded_event> events);
 

@@ -29,6 +29,8 @@ std::string_view to_string(errc code) noexcept {
       return "unsupported_format_version";
     case errc::upcast_failed:
       return "upcast_failed";
+    case errc::stream_deleted:
+      return "stream_deleted";
   }
   return "unknown";
 }
@@ -57,6 +59,11 @@ duplicate_event_id::duplicate_event_id(std::string event_id, std::string stored_
 
 stream_not_found::stream_not_found(std::string stream_id)
     : error(errc::stream_not_found, fmt::format("annal: stream '{}' not found", stream_id)),
+      stream_id_(std::move(stream_id)) {}
+
+stream_deleted::stream_deleted(std::string stream_id)
+    : error(errc::stream_deleted,
+            fmt::format("annal: stream '{}' is deleted for good (it has a tombstone)", stream_id)),
       stream_id_(std::move(stream_id)) {}
 
 stored_event_error::stored_event_error(errc code, const std::string& message,

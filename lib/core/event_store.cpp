@@ -15,6 +15,7 @@
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "core/json_nesting.hpp"
+#include "core/stream_lifecycle.hpp"
 #include "core/type_version.hpp"
 
 namespace annal {
@@ -50,10 +51,29 @@ class event_store::guarded_snapshots final : public snapshot_store {
     call_guard guard(*store_.state_);
     store_.do_snapshots().save(s, keep);
   }
+  // A snapshot folds the events up to its version: it stands for the stream only when it covers
+  // every event the stream hides and none before a deletion.
   snapshot_lookup load(std::string_view stream_id, std::uint64_t fingerprint,
                        std::uint64_t max_version, std::uint64_t max_position) override {
     call_guard guard(*store_.state_);
-    return store_.do_snapshots().load(stream_id, fingerprint, max_version, max_position);
+    snapshot_lookup found =
+        store_.do_snapshots().load(stream_id, fingerprint, max_version, max_position);
+    if (!found.found || detail::is_metadata_stream(stream_id)) return found;
+    stream_state state;
+    try {
+      state = store_.stored_lifecycle(stream_id);
+    } catch (const invalid_argument&) {
+      // A stream id the backend cannot hold events for (PostgreSQL: not UTF-8) has no metadata
+      // either; its snapshots are the caller's own.
+      return found;
+    }
+    if (state.metadata_version == 0) return found;
+    if (state.metadata.max_count) state.version = store_.do_stream_version(stream_id);
+    if (state.tombstoned || found.found->version <= state.deleted_at ||
+        found.found->version + 1 < state.first_visible_version()) {
+      found.found.reset();
+    }
+    return found;
   }
   std::size_t drop_type(std::string_view aggregate_type) override {
     call_guard guard(*store_.state_);
@@ -172,9 +192,21 @@ void validate_recorded_batch(std::span<const recorded_event> events, std::size_t
   validate_batch(events, max_payload);
 }
 
+// A stream id a user's call may name: not a metadata stream, which annal alone writes.
+void validate_user_stream_id(std::string_view stream_id) {
+  validate_stream_id(stream_id);
+  if (detail::is_metadata_stream(stream_id)) {
+    throw invalid_argument(fmt::format(
+        "stream id '{}' starts with '{}': such streams hold stream metadata and only annal "
+        "writes them (see set_stream_metadata)",
+        stream_id, metadata_stream_prefix));
+  }
+}
+
 }  // namespace
 
 void validate_stream_id(std::string_view stream_id) {
+  if (detail::is_metadata_stream(stream_id)) stream_id.remove_prefix(metadata_stream_prefix.size());
   if (stream_id.empty()) throw invalid_argument("stream id is empty");
   if (stream_id.size() > max_stream_id_size) {
     throw invalid_argument(fmt::format("stream id is {} bytes long; the limit is {}",
@@ -194,9 +226,115 @@ event_store::~event_store() = default;
 append_result event_store::append(std::string_view stream_id, expected_version expected,
                                   std::span<const event_data> events) {
   call_guard guard(*state_);
-  validate_stream_id(stream_id);
+  validate_user_stream_id(stream_id);
   validate_batch(events, state_->max_payload);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (detail::is_system_event_type(events[i].type)) {
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has type '{}': types starting with '{}' are annal's own", i,
+          events[i].type, system_event_type_prefix));
+    }
+  }
+  // On a stream whose events are all hidden (deleted, truncated, expired), "no stream" means
+  // after its last event: checked by the backend like any exact version.
+  if (expected.matches(0) && expected.type() != expected_version::kind::any) {
+    stream_state state = stored_lifecycle(stream_id);
+    if (state.metadata_version != 0 && !state.tombstoned) {
+      auto last = do_read_stream(stream_id, end_of_stream, read_direction::backward, 1);
+      if (!last.empty()) {
+        std::uint64_t version = last.front().stream_version;
+        state.version = version;
+        detail::drop_hidden(last, state, std::chrono::system_clock::now());
+        if (last.empty()) expected = expected_version::exact(version);
+      }
+    }
+  }
   return do_append(stream_id, expected, events);
+}
+
+stream_state event_store::stored_lifecycle(std::string_view stream_id) {
+  stream_state state;
+  auto last = do_read_stream(detail::metadata_stream_of(stream_id), end_of_stream,
+                             read_direction::backward, 1);
+  if (last.empty()) return state;
+  detail::metadata_record record = detail::decode_metadata_record(last.front());
+  state.metadata = record.metadata;
+  state.metadata_version = last.front().stream_version;
+  state.deleted_at = record.deleted_at;
+  state.tombstoned = record.tombstoned;
+  return state;
+}
+
+stream_state event_store::read_stream_state(std::string_view stream_id) {
+  call_guard guard(*state_);
+  validate_user_stream_id(stream_id);
+  stream_state state = stored_lifecycle(stream_id);
+  state.version = do_stream_version(stream_id);
+  return state;
+}
+
+append_result event_store::delete_stream(std::string_view stream_id, expected_version expected,
+                                         deletion how, std::string_view reason) {
+  call_guard guard(*state_);
+  validate_user_stream_id(stream_id);
+  event_data marker = detail::deletion_event(how, reason);
+  // Step one, the deletion event, checked against `expected` like any append; step two, the
+  // metadata that hides the stream's events. Reads honour a deletion event whose second step a
+  // crash prevented, and deleting again completes it.
+  auto record_deletion = [&](std::uint64_t deleted_at, bool tombstoned) {
+    for (;;) {
+      stream_state state = stored_lifecycle(stream_id);
+      if (state.deleted_at >= deleted_at && state.tombstoned >= tombstoned) return;
+      detail::metadata_record record{state.metadata, deleted_at, tombstoned};
+      try {
+        event_data event = detail::encode_metadata_record(record);
+        do_append(detail::metadata_stream_of(stream_id),
+                  expected_version::exact(state.metadata_version), {&event, 1});
+        return;
+      } catch (const wrong_expected_version&) {
+        // Another writer changed the metadata since: read it again and merge.
+      }
+    }
+  };
+  auto last = do_read_stream(stream_id, end_of_stream, read_direction::backward, 1);
+  if (last.empty()) throw stream_not_found(std::string(stream_id));
+  const recorded_event& latest = last.front();
+  if (latest.type == detail::tombstone_event_type) {
+    record_deletion(latest.stream_version, true);
+    throw stream_deleted(std::string(stream_id));
+  }
+  if (how == deletion::soft && latest.type == stream_deleted_event::type) {
+    record_deletion(latest.stream_version, false);
+    return append_result{latest.position, latest.position, latest.stream_version, false};
+  }
+  append_result result = do_append(stream_id, expected, {&marker, 1});
+  record_deletion(result.next_expected_version, how == deletion::hard);
+  return result;
+}
+
+std::uint64_t event_store::set_stream_metadata(std::string_view stream_id,
+                                               const stream_metadata& metadata,
+                                               expected_version expected_metadata_version) {
+  call_guard guard(*state_);
+  validate_user_stream_id(stream_id);
+  for (;;) {
+    stream_state state = stored_lifecycle(stream_id);
+    if (state.tombstoned) throw stream_deleted(std::string(stream_id));
+    detail::validate_stream_metadata(metadata, do_stream_version(stream_id));
+    // `any` still writes after exactly the metadata read here, so that a deletion recorded
+    // meanwhile is merged rather than overwritten.
+    bool any = expected_metadata_version.type() == expected_version::kind::any;
+    expected_version expected =
+        any ? expected_version::exact(state.metadata_version) : expected_metadata_version;
+    detail::metadata_record record{metadata, state.deleted_at, false};
+    try {
+      event_data event = detail::encode_metadata_record(record);
+      return do_append(detail::metadata_stream_of(stream_id), expected, {&event, 1})
+          .next_expected_version;
+    } catch (const wrong_expected_version&) {
+      if (!any) throw;
+    }
+  }
 }
 
 append_result append_recorded(event_store& store, std::span<const recorded_event> events) {
@@ -217,7 +355,37 @@ std::vector<recorded_event> event_store::read_stream(std::string_view stream_id,
   call_guard guard(*state_);
   validate_stream_id(stream_id);
   if (max_count == 0) throw invalid_argument("max_count must be at least 1");
-  return do_read_stream(stream_id, from_version, direction, max_count);
+  if (detail::is_metadata_stream(stream_id)) {
+    return do_read_stream(stream_id, from_version, direction, max_count);
+  }
+  stream_state state = stored_lifecycle(stream_id);
+  if (state.tombstoned) throw stream_deleted(std::string(stream_id));
+  if (state.metadata.max_count) state.version = do_stream_version(stream_id);
+  std::uint64_t first = state.first_visible_version();
+  auto now = std::chrono::system_clock::now();
+  if (direction == read_direction::backward) {
+    auto events = do_read_stream(stream_id, from_version, direction, max_count);
+    detail::drop_hidden(events, state, now);
+    return events;
+  }
+  // Forward: start at the first visible version, and read on while the max_age rule or a
+  // deletion event the metadata does not know yet drops events from a full page.
+  std::vector<recorded_event> events;
+  std::uint64_t from = std::max(from_version, first);
+  for (;;) {
+    auto page = do_read_stream(stream_id, from, direction, max_count - events.size());
+    bool full = page.size() == max_count - events.size();
+    std::uint64_t next = page.empty() ? from : page.back().stream_version + 1;
+    bool has_deletion = std::any_of(page.begin(), page.end(), [](const recorded_event& e) {
+      return e.type == stream_deleted_event::type;
+    });
+    if (has_deletion) events.clear();
+    events.insert(events.end(), std::make_move_iterator(page.begin()),
+                  std::make_move_iterator(page.end()));
+    detail::drop_hidden(events, state, now);
+    if (!full || events.size() == max_count) return events;
+    from = next;
+  }
 }
 
 log_slice event_store::read_all(std::uint64_t from_position, std::size_t max_count,

@@ -14,6 +14,7 @@
 #include "core/append_decision.hpp"
 #include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
+#include "core/stream_lifecycle.hpp"
 #include "postgres/connection.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/schema.hpp"
@@ -70,8 +71,12 @@ struct append_writer::impl {
         find_ids_(fmt::format(
             "SELECT event_id, position, stream_id, stream_version FROM {} WHERE event_id = ANY($1)",
             table(schema, "events"))),
-        find_streams_(fmt::format("SELECT stream_id, version FROM {} WHERE stream_id = ANY($1)",
-                                  table(schema, "streams"))),
+        // Each stream's version, and whether its last event is a tombstone.
+        find_streams_(fmt::format(
+            "SELECT s.stream_id, s.version, coalesce(e.type = '{}', false) FROM {} s LEFT JOIN {} "
+            "e ON e.stream_id = s.stream_id AND e.stream_version = s.version "
+            "WHERE s.stream_id = ANY($1)",
+            detail::tombstone_event_type, table(schema, "streams"), table(schema, "events"))),
         copy_(fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", table(schema, "events"),
                           event_columns)),
         // One statement moves the streams and the head on and announces the new head, which
@@ -199,16 +204,23 @@ struct append_writer::impl {
     return places;
   }
 
+  struct stream_head {
+    std::uint64_t version = 0;
+    bool tombstoned = false;
+  };
+
   template <class Streams>
-  std::map<std::string, std::uint64_t, std::less<>> stream_versions(connection& c,
-                                                                    const Streams& streams) {
-    std::map<std::string, std::uint64_t, std::less<>> versions;
+  std::map<std::string, stream_head, std::less<>> stream_heads(connection& c,
+                                                               const Streams& streams) {
+    std::map<std::string, stream_head, std::less<>> heads;
     std::string array = binary_array(text_oid, streams);
     result r = c.query_prepared(find_streams_statement, {array});
     for (int i = 0; i < r.rows(); ++i) {
-      versions.emplace(std::string(r.bytes(i, 0)), static_cast<std::uint64_t>(r.int8(i, 1)));
+      heads.emplace(std::string(r.bytes(i, 0)),
+                    stream_head{static_cast<std::uint64_t>(r.int8(i, 1)),
+                                r.bytes(i, 2) == std::string_view("\1", 1)});
     }
-    return versions;
+    return heads;
   }
 
   // Writes the rows, the streams' new versions and the head, then commits.
@@ -252,7 +264,7 @@ struct append_writer::impl {
       for (const auto& e : p->events) ids.push_back(id_bytes(e.id));
     }
     auto places = look_up_ids ? stored_places(c, ids) : place_map{};
-    auto versions = stream_versions(c, streams);
+    auto heads = stream_heads(c, streams);
     std::map<std::string, std::uint64_t, std::less<>> touched;
     copy_buffer rows;
     std::int64_t now = to_timestamptz(std::chrono::system_clock::now());
@@ -260,10 +272,11 @@ struct append_writer::impl {
     std::vector<std::pair<append_result, std::exception_ptr>> outcomes;
     for (const pending_append* p : group) {
       auto decide = [&]() -> append_result {
-        auto v = versions.find(p->stream_id);
-        std::uint64_t current = v == versions.end() ? 0 : v->second;
-        auto decision =
-            detail::decide_append(p->stream_id, p->expected, p->events, current, lookup_in(places));
+        auto found = heads.find(p->stream_id);
+        stream_head stream = found == heads.end() ? stream_head{} : found->second;
+        std::uint64_t current = stream.version;
+        auto decision = detail::decide_append(p->stream_id, p->expected, p->events, current,
+                                              stream.tombstoned, lookup_in(places));
         detail::enforce(decision, p->stream_id, p->expected, p->events);
         if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
         for (std::size_t i = 0; i < p->events.size(); ++i) {
@@ -276,7 +289,9 @@ struct append_writer::impl {
         }
         append_result r{head + 1, head + p->events.size(), current + p->events.size(), true};
         head = r.last_position;
-        versions.insert_or_assign(std::string(p->stream_id), r.next_expected_version);
+        heads.insert_or_assign(
+            std::string(p->stream_id),
+            stream_head{r.next_expected_version, detail::ends_in_tombstone(p->events)});
         touched.insert_or_assign(std::string(p->stream_id), r.next_expected_version);
         return r;
       };
@@ -307,9 +322,11 @@ struct append_writer::impl {
     for (const auto& e : events) ids.push_back(id_bytes(e.id));
     auto places = stored_places(c, ids);
     std::string_view stream(first.stream_id);
-    auto versions = stream_versions(c, std::span<const std::string_view>(&stream, 1));
-    std::uint64_t current = versions.empty() ? 0 : versions.begin()->second;
-    auto decision = detail::decide_recorded_append(events, head, current, lookup_in(places));
+    auto heads = stream_heads(c, std::span<const std::string_view>(&stream, 1));
+    stream_head found = heads.empty() ? stream_head{} : heads.begin()->second;
+    std::uint64_t current = found.version;
+    auto decision =
+        detail::decide_recorded_append(events, head, current, found.tombstoned, lookup_in(places));
     detail::enforce(decision, events);
     copy_buffer rows;
     std::int64_t timestamp = to_timestamptz(first.timestamp);

@@ -12,8 +12,12 @@ namespace annal::segment {
 /// added event type versions (the high bit of an event's encoding byte); a version-1 segment
 /// holds none and is read as it is, but never written to again (see docs/storage-format.md).
 inline constexpr std::uint32_t format_version = 2;
-/// Version of the index sidecar format; an index of another version is rebuilt.
-inline constexpr std::uint32_t index_format_version = 1;
+/// Version of the index sidecar format. Version 2 added a flags byte to each batch entry (bit 0:
+/// the batch ends with a tombstone); a version-1 index is read with no flags set (no version-1
+/// store holds a tombstone). An index of another version is rebuilt.
+inline constexpr std::uint32_t index_format_version = 2;
+/// The flag of an index batch entry whose batch ends with a tombstone.
+inline constexpr std::uint8_t batch_flag_tombstone = 1;
 
 /// Segment file: "<20-digit base position>.seg", starting with a 32-byte header:
 /// magic[8] | format_version u32 | header_size u32 | base_position u64 | reserved u32 | crc u32

@@ -55,6 +55,7 @@ void write_segment_index(io::file_system& fs, const std::string& dir, const segm
     w.u64(b.first_position);
     w.u32(b.count);
     w.u64(b.offset);
+    w.u8(b.ends_in_tombstone ? batch_flag_tombstone : 0);
   }
   for (const auto& [id, position] : index.ids) {
     w.bytes({reinterpret_cast<const char*>(id.bytes().data()), 16});
@@ -92,11 +93,13 @@ std::optional<segment_index> read_segment_index(io::file_system& fs, const std::
     reason = "bad magic";
     return std::nullopt;
   }
-  if (std::uint32_t version = r.u32(); version != index_format_version) {
+  std::uint32_t version = r.u32();
+  if (version != index_format_version && version != 1) {
     reason = fmt::format("format version {}", version);
     return std::nullopt;
   }
   segment_index index;
+  index.format_version = version;
   index.base_position = r.u64();
   index.covered_size = r.u64();
   index.next_position = r.u64();
@@ -125,6 +128,7 @@ std::optional<segment_index> read_segment_index(io::file_system& fs, const std::
     b.first_position = r.u64();
     b.count = r.u32();
     b.offset = r.u64();
+    if (version >= 2) b.ends_in_tombstone = (r.u8() & batch_flag_tombstone) != 0;
     index.batches.push_back(std::move(b));
   }
   index.ids.reserve(id_count);

@@ -9,6 +9,7 @@
 
 #include "annal/uuid.hpp"
 #include "io/file_system.hpp"
+#include "segment/segment_format.hpp"
 
 namespace annal::segment {
 
@@ -26,6 +27,8 @@ struct batch_record {
   std::uint32_t count;
   /// Offset of the batch's frame in its segment file.
   std::uint64_t offset;
+  /// The batch's last event is a tombstone: its stream refuses every later append.
+  bool ends_in_tombstone = false;
 };
 
 /// Everything a segment's index file holds (layout in docs/storage-format.md).
@@ -38,12 +41,15 @@ struct segment_index {
   std::vector<sparse_entry> sparse;
   std::vector<batch_record> batches;
   std::vector<std::pair<uuid, std::uint64_t>> ids;
+  /// The format version the index was read in; writing always writes index_format_version.
+  std::uint32_t format_version = index_format_version;
 };
 
 /// Byte offsets of an index file's fields (docs/storage-format.md, "Index sidecar"), for readers
 /// that point at a field, such as verify: magic[8] | format_version u32 | base u64 at 12 |
 /// covered_size u64 | next_position u64 | sparse count u32 | batch count u32 | id count u32 |
-/// entries. Sparse entries take 16 bytes, batches 30 plus their stream id, event ids 24.
+/// entries. Sparse entries take 16 bytes, batches 31 plus their stream id (30 in version 1),
+/// event ids 24.
 inline constexpr std::int64_t index_covered_size_at = 20;
 inline constexpr std::int64_t index_next_position_at = 28;
 inline constexpr std::int64_t index_batch_count_at = 40;

@@ -5,6 +5,7 @@
 
 #include "annal/error.hpp"
 #include "core/store_identity.hpp"
+#include "core/stream_lifecycle.hpp"
 #include "segment/frame_scanner.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_header.hpp"
@@ -226,11 +227,13 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
       const auto& batch = *f.batch;
       seg::batch_record record{std::string(batch.stream_id()), batch.first_version(),
                                batch.first_position(), batch.count(), f.offset};
-      index_batch(number, record);
       batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
         ids_.insert(e.id, batch.first_position() + i);
         records.ids.emplace_back(e.id, batch.first_position() + i);
+        if (i + 1 == batch.count())
+          record.ends_in_tombstone = e.type == detail::tombstone_event_type;
       });
+      index_batch(number, record);
       seg::add_sparse(records.sparse, batch.first_position(), f.offset);
       records.batches.push_back(std::move(record));
       rebuilt = true;
@@ -270,6 +273,7 @@ void segment_store::index_batch(std::uint32_t segment_number, const seg::batch_r
   stream.batches.push_back(
       {batch.first_version, batch.first_position, batch.count, segment_number, batch.offset});
   stream.version = batch.first_version + batch.count - 1;
+  stream.tombstoned = batch.ends_in_tombstone;
 }
 
 }  // namespace annal

@@ -42,6 +42,8 @@ struct segment_store::stream_batch {
 struct segment_store::stream_info {
   std::uint64_t version = 0;
   std::vector<stream_batch> batches;
+  /// The stream's last event is a tombstone.
+  bool tombstoned = false;
 };
 
 struct segment_store::pending_append {
@@ -77,7 +79,12 @@ struct segment_store::group_plan {
   std::vector<accepted> batches;
   // Retries of a batch accepted earlier in this group: they succeed only if the group commits.
   std::vector<pending_append*> group_retries;
-  std::unordered_map<std::string, std::uint64_t> versions;
+  struct tentative_stream {
+    std::uint64_t version = 0;
+    bool tombstoned = false;
+  };
+  // The streams the group's accepted batches moved on.
+  std::unordered_map<std::string, tentative_stream> streams;
   // Where the ids of the group's accepted batches are: (index into `batches`, event index). Only
   // kept when the group has several appends.
   std::unordered_map<uuid, std::pair<std::size_t, std::uint32_t>> ids;

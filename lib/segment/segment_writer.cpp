@@ -8,6 +8,7 @@
 #include "core/append_decision.hpp"
 #include "core/commit_group.hpp"
 #include "core/metadata_json.hpp"
+#include "core/stream_lifecycle.hpp"
 #include "segment/batch_frame.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_header.hpp"
@@ -186,10 +187,13 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   const auto& events = p.events;
   std::string stream(p.stream_id);
   std::uint64_t current = 0;
-  if (auto tentative = plan.versions.find(stream); tentative != plan.versions.end()) {
-    current = tentative->second;
+  bool tombstoned = false;
+  if (auto tentative = plan.streams.find(stream); tentative != plan.streams.end()) {
+    current = tentative->second.version;
+    tombstoned = tentative->second.tombstoned;
   } else if (auto committed = streams_.find(stream); committed != streams_.end()) {
     current = committed->second.version;
+    tombstoned = committed->second.tombstoned;
   }
   bool in_group = false;
   place_cache cache;
@@ -205,9 +209,10 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
                                b.first_position + found->second.second};
   };
   bool recorded = !p.recorded.empty();
-  auto decision =
-      recorded ? detail::decide_recorded_append(p.recorded, plan.next_position - 1, current, lookup)
-               : detail::decide_append(p.stream_id, p.expected, events, current, lookup);
+  auto decision = recorded ? detail::decide_recorded_append(p.recorded, plan.next_position - 1,
+                                                            current, tombstoned, lookup)
+                           : detail::decide_append(p.stream_id, p.expected, events, current,
+                                                   tombstoned, lookup);
   if (recorded) {
     detail::enforce(decision, p.recorded);
   } else {
@@ -249,7 +254,7 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   if (plan.track_ids) {
     for (std::uint32_t i = 0; i < events.size(); ++i) plan.ids[events[i].id] = {index, i};
   }
-  plan.versions[stream] = current + events.size();
+  plan.streams[stream] = {current + events.size(), detail::ends_in_tombstone(events)};
   plan.next_position += events.size();
 }
 
@@ -269,7 +274,7 @@ void segment_store::write_plan(group_plan& plan) {
       const auto& events = b.append->events;
       active_index_.batches.push_back({std::string(b.append->stream_id), b.first_version,
                                        b.first_position, static_cast<std::uint32_t>(events.size()),
-                                       b.offset});
+                                       b.offset, detail::ends_in_tombstone(events)});
       seg::add_sparse(active_index_.sparse, b.first_position, b.offset);
       for (std::size_t i = 0; i < events.size(); ++i) {
         active_index_.ids.emplace_back(events[i].id, b.first_position + i);
@@ -286,8 +291,9 @@ void segment_store::publish_plan(group_plan& plan) {
     for (auto& b : plan.batches) {
       const auto& events = b.append->events;
       auto count = static_cast<std::uint32_t>(events.size());
-      index_batch(b.segment_number, {std::string(b.append->stream_id), b.first_version,
-                                     b.first_position, count, b.offset});
+      index_batch(b.segment_number,
+                  {std::string(b.append->stream_id), b.first_version, b.first_position, count,
+                   b.offset, detail::ends_in_tombstone(events)});
       for (std::size_t i = 0; i < events.size(); ++i)
         ids_.insert(events[i].id, b.first_position + i);
       auto& segment = *segments_[b.segment_number];

@@ -17,6 +17,7 @@
 #include "core/read_window.hpp"
 #include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
+#include "core/stream_lifecycle.hpp"
 #include "core/type_version.hpp"
 #include "sqlite/sqlite_schema.hpp"
 
@@ -88,7 +89,12 @@ struct sqlite_store::writer {
         find_event(
             db.prepare("SELECT e.position, s.stream_id, e.stream_version FROM events e "
                        "JOIN streams s ON s.stream_key = e.stream_key WHERE e.event_id = ?1")),
-        find_stream(db.prepare("SELECT stream_key, version FROM streams WHERE stream_id = ?1")),
+        // The stream's key and version, and whether its last event is a tombstone.
+        find_stream(db.prepare(
+            fmt::format("SELECT s.stream_key, s.version, coalesce(e.type = '{}', 0) FROM "
+                        "streams s LEFT JOIN events e ON e.stream_key = s.stream_key AND "
+                        "e.stream_version = s.version WHERE s.stream_id = ?1",
+                        detail::tombstone_event_type))),
         insert_stream(db.prepare("INSERT INTO streams (stream_id, version) VALUES (?1, 0)")),
         update_stream(db.prepare("UPDATE streams SET version = ?2 WHERE stream_key = ?1")),
         head(db.prepare("SELECT coalesce(max(position), 0) FROM events")),
@@ -106,12 +112,18 @@ struct sqlite_store::writer {
                                static_cast<std::uint64_t>(find_event.column_int(0))};
   }
 
-  // The stream's key and version; key 0 when the stream has no events.
-  std::pair<std::int64_t, std::uint64_t> stream_of(std::string_view stream_id) {
+  struct stream_row {
+    std::int64_t key = 0;  // 0 when the stream has no events
+    std::uint64_t version = 0;
+    bool tombstoned = false;
+  };
+
+  stream_row stream_of(std::string_view stream_id) {
     statement_use use(find_stream);
     find_stream.bind(1, stream_id);
-    if (!find_stream.step()) return {0, 0};
-    return {find_stream.column_int(0), static_cast<std::uint64_t>(find_stream.column_int(1))};
+    if (!find_stream.step()) return {};
+    return {find_stream.column_int(0), static_cast<std::uint64_t>(find_stream.column_int(1)),
+            find_stream.column_int(2) != 0};
   }
 
   std::int64_t add_stream(std::string_view stream_id) {
@@ -256,8 +268,8 @@ append_result sqlite_store::do_append(std::string_view stream_id, expected_versi
   auto lock = take_writer();
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
-  auto [stream_key, current] = w.stream_of(stream_id);
-  auto decision = detail::decide_append(stream_id, expected, events, current,
+  auto [stream_key, current, tombstoned] = w.stream_of(stream_id);
+  auto decision = detail::decide_append(stream_id, expected, events, current, tombstoned,
                                         [&w](const uuid& id) { return w.where_is(id); });
   detail::enforce(decision, stream_id, expected, events);
   if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
@@ -277,8 +289,8 @@ append_result sqlite_store::do_append_recorded(std::span<const recorded_event> e
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
   std::uint64_t head = w.head_position();
-  auto [stream_key, current] = w.stream_of(first.stream_id);
-  auto decision = detail::decide_recorded_append(events, head, current,
+  auto [stream_key, current, tombstoned] = w.stream_of(first.stream_id);
+  auto decision = detail::decide_recorded_append(events, head, current, tombstoned,
                                                  [&w](const uuid& id) { return w.where_is(id); });
   detail::enforce(decision, events);
   if (stream_key == 0) stream_key = w.add_stream(first.stream_id);

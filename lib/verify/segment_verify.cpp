@@ -11,6 +11,7 @@
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
+#include "core/stream_lifecycle.hpp"
 #include "segment/frame_scanner.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_format.hpp"
@@ -31,6 +32,7 @@ struct frame_info {
   std::uint64_t first_version;
   std::uint64_t first_position;
   std::uint32_t count;
+  bool ends_in_tombstone;
 };
 
 using seg::index_batch_count_at;
@@ -88,8 +90,12 @@ class checker {
       if (f.status == seg::scan_status::frame) {
         check_frame(path, f, ids);
         const auto& b = *f.batch;
+        bool tombstone = false;
+        b.for_each([&](std::uint32_t i, const seg::event_view& e) {
+          if (i + 1 == b.count()) tombstone = e.type == detail::tombstone_event_type;
+        });
         frames.push_back({f.offset, f.size, std::string(b.stream_id()), b.first_version(),
-                          b.first_position(), b.count()});
+                          b.first_position(), b.count(), tombstone});
         continue;
       }
       if (f.status == seg::scan_status::torn_tail && last) {
@@ -204,10 +210,12 @@ class checker {
     auto entry_at = static_cast<std::int64_t>(index_entries_at + 16 * index->sparse.size());
     for (const auto& b : index->batches) {
       std::int64_t at = entry_at;
-      entry_at += static_cast<std::int64_t>(30 + b.stream_id.size());
+      entry_at +=
+          static_cast<std::int64_t>((index->format_version >= 2 ? 31 : 30) + b.stream_id.size());
       const frame_info* f = frame_at(b.offset);
       if (f == nullptr || f->stream_id != b.stream_id || f->first_version != b.first_version ||
-          f->first_position != b.first_position || f->count != b.count) {
+          f->first_position != b.first_position || f->count != b.count ||
+          f->ends_in_tombstone != b.ends_in_tombstone) {
         problem(path, at, b.first_position, b.stream_id,
                 fmt::format("the index's batch at offset {} of {} does not match the frame there",
                             b.offset, segment_name));
@@ -278,12 +286,12 @@ void check_manifest(const std::string& dir, io::file_system& fs,
   }
   std::uint64_t last = bases.empty() ? 0 : bases.back();
   if (m && m->last_segment_base > last) {
-    add_problem(report, dir + "/" + seg::segment_file_name(m->last_segment_base), -1,
-                m->last_segment_base, {},
-                fmt::format("segment file {} is missing: the manifest records the log reaching "
-                            "base position {}, but the last segment file starts at {}",
-                            seg::segment_file_name(m->last_segment_base), m->last_segment_base,
-                            last));
+    add_problem(
+        report, dir + "/" + seg::segment_file_name(m->last_segment_base), -1, m->last_segment_base,
+        {},
+        fmt::format("segment file {} is missing: the manifest records the log reaching "
+                    "base position {}, but the last segment file starts at {}",
+                    seg::segment_file_name(m->last_segment_base), m->last_segment_base, last));
   }
 }
 

@@ -43,9 +43,10 @@ struct fixture {
   }
 
   append_decision decide(std::string stream, expected_version expected,
-                         const std::vector<std::string>& names, std::uint64_t current) {
+                         const std::vector<std::string>& names, std::uint64_t current,
+                         bool tombstoned = false) {
     auto events = batch(names);
-    return decide_append(stream, expected, events, current,
+    return decide_append(stream, expected, events, current, tombstoned,
                          [this](const uuid& id) -> std::optional<event_place> {
                            ++lookups;
                            auto it = places.find(id);
@@ -165,6 +166,21 @@ TEST_CASE("enforce throws the error of each refusing verdict", "[append_decision
   CHECK_NOTHROW(detail::enforce(retry, "s", expected_version::any(), f.batch({"a"})));
 }
 
+TEST_CASE("a tombstoned stream refuses every new batch, after the retry and duplicate rules",
+          "[append_decision]") {
+  fixture f;
+  for (auto expected : {expected_version::any(), expected_version::exact(4),
+                        expected_version::no_stream(), expected_version::stream_exists()}) {
+    auto d = f.decide("s", expected, {"n1"}, 4, true);
+    CHECK(d.outcome == verdict::stream_deleted);
+    CHECK_THROWS_AS(detail::enforce(d, "s", expected, f.batch({"n1"})), annal::stream_deleted);
+  }
+  // A retry of a batch stored before the tombstone still answers with where it is.
+  CHECK(f.decide("s", expected_version::any(), {"a"}, 4, true).outcome == verdict::retry);
+  CHECK(f.decide("s", expected_version::any(), {"x"}, 4, true).outcome ==
+        verdict::duplicate_event_id);
+}
+
 TEST_CASE("decide_recorded_append: position, then ids, then version; no retry",
           "[append_decision]") {
   fixture f;
@@ -188,17 +204,20 @@ TEST_CASE("decide_recorded_append: position, then ids, then version; no retry",
     return it->second;
   };
   // Head 20, "s" at version 4.
-  CHECK(decide_recorded_append(recorded({"n1", "n2"}, 21, 5), 20, 4, lookup).outcome ==
+  CHECK(decide_recorded_append(recorded({"n1", "n2"}, 21, 5), 20, 4, false, lookup).outcome ==
         verdict::write);
-  auto position = decide_recorded_append(recorded({"a"}, 22, 9), 20, 4, lookup);
+  auto position = decide_recorded_append(recorded({"a"}, 22, 9), 20, 4, false, lookup);
   CHECK(position.outcome == verdict::wrong_position);
   CHECK(position.required_position == 21);
   CHECK_THROWS_AS(detail::enforce(position, recorded({"a"}, 22, 9)), invalid_argument);
   // Even an exact copy of what is stored is a duplicate: append_recorded has no retry rule.
-  auto stored = decide_recorded_append(recorded({"n1", "d"}, 21, 4), 20, 3, lookup);
+  auto stored = decide_recorded_append(recorded({"n1", "d"}, 21, 4), 20, 3, false, lookup);
   CHECK(stored.outcome == verdict::duplicate_event_id);
   CHECK(stored.event_index == 1);
-  auto version = decide_recorded_append(recorded({"n1"}, 21, 6), 20, 4, lookup);
+  auto deleted = decide_recorded_append(recorded({"n1"}, 21, 5), 20, 4, true, lookup);
+  CHECK(deleted.outcome == verdict::stream_deleted);
+  CHECK_THROWS_AS(detail::enforce(deleted, recorded({"n1"}, 21, 5)), annal::stream_deleted);
+  auto version = decide_recorded_append(recorded({"n1"}, 21, 6), 20, 4, false, lookup);
   CHECK(version.outcome == verdict::wrong_expected_version);
   try {
     detail::enforce(version, recorded({"n1"}, 21, 6));

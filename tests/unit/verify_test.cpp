@@ -141,7 +141,7 @@ TEST_CASE("an index sidecar that disagrees with the frames is reported entry by 
   CHECK(mentions(report, "sparse entry for position 4"));
   CHECK(mentions(report, "at position 4, where the log has another event"));
   // Each problem points at its entry in the index file: header 48 bytes, sparse entries 16,
-  // batches 30 plus the stream id ("a" and "b": 31), ids 24.
+  // batches 31 plus the stream id ("a" and "b": 32), ids 24.
   std::string index_path = store + "/" + segment::index_file_name(1);
   std::vector<std::int64_t> offsets;
   for (const auto& p : report.problems) {
@@ -149,9 +149,35 @@ TEST_CASE("an index sidecar that disagrees with the frames is reported entry by 
     offsets.push_back(p.offset);
   }
   std::int64_t sparse = static_cast<std::int64_t>(index->sparse.size());
-  std::int64_t ids_at = 48 + 16 * sparse + 31 * 3;
+  std::int64_t ids_at = 48 + 16 * sparse + 32 * 3;
   CHECK(offsets ==
-        std::vector<std::int64_t>{48 + 16 * sparse + 31, 48 + 16 * (sparse - 1), ids_at + 24 * 2});
+        std::vector<std::int64_t>{48 + 16 * sparse + 32, 48 + 16 * (sparse - 1), ids_at + 24 * 2});
+}
+
+TEST_CASE("an index sidecar whose tombstone flag disagrees with the frame is reported",
+          "[verify]") {
+  temp_dir dir;
+  std::string store = dir.file("seg");
+  fill("segment:" + store);
+  {
+    auto s = open_store("segment:" + store);
+    s->delete_stream("a", expected_version::any(), deletion::hard);
+  }
+  auto fs = io::posix_file_system();
+  std::string reason;
+  auto index = segment::read_segment_index(*fs, store, 1, reason);
+  REQUIRE(index);
+  // The batches: a, b, a, the tombstone of a, then the metadata event of "$$a".
+  REQUIRE(index->batches.size() == 5);
+  REQUIRE(index->batches[3].ends_in_tombstone);
+  CHECK(verify_store("segment:" + store).problems.empty());
+  // A tombstone the index forgets would let appends past it; one it invents would refuse them.
+  index->batches[3].ends_in_tombstone = false;
+  index->batches[0].ends_in_tombstone = true;
+  segment::write_segment_index(*fs, store, *index);
+  auto report = verify_store("segment:" + store);
+  CHECK(report.problems.size() == 2);
+  CHECK(mentions(report, "does not match the frame there"));
 }
 
 TEST_CASE("a missing segment file is reported as missing positions", "[verify]") {
@@ -176,13 +202,14 @@ TEST_CASE("a segment file missing at the end of the log is reported", "[verify]"
   std::filesystem::remove(segment_path(store, bases.back()));
   auto report = verify_store("segment:" + store);
   REQUIRE_FALSE(report.ok());
-  CHECK(mentions(report, "segment file " + segment::segment_file_name(bases.back()) +
-                             " is missing"));
+  CHECK(
+      mentions(report, "segment file " + segment::segment_file_name(bases.back()) + " is missing"));
 }
 
-TEST_CASE("verify reports a damaged manifest, and a store without one as written by an older "
-          "annal",
-          "[verify]") {
+TEST_CASE(
+    "verify reports a damaged manifest, and a store without one as written by an older "
+    "annal",
+    "[verify]") {
   temp_dir dir;
   std::string store = dir.file("seg");
   fill("segment:" + store);

@@ -8,6 +8,10 @@
 #include <string_view>
 #include <vector>
 
+namespace annal {
+class event_store;
+}
+
 namespace annal::cli {
 
 /// Exit codes, documented in docs/cli.md.
@@ -57,5 +61,23 @@ int run_verify(const std::string& store);
 int run_export(const std::string& store, std::uint64_t from);
 int run_import(const std::string& store);
 int run_migrate(const std::string& from, const std::string& to);
+
+/// Deletes a stream (soft, or with a tombstone when `hard`), checked against `expected` when set.
+int run_delete(const std::string& store, const std::string& stream, bool hard,
+               std::optional<std::uint64_t> expected, const std::string& reason);
+
+/// A change of a stream's retention settings: the fields given replace the stored ones, after
+/// clearing them all when `clear`.
+struct metadata_change {
+  bool clear = false;
+  std::optional<std::uint64_t> truncate_before;
+  std::optional<std::uint64_t> max_count;
+  std::optional<std::uint64_t> max_age_seconds;
+};
+int run_set_metadata(const std::string& store, const std::string& stream,
+                     const metadata_change& change);
+/// Prints a stream's version, retention settings and deletions; uses `open` when not null.
+int run_show_metadata(const std::string& store, const std::string& stream,
+                      event_store* open = nullptr);
 
 }  // namespace annal::cli

@@ -1,4 +1,4 @@
-// The annal command-line tool: inspect, tail, export/import, migrate and verify event stores.
+// The annal command-line tool: inspect, tail, export/import, migrate, verify, delete and truncate.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -161,6 +161,47 @@ int main(int argc, char** argv) {
                          "  annal verify sqlite:orders.db && echo clean\n");
   verify->add_option("STORE", store, store_help)->required();
 
+  bool hard = false;
+  std::optional<std::uint64_t> expected;
+  std::string reason;
+  auto* delete_command =
+      command(app, "delete",
+              "Delete a stream: it reads as empty (or, with --hard, refuses appends forever)",
+              "  annal delete sqlite:orders.db order-42 --reason 'customer asked'\n"
+              "  annal delete segment:data order-42 --hard --expected-version 7\n");
+  delete_command->add_option("STORE", store, store_help)->required();
+  delete_command->add_option("STREAM", stream, "The stream to delete")->required();
+  delete_command->add_flag("--hard", hard,
+                           "Write a tombstone: the stream can never be appended to again");
+  add_count_option(*delete_command, "--expected-version", expected, 0,
+                   "Delete only if the stream is at this version");
+  delete_command->add_option("--reason", reason, "Recorded in the deletion event");
+
+  metadata_change change;
+  auto* truncate = command(app, "truncate", "Hide a stream's events before a version from reads",
+                           "  annal truncate sqlite:orders.db order-42 --before 100\n");
+  truncate->add_option("STORE", store, store_help)->required();
+  truncate->add_option("STREAM", stream, "The stream to truncate")->required();
+  add_count_option(*truncate, "--before", change.truncate_before, 1,
+                   "The first version reads keep showing (at most the stream's version + 1)")
+      ->required();
+
+  auto* metadata = command(
+      app, "metadata", "Show a stream's version, retention settings and deletions, or set them",
+      "  annal metadata sqlite:orders.db order-42\n"
+      "  annal metadata segment:data sensor-7 --max-count 1000 --max-age 86400\n"
+      "  annal metadata segment:data sensor-7 --clear\n");
+  metadata->add_option("STORE", store, store_help)->required();
+  metadata->add_option("STREAM", stream, "The stream")->required();
+  add_count_option(*metadata, "--truncate-before", change.truncate_before, 0,
+                   "Hide the events before this version");
+  add_count_option(*metadata, "--max-count", change.max_count, 1,
+                   "Keep only the last this many events visible");
+  add_count_option(*metadata, "--max-age", change.max_age_seconds, 1,
+                   "Hide events recorded more than this many seconds ago");
+  metadata->add_flag("--clear", change.clear,
+                     "Remove every setting first (then apply the options given)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -191,6 +232,13 @@ int main(int argc, char** argv) {
     if (*import_command) return run_import(store);
     if (*migrate) return run_migrate(from_store, to_store);
     if (*verify) return run_verify(store);
+    if (*delete_command) return run_delete(store, stream, hard, expected, reason);
+    if (*truncate) return run_set_metadata(store, stream, change);
+    if (*metadata) {
+      bool changes =
+          change.clear || change.truncate_before || change.max_count || change.max_age_seconds;
+      return changes ? run_set_metadata(store, stream, change) : run_show_metadata(store, stream);
+    }
   } catch (const usage_error& e) {
     return usage_failure(app, without_passwords(e.what(), argc, argv));
   } catch (const std::exception& e) {

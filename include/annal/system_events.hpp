@@ -1,0 +1,30 @@
+// The events annal itself writes into users' streams, for projections to handle.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace annal {
+
+/// Written at the end of a stream by event_store::delete_stream() with deletion::soft. Add it to
+/// a projection's event variant to drop the stream's rows (docs/lifecycle.md). Its
+/// recorded_event::stream_id is the deleted stream; the event itself is hidden from read_stream().
+struct stream_deleted_event {
+  static constexpr std::string_view type = "$stream_deleted";
+  /// Why, as the caller of delete_stream() said; may be empty.
+  std::string reason;
+
+  friend bool operator==(const stream_deleted_event&, const stream_deleted_event&) = default;
+};
+
+/// Written at the end of a stream by event_store::delete_stream() with deletion::hard: the
+/// stream's tombstone, always its last event.
+struct stream_tombstoned_event {
+  static constexpr std::string_view type = "$stream_tombstoned";
+  /// Why, as the caller of delete_stream() said; may be empty.
+  std::string reason;
+
+  friend bool operator==(const stream_tombstoned_event&, const stream_tombstoned_event&) = default;
+};
+
+}  // namespace annal

@@ -1,0 +1,70 @@
+// annal delete, truncate and metadata, run as real processes against the backend under test.
+#include <catch2/catch.hpp>
+
+#include "annal/error.hpp"
+#include "annal/open_store.hpp"
+#include "cli_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace annal;
+using namespace annal::test;
+
+namespace {
+
+void append_three(const std::string& uri, const std::string& stream) {
+  auto store = open_store(uri);
+  for (int i = 0; i < 3; ++i) {
+    store->append(stream, expected_version::any(), json_event("test.happened", "{}"));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("delete soft-deletes or tombstones a stream and says which", "[cli][lifecycle]") {
+  temp_dir dir;
+  std::string uri = cli_store_uri(dir, "s");
+  append_three(uri, "order-1");
+  append_three(uri, "order-2");
+  auto wrong = run_tool({"delete", uri, "order-1", "--expected-version", "2"});
+  check_one_line_error(wrong, "expected exact(2)");
+  auto soft = run_tool({"delete", uri, "order-1", "--reason", "asked"});
+  REQUIRE(soft.exit_code == 0);
+  CHECK(soft.out == "deleted order-1 at version 4 (position 7)\n");
+  CHECK(run_tool({"delete", uri, "order-1"}).out ==
+        "order-1 was already deleted (deletion event at position 7)\n");
+  auto hard = run_tool({"delete", uri, "order-2", "--hard", "--expected-version", "3"});
+  REQUIRE(hard.exit_code == 0);
+  CHECK(hard.out.find("tombstoned order-2 at version 4") == 0);
+  check_one_line_error(run_tool({"delete", uri, "order-2"}), "deleted for good");
+  check_one_line_error(run_tool({"delete", uri, "missing"}), "stream 'missing' not found");
+  auto shown = run_tool({"metadata", uri, "order-2"});
+  CHECK(shown.out.find("status            tombstoned\n") != std::string::npos);
+  CHECK(run_tool({"read", uri, "--stream", "order-1"}).out.empty());
+  check_one_line_error(run_tool({"read", uri, "--stream", "order-2"}), "deleted for good");
+  check_usage_error(run_tool({"delete", uri}), "STREAM");
+}
+
+TEST_CASE("truncate and metadata set and show what reads keep", "[cli][lifecycle]") {
+  temp_dir dir;
+  std::string uri = cli_store_uri(dir, "s");
+  append_three(uri, "log");
+  auto truncated = run_tool({"truncate", uri, "log", "--before", "3"});
+  REQUIRE(truncated.exit_code == 0);
+  CHECK(truncated.out.find("log: metadata version 1\n") == 0);
+  CHECK(truncated.out.find("first visible     3\n") != std::string::npos);
+  CHECK(line_count(run_tool({"read", uri, "--stream", "log"}).out) == 1);
+  check_one_line_error(run_tool({"truncate", uri, "log", "--before", "9"}),
+                       "truncate_before can be at most 4");
+  check_usage_error(run_tool({"truncate", uri, "log", "--before", "x"}), "--before");
+  auto limited = run_tool({"metadata", uri, "log", "--max-count", "1", "--max-age", "3600"});
+  REQUIRE(limited.exit_code == 0);
+  CHECK(limited.out.find("max count         1\n") != std::string::npos);
+  CHECK(limited.out.find("max age           3600 s\n") != std::string::npos);
+  CHECK(limited.out.find("truncate before   3\n") != std::string::npos);
+  auto cleared = run_tool({"metadata", uri, "log", "--clear"});
+  CHECK(cleared.out.find("metadata version 3\n") != std::string::npos);
+  CHECK(cleared.out.find("first visible     1\n") != std::string::npos);
+  CHECK(line_count(run_tool({"read", uri, "--stream", "log"}).out) == 3);
+  auto fresh = run_tool({"metadata", uri, "nothing-here"});
+  CHECK(fresh.out.find("status            no events\n") != std::string::npos);
+}

@@ -1,0 +1,82 @@
+// annal delete, truncate and metadata: commands that delete streams or change what reads show.
+#include <fmt/format.h>
+
+#include "annal/event_store.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace annal::cli {
+namespace {
+
+expected_version expected_of(std::optional<std::uint64_t> version) {
+  return version ? expected_version::exact(*version) : expected_version::any();
+}
+
+std::string optional_text(const auto& value, std::string_view unit = "") {
+  return value ? fmt::format("{}{}", *value, unit) : std::string("none");
+}
+
+}  // namespace
+
+int run_delete(const std::string& uri, const std::string& stream, bool hard,
+               std::optional<std::uint64_t> expected, const std::string& reason) {
+  auto store = open_existing_store(uri);
+  append_result r = store->delete_stream(stream, expected_of(expected),
+                                         hard ? deletion::hard : deletion::soft, reason);
+  if (!r.written) {
+    fmt::print("{} was already deleted (deletion event at position {})\n", stream,
+               r.first_position);
+  } else {
+    fmt::print("{} {} at version {} (position {}){}\n", hard ? "tombstoned" : "deleted", stream,
+               r.next_expected_version, r.first_position,
+               hard ? "; it refuses every append from now on" : "");
+  }
+  return exit_ok;
+}
+
+int run_set_metadata(const std::string& uri, const std::string& stream,
+                     const metadata_change& change) {
+  auto store = open_existing_store(uri);
+  stream_state state = store->read_stream_state(stream);
+  stream_metadata metadata = change.clear ? stream_metadata{} : state.metadata;
+  if (change.truncate_before) metadata.truncate_before = *change.truncate_before;
+  if (change.max_count) metadata.max_count = *change.max_count;
+  if (change.max_age_seconds) {
+    metadata.max_age = std::chrono::seconds(static_cast<std::int64_t>(*change.max_age_seconds));
+  }
+  std::uint64_t version =
+      store->set_stream_metadata(stream, metadata, expected_version::exact(state.metadata_version));
+  fmt::print("{}: metadata version {}\n", stream, version);
+  return run_show_metadata(uri, stream, store.get());
+}
+
+int run_show_metadata(const std::string& uri, const std::string& stream, event_store* open) {
+  std::unique_ptr<event_store> owned;
+  if (open == nullptr) {
+    owned = open_existing_store(uri);
+    open = owned.get();
+  }
+  stream_state s = open->read_stream_state(stream);
+  std::string status = s.tombstoned     ? "tombstoned"
+                       : s.deleted()    ? "deleted"
+                       : s.version == 0 ? "no events"
+                                        : "live";
+  fmt::print(
+      "stream            {}\n"
+      "status            {}\n"
+      "version           {}\n"
+      "first visible     {}\n"
+      "truncate before   {}\n"
+      "max count         {}\n"
+      "max age           {}\n"
+      "deleted at        {}\n"
+      "metadata version  {}\n",
+      stream, status, s.version, s.first_visible_version(), s.metadata.truncate_before,
+      optional_text(s.metadata.max_count),
+      s.metadata.max_age ? fmt::format("{} s", s.metadata.max_age->count()) : std::string("none"),
+      s.deleted_at == 0 ? std::string("never") : fmt::format("version {}", s.deleted_at),
+      s.metadata_version);
+  return exit_ok;
+}
+
+}  // namespace annal::cli
