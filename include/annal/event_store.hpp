@@ -74,7 +74,16 @@ struct log_slice {
 
 struct stream_summary;
 struct store_description;
+struct scavenge_options;
+struct scavenge_report;
 class event_store;
+
+/// One event a scavenge erases: its position and the payload of its erased form (type
+/// "$erased"; docs/lifecycle.md). What backends receive in do_erase_events().
+struct event_erasure {
+  std::uint64_t position = 0;
+  std::string payload;
+};
 
 /// Administration (declared in annal/store_admin.hpp); friends of event_store.
 ANNAL_EXPORT append_result append_recorded(event_store& store,
@@ -84,6 +93,7 @@ ANNAL_EXPORT std::vector<stream_summary> list_streams(event_store& store, std::s
                                                       std::size_t max_count);
 ANNAL_EXPORT store_description describe(event_store& store);
 ANNAL_EXPORT void adopt_store_id(event_store& store, const uuid& id);
+ANNAL_EXPORT scavenge_report scavenge(event_store& store, const scavenge_options& options);
 
 /// An append-only log of events, organised in streams.
 ///
@@ -202,6 +212,7 @@ class ANNAL_EXPORT event_store {
                                                   std::size_t);
   friend store_description describe(event_store&);
   friend void adopt_store_id(event_store&, const uuid&);
+  friend scavenge_report scavenge(event_store&, const scavenge_options&);
 
   // Backends implement these. Arguments are already validated and the store is open.
   virtual append_result do_append(std::string_view stream_id, expected_version expected,
@@ -228,6 +239,12 @@ class ANNAL_EXPORT event_store {
   /// Replaces the stored identity with `id`, atomically with a check that the log is empty
   /// (annal::invalid_argument naming the head otherwise).
   virtual void do_adopt_store_id(const uuid& id) = 0;
+
+  /// Erases the events at the given positions, all or none: each becomes type "$erased" at type
+  /// version 1 with the given JSON payload and no metadata, keeping its position, stream,
+  /// version, id and timestamp. Called by scavenge() with events that are not annal's own. The
+  /// default throws annal::invalid_argument: the backend cannot erase.
+  virtual void do_erase_events(std::span<const event_erasure> erasures);
 
   /// Backends call this after each commit with the new head, to wake wait_for() at once.
   void publish_head(std::uint64_t head) noexcept;

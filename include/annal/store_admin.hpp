@@ -1,8 +1,10 @@
-// Store administration: copying a log exactly, listing streams, describing storage, identity.
+// Store administration: copying a log exactly, listing streams, describing storage, identity,
+// scavenging.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -76,5 +78,33 @@ ANNAL_EXPORT store_description describe(event_store& store);
 /// Throws annal::invalid_argument for a nil id or when the store holds events (nothing
 /// changes), annal::store_closed after close(). Thread-safe.
 ANNAL_EXPORT void adopt_store_id(event_store& store, const uuid& id);
+
+/// What scavenge() erased, or for a dry run would erase.
+struct scavenge_report {
+  /// Streams with metadata (settings or a deletion) looked at.
+  std::uint64_t streams_examined = 0;
+  /// Events erased: hidden by a deletion, truncation, max count or max age, and not annal's own.
+  std::uint64_t events_erased = 0;
+  /// The bytes of their payloads and metadata.
+  std::uint64_t bytes_erased = 0;
+  bool dry_run = false;
+};
+
+struct scavenge_options {
+  /// Find and count what would be erased, erase nothing.
+  bool dry_run = false;
+  /// Called after each examined stream with the report so far; may be empty.
+  std::function<void(const scavenge_report&)> on_progress;
+};
+
+/// Erases the events that stream metadata hides (docs/lifecycle.md): each
+/// becomes an event of type "$erased" whose payload names the type and version it had, at the
+/// same position, stream, version, id and timestamp, without metadata. Deletion and metadata
+/// events stay. Each stream's erasures are one transaction; a scavenge stopped half-way leaves
+/// whole streams erased or not, and running it again finishes the work. Appends and reads go on
+/// meanwhile. Throws annal::invalid_argument on the segment backend, which cannot erase yet
+/// (a dry run works), annal::store_closed after close(), annal::io_error when the storage fails.
+/// Thread-safe.
+ANNAL_EXPORT scavenge_report scavenge(event_store& store, const scavenge_options& options = {});
 
 }  // namespace annal

@@ -15,6 +15,7 @@
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "core/json_nesting.hpp"
+#include "core/metadata_json.hpp"
 #include "core/stream_lifecycle.hpp"
 #include "core/type_version.hpp"
 
@@ -465,6 +466,52 @@ void adopt_store_id(event_store& store, const uuid& id) {
   if (id.is_nil()) throw invalid_argument("a store identity cannot be the nil id");
   if (store.do_store_id() == id) return;
   store.do_adopt_store_id(id);
+}
+
+void event_store::do_erase_events(std::span<const event_erasure>) {
+  throw invalid_argument(
+      "this backend cannot erase events yet: its deletions and truncations hide events without "
+      "erasing them (docs/lifecycle.md)");
+}
+
+scavenge_report scavenge(event_store& store, const scavenge_options& options) {
+  event_store::call_guard guard(*store.state_);
+  constexpr std::size_t page_size = 1000;
+  scavenge_report report;
+  report.dry_run = options.dry_run;
+  std::string after;
+  for (;;) {
+    auto metadata_streams = store.do_list_streams(metadata_stream_prefix, after, page_size);
+    for (const auto& m : metadata_streams) {
+      std::string_view stream_id =
+          std::string_view(m.stream_id).substr(metadata_stream_prefix.size());
+      stream_state state = store.stored_lifecycle(stream_id);
+      state.version = store.do_stream_version(stream_id);
+      detail::visibility rule(state, std::chrono::system_clock::now());
+      // Without a max age only the versions before the first visible one can be hidden.
+      std::uint64_t last =
+          state.metadata.max_age ? state.version : state.first_visible_version() - 1;
+      std::vector<event_erasure> erasures;
+      for (std::uint64_t from = 1; from <= last;) {
+        auto page = store.do_read_stream(stream_id, from, read_direction::forward, page_size);
+        if (page.empty()) break;
+        for (const auto& e : page) {
+          if (e.stream_version > last || detail::is_system_event_type(e.type) || !rule.hides(e)) {
+            continue;
+          }
+          report.bytes_erased += e.payload.size() + detail::encode_metadata(e.metadata).size();
+          erasures.push_back({e.position, detail::erased_payload(e)});
+        }
+        from = page.back().stream_version + 1;
+      }
+      ++report.streams_examined;
+      report.events_erased += erasures.size();
+      if (!options.dry_run && !erasures.empty()) store.do_erase_events(erasures);
+      if (options.on_progress) options.on_progress(report);
+    }
+    if (metadata_streams.size() < page_size) return report;
+    after = metadata_streams.back().stream_id;
+  }
 }
 
 bool event_store::is_closed() const noexcept {

@@ -100,20 +100,34 @@ void validate_stream_metadata(const stream_metadata& metadata, std::uint64_t str
   }
 }
 
+visibility::visibility(const stream_state& state, std::chrono::system_clock::time_point now)
+    : first_(state.first_visible_version()) {
+  if (state.metadata.max_age) oldest_ = now - *state.metadata.max_age;
+}
+
+bool visibility::hides(const recorded_event& event) const noexcept {
+  return event.stream_version < first_ || (oldest_ && event.timestamp < *oldest_);
+}
+
+void visibility::hide_through(std::uint64_t version) noexcept {
+  first_ = std::max(first_, version + 1);
+}
+
+std::string erased_payload(const recorded_event& event) {
+  return nlohmann::json{{"type", event.type}, {"version", event.type_version}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void drop_hidden(std::vector<recorded_event>& events, const stream_state& state,
                  std::chrono::system_clock::time_point now) {
-  std::uint64_t first = state.first_visible_version();
+  visibility rule(state, now);
   // A deletion event among the results that the metadata does not record hides what precedes it.
   for (const auto& e : events) {
-    if (e.stream_version < first || !is_system_event_type(e.type)) continue;
+    if (rule.hides(e) || !is_system_event_type(e.type)) continue;
     if (e.type == tombstone_event_type) throw stream_deleted(e.stream_id);
-    if (e.type == stream_deleted_event::type) first = std::max(first, e.stream_version + 1);
+    if (e.type == stream_deleted_event::type) rule.hide_through(e.stream_version);
   }
-  std::optional<std::chrono::system_clock::time_point> oldest;
-  if (state.metadata.max_age) oldest = now - *state.metadata.max_age;
-  std::erase_if(events, [&](const recorded_event& e) {
-    return e.stream_version < first || (oldest && e.timestamp < *oldest);
-  });
+  std::erase_if(events, [&](const recorded_event& e) { return rule.hides(e); });
 }
 
 }  // namespace annal::detail

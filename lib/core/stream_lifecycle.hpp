@@ -58,6 +58,26 @@ event_data deletion_event(deletion how, std::string_view reason);
 /// truncate_before past `stream_version` + 1.
 void validate_stream_metadata(const stream_metadata& metadata, std::uint64_t stream_version);
 
+/// The type of an event a scavenge erased.
+inline constexpr std::string_view erased_event_type = "$erased";
+
+/// Which of a stream's events its metadata hides: versions before state.first_visible_version()
+/// and, with a max_age, events recorded before `now` minus it. The rule of reads and scavenges.
+class visibility {
+ public:
+  visibility(const stream_state& state, std::chrono::system_clock::time_point now);
+  bool hides(const recorded_event& event) const noexcept;
+  /// Hides everything up to `version` too (a deletion event the metadata does not know yet).
+  void hide_through(std::uint64_t version) noexcept;
+
+ private:
+  std::uint64_t first_;
+  std::optional<std::chrono::system_clock::time_point> oldest_;
+};
+
+/// The payload of `event`'s erased form: {"type": its type, "version": its type version}.
+std::string erased_payload(const recorded_event& event);
+
 /// Removes from `events` (one read of a stream) what `state` hides: versions
 /// before state.first_visible_version(), events older than the max_age before `now`, and, for a
 /// deletion event the metadata does not know yet (a crash between the two steps of

@@ -123,6 +123,35 @@ struct append_writer::impl {
     }
   }
 
+  // In a transaction holding the head row's lock, as appends do, so an erasure and an append
+  // never interleave.
+  void erase_events(std::span<const event_erasure> erasures, const std::string& events_table) {
+    std::lock_guard lock(mutex_);
+    try {
+      connection& c = db();
+      begin(c);
+      std::vector<std::string> positions;
+      std::vector<std::string_view> payloads;
+      for (const auto& e : erasures) {
+        positions.push_back(int8_bytes(e.position));
+        payloads.push_back(e.payload);
+      }
+      std::string position_array = binary_array(int8_oid, positions);
+      std::string payload_array = binary_array(text_oid, payloads);
+      c.query(fmt::format("UPDATE {} e SET type = '{}', type_version = 1, metadata = NULL, "
+                          "payload = u.payload::json, payload_bytes = NULL "
+                          "FROM unnest($1::int8[], $2::text[]) AS u(position, payload) "
+                          "WHERE e.position = u.position",
+                          events_table, detail::erased_event_type)
+                  .c_str(),
+              {param(position_array), param(payload_array)});
+      c.exec("COMMIT");
+    } catch (...) {
+      recover();
+      throw;
+    }
+  }
+
   append_result commit_recorded(std::span<const recorded_event> events,
                                 const std::vector<std::string>& metadata) {
     std::lock_guard lock(mutex_);
@@ -371,6 +400,11 @@ append_result append_writer::commit_recorded(std::span<const recorded_event> eve
 
 void append_writer::adopt_store_id(const uuid& id, const std::string& identity_table) {
   impl_->adopt_store_id(id, identity_table);
+}
+
+void append_writer::erase_events(std::span<const event_erasure> erasures,
+                                 const std::string& events_table) {
+  impl_->erase_events(erasures, events_table);
 }
 
 void append_writer::close() { impl_->close(); }

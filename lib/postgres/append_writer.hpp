@@ -49,6 +49,9 @@ class append_writer {
   /// Replaces the store's identity in `identity_table`, in a transaction that holds the head
   /// row's lock and finds the log empty. Throws annal::invalid_argument otherwise.
   void adopt_store_id(const uuid& id, const std::string& identity_table);
+  /// Erases the events (event_store::do_erase_events) of `events_table`, all in one transaction
+  /// that holds the head row's lock. Throws annal::io_error.
+  void erase_events(std::span<const event_erasure> erasures, const std::string& events_table);
   /// Drops the connection.
   void close();
 

@@ -84,6 +84,21 @@ INSERT INTO {s}.store_identity (store_id) VALUES (gen_random_uuid());
     R"sql(
 ALTER TABLE {s}.events ADD COLUMN type_version integer NOT NULL DEFAULT 1;
 )sql",
+    // 5: a scavenge may erase an event (docs/lifecycle.md): the one UPDATE the trigger lets
+    // through turns a user's event into '$erased' and keeps its place, id and time.
+    R"sql(
+CREATE OR REPLACE FUNCTION {s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NEW.type = '$erased' AND left(OLD.type, 1) <> '$'
+     AND NEW.position = OLD.position AND NEW.stream_id = OLD.stream_id
+     AND NEW.stream_version = OLD.stream_version AND NEW.event_id = OLD.event_id
+     AND NEW.recorded_at = OLD.recorded_at THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'annal events are append-only: % refused', TG_OP
+    USING ERRCODE = 'restrict_violation';
+END $$;
+)sql",
 };
 static_assert(std::size(steps) == schema_version);
 

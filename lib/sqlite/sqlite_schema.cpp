@@ -74,6 +74,20 @@ CREATE INDEX snapshots_by_type ON snapshots (aggregate_type);
 constexpr const char* add_type_version_sql =
     "ALTER TABLE events ADD COLUMN type_version INTEGER NOT NULL DEFAULT 1;";
 
+// Added by schema version 4: a scavenge may erase an event (docs/lifecycle.md). The one UPDATE
+// the trigger lets through turns a user's event into '$erased' and keeps its place, id and time.
+constexpr const char* allow_erasure_sql = R"sql(
+DROP TRIGGER events_are_append_only_update;
+CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+WHEN NOT (NEW.type = '$erased' AND substr(OLD.type, 1, 1) <> '$'
+          AND NEW.position = OLD.position AND NEW.stream_key = OLD.stream_key
+          AND NEW.stream_version = OLD.stream_version AND NEW.event_id = OLD.event_id
+          AND NEW.timestamp_us = OLD.timestamp_us)
+BEGIN
+  SELECT RAISE(ABORT, 'annal: events are append-only: UPDATE is not allowed');
+END;
+)sql";
+
 bool table_exists(connection& db, const char* name) {
   statement s = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   s.bind(1, std::string_view(name));
@@ -92,6 +106,7 @@ void open_schema(connection& db) {
     db.exec(create_schema_sql);
     db.exec(create_snapshots_sql);
     db.exec(add_type_version_sql);
+    db.exec(allow_erasure_sql);
     db.exec(fmt::format("INSERT INTO annal_meta (key, value) VALUES ('schema_version', {});"
                         "PRAGMA application_id = {};",
                         schema_version, application_id)
@@ -114,6 +129,7 @@ void open_schema(connection& db) {
   // transaction, so an interrupted migration leaves the version it started from.
   if (found < 2) db.exec(create_snapshots_sql);
   if (found < 3) db.exec(add_type_version_sql);
+  if (found < 4) db.exec(allow_erasure_sql);
   if (found < schema_version) {
     db.exec(
         fmt::format("UPDATE annal_meta SET value = {} WHERE key = 'schema_version'", schema_version)

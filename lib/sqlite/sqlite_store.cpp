@@ -451,4 +451,21 @@ void sqlite_store::do_adopt_store_id(const uuid& id) {
   tx.commit();
 }
 
+void sqlite_store::do_erase_events(std::span<const event_erasure> erasures) {
+  auto lock = take_writer();
+  writer& w = *writer_;
+  transaction tx(w.db, transaction::mode::immediate);
+  statement erase = w.db.prepare(fmt::format(
+      "UPDATE events SET type = '{}', type_version = 1, encoding = {}, metadata = NULL, "
+      "payload = ?2 WHERE position = ?1",
+      detail::erased_event_type, static_cast<int>(payload_encoding::json)));
+  for (const auto& e : erasures) {
+    statement_use use(erase);
+    erase.bind(1, to_sql(e.position));
+    erase.bind(2, std::string_view(e.payload));
+    erase.step();
+  }
+  tx.commit();
+}
+
 }  // namespace annal

@@ -44,6 +44,7 @@ class sqlite_store final : public event_store {
   snapshot_store& do_snapshots() override;
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
+  void do_erase_events(std::span<const event_erasure> erasures) override;
 
  private:
   struct writer;

@@ -4,6 +4,7 @@
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
 #include "cli_fixture.hpp"
+#include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace annal;
@@ -67,4 +68,25 @@ TEST_CASE("truncate and metadata set and show what reads keep", "[cli][lifecycle
   CHECK(line_count(run_tool({"read", uri, "--stream", "log"}).out) == 3);
   auto fresh = run_tool({"metadata", uri, "nothing-here"});
   CHECK(fresh.out.find("status            no events\n") != std::string::npos);
+}
+
+TEST_CASE("scavenge erases what deletions hide, or says what it would", "[cli][lifecycle]") {
+  temp_dir dir;
+  std::string uri = cli_store_uri(dir, "s");
+  append_three(uri, "order-1");
+  REQUIRE(run_tool({"delete", uri, "order-1"}).exit_code == 0);
+  auto dry = run_tool({"scavenge", uri, "--dry-run"});
+  REQUIRE(dry.exit_code == 0);
+  CHECK(dry.out.find("would erase 3 events (") == 0);
+  CHECK(dry.out.find("in 1 streams with metadata\n") != std::string::npos);
+  auto real = run_tool({"scavenge", uri});
+  if (backend_under_test() == "segment") {
+    check_one_line_error(real, "cannot erase events yet");
+    return;
+  }
+  REQUIRE(real.exit_code == 0);
+  CHECK(real.out.find("erased 3 events (") == 0);
+  auto log = run_tool({"read", uri, "--all", "--type", "$erased"});
+  CHECK(line_count(log.out) == 3);
+  CHECK(run_tool({"scavenge", uri}).out.find("erased 0 events") == 0);
 }

@@ -303,3 +303,94 @@ TEST_CASE("an aggregate deleted, truncated or recreated loads what is visible, s
   CHECK(counters.load("a").state.total == 10);
   CHECK(counters.load("a").version == 6);
 }
+
+TEST_CASE("a scavenge erases what metadata hides and keeps places, ids and deletion events",
+          "[lifecycle][scavenge]") {
+  store_fixture f;
+  auto& s = f.store();
+  s.append("gone", expected_version::no_stream(), make_events(3));
+  s.append("cut", expected_version::no_stream(), make_events(5));
+  s.append("kept", expected_version::no_stream(), make_events(2));
+  s.delete_stream("gone", expected_version::exact(3), deletion::soft, "asked");
+  s.set_stream_metadata("cut", {.truncate_before = 3});
+  auto before = s.read_all(1, 100).events;
+
+  scavenge_options dry;
+  dry.dry_run = true;
+  std::vector<std::uint64_t> progress;
+  dry.on_progress = [&](const scavenge_report& r) { progress.push_back(r.events_erased); };
+  auto planned = scavenge(s, dry);
+  CHECK(planned.dry_run);
+  CHECK(planned.streams_examined == 2);
+  CHECK(planned.events_erased == 5);
+  CHECK(planned.bytes_erased > 0);
+  CHECK(progress.size() == 2);
+  CHECK(s.read_all(1, 100).events == before);
+
+  if (test::backend_under_test() == "segment") {
+    CHECK_THROWS_AS(scavenge(s), invalid_argument);
+    CHECK(s.read_all(1, 100).events == before);
+    return;
+  }
+  auto done = scavenge(s);
+  CHECK(done.events_erased == 5);
+  CHECK(done.bytes_erased == planned.bytes_erased);
+  auto check_erased = [&](event_store& store) {
+    auto after = store.read_all(1, 100).events;
+    REQUIRE(after.size() == before.size());
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      const auto& was = before[i];
+      const auto& is = after[i];
+      CAPTURE(i, was.stream_id, was.stream_version);
+      CHECK(is.position == was.position);
+      CHECK(is.stream_id == was.stream_id);
+      CHECK(is.stream_version == was.stream_version);
+      CHECK(is.id == was.id);
+      CHECK(is.timestamp == was.timestamp);
+      bool hidden = (was.stream_id == "gone" && was.stream_version <= 3) ||
+                    (was.stream_id == "cut" && was.stream_version < 3);
+      if (hidden) {
+        CHECK(is.type == "$erased");
+        CHECK(is.payload == R"({"type":"test.happened","version":1})");
+        CHECK(is.metadata == event_metadata{});
+        CHECK(is.type_version == 1);
+      } else {
+        CHECK(is == was);
+      }
+    }
+  };
+  check_erased(s);
+  CHECK(scavenge(s).events_erased == 0);
+  // The streams read as before, and the deleted one is recreated as usual.
+  CHECK(forward(s, "cut") == std::vector<std::uint64_t>{3, 4, 5});
+  CHECK(s.append("gone", expected_version::no_stream(), make_events(1)).next_expected_version == 5);
+  CHECK(forward(s, "gone") == std::vector<std::uint64_t>{5});
+  before = s.read_all(1, 100).events;
+  check_erased(f.reopen());
+}
+
+TEST_CASE("a scavenge erases a tombstoned stream's events and expired ones, not the tombstone",
+          "[lifecycle][scavenge]") {
+  store_fixture f;
+  auto& s = f.store();
+  s.append("t", expected_version::no_stream(), make_events(2));
+  s.delete_stream("t", expected_version::any(), deletion::hard);
+  auto old = std::chrono::system_clock::now() - 2h;
+  auto e = copied(s, "m", "test.happened", old);
+  append_recorded(s, std::span<const recorded_event>(&e, 1));
+  s.append("m", expected_version::exact(1), make_events(1));
+  s.set_stream_metadata("m", {.max_age = 1h});
+  scavenge_options dry;
+  dry.dry_run = true;
+  CHECK(scavenge(s, dry).events_erased == 3);
+  if (test::backend_under_test() == "segment") return;
+  CHECK(scavenge(s).events_erased == 3);
+  auto log = s.read_all(1, 100).events;
+  CHECK(log[0].type == "$erased");
+  CHECK(log[1].type == "$erased");
+  CHECK(log[2].type == stream_tombstoned_event::type);
+  CHECK(log[4].type == "$erased");
+  CHECK(log[5].type == "test.happened");
+  expect_tombstone_holds(s, "t");
+  CHECK(forward(s, "m") == std::vector<std::uint64_t>{2});
+}

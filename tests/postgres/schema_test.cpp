@@ -60,6 +60,29 @@ TEST_CASE("stored events cannot be updated, deleted or truncated", "[postgres][s
   CHECK(f.store().read_all(1, 10).events.size() == 3);
 }
 
+TEST_CASE("the append-only trigger lets through only the erasure of a user's event",
+          "[postgres][schema]") {
+  test::store_fixture f;
+  f.store().append("s", expected_version::any(), test::make_events(2));
+  f.store().delete_stream("s", expected_version::any());
+  admin a(f.uri());
+  std::string events = a.schema + ".events";
+  for (const char* change : {"stream_version = 9", "recorded_at = now() - interval '1 day'",
+                             "event_id = gen_random_uuid()", "position = 99"}) {
+    CAPTURE(change);
+    check_refused(
+        [&] {
+          a.c.exec("UPDATE " + events + " SET type = '$erased', " + change + " WHERE position = 1");
+        },
+        "append-only: UPDATE refused");
+  }
+  // annal's own events (here the deletion event) are never erased.
+  check_refused([&] { a.c.exec("UPDATE " + events + " SET type = '$erased' WHERE position = 3"); },
+                "append-only: UPDATE refused");
+  a.c.exec("UPDATE " + events + " SET type = '$erased', payload = '{}' WHERE position = 1");
+  CHECK(f.store().read_all(1, 1).events.at(0).type == "$erased");
+}
+
 TEST_CASE("a version 1 schema is migrated in place, keeping its events", "[postgres][schema]") {
   test::temp_dir dir;
   std::string uri = test::backend_uri(dir);

@@ -44,7 +44,7 @@ TEST_CASE("a version-1 database is migrated on open and then keeps snapshots", "
 
   {
     auto store = open_store("sqlite:" + path);
-    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "3");
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "4");
     CHECK(store->read_stream("order-1").size() == 3);
     store->snapshots().save(make_snapshot(3), 1);
     CHECK(*store->snapshots().load("order-1", make_snapshot(3).fingerprint).found ==

@@ -44,16 +44,16 @@ TEST_CASE("a store written by a newer schema version is refused with a clear mes
   temp_dir dir;
   std::string path = dir.file("store.db");
   open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(1));
-  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 4 WHERE key = 'schema_version'") ==
+  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 5 WHERE key = 'schema_version'") ==
           SQLITE_OK);
   try {
     open_store("sqlite:" + path);
     FAIL("opened");
   } catch (const unsupported_format_version& e) {
     CHECK(e.code() == errc::unsupported_format_version);
-    CHECK(e.found() == 4);
-    CHECK(e.supported() == 3);
-    CHECK_THAT(e.what(), Catch::Contains("format version 4") && Catch::Contains("upgrade annal"));
+    CHECK(e.found() == 5);
+    CHECK(e.supported() == 4);
+    CHECK_THAT(e.what(), Catch::Contains("format version 5") && Catch::Contains("upgrade annal"));
   }
 }
 
@@ -71,7 +71,7 @@ TEST_CASE("a version-2 database gains type versions in place, keeping its events
   CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "2");
   {
     auto store = open_store(uri);
-    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "3");
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "4");
     auto events = store->read_stream("s");
     REQUIRE(events.size() == 3);
     for (const auto& e : events) CHECK(e.type_version == 1);
@@ -82,6 +82,34 @@ TEST_CASE("a version-2 database gains type versions in place, keeping its events
   CHECK(open_store(uri)->read_stream("s", 4)[0].type_version == 7);
   CHECK(raw_query(path, "SELECT group_concat(type_version) FROM events") == "1,1,1,7");
   CHECK(verify_store(uri).ok());
+}
+
+TEST_CASE("the append-only trigger lets through only the erasure of a user's event",
+          "[sqlite][scavenge]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  {
+    auto store = open_store("sqlite:" + path);
+    store->append("s", expected_version::any(), make_events(2));
+    store->delete_stream("s", expected_version::any());
+  }
+  std::string message;
+  auto refused = [&](const std::string& sql) {
+    CAPTURE(sql);
+    CHECK(raw_exec(path, sql, &message) != SQLITE_OK);
+    CHECK_THAT(message, Catch::Contains("append-only"));
+  };
+  refused("UPDATE events SET payload = '{}' WHERE position = 1");
+  refused("UPDATE events SET type = 'other' WHERE position = 1");
+  // An erasure must keep the event's place, id and time, and never touch annal's own events.
+  refused("UPDATE events SET type = '$erased', stream_version = 9 WHERE position = 1");
+  refused("UPDATE events SET type = '$erased', timestamp_us = 0 WHERE position = 1");
+  refused("UPDATE events SET type = '$erased', event_id = x'00' WHERE position = 1");
+  refused("UPDATE events SET type = '$erased' WHERE position = 3");
+  refused("DELETE FROM events WHERE position = 1");
+  CHECK(raw_exec(path, "UPDATE events SET type = '$erased', payload = '{}' WHERE position = 1") ==
+        SQLITE_OK);
+  CHECK(raw_query(path, "SELECT type FROM events WHERE position = 1") == "$erased");
 }
 
 TEST_CASE("a type version outside 1 to 65535 written by another program is corruption",

@@ -76,6 +76,8 @@ struct metadata_change {
 };
 int run_set_metadata(const std::string& store, const std::string& stream,
                      const metadata_change& change);
+/// Erases the events stream metadata hides, or with `dry_run` says what it would erase.
+int run_scavenge(const std::string& store, bool dry_run);
 /// Prints a stream's version, retention settings and deletions; uses `open` when not null.
 int run_show_metadata(const std::string& store, const std::string& stream,
                       event_store* open = nullptr);

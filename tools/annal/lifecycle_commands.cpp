@@ -1,9 +1,12 @@
-// annal delete, truncate and metadata: commands that delete streams or change what reads show.
+// annal delete, truncate, metadata and scavenge: commands that delete streams, change what reads
+// show, and erase what they hide.
 #include <fmt/format.h>
 
 #include "annal/event_store.hpp"
+#include "annal/store_admin.hpp"
 #include "commands.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 
 namespace annal::cli {
 namespace {
@@ -76,6 +79,20 @@ int run_show_metadata(const std::string& uri, const std::string& stream, event_s
       s.metadata.max_age ? fmt::format("{} s", s.metadata.max_age->count()) : std::string("none"),
       s.deleted_at == 0 ? std::string("never") : fmt::format("version {}", s.deleted_at),
       s.metadata_version);
+  return exit_ok;
+}
+
+int run_scavenge(const std::string& uri, bool dry_run) {
+  auto store = open_existing_store(uri);
+  scavenge_options options;
+  options.dry_run = dry_run;
+  progress bar(dry_run ? "scavenge (dry run)" : "scavenge", 0, "streams");
+  options.on_progress = [&](const scavenge_report& r) { bar.update(r.streams_examined); };
+  scavenge_report r = scavenge(*store, options);
+  bar.finish();
+  fmt::print("{} {} events ({} bytes of payload and metadata) in {} streams with metadata\n",
+             dry_run ? "would erase" : "erased", r.events_erased, r.bytes_erased,
+             r.streams_examined);
   return exit_ok;
 }
 

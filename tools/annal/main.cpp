@@ -1,4 +1,5 @@
-// The annal command-line tool: inspect, tail, export/import, migrate, verify, delete and truncate.
+// The annal command-line tool: inspect, tail, export/import, migrate, verify, delete, truncate and
+// scavenge.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -202,6 +203,15 @@ int main(int argc, char** argv) {
   metadata->add_flag("--clear", change.clear,
                      "Remove every setting first (then apply the options given)");
 
+  bool dry_run = false;
+  auto* scavenge = command(app, "scavenge",
+                           "Erase the events that deletions, truncations, max count and max age "
+                           "hide (SQLite, PostgreSQL)",
+                           "  annal scavenge sqlite:orders.db --dry-run\n"
+                           "  annal scavenge postgres://annal@db/orders\n");
+  scavenge->add_option("STORE", store, store_help)->required();
+  scavenge->add_flag("--dry-run", dry_run, "Count what would be erased; erase nothing");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -232,6 +242,7 @@ int main(int argc, char** argv) {
     if (*import_command) return run_import(store);
     if (*migrate) return run_migrate(from_store, to_store);
     if (*verify) return run_verify(store);
+    if (*scavenge) return run_scavenge(store, dry_run);
     if (*delete_command) return run_delete(store, stream, hard, expected, reason);
     if (*truncate) return run_set_metadata(store, stream, change);
     if (*metadata) {
