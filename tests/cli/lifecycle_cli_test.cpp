@@ -90,3 +90,25 @@ TEST_CASE("scavenge erases what deletions hide, or says what it would", "[cli][l
   CHECK(line_count(log.out) == 3);
   CHECK(run_tool({"scavenge", uri}).out.find("erased 0 events") == 0);
 }
+
+TEST_CASE("a copy of a store hides what the original hides", "[cli][lifecycle]") {
+  temp_dir dir;
+  std::string uri = cli_store_uri(dir, "s");
+  append_three(uri, "soft");
+  append_three(uri, "hard");
+  append_three(uri, "cut");
+  REQUIRE(run_tool({"delete", uri, "soft"}).exit_code == 0);
+  REQUIRE(run_tool({"delete", uri, "hard", "--hard"}).exit_code == 0);
+  REQUIRE(run_tool({"truncate", uri, "cut", "--before", "3"}).exit_code == 0);
+  std::string copy = cli_store_uri(dir, "copy", other_backend());
+  REQUIRE(run_tool({"migrate", uri, copy}).exit_code == 0);
+  {
+    auto store = open_store(copy);
+    CHECK(store->read_stream("soft").empty());
+    CHECK_THROWS_AS(store->read_stream("hard"), stream_deleted);
+    CHECK_THROWS_AS(store->append("hard", expected_version::any(), json_event("t.x", "{}")),
+                    stream_deleted);
+    CHECK(store->read_stream("cut").size() == 1);
+  }
+  CHECK(export_of(copy).out == export_of(uri).out);
+}

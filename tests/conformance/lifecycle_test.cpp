@@ -394,3 +394,28 @@ TEST_CASE("a scavenge erases a tombstoned stream's events and expired ones, not 
   expect_tombstone_holds(s, "t");
   CHECK(forward(s, "m") == std::vector<std::uint64_t>{2});
 }
+
+TEST_CASE("truncating behind a snapshot keeps the aggregate's state; before it, only what shows",
+          "[lifecycle]") {
+  store_fixture f;
+  repository_options options;
+  options.snapshot_every = 4;
+  options.on_warning = [](const std::string&) {};
+  repository<counter::state, counter::event> counters(f.store(), "counter", options);
+  for (int i = 0; i < 6; ++i) {
+    counters.update("a", [](const counter::state&) {
+      return std::vector<counter::event>{counter::incremented{1}};
+    });
+  }
+  REQUIRE(counters.stats().written == 1);  // at version 4
+  // "Closing the books": hide the events the snapshot covers; the state stays.
+  f.store().set_stream_metadata("counter-a", {.truncate_before = 5});
+  auto loaded = counters.load("a");
+  CHECK(loaded.state.total == 6);
+  CHECK(loaded.version == 6);
+  // Hiding events the snapshot does not cover makes the aggregate fold only what shows.
+  f.store().set_stream_metadata("counter-a", {.truncate_before = 6});
+  loaded = counters.load("a");
+  CHECK(loaded.state.total == 1);
+  CHECK(loaded.version == 6);
+}
