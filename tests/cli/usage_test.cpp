@@ -47,9 +47,12 @@ TEST_CASE("every numeric option takes a decimal whole number in its range, or ex
   fill(uri, 0);
   // Every numeric option of every command, each with the command line it needs.
   std::vector<std::pair<std::vector<std::string>, std::string>> options{
-      {{"streams", uri}, "--limit"},      {{"read", uri, "--all"}, "--from"},
-      {{"read", uri, "--stream", "s"}, "--from"}, {{"read", uri, "--all"}, "--limit"},
-      {{"tail", uri}, "--from"},          {{"export", uri}, "--from"},
+      {{"streams", uri}, "--limit"},
+      {{"read", uri, "--all"}, "--from"},
+      {{"read", uri, "--stream", "s"}, "--from"},
+      {{"read", uri, "--all"}, "--limit"},
+      {{"tail", uri}, "--from"},
+      {{"export", uri}, "--from"},
   };
   for (const auto& [command, option] : options) {
     for (std::string value : {"-1", "18446744073709551616", "18446744073709551617", "0x10", "010x",
@@ -72,8 +75,8 @@ TEST_CASE("every numeric option takes a decimal whole number in its range, or ex
   auto last = run_tool({"read", uri, "--all", "--from", "18446744073709551615"});
   CHECK(last.exit_code == 0);
   CHECK(last.out.empty());
-  CHECK(run_tool({"read", uri, "--all", "--from", "0004", "--limit", "1"}).out.rfind(
-            "{\"position\":4,", 0) == 0);
+  CHECK(run_tool({"read", uri, "--all", "--from", "0004", "--limit", "1"})
+            .out.rfind("{\"position\":4,", 0) == 0);
 }
 
 TEST_CASE("every command has --help with examples, the store URI forms and the exit codes",
@@ -132,6 +135,13 @@ TEST_CASE("a segment store open in another process is refused in one line", "[cl
   auto held = open_store(uri);
   check_one_line_error(run_tool({"info", uri}), "locked by another process");
   check_one_line_error(run_tool({"verify", uri}), "the store is open in another process");
+  for (auto args :
+       std::vector<std::vector<std::string>>{{"scavenge", uri, "--dry-run"},
+                                             {"delete", uri, "order-1"},
+                                             {"truncate", uri, "order-1", "--before", "2"},
+                                             {"metadata", uri, "order-1"}}) {
+    check_one_line_error(run_tool(args), "locked by another process");
+  }
   held->close();
   CHECK(run_tool({"verify", uri}).exit_code == 0);
 }
