@@ -24,7 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     annal::validate_stream_id(text);
-    if (text.empty() || text.size() > annal::max_stream_id_size) __builtin_trap();
+    // A metadata stream's id is its prefix and a stream id of up to the limit.
+    std::size_t limit = annal::max_stream_id_size;
+    if (text.starts_with(annal::metadata_stream_prefix)) {
+      limit += annal::metadata_stream_prefix.size();
+    }
+    if (text.empty() || text.size() > limit || text == annal::metadata_stream_prefix) {
+      __builtin_trap();
+    }
   } catch (const annal::invalid_argument&) {
   }
   try {
