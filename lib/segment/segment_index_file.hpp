@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "annal/uuid.hpp"
+#include "core/stream_lifecycle.hpp"
 #include "io/file_system.hpp"
+#include "segment/batch_frame.hpp"
 #include "segment/segment_format.hpp"
 
 namespace annal::segment {
@@ -29,7 +31,23 @@ struct batch_record {
   std::uint64_t offset;
   /// The batch's last event is a tombstone: its stream refuses every later append.
   bool ends_in_tombstone = false;
+
+  friend bool operator==(const batch_record&, const batch_record&) = default;
 };
+
+/// The index entry of a stored batch whose frame starts at `offset`, read from the frame itself:
+/// the one derivation recovery and verify share. Calls `each_event(i, event)` for each event on
+/// the way, so a caller that needs the events reads them once.
+template <class EachEvent>
+batch_record record_of(const batch_view& batch, std::uint64_t offset, EachEvent&& each_event) {
+  batch_record record{std::string(batch.stream_id()), batch.first_version(), batch.first_position(),
+                      batch.count(), offset};
+  batch.for_each([&](std::uint32_t i, const event_view& e) {
+    each_event(i, e);
+    if (i + 1 == batch.count()) record.ends_in_tombstone = e.type == detail::tombstone_event_type;
+  });
+  return record;
+}
 
 /// Everything a segment's index file holds (layout in docs/storage-format.md).
 struct segment_index {

@@ -5,7 +5,6 @@
 
 #include "annal/error.hpp"
 #include "core/store_identity.hpp"
-#include "core/stream_lifecycle.hpp"
 #include "segment/frame_scanner.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_header.hpp"
@@ -225,14 +224,11 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
     if (f.status == seg::scan_status::end) break;
     if (f.status == seg::scan_status::frame) {
       const auto& batch = *f.batch;
-      seg::batch_record record{std::string(batch.stream_id()), batch.first_version(),
-                               batch.first_position(), batch.count(), f.offset};
-      batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
-        ids_.insert(e.id, batch.first_position() + i);
-        records.ids.emplace_back(e.id, batch.first_position() + i);
-        if (i + 1 == batch.count())
-          record.ends_in_tombstone = e.type == detail::tombstone_event_type;
-      });
+      seg::batch_record record =
+          seg::record_of(batch, f.offset, [&](std::uint32_t i, const seg::event_view& e) {
+            ids_.insert(e.id, batch.first_position() + i);
+            records.ids.emplace_back(e.id, batch.first_position() + i);
+          });
       index_batch(number, record);
       seg::add_sparse(records.sparse, batch.first_position(), f.offset);
       records.batches.push_back(std::move(record));

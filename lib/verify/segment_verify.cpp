@@ -11,7 +11,6 @@
 
 #include "annal/error.hpp"
 #include "core/metadata_json.hpp"
-#include "core/stream_lifecycle.hpp"
 #include "segment/frame_scanner.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_format.hpp"
@@ -28,11 +27,7 @@ namespace seg = annal::segment;
 struct frame_info {
   std::uint64_t offset;
   std::uint64_t size;
-  std::string stream_id;
-  std::uint64_t first_version;
-  std::uint64_t first_position;
-  std::uint32_t count;
-  bool ends_in_tombstone;
+  seg::batch_record record;
 };
 
 using seg::index_batch_count_at;
@@ -90,12 +85,8 @@ class checker {
       if (f.status == seg::scan_status::frame) {
         check_frame(path, f, ids);
         const auto& b = *f.batch;
-        bool tombstone = false;
-        b.for_each([&](std::uint32_t i, const seg::event_view& e) {
-          if (i + 1 == b.count()) tombstone = e.type == detail::tombstone_event_type;
-        });
-        frames.push_back({f.offset, f.size, std::string(b.stream_id()), b.first_version(),
-                          b.first_position(), b.count(), tombstone});
+        frames.push_back(
+            {f.offset, f.size, seg::record_of(b, f.offset, [](std::uint32_t, const auto&) {})});
         continue;
       }
       if (f.status == seg::scan_status::torn_tail && last) {
@@ -186,9 +177,10 @@ class checker {
                           index->covered_size, segment_name));
       return;
     }
-    std::uint64_t next = covered_end == frames.begin() ? base
-                                                       : std::prev(covered_end)->first_position +
-                                                             std::prev(covered_end)->count;
+    std::uint64_t next =
+        covered_end == frames.begin()
+            ? base
+            : std::prev(covered_end)->record.first_position + std::prev(covered_end)->record.count;
     if (index->next_position != next) {
       problem(path, index_next_position_at, next, {},
               fmt::format("the index says the covered bytes end before position {}, the frames "
@@ -213,9 +205,7 @@ class checker {
       entry_at +=
           static_cast<std::int64_t>((index->format_version >= 2 ? 31 : 30) + b.stream_id.size());
       const frame_info* f = frame_at(b.offset);
-      if (f == nullptr || f->stream_id != b.stream_id || f->first_version != b.first_version ||
-          f->first_position != b.first_position || f->count != b.count ||
-          f->ends_in_tombstone != b.ends_in_tombstone) {
+      if (f == nullptr || f->record != b) {
         problem(path, at, b.first_position, b.stream_id,
                 fmt::format("the index's batch at offset {} of {} does not match the frame there",
                             b.offset, segment_name));
@@ -224,7 +214,7 @@ class checker {
     for (std::size_t i = 0; i < index->sparse.size(); ++i) {
       const auto& s = index->sparse[i];
       const frame_info* f = frame_at(s.offset);
-      if (f == nullptr || f->first_position != s.position) {
+      if (f == nullptr || f->record.first_position != s.position) {
         problem(path, static_cast<std::int64_t>(index_entries_at + 16 * i), s.position, {},
                 fmt::format("the index's sparse entry for position {} points at offset {} of {}, "
                             "where no frame starts with that position",

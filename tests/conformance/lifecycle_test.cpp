@@ -276,20 +276,27 @@ inline state apply(state s, const incremented& e) {
   return s;
 }
 
+using repository = annal::repository<state, event>;
+
+// A repository of counters on `store` with a snapshot every `every` events, and counter "a"
+// incremented by 1 `times` times, one update each.
+repository with_increments(event_store& store, std::uint64_t every, int times) {
+  repository_options options;
+  options.snapshot_every = every;
+  options.on_warning = [](const std::string&) {};
+  repository counters(store, "counter", options);
+  for (int i = 0; i < times; ++i) {
+    counters.update("a", [](const state&) { return std::vector<event>{incremented{1}}; });
+  }
+  return counters;
+}
+
 }  // namespace counter
 
 TEST_CASE("an aggregate deleted, truncated or recreated loads what is visible, snapshots too",
           "[lifecycle]") {
   store_fixture f;
-  repository_options options;
-  options.snapshot_every = 2;
-  options.on_warning = [](const std::string&) {};
-  repository<counter::state, counter::event> counters(f.store(), "counter", options);
-  for (int i = 0; i < 4; ++i) {
-    counters.update("a", [](const counter::state&) {
-      return std::vector<counter::event>{counter::incremented{1}};
-    });
-  }
+  auto counters = counter::with_increments(f.store(), 2, 4);
   REQUIRE(counters.load("a").state.total == 4);
   REQUIRE(counters.stats().written > 0);
   f.store().delete_stream("counter-a", expected_version::any());
@@ -398,15 +405,7 @@ TEST_CASE("a scavenge erases a tombstoned stream's events and expired ones, not 
 TEST_CASE("truncating behind a snapshot keeps the aggregate's state; before it, only what shows",
           "[lifecycle]") {
   store_fixture f;
-  repository_options options;
-  options.snapshot_every = 4;
-  options.on_warning = [](const std::string&) {};
-  repository<counter::state, counter::event> counters(f.store(), "counter", options);
-  for (int i = 0; i < 6; ++i) {
-    counters.update("a", [](const counter::state&) {
-      return std::vector<counter::event>{counter::incremented{1}};
-    });
-  }
+  auto counters = counter::with_increments(f.store(), 4, 6);
   REQUIRE(counters.stats().written == 1);  // at version 4
   // "Closing the books": hide the events the snapshot covers; the state stays.
   f.store().set_stream_metadata("counter-a", {.truncate_before = 5});
