@@ -240,11 +240,14 @@ class ANNAL_EXPORT event_store {
   /// (annal::invalid_argument naming the head otherwise).
   virtual void do_adopt_store_id(const uuid& id) = 0;
 
-  /// Erases the events at the given positions, all or none: each becomes type "$erased" at type
-  /// version 1 with the given JSON payload and no metadata, keeping its position, stream,
-  /// version, id and timestamp. Called by scavenge() with events that are not annal's own. The
-  /// default throws annal::invalid_argument: the backend cannot erase.
-  virtual void do_erase_events(std::span<const event_erasure> erasures);
+  /// Erases events: each becomes type "$erased" at type version 1 with the given JSON payload
+  /// and no metadata, keeping its position, stream, version, id and timestamp. `erasures` are in
+  /// position order, of events that are not annal's own, and make up whole streams' hidden
+  /// events (scavenge() calls it). Erases a prefix of them and returns its length: the events
+  /// after it are left for a later scavenge (the segment log's active segment). Each unit the
+  /// backend writes (a transaction, a segment file) is erased whole or not at all. The default
+  /// throws annal::invalid_argument: the backend cannot erase.
+  virtual std::size_t do_erase_events(std::span<const event_erasure> erasures);
 
   /// Backends call this after each commit with the new head, to wake wait_for() at once.
   void publish_head(std::uint64_t head) noexcept;
@@ -253,6 +256,11 @@ class ANNAL_EXPORT event_store {
   /// The largest payload append() accepts. Throws annal::invalid_argument unless `size` is 1 to
   /// annal::max_payload_size. Backends call it from their constructor.
   void set_max_payload_size(std::size_t size);
+  /// How many erasures scavenge() gathers, always of whole streams, before it calls
+  /// do_erase_events(): 1, the default, makes one call per stream, which keeps each transaction
+  /// short; a backend that rewrites whole files asks for many, so that it rewrites each file once
+  /// for many streams. Backends call it from their constructor; 0 counts as 1.
+  void set_erasures_per_call(std::size_t count) noexcept;
 
  private:
   /// The stream's retention settings and deletions as its metadata stream records them

@@ -43,6 +43,17 @@ struct store_options {
   /// Segment backend: when damage is found before the tail of the log, cut the log there
   /// (losing everything after it) instead of refusing to open. Off by default.
   bool repair_by_truncation = false;
+  /// Segment backend, retention (docs/lifecycle.md): a sealed segment whose newest event is
+  /// older than this leaves the store's directory. Zero (the default) keeps segments forever.
+  std::chrono::seconds segment_retention_age{0};
+  /// Segment backend, retention: while the store's segments take more than this many bytes, the
+  /// oldest sealed segment leaves the store's directory. Zero (the default): no limit.
+  std::uint64_t segment_retention_bytes = 0;
+  /// Segment backend, retention: the directory where segments that leave the store's directory
+  /// go. The store still reads them there, so the log keeps every event; it must be given at
+  /// every open once used. Empty (the default): such segments are deleted, and the log then
+  /// starts at the first position left.
+  std::string segment_archive_dir;
   /// Receives warnings, such as a torn tail truncated at open. When empty, warnings go to
   /// standard error. Called from the thread that caused the warning.
   std::function<void(const std::string&)> on_warning;
@@ -66,6 +77,7 @@ struct store_options {
 ///
 /// Options may follow a `?`, separated by `&`, and override `options`:
 /// `segment_size=BYTES`, `durability=sync_each_batch|os_buffered`, `repair_by_truncation=true`,
+/// `retention_age_s=SECONDS`, `retention_bytes=BYTES`, `archive_dir=PATH`,
 /// `poll_interval_ms=N`, `sqlite_cache_mib=N`, `sqlite_busy_timeout_ms=N`, `max_payload_size=N`,
 /// and for PostgreSQL `schema=NAME`, `stuck_writer_timeout_ms=N`.
 /// For example `segment:/var/lib/app?durability=os_buffered`.

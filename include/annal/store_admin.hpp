@@ -36,8 +36,14 @@ struct store_description {
   std::uint64_t stream_count = 0;
   /// The size of the store's files (PostgreSQL: its tables and indexes), in bytes.
   std::uint64_t bytes_on_disk = 0;
-  /// How many segment files the log spans; 0 for backends without segments.
+  /// How many segment files the log spans, archived ones included; 0 for backends without
+  /// segments.
   std::uint64_t segment_count = 0;
+  /// How many of them are in the archive directory (store_options::segment_archive_dir).
+  std::uint64_t archived_segment_count = 0;
+  /// The first position the log holds: 1, or on the segment log after retention deleted its
+  /// oldest segments, the base position of the first segment left.
+  std::uint64_t first_position = 1;
 };
 
 /// Appends events to `store` exactly as another store recorded them, keeping their positions,
@@ -87,6 +93,10 @@ struct scavenge_report {
   std::uint64_t events_erased = 0;
   /// The bytes of their payloads and metadata.
   std::uint64_t bytes_erased = 0;
+  /// Hidden events left as they are for now: on the segment log, those in the active segment,
+  /// which a scavenge after the segment is sealed erases. Always 0 for a dry run, which counts
+  /// them in events_erased.
+  std::uint64_t events_deferred = 0;
   bool dry_run = false;
 };
 
@@ -100,11 +110,13 @@ struct scavenge_options {
 /// Erases the events that stream metadata hides (docs/lifecycle.md): each
 /// becomes an event of type "$erased" whose payload names the type and version it had, at the
 /// same position, stream, version, id and timestamp, without metadata. Deletion and metadata
-/// events stay. Each stream's erasures are one transaction; a scavenge stopped half-way leaves
-/// whole streams erased or not, and running it again finishes the work. Appends and reads go on
-/// meanwhile. Throws annal::invalid_argument on the segment backend, which cannot erase yet
-/// (a dry run works), annal::store_closed after close(), annal::io_error when the storage fails.
-/// Thread-safe.
+/// events stay. On SQLite and PostgreSQL each transaction erases whole streams; the segment log
+/// rewrites each sealed segment file atomically and leaves the active segment's events for a
+/// later scavenge (scavenge_report::events_deferred). A scavenge stopped half-way leaves
+/// hidden events erased or intact, never damaged, and running it again finishes the work.
+/// Appends and reads go on meanwhile; concurrent scavenges of one store take turns. Throws
+/// annal::store_closed after close(), annal::io_error when the storage fails, annal::corruption
+/// when a segment to rewrite is damaged (nothing changes). Thread-safe.
 ANNAL_EXPORT scavenge_report scavenge(event_store& store, const scavenge_options& options = {});
 
 }  // namespace annal

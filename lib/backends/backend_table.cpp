@@ -51,7 +51,8 @@ constexpr backend segment_backend{
                                              std::move(hooks));
     },
     [](const store_uri& uri, verify_report& report) {
-      verify::verify_segment_store(uri.path, *io::posix_file_system(), report);
+      verify::verify_segment_store(uri.path, uri.options.segment_archive_dir,
+                                   *io::posix_file_system(), report);
     },
     [](const store_uri& uri) { require_store_path(uri, true); },
     nullptr,
@@ -78,13 +79,13 @@ constexpr backend postgres_backend{
 
 constexpr auto table = std::to_array<backend>({
 #if ANNAL_WITH_SQLITE
-    sqlite_backend,
+  sqlite_backend,
 #endif
 #if ANNAL_WITH_SEGMENT
-    segment_backend,
+      segment_backend,
 #endif
 #if ANNAL_WITH_POSTGRES
-    postgres_backend,
+      postgres_backend,
 #endif
 });
 
@@ -100,10 +101,12 @@ const backend& backend_named(std::string_view scheme) {
 void throw_backend_not_built(std::string_view scheme) {
   std::string built;
   for (const backend& b : table) built += (built.empty() ? "" : ", ") + std::string(b.scheme);
-  throw invalid_argument(fmt::format(
-      "this annal was built without {} support (meson option -D{}=enabled); it has: {}",
-      scheme == "postgres" ? "PostgreSQL" : scheme == "sqlite" ? "SQLite" : scheme, scheme,
-      built.empty() ? "no store backend" : built));
+  throw invalid_argument(
+      fmt::format("this annal was built without {} support (meson option -D{}=enabled); it has: {}",
+                  scheme == "postgres" ? "PostgreSQL"
+                  : scheme == "sqlite" ? "SQLite"
+                                       : scheme,
+                  scheme, built.empty() ? "no store backend" : built));
 }
 
 const backend& backend_of(const store_uri& uri) { return backend_named(uri.scheme); }

@@ -30,6 +30,7 @@ struct event_store::shared_state {
   std::uint64_t known_head = 0;
   std::atomic<std::chrono::milliseconds::rep> poll_ms{50};
   std::size_t max_payload = max_payload_size;  // set before the store is shared, then read-only
+  std::size_t erasures_per_call = 1;           // likewise
 };
 
 class event_store::call_guard {
@@ -468,7 +469,7 @@ void adopt_store_id(event_store& store, const uuid& id) {
   store.do_adopt_store_id(id);
 }
 
-void event_store::do_erase_events(std::span<const event_erasure>) {
+std::size_t event_store::do_erase_events(std::span<const event_erasure>) {
   throw invalid_argument(
       "this backend cannot erase events yet: its deletions and truncations hide events without "
       "erasing them (docs/lifecycle.md)");
@@ -479,6 +480,30 @@ scavenge_report scavenge(event_store& store, const scavenge_options& options) {
   constexpr std::size_t page_size = 1000;
   scavenge_report report;
   report.dry_run = options.dry_run;
+  std::vector<event_erasure> erasures;
+  std::vector<std::uint64_t> erasure_bytes;
+  auto erase_gathered = [&] {
+    if (erasures.empty()) return;
+    std::vector<std::size_t> order(erasures.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return erasures[a].position < erasures[b].position;
+    });
+    std::vector<event_erasure> sorted;
+    sorted.reserve(erasures.size());
+    for (std::size_t i : order) sorted.push_back(std::move(erasures[i]));
+    std::size_t erased = store.do_erase_events(sorted);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      if (k < erased) {
+        ++report.events_erased;
+        report.bytes_erased += erasure_bytes[order[k]];
+      } else {
+        ++report.events_deferred;
+      }
+    }
+    erasures.clear();
+    erasure_bytes.clear();
+  };
   std::string after;
   for (;;) {
     auto metadata_streams = store.do_list_streams(metadata_stream_prefix, after, page_size);
@@ -491,7 +516,6 @@ scavenge_report scavenge(event_store& store, const scavenge_options& options) {
       // Without a max age only the versions before the first visible one can be hidden.
       std::uint64_t last =
           state.metadata.max_age ? state.version : state.first_visible_version() - 1;
-      std::vector<event_erasure> erasures;
       for (std::uint64_t from = 1; from <= last;) {
         auto page = store.do_read_stream(stream_id, from, read_direction::forward, page_size);
         if (page.empty()) break;
@@ -499,19 +523,26 @@ scavenge_report scavenge(event_store& store, const scavenge_options& options) {
           if (e.stream_version > last || detail::is_system_event_type(e.type) || !rule.hides(e)) {
             continue;
           }
-          report.bytes_erased += e.payload.size() + detail::encode_metadata(e.metadata).size();
-          erasures.push_back({e.position, detail::erased_payload(e)});
+          std::uint64_t bytes = e.payload.size() + detail::encode_metadata(e.metadata).size();
+          if (options.dry_run) {
+            ++report.events_erased;
+            report.bytes_erased += bytes;
+          } else {
+            erasures.push_back({e.position, detail::erased_payload(e)});
+            erasure_bytes.push_back(bytes);
+          }
         }
         from = page.back().stream_version + 1;
       }
       ++report.streams_examined;
-      report.events_erased += erasures.size();
-      if (!options.dry_run && !erasures.empty()) store.do_erase_events(erasures);
+      if (erasures.size() >= store.state_->erasures_per_call) erase_gathered();
       if (options.on_progress) options.on_progress(report);
     }
-    if (metadata_streams.size() < page_size) return report;
+    if (metadata_streams.size() < page_size) break;
     after = metadata_streams.back().stream_id;
   }
+  erase_gathered();
+  return report;
 }
 
 bool event_store::is_closed() const noexcept {
@@ -529,6 +560,10 @@ void event_store::publish_head(std::uint64_t head) noexcept {
 void event_store::set_poll_interval(std::chrono::milliseconds interval) noexcept {
   state_->poll_ms.store(std::max<std::chrono::milliseconds::rep>(1, interval.count()),
                         std::memory_order_relaxed);
+}
+
+void event_store::set_erasures_per_call(std::size_t count) noexcept {
+  state_->erasures_per_call = std::max<std::size_t>(count, 1);
 }
 
 void event_store::set_max_payload_size(std::size_t size) {

@@ -1,4 +1,5 @@
-// Seams in the append path that tests inject to hold a commit group open or fail a step.
+// Seams in the append path and the segment log's retention that tests inject to hold a commit
+// group open, fail a step or wait for a background pass.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +27,9 @@ struct store_hooks {
   /// PostgreSQL: the head listener is about to LISTEN on a new connection. May throw, which
   /// counts as a failed connection.
   std::function<void()> before_listen;
+  /// Segment log: the retention thread finished a pass (it moved what was due, found nothing
+  /// due, or failed and warned). Called by that thread with no lock held; it must not block.
+  std::function<void()> after_retention;
 };
 
 }  // namespace annal::detail

@@ -52,6 +52,21 @@ void apply_option(store_options& options, std::string_view key, std::string_view
       throw invalid_argument("store URI option repair_by_truncation must be true or false");
     }
     options.repair_by_truncation = value == "true";
+  } else if (key == "retention_age_s") {
+    // At most a century, so that now minus the age cannot overflow.
+    constexpr std::uint64_t century_s = 100ull * 366 * 24 * 60 * 60;
+    std::uint64_t seconds = parse_number(key, value);
+    if (seconds > century_s) {
+      throw invalid_argument("store URI option retention_age_s is over a century (" +
+                             std::to_string(century_s) + " s)");
+    }
+    options.segment_retention_age =
+        std::chrono::seconds(static_cast<std::chrono::seconds::rep>(seconds));
+  } else if (key == "retention_bytes") {
+    options.segment_retention_bytes = parse_number(key, value);
+  } else if (key == "archive_dir") {
+    if (value.empty()) throw invalid_argument("store URI option archive_dir needs a directory");
+    options.segment_archive_dir = std::string(value);
   } else if (key == "poll_interval_ms") {
     options.poll_interval = milliseconds_option(key, value);
   } else if (key == "sqlite_cache_mib") {

@@ -235,8 +235,9 @@ void postgres_store::do_adopt_store_id(const uuid& id) {
   writer_->adopt_store_id(id, pg::table(options_.postgres_schema, "store_identity"));
 }
 
-void postgres_store::do_erase_events(std::span<const event_erasure> erasures) {
+std::size_t postgres_store::do_erase_events(std::span<const event_erasure> erasures) {
   writer_->erase_events(erasures, pg::table(options_.postgres_schema, "events"));
+  return erasures.size();
 }
 
 std::uint64_t postgres_store::do_head_position() {

@@ -60,7 +60,7 @@ class postgres_store final : public event_store {
   snapshot_store& do_snapshots() override;
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
-  void do_erase_events(std::span<const event_erasure> erasures) override;
+  std::size_t do_erase_events(std::span<const event_erasure> erasures) override;
 
  private:
   class connection_pool;

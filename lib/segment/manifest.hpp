@@ -21,13 +21,17 @@ struct manifest {
   /// The base position of the newest segment file known to exist: the log reaches at least
   /// that segment, so a missing segment file at the end is found, not taken for the end.
   std::uint64_t last_segment_base = 0;
+  /// The first position of the log: 1, or, once retention deleted the oldest segments, the base
+  /// of the first segment left. Segment files before it are leftovers of a deletion.
+  std::uint64_t log_start = 1;
 
   friend bool operator==(const manifest&, const manifest&) = default;
 };
 
 /// Writes `m` as `dir`/MANIFEST atomically (a synced temporary file renamed over the old one,
-/// then the directory synced): a crash leaves the old manifest or the new one. Throws
-/// annal::io_error.
+/// then the directory synced): a crash leaves the old manifest or the new one. Writes manifest
+/// version 1 while the log starts at 1, so that older annals still open the store, and version 2
+/// (which records the log's start) once retention moved it. Throws annal::io_error.
 void write_manifest(io::file_system& fs, const std::string& dir, const manifest& m);
 
 /// Reads `dir`/MANIFEST: nullopt when there is none. Throws annal::corruption when it is

@@ -73,6 +73,8 @@ log_slice segment_store::do_read_all(std::uint64_t from_position, std::size_t ma
   std::uint64_t head;
   {
     std::shared_lock lock(index_mutex_);
+    // Retention may have deleted the log's oldest segments: reading starts at the first left.
+    from_position = std::max(from_position, log_start_.load());
     head = head_.load();
     if (from_position <= head) {
       auto it = std::upper_bound(segments_.begin(), segments_.end(), from_position,

@@ -55,15 +55,41 @@ std::optional<seg::manifest> segment_store::read_manifest_for_recovery() {
 
 void segment_store::recover() {
   const std::optional<seg::manifest> found = read_manifest_for_recovery();
+  const std::uint64_t log_start = found ? found->log_start : 1;
   std::vector<std::uint64_t> bases;
+  bool removed = false;
   for (const auto& name : fs_->list(dir_)) {
     if (auto base = seg::segment_base_of(name)) {
-      bases.push_back(*base);
+      if (*base >= log_start) {
+        bases.push_back(*base);
+        continue;
+      }
+      // Retention deleted the segments before the log's start, and a crash cut it short.
+      fs_->remove(dir_ + "/" + seg::index_file_name(*base));
+      fs_->remove(dir_ + "/" + name);
+      removed = true;
     } else if (name.ends_with(".tmp")) {
-      fs_->remove(dir_ + "/" + name);  // an index or manifest write interrupted by a crash
+      fs_->remove(dir_ + "/" + name);  // an index, manifest or segment write cut short
     }
   }
+  if (removed) fs_->sync_dir(dir_);
   std::sort(bases.begin(), bases.end());
+  // Archived segments: those before the first one here, read where retention moved them. A copy
+  // left here by a crash during archiving is the one read.
+  std::vector<std::uint64_t> archived;
+  const std::string& archive_dir = options_.segment_archive_dir;
+  if (!archive_dir.empty()) {
+    fs_->create_dir(archive_dir);
+    for (const auto& name : fs_->list(archive_dir)) {
+      if (name.ends_with(".tmp")) {
+        fs_->remove(archive_dir + "/" + name);
+      } else if (auto base = seg::segment_base_of(name);
+                 base && *base >= log_start && (bases.empty() || *base < bases.front())) {
+        archived.push_back(*base);
+      }
+    }
+    std::sort(archived.begin(), archived.end());
+  }
   std::string manifest_path = dir_ + "/" + std::string(seg::manifest_file_name);
   if (bases.empty()) {
     if (found) {
@@ -72,7 +98,7 @@ void segment_store::recover() {
                                    "no segment file is left",
                                    found->last_segment_base));
     }
-    manifest_ = {detail::new_store_id(), 1};
+    manifest_ = {detail::new_store_id(), 1, 1};
     create_segment(1);
     return;
   }
@@ -95,19 +121,39 @@ void segment_store::recover() {
                     "store identity",
                     dir_));
   }
-  manifest_ = found ? *found : seg::manifest{detail::new_store_id(), 0};
-  std::uint64_t next = 1;
+  manifest_ = found ? *found : seg::manifest{detail::new_store_id(), 0, 1};
+  log_start_.store(log_start);
+  head_.store(log_start - 1);
+  std::uint64_t next = log_start;
+  for (std::uint64_t base : archived) {
+    std::string path = archive_dir + "/" + seg::segment_file_name(base);
+    if (base != next) {
+      throw corruption(path, 0,
+                       fmt::format("archived segment starts at position {}, but the log before "
+                                   "it ends at {}: an archived segment file is missing",
+                                   base, next - 1));
+    }
+    seg::segment_index records;
+    if (load_segment(archive_dir, base, false, next, records)) {
+      throw corruption(path, -1, "repair_by_truncation does not cut archived segments");
+    }
+    segments_.back()->archived = true;
+  }
   for (std::size_t i = 0; i < bases.size(); ++i) {
     std::string path = dir_ + "/" + seg::segment_file_name(bases[i]);
     if (bases[i] != next) {
-      throw corruption(path, 0,
-                       fmt::format("segment starts at position {}, but the log before it ends "
-                                   "at {}: a segment file is missing",
-                                   bases[i], next - 1));
+      throw corruption(
+          path, 0,
+          fmt::format("segment starts at position {}, but the log before it ends at {}: a "
+                      "segment file is missing{}",
+                      bases[i], next - 1,
+                      archive_dir.empty() && i == 0
+                          ? " (or archived by retention: open the store with its archive_dir)"
+                          : ""));
     }
     bool last = i + 1 == bases.size();
     seg::segment_index records;
-    bool cut = load_segment(bases[i], last, next, records);
+    bool cut = load_segment(dir_, bases[i], last, next, records);
     if (cut && !last) {
       // Repair by truncation: everything after the damage goes, later segments included. The
       // manifest first, so that it never names a segment that is gone.
@@ -156,9 +202,9 @@ void segment_store::upgrade_active_segment() {
 
 // Loads one segment into the index from its index file and a scan of what the index does not
 // cover. Returns true when the segment was cut by repair_by_truncation.
-bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& next,
-                                 seg::segment_index& records) {
-  std::string path = dir_ + "/" + seg::segment_file_name(base);
+bool segment_store::load_segment(const std::string& dir, std::uint64_t base, bool last,
+                                 std::uint64_t& next, seg::segment_index& records) {
+  std::string path = dir + "/" + seg::segment_file_name(base);
   auto file = fs_->open(path, last ? io::open_mode::read_write : io::open_mode::read_only);
   std::uint64_t size = file->size();
   bool cut = false;
@@ -191,6 +237,7 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
 
   auto segment = std::make_shared<segment_file>();
   segment->base = base;
+  segment->dir = dir;
   segment->path = path;
   segment->file = std::move(file);
   auto number = static_cast<std::uint32_t>(segments_.size());
@@ -198,7 +245,7 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
 
   std::string reason;
   bool rebuilt = true;
-  if (auto index = seg::read_segment_index(*fs_, dir_, base, reason)) {
+  if (auto index = seg::read_segment_index(*fs_, dir, base, reason)) {
     const std::uint64_t covered = index->covered_size;
     if (covered > size || (!last && covered != size) || covered < seg::segment_header_size ||
         index->next_position < base) {
@@ -260,7 +307,7 @@ bool segment_store::load_segment(std::uint64_t base, bool last, std::uint64_t& n
   records.next_position = segment->next_position;
   head_.store(segment->next_position - 1);
   next = segment->next_position;
-  if (!last && !cut && rebuilt) seg::write_segment_index(*fs_, dir_, records);
+  if (!last && !cut && rebuilt) seg::write_segment_index(*fs_, dir, records);
   return cut;
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 #include "annal/error.hpp"
@@ -22,6 +23,8 @@ segment_store::segment_store(std::string dir, const store_options& options,
         fmt::format("segment_size must be at least {} bytes", seg::segment_header_size + 64));
   }
   set_max_payload_size(options_.max_payload_size);
+  // A scavenge rewrites each sealed segment it touches: once for the erasures of many streams.
+  set_erasures_per_call(100'000);
   if (fs_->exists(dir_)) refuse_foreign_directory();
   fs_->create_dir(dir_);
   lock_ = fs_->lock(dir_ + "/" + std::string(seg::lock_file_name));
@@ -30,6 +33,10 @@ segment_store::segment_store(std::string dir, const store_options& options,
       dir_ + "/" + std::string(seg::snapshot_dir_name), fs_, options_.on_warning);
   set_poll_interval(options_.poll_interval);
   publish_head(head_.load());
+  // Last: nothing after it may throw, or the thread would outlive a store never constructed.
+  if (options_.segment_retention_age.count() > 0 || options_.segment_retention_bytes > 0) {
+    retention_thread_ = std::thread([this] { retention_loop(); });
+  }
 }
 
 segment_store::~segment_store() { close(); }
@@ -81,14 +88,32 @@ store_description segment_store::do_describe() {
   d.format_version = seg::format_version;
   std::shared_lock lock(index_mutex_);
   d.stream_count = streams_.size();
-  d.segment_count = segments_.size();
+  d.first_position = log_start_.load();
+  for (const auto& s : segments_) {
+    if (s->file == nullptr) continue;
+    ++d.segment_count;
+    if (s->archived) ++d.archived_segment_count;
+  }
   for (const auto& name : fs_->list(dir_)) {
-    d.bytes_on_disk += fs_->open(dir_ + "/" + name, io::open_mode::read_only)->size();
+    try {
+      d.bytes_on_disk += fs_->open(dir_ + "/" + name, io::open_mode::read_only)->size();
+    } catch (const io_error& e) {
+      // Removed since the listing: by retention, a scavenge, or a temporary file renamed.
+      if (e.system_code() != ENOENT) throw;
+    }
   }
   return d;
 }
 
 void segment_store::do_close() {
+  if (retention_thread_.joinable()) {
+    {
+      std::lock_guard lock(retention_mutex_);
+      retention_stop_ = true;
+    }
+    retention_wake_.notify_one();
+    retention_thread_.join();
+  }
   // No append is running: close() waits for calls in progress before calling this.
   bool failed;
   {
@@ -114,7 +139,7 @@ void segment_store::do_close() {
 snapshot_store& segment_store::do_snapshots() { return *snapshots_; }
 
 uuid segment_store::do_store_id() {
-  std::lock_guard lock(queue_mutex_);
+  std::lock_guard lock(manifest_mutex_);
   return manifest_.store_id;
 }
 
@@ -122,10 +147,12 @@ void segment_store::do_adopt_store_id(const uuid& id) {
   // With the queue's lock held and the queue empty, no append is being written or can start.
   std::lock_guard lock(queue_mutex_);
   if (!queue_.empty()) {
-    throw invalid_argument("a store takes another store's identity only while it is empty; "
-                           "appends to this one are in progress");
+    throw invalid_argument(
+        "a store takes another store's identity only while it is empty; "
+        "appends to this one are in progress");
   }
   detail::check_identity_change(head_.load());
+  std::lock_guard manifest_lock(manifest_mutex_);
   seg::manifest changed = manifest_;
   changed.store_id = id;
   seg::write_manifest(*fs_, dir_, changed);

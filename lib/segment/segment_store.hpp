@@ -2,12 +2,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -38,6 +40,11 @@ namespace annal {
 ///
 /// Snapshots are files in DIR/snapshots/ (see segment_snapshot_store); a failed snapshot write
 /// does not affect appends.
+///
+/// With a retention policy (store_options::segment_retention_age, segment_retention_bytes), a
+/// thread of the store's own moves the oldest sealed segments out of the directory, to the
+/// archive directory or to deletion (docs/lifecycle.md, "Retention"), after each segment roll,
+/// at open and every minute. Appends never wait for it.
 class segment_store final : public event_store {
  public:
   /// Opens or creates the store in `dir`, recovering from a crash as docs/storage-format.md
@@ -67,6 +74,7 @@ class segment_store final : public event_store {
   snapshot_store& do_snapshots() override;
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
+  std::size_t do_erase_events(std::span<const event_erasure> erasures) override;
 
  private:
   struct segment_file;
@@ -87,7 +95,7 @@ class segment_store final : public event_store {
   std::optional<segment::manifest> read_manifest_for_recovery();
   void create_segment(std::uint64_t base);
   void upgrade_active_segment();
-  bool load_segment(std::uint64_t base, bool last, std::uint64_t& next,
+  bool load_segment(const std::string& dir, std::uint64_t base, bool last, std::uint64_t& next,
                     segment::segment_index& records);
   void index_batch(std::uint32_t segment_number, const segment::batch_record& batch);
   void seal_active();
@@ -100,6 +108,13 @@ class segment_store final : public event_store {
   std::vector<recorded_event> read_stream_unlocked(std::string_view stream_id,
                                                    std::uint64_t from_version,
                                                    read_direction direction, std::size_t max_count);
+  void rewrite_segment(std::size_t number, const segment_file& old,
+                       std::span<const event_erasure> erasures);
+  void write_manifest_locked();
+  void retention_loop();
+  bool retire_oldest_segment();
+  void archive_segment(std::size_t number, const segment_file& old);
+  void delete_segment(std::size_t number, const segment_file& old);
   void warn(const std::string& message) const;
 
   std::string dir_;
@@ -115,6 +130,8 @@ class segment_store final : public event_store {
   std::unordered_map<std::string, stream_info> streams_;
   segment::id_table ids_;
   std::atomic<std::uint64_t> head_{0};
+  // The first position of the log; moves only when retention deletes a segment.
+  std::atomic<std::uint64_t> log_start_{1};
   // What the active segment's index file will hold; the writer's alone.
   segment::segment_index active_index_;
   std::uint64_t active_written_ = 0;   // bytes written to the active segment, published or not
@@ -125,11 +142,22 @@ class segment_store final : public event_store {
   // Appends waiting, in arrival order; the front one is the writer of the next group.
   std::deque<pending_append*> queue_;
   std::string failure_;  // non-empty once a write or sync failed
-  // The store's identity and newest segment: written by the writer (at a roll) and by
-  // do_adopt_store_id() (queue lock held, queue empty); the identity read under the queue's lock.
+  // The store's identity, newest segment and log start, and its file: changed by the writer (at
+  // a roll), by retention and by do_adopt_store_id(), each holding manifest_mutex_.
+  std::mutex manifest_mutex_;
   segment::manifest manifest_;
 
   std::unique_ptr<segment_snapshot_store> snapshots_;
+  // Held by a scavenge's erasures and by retention: one of them changes a sealed segment at a
+  // time.
+  std::mutex scavenge_mutex_;
+
+  // Retention's thread, woken at each roll and stopped by close.
+  std::mutex retention_mutex_;
+  std::condition_variable retention_wake_;
+  bool retention_due_ = true;
+  bool retention_stop_ = false;
+  std::thread retention_thread_;
 };
 
 }  // namespace annal

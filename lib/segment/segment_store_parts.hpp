@@ -22,8 +22,13 @@ namespace seg = annal::segment;
 
 struct segment_store::segment_file {
   std::uint64_t base = 0;
+  /// The directory the file is in: the store's, or the archive directory.
+  std::string dir;
   std::string path;
+  /// Null once retention deleted the segment: the slot keeps its base so that segment numbers
+  /// stay, and no stream batch points at it any more.
   std::shared_ptr<io::file> file;
+  bool archived = false;
   /// Bytes readers may read: everything up to the end of the last published frame.
   std::uint64_t size = 0;
   /// The position after the segment's last published event.

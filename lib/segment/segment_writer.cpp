@@ -34,6 +34,7 @@ void segment_store::create_segment(std::uint64_t base) {
   fs_->sync_dir(dir_);
   auto segment = std::make_shared<segment_file>();
   segment->base = base;
+  segment->dir = dir_;
   segment->path = path;
   segment->file = std::move(file);
   segment->size = seg::segment_header_size;
@@ -42,12 +43,22 @@ void segment_store::create_segment(std::uint64_t base) {
     std::unique_lock lock(index_mutex_);
     segments_.push_back(std::move(segment));
   }
-  // Only once the segment is durable may the manifest name it.
-  manifest_.last_segment_base = base;
-  seg::write_manifest(*fs_, dir_, manifest_);
+  {
+    // Only once the segment is durable may the manifest name it.
+    std::lock_guard lock(manifest_mutex_);
+    manifest_.last_segment_base = base;
+    write_manifest_locked();
+  }
   active_index_ = seg::segment_index{base, seg::segment_header_size, base, {}, {}, {}};
   active_written_ = seg::segment_header_size;
+  {
+    std::lock_guard lock(retention_mutex_);
+    retention_due_ = true;
+  }
+  retention_wake_.notify_one();
 }
+
+void segment_store::write_manifest_locked() { seg::write_manifest(*fs_, dir_, manifest_); }
 
 void segment_store::seal_active() {
   auto& active = *segments_.back();
@@ -167,7 +178,8 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
 std::optional<detail::event_place> segment_store::committed_place(const uuid& id,
                                                                   place_cache& cache) {
   auto position = ids_.find(id);
-  if (!position) return std::nullopt;
+  // An event retention deleted is forgotten: its id may be appended again.
+  if (!position || *position < log_start_.load()) return std::nullopt;
   if (*position < cache.first_position || *position >= cache.first_position + cache.count) {
     auto at = do_read_all(*position, 1, {}).events;
     if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");

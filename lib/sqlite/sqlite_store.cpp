@@ -451,7 +451,7 @@ void sqlite_store::do_adopt_store_id(const uuid& id) {
   tx.commit();
 }
 
-void sqlite_store::do_erase_events(std::span<const event_erasure> erasures) {
+std::size_t sqlite_store::do_erase_events(std::span<const event_erasure> erasures) {
   auto lock = take_writer();
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
@@ -466,6 +466,7 @@ void sqlite_store::do_erase_events(std::span<const event_erasure> erasures) {
     erase.step();
   }
   tx.commit();
+  return erasures.size();
 }
 
 }  // namespace annal

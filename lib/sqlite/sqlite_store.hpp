@@ -16,10 +16,10 @@
 namespace annal {
 
 /// An event store in a SQLite database file (WAL mode, synchronous=FULL). Writes are
-/// serialised, first come first served, by one writer connection behind a mutex; SQLite's own lock serialises writers
-/// of other processes. Reads use a pool of connections and run in parallel with the writer.
-/// Snapshots go to a table of the same file through a connection of their own. The schema is
-/// documented in docs/storage-format.md.
+/// serialised, first come first served, by one writer connection behind a mutex; SQLite's own lock
+/// serialises writers of other processes. Reads use a pool of connections and run in parallel with
+/// the writer. Snapshots go to a table of the same file through a connection of their own. The
+/// schema is documented in docs/storage-format.md.
 class sqlite_store final : public event_store {
  public:
   /// Opens or creates the store in `path`. Throws as open_store() documents.
@@ -44,7 +44,7 @@ class sqlite_store final : public event_store {
   snapshot_store& do_snapshots() override;
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
-  void do_erase_events(std::span<const event_erasure> erasures) override;
+  std::size_t do_erase_events(std::span<const event_erasure> erasures) override;
 
  private:
   struct writer;

@@ -36,15 +36,22 @@ using seg::index_entries_at;
 using seg::index_id_count_at;
 using seg::index_next_position_at;
 
+// A segment file to check: its base position and the directory it is in.
+struct segment_place {
+  std::uint64_t base;
+  std::string dir;
+};
+
 class checker {
  public:
-  checker(const std::string& dir, io::file_system& fs, verify_report& report)
-      : dir_(dir), fs_(fs), report_(report) {}
+  checker(io::file_system& fs, verify_report& report, std::uint64_t log_start)
+      : fs_(fs), report_(report), next_(log_start), log_start_(log_start) {}
 
-  void run(const std::vector<std::uint64_t>& bases) {
-    for (std::size_t i = 0; i < bases.size(); ++i) {
-      bool last = i + 1 == bases.size();
-      check_segment(bases[i], last, last ? bases[i] : bases[i + 1]);
+  void run(const std::vector<segment_place>& segments) {
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      bool last = i + 1 == segments.size();
+      dir_ = segments[i].dir;
+      check_segment(segments[i].base, last, last ? segments[i].base : segments[i + 1].base);
     }
     check_ids();
     report_.streams_checked = versions_.size();
@@ -119,8 +126,11 @@ class checker {
     const auto& b = *f.batch;
     auto offset = static_cast<std::int64_t>(f.offset);
     std::string stream(b.stream_id());
-    std::uint64_t& version = versions_[stream];
-    if (b.first_version() != version + 1) {
+    auto [at, first_seen] = versions_.try_emplace(stream, 0);
+    std::uint64_t& version = at->second;
+    // Retention may have deleted a stream's first batches with the log's oldest segments.
+    bool cut_by_retention = first_seen && log_start_ > 1;
+    if (b.first_version() != version + 1 && !cut_by_retention) {
       problem(path, offset, b.first_position(), stream,
               fmt::format("stream version jumps from {} to {}", version, b.first_version()));
     }
@@ -249,10 +259,11 @@ class checker {
     }
   }
 
-  const std::string& dir_;
+  std::string dir_;  // of the segment being checked
   io::file_system& fs_;
   verify_report& report_;
-  std::uint64_t next_ = 1;
+  std::uint64_t next_;
+  std::uint64_t log_start_;
   std::unordered_map<std::string, std::uint64_t> versions_;
   std::vector<std::pair<uuid, std::uint64_t>> all_ids_;
 };
@@ -264,15 +275,16 @@ namespace {
 // The manifest must be readable and must not name a segment beyond the last file: segments are
 // created before the manifest names them, so a named segment that is gone was lost. A store
 // without a manifest was written by an older annal, which the next open brings up to date.
-void check_manifest(const std::string& dir, io::file_system& fs,
-                    const std::vector<std::uint64_t>& bases, verify_report& report) {
+// Returns the log's start as the manifest records it (1 when it cannot tell).
+std::uint64_t check_manifest(const std::string& dir, io::file_system& fs,
+                             const std::vector<std::uint64_t>& bases, verify_report& report) {
   std::string path = dir + "/" + std::string(seg::manifest_file_name);
   std::optional<seg::manifest> m;
   try {
     m = seg::read_manifest(fs, dir);
   } catch (const error& e) {
     add_problem(report, path, -1, 0, {}, e.what());
-    return;
+    return 1;
   }
   std::uint64_t last = bases.empty() ? 0 : bases.back();
   if (m && m->last_segment_base > last) {
@@ -283,11 +295,13 @@ void check_manifest(const std::string& dir, io::file_system& fs,
                     "base position {}, but the last segment file starts at {}",
                     seg::segment_file_name(m->last_segment_base), m->last_segment_base, last));
   }
+  return m ? m->log_start : 1;
 }
 
 }  // namespace
 
-void verify_segment_store(const std::string& dir, io::file_system& fs, verify_report& report) {
+void verify_segment_store(const std::string& dir, const std::string& archive_dir,
+                          io::file_system& fs, verify_report& report) {
   report.backend = "segment";
   std::error_code error;
   if (!std::filesystem::is_directory(dir, error)) {
@@ -311,12 +325,32 @@ void verify_segment_store(const std::string& dir, io::file_system& fs, verify_re
     if (auto base = seg::segment_base_of(name)) bases.push_back(*base);
   }
   std::sort(bases.begin(), bases.end());
-  check_manifest(dir, fs, bases, report);
+  std::uint64_t log_start = check_manifest(dir, fs, bases, report);
   if (bases.empty()) {
     add_problem(report, dir, -1, 0, {}, "no segment files: this is not a segment store");
     return;
   }
-  checker(dir, fs, report).run(bases);
+  std::vector<segment_place> segments;
+  if (!archive_dir.empty() && fs.exists(archive_dir)) {
+    std::vector<std::uint64_t> archived;
+    for (const auto& name : fs.list(archive_dir)) {
+      auto base = seg::segment_base_of(name);
+      if (base && *base >= log_start && *base < bases.front()) archived.push_back(*base);
+    }
+    std::sort(archived.begin(), archived.end());
+    for (auto base : archived) segments.push_back({base, archive_dir});
+  }
+  for (auto base : bases) {
+    if (base >= log_start) {
+      segments.push_back({base, dir});
+    } else {
+      add_problem(report, dir + "/" + seg::segment_file_name(base), -1, base, {},
+                  fmt::format("the segment is before the log's start at position {}: retention "
+                              "deleting it was cut short; the next open removes it",
+                              log_start));
+    }
+  }
+  checker(fs, report, log_start).run(segments);
 }
 
 }  // namespace annal::verify

@@ -334,15 +334,18 @@ TEST_CASE("a scavenge erases what metadata hides and keeps places, ids and delet
   CHECK(progress.size() == 2);
   CHECK(s.read_all(1, 100).events == before);
 
-  if (test::backend_under_test() == "segment") {
-    CHECK_THROWS_AS(scavenge(s), invalid_argument);
-    CHECK(s.read_all(1, 100).events == before);
-    return;
-  }
+  // On the segment log the events of the active segment wait for a later scavenge; this test's
+  // filler seals the segments of the small-segment suite, so that both cases are met.
+  bool segment = test::backend_under_test() == "segment";
+  for (int i = 0; i < 40; ++i) s.append("filler", expected_version::any(), make_events(1));
+  before = s.read_all(1, 100).events;
   auto done = scavenge(s);
-  CHECK(done.events_erased == 5);
-  CHECK(done.bytes_erased == planned.bytes_erased);
+  CHECK(done.events_erased + done.events_deferred == 5);
+  if (!segment) CHECK(done.events_deferred == 0);
+  if (done.events_deferred == 0) CHECK(done.bytes_erased == planned.bytes_erased);
+  // Each hidden event is erased, or on the segment log still in its active segment.
   auto check_erased = [&](event_store& store) {
+    std::uint64_t erased = 0;
     auto after = store.read_all(1, 100).events;
     REQUIRE(after.size() == before.size());
     for (std::size_t i = 0; i < after.size(); ++i) {
@@ -356,7 +359,8 @@ TEST_CASE("a scavenge erases what metadata hides and keeps places, ids and delet
       CHECK(is.timestamp == was.timestamp);
       bool hidden = (was.stream_id == "gone" && was.stream_version <= 3) ||
                     (was.stream_id == "cut" && was.stream_version < 3);
-      if (hidden) {
+      if (hidden && (!segment || is.type == "$erased")) {
+        ++erased;
         CHECK(is.type == "$erased");
         CHECK(is.payload == R"({"type":"test.happened","version":1})");
         CHECK(is.metadata == event_metadata{});
@@ -365,6 +369,7 @@ TEST_CASE("a scavenge erases what metadata hides and keeps places, ids and delet
         CHECK(is == was);
       }
     }
+    CHECK(erased == done.events_erased);
   };
   check_erased(s);
   CHECK(scavenge(s).events_erased == 0);
@@ -390,8 +395,11 @@ TEST_CASE("a scavenge erases a tombstoned stream's events and expired ones, not 
   scavenge_options dry;
   dry.dry_run = true;
   CHECK(scavenge(s, dry).events_erased == 3);
-  if (test::backend_under_test() == "segment") return;
-  CHECK(scavenge(s).events_erased == 3);
+  for (int i = 0; i < 40; ++i) s.append("filler", expected_version::any(), make_events(1));
+  auto done = scavenge(s);
+  CHECK(done.events_erased + done.events_deferred == 3);
+  if (done.events_deferred > 0) return;  // the segment log's active segment
+  CHECK(done.events_erased == 3);
   auto log = s.read_all(1, 100).events;
   CHECK(log[0].type == "$erased");
   CHECK(log[1].type == "$erased");

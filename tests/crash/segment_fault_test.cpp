@@ -1,15 +1,18 @@
 // Durability of the segment backend under simulated power cuts and I/O errors, at every I/O point.
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <iostream>
 #include <map>
-#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "annal/error.hpp"
-#include "support/fault_file_system.hpp"
+#include "annal/store_admin.hpp"
+#include "annal/system_events.hpp"
 #include "segment/segment_store.hpp"
+#include "support/fault_file_system.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace annal;
@@ -211,9 +214,10 @@ TEST_CASE("a power cut at every I/O operation loses nothing acknowledged", "[cra
             << "): " << total << " faults injected and recovered\n";
 }
 
-TEST_CASE("a power cut at every I/O operation of grouped appends from several threads loses "
-          "nothing acknowledged",
-          "[crash][segment]") {
+TEST_CASE(
+    "a power cut at every I/O operation of grouped appends from several threads loses "
+    "nothing acknowledged",
+    "[crash][segment]") {
   auto mode = GENERATE(crash_mode::drop_unsynced, crash_mode::garble_tail);
   auto options = small_segments(durability_mode::sync_each_batch);
   std::uint64_t total;
@@ -324,5 +328,197 @@ TEST_CASE("ENOSPC or EIO at each write and sync gives a clean io_error and loses
   }
   std::cout << "errno " << code << " at each of " << total << " operations (fault kind "
             << static_cast<int>(kind) << (sticky ? ", sticky" : "") << "): " << total
+            << " faults injected and recovered\n";
+}
+
+namespace {
+
+// A store of 2 KiB segments whose early, sealed segments hold events that a deletion and a
+// truncation hide, followed by enough appends to seal them.
+void prepare_scavenge(fault_file_system& fs, const store_options& options) {
+  segment_store store(dir, options, std::shared_ptr<io::file_system>(&fs, [](auto*) {}));
+  for (int i = 0; i < 24; ++i) {
+    store.append("s" + std::to_string(i % 3), expected_version::any(), make_events(1 + i % 4));
+  }
+  store.delete_stream("s1", expected_version::any());
+  store.set_stream_metadata("s2", {.truncate_before = 10});
+  for (int i = 0; i < 10; ++i) store.append("tail", expected_version::any(), make_events(2));
+  store.close();
+}
+
+std::vector<recorded_event> read_log(fault_file_system& fs, const store_options& options) {
+  segment_store store(dir, options, std::shared_ptr<io::file_system>(&fs, [](auto*) {}));
+  return store.read_all(1, unlimited).events;
+}
+
+// Scavenges until the first error; returns what the completed scavenge reported, if it did.
+std::optional<scavenge_report> scavenge_once(fault_file_system& fs, const store_options& options) {
+  try {
+    segment_store store(dir, options, std::shared_ptr<io::file_system>(&fs, [](auto*) {}));
+    auto report = scavenge(store);
+    store.close();
+    return report;
+  } catch (const io_error&) {
+    return std::nullopt;  // the injected fault
+  }
+}
+
+bool hidden(const recorded_event& e) {
+  return (e.stream_id == "s1" && e.type != stream_deleted_event::type) ||
+         (e.stream_id == "s2" && e.stream_version < 10);
+}
+
+// Every event in its place; hidden ones intact or erased, all others unchanged byte for byte.
+// Returns how many are erased.
+std::size_t check_scavenged(const std::vector<recorded_event>& before,
+                            const std::vector<recorded_event>& after) {
+  REQUIRE(after.size() == before.size());
+  std::size_t erased = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    CAPTURE(i, before[i].stream_id, before[i].stream_version);
+    const auto& was = before[i];
+    const auto& is = after[i];
+    if (hidden(was) && is.type == "$erased") {
+      ++erased;
+      REQUIRE(is.position == was.position);
+      REQUIRE(is.stream_id == was.stream_id);
+      REQUIRE(is.stream_version == was.stream_version);
+      REQUIRE(is.id == was.id);
+      REQUIRE(is.timestamp == was.timestamp);
+    } else {
+      REQUIRE(is == was);
+    }
+  }
+  return erased;
+}
+
+}  // namespace
+
+TEST_CASE("a power cut at every I/O operation of a scavenge leaves each segment old or new",
+          "[crash][segment][scavenge]") {
+  auto mode =
+      GENERATE(crash_mode::drop_unsynced, crash_mode::keep_random_prefix, crash_mode::garble_tail);
+  auto options = small_segments(durability_mode::sync_each_batch);
+  std::vector<recorded_event> before;
+  std::size_t erasable;
+  std::uint64_t total;
+  {
+    fault_file_system fs;
+    prepare_scavenge(fs, options);
+    before = read_log(fs, options);
+    std::uint64_t start = fs.operations();
+    auto report = scavenge_once(fs, options);
+    REQUIRE(report);
+    total = fs.operations() - start;
+    erasable = check_scavenged(before, read_log(fs, options));
+    REQUIRE(erasable == report->events_erased);
+    REQUIRE(erasable > 10);
+    REQUIRE(report->events_deferred == 0);  // the tail's appends sealed every hidden event
+  }
+  for (std::uint64_t n = 1; n <= total; ++n) {
+    CAPTURE(n, static_cast<int>(mode));
+    fault_file_system fs;
+    prepare_scavenge(fs, options);
+    auto prepared = read_log(fs, options);  // new ids and timestamps each time
+    fs.fail_operation(n, EIO, fault_kind::fail, true);
+    scavenge_once(fs, options);
+    fs.crash(mode, n);
+    fs.clear_faults();
+    check_scavenged(prepared, read_log(fs, options));
+    // A second scavenge finishes the work.
+    REQUIRE(scavenge_once(fs, options));
+    REQUIRE(check_scavenged(prepared, read_log(fs, options)) == erasable);
+  }
+  std::cout << "scavenge, power cut before each of " << total << " operations (crash mode "
+            << static_cast<int>(mode) << "): " << total << " faults injected and recovered\n";
+}
+
+namespace {
+
+// About half a dozen 2 KiB segments of 3 streams.
+void prepare_retention(fault_file_system& fs, const store_options& options) {
+  segment_store store(dir, options, std::shared_ptr<io::file_system>(&fs, [](auto*) {}));
+  for (int i = 0; i < 120; ++i) {
+    store.append("s" + std::to_string(i % 3), expected_version::any(), make_events(1 + i % 3));
+  }
+  store.close();
+}
+
+// Opens the store with a retention policy, waits for the first pass of its retention thread and
+// closes it; stops at the first error.
+void retain_once(fault_file_system& fs, const store_options& options) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool passed = false;
+  detail::store_hooks hooks;
+  hooks.after_retention = [&] {
+    std::lock_guard lock(mutex);
+    passed = true;
+    changed.notify_all();
+  };
+  try {
+    segment_store store(dir, options, std::shared_ptr<io::file_system>(&fs, [](auto*) {}), hooks);
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return passed; });
+    }
+    store.close();
+  } catch (const io_error&) {
+    // The injected fault.
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a power cut at every I/O operation of retention keeps the log whole from its start",
+          "[crash][segment][retention]") {
+  bool archive = GENERATE(false, true);
+  auto mode = GENERATE(crash_mode::drop_unsynced, crash_mode::garble_tail);
+  auto plain = small_segments(durability_mode::sync_each_batch);
+  if (archive) plain.segment_archive_dir = "/archive";
+  auto retaining = plain;
+  retaining.segment_retention_bytes = 5000;
+  std::vector<recorded_event> complete;
+  std::uint64_t total;
+  std::uint64_t retained_start;
+  {
+    fault_file_system fs;
+    prepare_retention(fs, plain);
+    complete = read_log(fs, plain);
+    std::uint64_t start = fs.operations();
+    retain_once(fs, retaining);
+    total = fs.operations() - start;
+    auto left = read_log(fs, plain);
+    REQUIRE_FALSE(left.empty());
+    retained_start = left.front().position;
+    if (archive) {
+      REQUIRE(left == complete);
+      REQUIRE(fs.list("/archive").size() > 2);
+    } else {
+      REQUIRE(retained_start > 1);
+    }
+  }
+  for (std::uint64_t n = 1; n <= total; ++n) {
+    CAPTURE(n, archive, static_cast<int>(mode));
+    fault_file_system fs;
+    prepare_retention(fs, plain);
+    auto prepared = read_log(fs, plain);
+    fs.fail_operation(n, EIO, fault_kind::fail, true);
+    retain_once(fs, retaining);
+    fs.crash(mode, n);
+    fs.clear_faults();
+    // Every event from the log's start on is the one stored there; archived ones are read too.
+    auto left = read_log(fs, plain);
+    REQUIRE_FALSE(left.empty());
+    REQUIRE(left.back().position == prepared.size());
+    REQUIRE(left.size() == prepared.size() - (left.front().position - 1));
+    for (const auto& e : left) REQUIRE(e == prepared[e.position - 1]);
+    if (archive) REQUIRE(left.front().position == 1);
+    // A pass without faults finishes the work.
+    retain_once(fs, retaining);
+    REQUIRE(read_log(fs, plain).front().position == (archive ? 1 : retained_start));
+  }
+  std::cout << "retention (" << (archive ? "archive" : "delete") << "), power cut before each of "
+            << total << " operations (crash mode " << static_cast<int>(mode) << "): " << total
             << " faults injected and recovered\n";
 }

@@ -126,6 +126,12 @@ event_data stored_event(std::string type, std::uint32_t type_version, std::strin
   return e;
 }
 
+std::vector<event_data> make_padded_events(std::size_t count) {
+  auto events = make_events(count);
+  for (auto& e : events) e.payload = R"({"pad":")" + std::string(120, 'p') + R"("})";
+  return events;
+}
+
 std::vector<event_data> make_events(std::size_t count, std::string type) {
   std::vector<event_data> events;
   for (std::size_t i = 0; i < count; ++i) events.push_back(make_event(type, static_cast<int>(i)));

@@ -71,5 +71,7 @@ event_data make_event(std::string type = "test.happened", int n = 0);
 event_data stored_event(std::string type, std::uint32_t type_version, std::string payload);
 /// `count` such events.
 std::vector<event_data> make_events(std::size_t count, std::string type = "test.happened");
+/// `count` events whose payloads are about 140 bytes, to fill small segments quickly.
+std::vector<event_data> make_padded_events(std::size_t count);
 
 }  // namespace annal::test

@@ -63,11 +63,18 @@ int run_info(const std::string& uri) {
   line("format version", std::to_string(d.format_version));
   line("store id", store->store_id().to_string());
   line("head position", std::to_string(head));
-  line("events", std::to_string(head));  // positions are gapless and start at 1
+  // Positions are gapless; the log starts at 1 unless retention deleted its oldest segments.
+  bool empty = head < d.first_position;
+  line("events", std::to_string(empty ? 0 : head - d.first_position + 1));
+  if (d.first_position > 1) line("first position", std::to_string(d.first_position));
   line("streams", std::to_string(d.stream_count));
   line("size on disk", human_size(d.bytes_on_disk));
-  line("segments", d.backend == "segment" ? std::to_string(d.segment_count) : "-");
-  line("oldest event", head == 0 ? "-" : timestamp_of(*store, 1));
+  line("segments",
+       d.backend != "segment" ? "-"
+       : d.archived_segment_count == 0
+           ? std::to_string(d.segment_count)
+           : fmt::format("{} ({} archived)", d.segment_count, d.archived_segment_count));
+  line("oldest event", empty ? "-" : timestamp_of(*store, d.first_position));
   line("newest event", head == 0 ? "-" : timestamp_of(*store, head));
   stdout_buffer buffer;
   buffer.text() = std::move(out);

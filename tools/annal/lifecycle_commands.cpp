@@ -90,9 +90,12 @@ int run_scavenge(const std::string& uri, bool dry_run) {
   options.on_progress = [&](const scavenge_report& r) { bar.update(r.streams_examined); };
   scavenge_report r = scavenge(*store, options);
   bar.finish();
-  fmt::print("{} {} events ({} bytes of payload and metadata) in {} streams with metadata\n",
-             dry_run ? "would erase" : "erased", r.events_erased, r.bytes_erased,
-             r.streams_examined);
+  fmt::print(
+      "{} {} events ({} bytes of payload and metadata) in {} streams with metadata{}\n",
+      dry_run ? "would erase" : "erased", r.events_erased, r.bytes_erased, r.streams_examined,
+      r.events_deferred == 0
+          ? ""
+          : fmt::format("; {} left in the active segment for a later scavenge", r.events_deferred));
   return exit_ok;
 }
 
