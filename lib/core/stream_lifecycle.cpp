@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "annal/error.hpp"
+#include "core/event_digest.hpp"
 
 namespace annal::detail {
 
@@ -114,8 +115,10 @@ void visibility::hide_through(std::uint64_t version) noexcept {
 }
 
 std::string erased_payload(const recorded_event& event) {
-  return nlohmann::json{{"type", event.type}, {"version", event.type_version}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{{"type", event.type},
+                        {"version", event.type_version},
+                        {"digest", to_hex(event_digest(event))}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void drop_hidden(std::vector<recorded_event>& events, const stream_state& state,

@@ -75,7 +75,8 @@ class visibility {
   std::optional<std::chrono::system_clock::time_point> oldest_;
 };
 
-/// The payload of `event`'s erased form: {"type": its type, "version": its type version}.
+/// The payload of `event`'s erased form: {"type": its type, "version": its type version,
+/// "digest": its event_digest() in hex}, so that the log's chain still covers what it was.
 std::string erased_payload(const recorded_event& event);
 
 /// Removes from `events` (one read of a stream) what `state` hides: versions
