@@ -56,7 +56,8 @@ void segment_store::retention_loop() {
         std::lock_guard stopping(retention_mutex_);
         if (retention_stop_) break;
       }
-    } catch (const error& e) {
+    } catch (const std::exception& e) {
+      // The store goes on; the next roll or the minute's wake-up tries again.
       warn(std::string("retention stopped until the next segment roll: ") + e.what());
     }
     if (hooks_.after_retention) hooks_.after_retention();

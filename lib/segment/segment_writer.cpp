@@ -182,11 +182,16 @@ std::optional<detail::event_place> segment_store::committed_place(const uuid& id
   if (!position || *position < log_start_.load()) return std::nullopt;
   if (*position < cache.first_position || *position >= cache.first_position + cache.count) {
     auto at = do_read_all(*position, 1, {}).events;
+    // Retention may delete the segment meanwhile: the read then starts after it.
+    if (!at.empty() && at[0].position != *position) return std::nullopt;
     if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");
+    // Retention and scavenges change stream batches under the index's lock.
+    std::shared_lock lock(index_mutex_);
     const auto& batches = streams_.at(at[0].stream_id).batches;
     auto batch = std::partition_point(batches.begin(), batches.end(), [&](const stream_batch& b) {
       return b.first_version + b.count - 1 < at[0].stream_version;
     });
+    if (batch == batches.end() || batch->first_position > *position) return std::nullopt;
     cache = {at[0].stream_id, batch->first_version, batch->first_position, batch->count};
   }
   return detail::event_place{cache.stream_id,

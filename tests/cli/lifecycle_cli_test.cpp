@@ -4,6 +4,8 @@
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
 #include "cli_fixture.hpp"
+#include "support/eventually.hpp"
+#include "support/segment_dir.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -114,4 +116,25 @@ TEST_CASE("a copy of a store hides what the original hides", "[cli][lifecycle]")
     CHECK(store->read_stream("cut").size() == 1);
   }
   CHECK(export_of(copy).out == export_of(uri).out);
+}
+
+TEST_CASE("info shows where a segment log starts after retention, and its archived segments",
+          "[cli][lifecycle]") {
+  if (backend_under_test() != "segment") return;
+  temp_dir dir;
+  std::string plain = "segment:" + dir.file("store") + "?segment_size=2048";
+  {
+    auto store = open_store(plain);
+    for (int i = 0; i < 60; ++i) store->append("s", expected_version::any(), make_padded_events(1));
+  }
+  {
+    // Everything but the active segment goes; the thread finishes before close returns.
+    auto store = open_store(plain + "&retention_bytes=1");
+    REQUIRE(eventually([&] { return segment_file_count(dir.file("store")) == 1; }));
+  }
+  auto info = run_tool({"info", plain});
+  REQUIRE(info.exit_code == 0);
+  CHECK(info.out.find("first position  ") != std::string::npos);
+  CHECK(info.out.find("segments        1\n") != std::string::npos);
+  CHECK(info.out.find("head position   60\n") != std::string::npos);
 }
