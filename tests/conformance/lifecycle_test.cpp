@@ -1,12 +1,15 @@
 // Conformance: soft deletion, tombstones, truncation, max-count and max-age, on every backend.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <thread>
 
 #include "annal/error.hpp"
 #include "annal/repository.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/system_events.hpp"
 #include "core/event_digest.hpp"
+#include "support/eventually.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace annal;
@@ -432,4 +435,44 @@ TEST_CASE("truncating behind a snapshot keeps the aggregate's state; before it, 
   loaded = counters.load("a");
   CHECK(loaded.state.total == 1);
   CHECK(loaded.version == 6);
+}
+
+TEST_CASE("a scavenge runs while appends and reads go on", "[lifecycle][scavenge][concurrency]") {
+  store_fixture f;
+  auto& s = f.store();
+  constexpr int streams = 40;
+  constexpr std::size_t per_stream = 15;
+  auto stream_of = [](int k) { return "c-" + std::to_string(k); };
+  // About 90 KB: the segment log's suites seal segments, which the scavenge then rewrites.
+  for (int k = 0; k < streams; ++k) {
+    s.append(stream_of(k), expected_version::no_stream(), test::make_padded_events(per_stream));
+  }
+  for (int k = 0; k < streams; k += 2) s.delete_stream(stream_of(k), expected_version::any());
+  std::vector<std::vector<recorded_event>> kept;
+  for (int k = 1; k < streams; k += 2) kept.push_back(s.read_stream(stream_of(k)));
+  std::atomic<bool> stop{false};
+  std::atomic<int> appended{0};
+  std::atomic<int> reads{0};
+  std::thread appender([&] {
+    while (!stop) {
+      s.append("live", expected_version::any(), test::make_padded_events(1));
+      ++appended;
+    }
+  });
+  std::thread reader([&] {
+    while (!stop) {
+      for (int k = 1; k < streams; k += 2) {
+        CHECK(s.read_stream(stream_of(k)) == kept[static_cast<std::size_t>(k / 2)]);
+      }
+      ++reads;
+    }
+  });
+  auto report = scavenge(s);
+  // Let the threads see the result too.
+  CHECK(test::eventually([&] { return reads > 1 && appended > 1; }));
+  stop = true;
+  appender.join();
+  reader.join();
+  CHECK(report.events_erased + report.events_deferred == streams / 2 * per_stream);
+  for (int k = 0; k < streams; k += 2) CHECK(s.read_stream(stream_of(k)).empty());
 }
