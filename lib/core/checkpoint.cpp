@@ -144,4 +144,98 @@ checkpoint verify_checkpoint(std::string_view note, std::string_view key_name,
   return c;
 }
 
+namespace {
+
+std::string hex_of(const std::array<std::uint8_t, 4>& id) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : id) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// "NAME+KEYID+BASE64(0x01 || KEY)" split, its 32 key bytes decoded; `what` names the key kind.
+std::string parse_key_line(std::string_view text, std::string_view what,
+                           std::array<std::uint8_t, 32>& key, std::string& id) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  auto first = text.find('+');
+  auto second = first == std::string_view::npos ? first : text.find('+', first + 1);
+  // The key's base64 may itself hold '+': everything after the second '+' is the key.
+  if (second == std::string_view::npos) {
+    throw invalid_argument("not a " + std::string(what) + ": expected NAME+KEYID+KEY");
+  }
+  std::string name(text.substr(0, first));
+  if (!is_valid_key_name(name)) {
+    throw invalid_argument("the " + std::string(what) + " has an invalid name");
+  }
+  id = std::string(text.substr(first + 1, second - first - 1));
+  std::array<std::uint8_t, 33> blob{};
+  if (!from_base64(text.substr(second + 1), blob.data(), blob.size()) || blob[0] != 0x01) {
+    throw invalid_argument("the " + std::string(what) +
+                           " is not the base64 of an Ed25519 key (33 bytes, 0x01 first)");
+  }
+  std::copy(blob.begin() + 1, blob.end(), key.begin());
+  sodium_memzero(blob.data(), blob.size());
+  return name;
+}
+
+constexpr std::string_view private_prefix = "PRIVATE+KEY+";
+
+}  // namespace
+
+std::string signer_key_text(std::string_view name, const std::array<std::uint8_t, 32>& seed) {
+  checkpoint_signer signer(std::string(name), seed);
+  std::array<std::uint8_t, 33> blob{};
+  blob[0] = 0x01;
+  std::copy(seed.begin(), seed.end(), blob.begin() + 1);
+  std::string text = std::string(private_prefix) + std::string(name) + "+" +
+                     hex_of(key_id(name, signer.public_key())) + "+" +
+                     base64(blob.data(), blob.size());
+  sodium_memzero(blob.data(), blob.size());
+  return text;
+}
+
+std::unique_ptr<checkpoint_signer> parse_signer_key(std::string_view text) {
+  initialise_sodium();
+  if (!text.starts_with(private_prefix)) {
+    throw invalid_argument("not a signer key: it does not start with PRIVATE+KEY+");
+  }
+  std::array<std::uint8_t, 32> seed{};
+  std::string id;
+  std::string name = parse_key_line(text.substr(private_prefix.size()), "signer key", seed, id);
+  auto signer = std::make_unique<checkpoint_signer>(name, seed);
+  sodium_memzero(seed.data(), seed.size());
+  if (id != hex_of(key_id(name, signer->public_key()))) {
+    throw invalid_argument("the signer key's id does not match its name and key");
+  }
+  return signer;
+}
+
+std::string verifier_key_text(const checkpoint_signer& signer) {
+  std::array<std::uint8_t, 33> blob{};
+  blob[0] = 0x01;
+  std::copy(signer.public_key().begin(), signer.public_key().end(), blob.begin() + 1);
+  return signer.name() + "+" + hex_of(key_id(signer.name(), signer.public_key())) + "+" +
+         base64(blob.data(), blob.size());
+}
+
+verifier_key parse_verifier_key(std::string_view text) {
+  initialise_sodium();
+  if (text.starts_with(private_prefix)) {
+    throw invalid_argument("this is a signer key (secret); give the verifier key");
+  }
+  verifier_key key;
+  std::string id;
+  key.name = parse_key_line(text, "verifier key", key.public_key, id);
+  if (id != hex_of(key_id(key.name, key.public_key))) {
+    throw invalid_argument("the verifier key's id does not match its name and key");
+  }
+  return key;
+}
+
 }  // namespace annal::detail

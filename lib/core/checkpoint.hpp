@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,25 @@ class checkpoint_signer {
   ed25519_public_key public_key_{};
   std::array<std::uint8_t, 64> secret_key_{};
 };
+
+/// A key that verifies checkpoints: the signer's name and public key.
+struct verifier_key {
+  std::string name;
+  ed25519_public_key public_key{};
+};
+
+/// The signer's key as one line of text, as C2SP notes write it:
+/// "PRIVATE+KEY+NAME+KEYID+BASE64(0x01 || seed)" (KEYID: 8 hex digits). Secret: keep it out of
+/// logs.
+std::string signer_key_text(std::string_view name, const std::array<std::uint8_t, 32>& seed);
+/// The signer of a key line signer_key_text() wrote (surrounding whitespace ignored). Throws
+/// annal::invalid_argument naming what is wrong, never echoing the secret.
+std::unique_ptr<checkpoint_signer> parse_signer_key(std::string_view text);
+/// The verifier key of `signer` as one line of text: "NAME+KEYID+BASE64(0x01 || public key)".
+std::string verifier_key_text(const checkpoint_signer& signer);
+/// The key a verifier_key_text() line names (surrounding whitespace ignored). Throws
+/// annal::invalid_argument naming what is wrong, including a key id that does not match.
+verifier_key parse_verifier_key(std::string_view text);
 
 /// The checkpoint of a signed `note` that carries a valid signature by the key `public_key`
 /// named `key_name`; signature lines of other keys are ignored. Throws annal::corruption (path

@@ -98,3 +98,37 @@ TEST_CASE("malformed checkpoints are refused, naming what is wrong", "[checkpoin
   CHECK_THROWS_AS(checkpoint_signer("", seed(1)), annal::invalid_argument);
   CHECK_THROWS_AS(checkpoint_signer("a+b", seed(1)), annal::invalid_argument);
 }
+
+TEST_CASE("keys are written and read as C2SP note key lines", "[checkpoint]") {
+  std::string secret = signer_key_text("orders-log", seed(7));
+  CHECK(secret.starts_with("PRIVATE+KEY+orders-log+"));
+  auto signer = parse_signer_key(secret + "\n");
+  checkpoint_signer direct("orders-log", seed(7));
+  CHECK(signer->public_key() == direct.public_key());
+  std::string verifier = verifier_key_text(*signer);
+  CHECK(verifier.starts_with("orders-log+"));
+  auto key = parse_verifier_key(" " + verifier + "\n");
+  CHECK(key.name == "orders-log");
+  CHECK(key.public_key == direct.public_key());
+  // A note signed by the parsed signer verifies with the parsed verifier key.
+  CHECK(verify_checkpoint(signer->sign(sample_checkpoint()), key.name, key.public_key) ==
+        sample_checkpoint());
+
+  // A wrong key id, a secret key given as a verifier key, a truncated key: refused.
+  std::string wrong_id = verifier;
+  wrong_id[wrong_id.find('+') + 1] = wrong_id[wrong_id.find('+') + 1] == '0' ? '1' : '0';
+  CHECK_THROWS_WITH(parse_verifier_key(wrong_id), Catch::Contains("id does not match"));
+  CHECK_THROWS_WITH(parse_verifier_key(secret), Catch::Contains("signer key (secret)"));
+  CHECK_THROWS_WITH(parse_verifier_key(verifier.substr(0, verifier.size() - 4)),
+                    Catch::Contains("not the base64 of an Ed25519 key"));
+  CHECK_THROWS_WITH(parse_signer_key(verifier), Catch::Contains("PRIVATE+KEY+"));
+  CHECK_THROWS_WITH(parse_verifier_key("no-plus-signs"), Catch::Contains("NAME+KEYID+KEY"));
+  // The error never echoes the secret.
+  try {
+    parse_signer_key(secret.substr(0, secret.size() - 2));
+    FAIL("a truncated signer key was accepted");
+  } catch (const annal::invalid_argument& e) {
+    CHECK(std::string(e.what()).find(secret.substr(secret.rfind('+') + 1, 10)) ==
+          std::string::npos);
+  }
+}

@@ -78,6 +78,19 @@ int run_set_metadata(const std::string& store, const std::string& stream,
                      const metadata_change& change);
 /// Erases the events stream metadata hides, or with `dry_run` says what it would erase.
 int run_scavenge(const std::string& store, bool dry_run);
+/// Writes PATH.key (a new Ed25519 signer key, owner-only) and PATH.pub (its verifier key); the
+/// key is named after PATH's last part. Never overwrites.
+int run_keygen(const std::string& path);
+/// Prints a checkpoint of the whole log (its size and Merkle root) signed with `key_file`.
+int run_checkpoint(const std::string& store, const std::string& key_file);
+/// Prints the proof that the event at `position` is in the log the checkpoint in `note_file`
+/// signs, after checking the checkpoint with the verifier key in `key_file` and the log against
+/// it.
+int run_proof(const std::string& store, std::uint64_t position, const std::string& note_file,
+              const std::string& key_file);
+/// Checks that the log's first events are still those a signed checkpoint committed to.
+int run_verify_checkpoint(const std::string& store, const std::string& note_file,
+                          const std::string& key_file);
 /// Prints a stream's version, retention settings and deletions; uses `open` when not null.
 int run_show_metadata(const std::string& store, const std::string& stream,
                       event_store* open = nullptr);

@@ -161,6 +161,11 @@ int main(int argc, char** argv) {
                          "  annal verify segment:/var/lib/orders\n"
                          "  annal verify sqlite:orders.db && echo clean\n");
   verify->add_option("STORE", store, store_help)->required();
+  std::string checkpoint_file;
+  std::string key_file;
+  verify->add_option("--checkpoint", checkpoint_file,
+                     "Instead, check the log against a checkpoint `annal checkpoint` signed");
+  verify->add_option("--key", key_file, "The verifier key of --checkpoint (NAME.pub)");
 
   bool hard = false;
   std::optional<std::uint64_t> expected;
@@ -212,6 +217,29 @@ int main(int argc, char** argv) {
   scavenge->add_option("STORE", store, store_help)->required();
   scavenge->add_flag("--dry-run", dry_run, "Count what would be erased; erase nothing");
 
+  std::string key_name;
+  auto* keygen = command(app, "keygen", "Make an Ed25519 key that signs checkpoints",
+                         "  annal keygen auditor   # writes auditor.key and auditor.pub\n");
+  keygen
+      ->add_option("NAME", key_name,
+                   "The key's name, as verifiers know it; a path puts the files elsewhere")
+      ->required();
+  auto* checkpoint =
+      command(app, "checkpoint", "Print a signed checkpoint of the log: its size and Merkle root",
+              "  annal checkpoint sqlite:orders.db --key auditor.key > cp.txt\n");
+  checkpoint->add_option("STORE", store, store_help)->required();
+  checkpoint->add_option("--key", key_file, "The signer key (NAME.key)")->required();
+  std::uint64_t position = 0;
+  auto* proof =
+      command(app, "proof", "Print the proof that an event is in the log as of a signed checkpoint",
+              "  annal proof sqlite:orders.db 42 --checkpoint cp.txt --key "
+              "auditor.pub > proof.json\n"
+              "  annal-proof-check proof.json auditor.pub\n");
+  proof->add_option("STORE", store, store_help)->required();
+  proof->add_option("POSITION", position, "The event's position")->required();
+  proof->add_option("--checkpoint", checkpoint_file, "The signed checkpoint")->required();
+  proof->add_option("--key", key_file, "Its verifier key (NAME.pub)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -241,7 +269,16 @@ int main(int argc, char** argv) {
     if (*export_command) return run_export(store, from.value_or(1));
     if (*import_command) return run_import(store);
     if (*migrate) return run_migrate(from_store, to_store);
-    if (*verify) return run_verify(store);
+    if (*verify) {
+      if (checkpoint_file.empty() != key_file.empty()) {
+        throw usage_error("--checkpoint and --key go together");
+      }
+      return checkpoint_file.empty() ? run_verify(store)
+                                     : run_verify_checkpoint(store, checkpoint_file, key_file);
+    }
+    if (*keygen) return run_keygen(key_name);
+    if (*checkpoint) return run_checkpoint(store, key_file);
+    if (*proof) return run_proof(store, position, checkpoint_file, key_file);
     if (*scavenge) return run_scavenge(store, dry_run);
     if (*delete_command) return run_delete(store, stream, hard, expected, reason);
     if (*truncate) return run_set_metadata(store, stream, change);

@@ -1,0 +1,64 @@
+// Reading a log's leaves: every event's digest, erased ones from their payloads.
+#include "core/log_tree.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "annal/error.hpp"
+#include "core/event_digest.hpp"
+#include "core/merkle_tree.hpp"
+#include "core/stream_lifecycle.hpp"
+
+namespace annal::detail {
+
+sha256_digest stored_event_digest(const recorded_event& event) {
+  if (event.type != erased_event_type) return event_digest(event);
+  sha256_digest digest{};
+  auto json = nlohmann::json::parse(event.payload, nullptr, false);
+  std::string hex = json.is_object() && json.contains("digest") && json["digest"].is_string()
+                        ? json["digest"].get<std::string>()
+                        : std::string();
+  bool ok = hex.size() == 64;
+  for (std::size_t i = 0; ok && i < 32; ++i) {
+    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, digest[i], 16);
+    ok = ec == std::errc() && end == hex.data() + 2 * i + 2;
+  }
+  if (!ok) {
+    throw corruption("position " + std::to_string(event.position), -1,
+                     "an erased event's payload holds no event digest");
+  }
+  return digest;
+}
+
+std::vector<sha256_digest> log_leaf_hashes(event_store& store, std::uint64_t size) {
+  std::uint64_t head = store.head_position();
+  if (size > head) {
+    throw invalid_argument(fmt::format("the log holds {} events, not {}", head, size));
+  }
+  std::vector<sha256_digest> leaves;
+  leaves.reserve(size);
+  std::uint64_t next = 1;
+  while (next <= size) {
+    auto slice = store.read_all(next, 10000);
+    if (slice.events.empty()) {
+      throw invalid_argument(fmt::format("the log ends before position {}", next));
+    }
+    if (slice.events.front().position != next) {
+      throw invalid_argument(
+          fmt::format("the log does not hold position {}: segment retention deleted its oldest "
+                      "events, and a tree over the whole log cannot be computed",
+                      next));
+    }
+    for (const auto& e : slice.events) {
+      if (e.position > size) break;
+      auto digest = stored_event_digest(e);
+      leaves.push_back(merkle_leaf_hash(digest));
+    }
+    next = slice.events.back().position + 1;
+  }
+  return leaves;
+}
+
+}  // namespace annal::detail
