@@ -8,8 +8,9 @@
 namespace annal::detail {
 namespace {
 
-// The layout's name and version, first in every digest, so that a later layout never collides.
-constexpr std::string_view domain = "annal.event.v1";
+// The layouts' names and versions, first in every digest, so that a later layout never collides.
+constexpr std::string_view event_domain = "annal.event.v1";
+constexpr std::string_view content_domain = "annal.content.v1";
 
 class digest_writer {
  public:
@@ -33,23 +34,35 @@ class digest_writer {
 
 }  // namespace
 
-sha256_digest event_digest(const recorded_event& event) {
+sha256_digest content_digest(const recorded_event& event) {
   sha256_hasher hasher;
   digest_writer w(hasher);
-  w.text(domain);
-  w.integer(event.position);
-  w.integer(event.stream_version);
-  w.text(event.stream_id);
+  w.text(content_domain);
   w.text(event.type);
   w.integer(event.type_version);
-  w.bytes(event.id.bytes());
-  w.integer(static_cast<std::int64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(event.timestamp.time_since_epoch())
-          .count()));
   w.integer(static_cast<std::uint8_t>(event.encoding));
   w.text(encode_metadata(event.metadata));
   w.bytes(sha256(event.payload));
   return hasher.finish();
+}
+
+sha256_digest event_digest(const recorded_event& event, const sha256_digest& content) {
+  sha256_hasher hasher;
+  digest_writer w(hasher);
+  w.text(event_domain);
+  w.integer(event.position);
+  w.integer(event.stream_version);
+  w.text(event.stream_id);
+  w.bytes(event.id.bytes());
+  w.integer(static_cast<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(event.timestamp.time_since_epoch())
+          .count()));
+  w.bytes(content);
+  return hasher.finish();
+}
+
+sha256_digest event_digest(const recorded_event& event) {
+  return event_digest(event, content_digest(event));
 }
 
 }  // namespace annal::detail

@@ -6,12 +6,18 @@
 
 namespace annal::detail {
 
-/// The SHA-256 digest of everything the store recorded for `event`: its position, stream
-/// version, stream id, type, type version, id, timestamp (microseconds), encoding, metadata (in
-/// the stored JSON encoding) and the SHA-256 of its payload, in the byte layout
-/// docs/lifecycle.md ("Event digests") gives. Equal events have equal digests on every backend.
-/// A scavenge keeps an erased event's digest in its erased payload, so that the log's chain can
-/// still be checked after the payload is gone. Pure; never throws but std::bad_alloc.
+/// The SHA-256 digest of what an event says: its type, type version, encoding, metadata (in the
+/// stored JSON encoding) and the SHA-256 of its payload, in the byte layout docs/lifecycle.md
+/// ("Event digests") gives. A scavenge keeps an erased event's content digest in its erased
+/// payload. Pure; never throws but std::bad_alloc.
+sha256_digest content_digest(const recorded_event& event);
+
+/// The SHA-256 digest of everything the store recorded for `event`: its place (position, stream
+/// version, stream id), id and timestamp (microseconds), which erasure keeps, and `content`, its
+/// content digest. Equal events have equal digests on every backend. Pure.
+sha256_digest event_digest(const recorded_event& event, const sha256_digest& content);
+
+/// event_digest(event, content_digest(event)).
 sha256_digest event_digest(const recorded_event& event);
 
 }  // namespace annal::detail

@@ -15,21 +15,24 @@ namespace annal::detail {
 
 sha256_digest stored_event_digest(const recorded_event& event) {
   if (event.type != erased_event_type) return event_digest(event);
-  sha256_digest digest{};
+  sha256_digest content{};
   auto json = nlohmann::json::parse(event.payload, nullptr, false);
-  std::string hex = json.is_object() && json.contains("digest") && json["digest"].is_string()
-                        ? json["digest"].get<std::string>()
-                        : std::string();
+  std::string hex =
+      json.is_object() && json.contains("content_digest") && json["content_digest"].is_string()
+          ? json["content_digest"].get<std::string>()
+          : std::string();
   bool ok = hex.size() == 64;
   for (std::size_t i = 0; ok && i < 32; ++i) {
-    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, digest[i], 16);
+    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, content[i], 16);
     ok = ec == std::errc() && end == hex.data() + 2 * i + 2;
   }
   if (!ok) {
     throw corruption("position " + std::to_string(event.position), -1,
-                     "an erased event's payload holds no event digest");
+                     "an erased event's payload holds no content digest (erased by an annal "
+                     "before digests were kept)");
   }
-  return digest;
+  // The place, id and timestamp are the erased event's own: erasure keeps them.
+  return event_digest(event, content);
 }
 
 std::vector<sha256_digest> log_leaf_hashes(event_store& store, std::uint64_t size) {

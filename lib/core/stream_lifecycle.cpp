@@ -117,7 +117,7 @@ void visibility::hide_through(std::uint64_t version) noexcept {
 std::string erased_payload(const recorded_event& event) {
   return nlohmann::json{{"type", event.type},
                         {"version", event.type_version},
-                        {"digest", to_hex(event_digest(event))}}
+                        {"content_digest", to_hex(content_digest(event))}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -76,7 +76,8 @@ class visibility {
 };
 
 /// The payload of `event`'s erased form: {"type": its type, "version": its type version,
-/// "digest": its event_digest() in hex}, so that the log's chain still covers what it was.
+/// "content_digest": its content_digest() in hex}, so that the log's tree still covers what it
+/// was, and its place, id and timestamp, which erasure keeps, are still checked.
 std::string erased_payload(const recorded_event& event);
 
 /// Removes from `events` (one read of a stream) what `state` hides: versions

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "annal/error.hpp"
 #include "core/store_identity.hpp"
@@ -79,15 +80,28 @@ void segment_store::recover() {
   std::vector<std::uint64_t> archived;
   const std::string& archive_dir = options_.segment_archive_dir;
   if (!archive_dir.empty()) {
-    fs_->create_dir(archive_dir);
+    if (!fs_->exists(archive_dir)) {
+      fs_->create_dir(archive_dir);
+      std::string parent = std::filesystem::path(archive_dir).parent_path().string();
+      fs_->sync_dir(parent.empty() ? "." : parent);
+    }
+    bool stale = false;
     for (const auto& name : fs_->list(archive_dir)) {
-      if (name.ends_with(".tmp")) {
+      auto base = seg::segment_base_of(name);
+      if (!base && name.ends_with(seg::index_suffix)) {
+        base = seg::segment_base_of(name.substr(0, name.size() - seg::index_suffix.size()) +
+                                    std::string(seg::segment_suffix));
+      }
+      if (name.ends_with(".tmp") || (base && !bases.empty() && *base >= bases.front())) {
+        // A copy cut short, or one left by a crash after the copy and before the original's
+        // removal: the store's own file is the one read, and may since have been scavenged.
         fs_->remove(archive_dir + "/" + name);
-      } else if (auto base = seg::segment_base_of(name);
-                 base && *base >= log_start && (bases.empty() || *base < bases.front())) {
+        stale = true;
+      } else if (base && *base >= log_start && name.ends_with(seg::segment_suffix)) {
         archived.push_back(*base);
       }
     }
+    if (stale) fs_->sync_dir(archive_dir);
     std::sort(archived.begin(), archived.end());
   }
   std::string manifest_path = dir_ + "/" + std::string(seg::manifest_file_name);

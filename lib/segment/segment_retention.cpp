@@ -87,6 +87,15 @@ bool segment_store::retire_oldest_segment() {
     }
   }
   if (!oldest) return false;
+  if (options_.segment_archive_dir.empty()) {
+    // A segment is deleted only when every stream in it goes on in a later segment: each stream
+    // keeps its latest event in the log, and with it its version, tombstone and, for a metadata
+    // stream, its current settings, also across a reopen.
+    std::shared_lock lock(index_mutex_);
+    for (const auto& [id, stream] : streams_) {
+      if (!stream.batches.empty() && stream.batches.back().segment_number == number) return false;
+    }
+  }
   bool over_size =
       options_.segment_retention_bytes > 0 && local_bytes > options_.segment_retention_bytes;
   bool too_old = false;

@@ -124,7 +124,12 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
   rewritten->size = out.size();
   rewritten->next_position = old.next_position;
   rewritten->sparse = index.sparse;
-  seg::write_segment_index(*fs_, old.dir, index);
+  try {
+    seg::write_segment_index(*fs_, old.dir, index);
+  } catch (const error& e) {
+    // The new segment is in place and the index is derived data: the next open rebuilds it.
+    warn(std::string("a scavenge could not write the index of '") + old.path + "': " + e.what());
+  }
 
   // Readers that took the old file before this keep reading it: it stays open until they let go.
   std::unique_lock lock(index_mutex_);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
@@ -21,6 +22,17 @@ segment_store::segment_store(std::string dir, const store_options& options,
   if (options_.segment_size < seg::segment_header_size + 64) {
     throw invalid_argument(
         fmt::format("segment_size must be at least {} bytes", seg::segment_header_size + 64));
+  }
+  if (!options_.segment_archive_dir.empty()) {
+    namespace fs = std::filesystem;
+    std::error_code unknown;
+    auto normal = [](const std::string& p) {
+      return (fs::path(p) / "").lexically_normal().string();
+    };
+    if (normal(options_.segment_archive_dir) == normal(dir_) ||
+        fs::equivalent(options_.segment_archive_dir, dir_, unknown)) {
+      throw invalid_argument("archive_dir must be another directory than the store's");
+    }
   }
   set_max_payload_size(options_.max_payload_size);
   // A scavenge rewrites each sealed segment it touches: once for the erasures of many streams.

@@ -40,14 +40,16 @@ void segment_store::create_segment(std::uint64_t base) {
   segment->size = seg::segment_header_size;
   segment->next_position = base;
   {
-    std::unique_lock lock(index_mutex_);
-    segments_.push_back(std::move(segment));
-  }
-  {
-    // Only once the segment is durable may the manifest name it.
+    // Only once the segment is durable may the manifest name it; and before the index has it,
+    // so that retention, which may delete the previous segment once this one is listed, never
+    // writes a log start past the manifest's last segment.
     std::lock_guard lock(manifest_mutex_);
     manifest_.last_segment_base = base;
     write_manifest_locked();
+  }
+  {
+    std::unique_lock lock(index_mutex_);
+    segments_.push_back(std::move(segment));
   }
   active_index_ = seg::segment_index{base, seg::segment_header_size, base, {}, {}, {}};
   active_written_ = seg::segment_header_size;
@@ -178,20 +180,30 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
 std::optional<detail::event_place> segment_store::committed_place(const uuid& id,
                                                                   place_cache& cache) {
   auto position = ids_.find(id);
-  // An event retention deleted is forgotten: its id may be appended again.
-  if (!position || *position < log_start_.load()) return std::nullopt;
+  if (!position) return std::nullopt;
+  // The id of an event retention deleted stays taken until the store is reopened (which forgets
+  // it), but its stream and version are gone with its segment: the append is refused.
+  auto refuse_deleted = [&] {
+    throw invalid_argument(fmt::format(
+        "event id {} belongs to the event at position {}, which segment retention deleted; an "
+        "event with a new id is needed",
+        id.to_string(), *position));
+  };
+  if (*position < log_start_.load()) refuse_deleted();
   if (*position < cache.first_position || *position >= cache.first_position + cache.count) {
     auto at = do_read_all(*position, 1, {}).events;
-    // Retention may delete the segment meanwhile: the read then starts after it.
-    if (!at.empty() && at[0].position != *position) return std::nullopt;
-    if (at.empty()) throw corruption(dir_, -1, "an indexed event id has no event");
+    // Retention may delete the segment meanwhile: the read then starts after it, or finds none.
+    if (*position < log_start_.load()) refuse_deleted();
+    if (at.empty() || at[0].position != *position) {
+      throw corruption(dir_, -1, "an indexed event id has no event");
+    }
     // Retention and scavenges change stream batches under the index's lock.
     std::shared_lock lock(index_mutex_);
     const auto& batches = streams_.at(at[0].stream_id).batches;
     auto batch = std::partition_point(batches.begin(), batches.end(), [&](const stream_batch& b) {
       return b.first_version + b.count - 1 < at[0].stream_version;
     });
-    if (batch == batches.end() || batch->first_position > *position) return std::nullopt;
+    if (batch == batches.end() || batch->first_position > *position) refuse_deleted();
     cache = {at[0].stream_id, batch->first_version, batch->first_position, batch->count};
   }
   return detail::event_place{cache.stream_id,

@@ -370,7 +370,8 @@ TEST_CASE("a scavenge erases what metadata hides and keeps places, ids and delet
         if (was.type == "$erased") {
           CHECK(is.payload == was.payload);
         } else {
-          CHECK(is.payload == R"({"digest":")" + detail::to_hex(detail::event_digest(was)) +
+          CHECK(is.payload == R"({"content_digest":")" +
+                                  detail::to_hex(detail::content_digest(was)) +
                                   R"(","type":"test.happened","version":1})");
         }
         CHECK(is.metadata == event_metadata{});

@@ -60,9 +60,13 @@ TEST_CASE("retention by size deletes the oldest sealed segments; the log starts 
   REQUIRE_FALSE(stream.empty());
   CHECK(stream.front().position >= d.first_position);
   CHECK(stream.back().stream_version == 30);
-  // Appends go on at the head; an id retention deleted is forgotten and may be written again.
+  // An id whose event retention deleted stays taken until a reopen: its place is gone.
   std::vector<event_data> again{{all[0].id, "test.happened", "{}", payload_encoding::json, {}, 1}};
-  CHECK(store->append("s-0", expected_version::exact(30), again).first_position == all.size() + 1);
+  CHECK_THROWS_WITH(store->append("s-0", expected_version::any(), again),
+                    Catch::Contains("which segment retention deleted"));
+  // Appends go on at the head.
+  CHECK(store->append("s-0", expected_version::exact(30), test::make_padded_events(1))
+            .first_position == all.size() + 1);
   store->close();
   store.reset();
   CHECK(verify_store(plain).ok());
@@ -157,4 +161,40 @@ TEST_CASE("retention options are checked", "[segment][retention]") {
   CHECK_THROWS_AS(open_store(plain + "?retention_bytes=lots"), invalid_argument);
   CHECK_THROWS_AS(open_store(plain + "?retention_age_s=99999999999"), invalid_argument);
   CHECK_THROWS_AS(open_store(plain + "?archive_dir="), invalid_argument);
+}
+
+TEST_CASE("retention deletes no segment that holds a stream's latest events",
+          "[segment][retention]") {
+  test::temp_dir dir;
+  std::string path = dir.file("store");
+  std::string plain = "segment:" + path + "?segment_size=2048";
+  {
+    auto store = open_store(plain);
+    // "quiet" is written once, tombstoned, and has a truncation in its metadata stream; all of it
+    // sits in the first segment, which retention must therefore keep.
+    store->append("quiet", expected_version::no_stream(), test::make_padded_events(2));
+    store->append("kept", expected_version::no_stream(), test::make_padded_events(2));
+    store->set_stream_metadata("kept", {.truncate_before = 2});
+    store->delete_stream("quiet", expected_version::any(), deletion::hard);
+    fill(*store);
+  }
+  {
+    auto store = open_store(plain + "&retention_bytes=1");
+    // The writer rolls nothing here; the first pass runs at open. Give it time to go too far.
+    std::this_thread::sleep_for(300ms);
+    CHECK(describe(*store).first_position == 1);
+  }
+  auto store = open_store(plain);
+  CHECK_THROWS_AS(store->append("quiet", expected_version::any(), test::make_padded_events(1)),
+                  stream_deleted);
+  CHECK(store->read_stream("kept").size() == 1);
+}
+
+TEST_CASE("the archive directory must not be the store's", "[segment][retention]") {
+  test::temp_dir dir;
+  std::string path = dir.file("store");
+  CHECK_THROWS_WITH(open_store("segment:" + path + "?archive_dir=" + path + "/"),
+                    Catch::Contains("archive_dir must be another directory"));
+  CHECK_THROWS_WITH(open_store("segment:" + path + "/?archive_dir=" + path + "/./"),
+                    Catch::Contains("archive_dir must be another directory"));
 }

@@ -37,11 +37,17 @@ void write_new_file(const std::string& path, const std::string& text, bool secre
                    errno == EEXIST ? "the file exists; remove it or choose another key name"
                                    : "cannot create the file");
   }
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = ::fsync(fd) == 0 && ok;
-  int error = errno;
+  int error = 0;
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    error = errno == 0 ? EIO : errno;
+  } else if (::fsync(fd) != 0) {
+    error = errno;
+  }
   ::close(fd);
-  if (!ok) throw io_error(error, path, "cannot write the file");
+  if (error != 0) {
+    ::unlink(path.c_str());  // no half-written key left behind
+    throw io_error(error, path, "cannot write the file");
+  }
 }
 
 // The store's tree over its first `size` events, checked against a signed checkpoint of that
@@ -68,10 +74,13 @@ void require_same_store(const detail::checkpoint& c, event_store& store) {
   }
 }
 
+// The checkpoint in `note_file` (read once, into `note`), its signature checked with the
+// verifier key in `key_file` (read into `key`).
 detail::checkpoint verified_checkpoint(const std::string& note_file, const std::string& key_file,
-                                       detail::verifier_key& key) {
+                                       detail::verifier_key& key, std::string& note) {
   key = detail::parse_verifier_key(read_text_file(key_file));
-  return detail::verify_checkpoint(read_text_file(note_file), key.name, key.public_key);
+  note = read_text_file(note_file);
+  return detail::verify_checkpoint(note, key.name, key.public_key);
 }
 
 }  // namespace
@@ -110,7 +119,8 @@ int run_checkpoint(const std::string& uri, const std::string& key_file) {
 int run_proof(const std::string& uri, std::uint64_t position, const std::string& note_file,
               const std::string& key_file) {
   detail::verifier_key key;
-  auto c = verified_checkpoint(note_file, key_file, key);
+  std::string note;
+  auto c = verified_checkpoint(note_file, key_file, key, note);
   auto store = open_existing_store(uri);
   require_same_store(c, *store);
   if (position == 0 || position > c.size) {
@@ -119,7 +129,7 @@ int run_proof(const std::string& uri, std::uint64_t position, const std::string&
   }
   auto leaves = leaves_matching(*store, c, key.name);
   inclusion_proof proof;
-  proof.checkpoint_note = read_text_file(note_file);
+  proof.checkpoint_note = note;
   proof.event = store->read_all(position, 1).events.at(0);
   proof.path = detail::merkle_inclusion_proof(leaves, position - 1);
   fmt::print("{}", to_json(proof));
@@ -129,7 +139,8 @@ int run_proof(const std::string& uri, std::uint64_t position, const std::string&
 int run_verify_checkpoint(const std::string& uri, const std::string& note_file,
                           const std::string& key_file) {
   detail::verifier_key key;
-  auto c = verified_checkpoint(note_file, key_file, key);
+  std::string note;
+  auto c = verified_checkpoint(note_file, key_file, key, note);
   auto store = open_existing_store(uri);
   require_same_store(c, *store);
   leaves_matching(*store, c, key.name);

@@ -38,11 +38,12 @@ int main(int argc, char** argv) {
     auto proof = annal::cli::parse_inclusion_proof(proof_text);
     auto key = annal::detail::parse_verifier_key(key_text);
     auto c = annal::cli::check_inclusion_proof(proof, key);
+    bool erased = proof.event.type == "$erased";
     std::printf(
-        "ok: the event at position %llu (stream %s, version %llu, id %s) is in %s as of "
-        "its %llu events, signed by '%s'\n",
-        static_cast<unsigned long long>(proof.event.position), proof.event.stream_id.c_str(),
-        static_cast<unsigned long long>(proof.event.stream_version),
+        "ok: the %sevent at position %llu (stream %s, version %llu, id %s) is in %s as of its "
+        "%llu events, signed by '%s'\n",
+        erased ? "erased " : "", static_cast<unsigned long long>(proof.event.position),
+        proof.event.stream_id.c_str(), static_cast<unsigned long long>(proof.event.stream_version),
         proof.event.id.to_string().c_str(), c.origin.c_str(),
         static_cast<unsigned long long>(c.size), key.name.c_str());
     return 0;
