@@ -72,6 +72,10 @@ struct log_slice {
   bool end_of_log = false;
 };
 
+namespace detail {
+class key_store;
+}
+
 struct stream_summary;
 struct store_description;
 struct scavenge_options;
@@ -176,6 +180,16 @@ class ANNAL_EXPORT event_store {
   /// an invalid stream id.
   stream_state read_stream_state(std::string_view stream_id);
 
+  /// Crypto-shredding (docs/privacy.md): destroys the key of `subject`, after which the
+  /// annal::personal fields of its events read as erased everywhere (read_stream, read_all,
+  /// snapshots), and appends an annal::subject_forgotten_event to the stream
+  /// subject_forgotten_event::stream. Later appends of events with personal fields for the
+  /// subject throw annal::invalid_argument. Returns true when a key was destroyed, false when the
+  /// subject had none (it is then recorded as forgotten all the same) or was forgotten already
+  /// (nothing is written). Throws annal::invalid_argument for an empty subject, one longer than
+  /// max_subject_size or containing NUL.
+  bool forget(std::string_view subject);
+
   /// The position of the last event in the log, 0 when the log is empty.
   std::uint64_t head_position();
 
@@ -235,6 +249,9 @@ class ANNAL_EXPORT event_store {
   /// Called once, by the first close(), when no other call is running.
   virtual void do_close() = 0;
   virtual snapshot_store& do_snapshots() = 0;
+  /// The keys of the subjects whose personal data the store holds (core/key_store.hpp). Null
+  /// for a store that forwards its calls to another event_store, which seals and unseals.
+  virtual detail::key_store* do_keys() = 0;
   virtual uuid do_store_id() = 0;
   /// Replaces the stored identity with `id`, atomically with a check that the log is empty
   /// (annal::invalid_argument naming the head otherwise).

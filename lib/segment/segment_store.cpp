@@ -28,6 +28,8 @@ segment_store::segment_store(std::string dir, const store_options& options,
   recover();
   snapshots_ = std::make_unique<segment_snapshot_store>(
       dir_ + "/" + std::string(seg::snapshot_dir_name), fs_, options_.on_warning);
+  keys_ = std::make_unique<segment::key_file_store>(dir_ + "/" + std::string(segment::key_dir_name),
+                                                    fs_);
   set_poll_interval(options_.poll_interval);
   publish_head(head_.load());
 }
@@ -104,6 +106,7 @@ void segment_store::do_close() {
     }
   }
   snapshots_.reset();
+  keys_.reset();
   std::unique_lock lock(index_mutex_);
   segments_.clear();
   streams_.clear();
@@ -112,6 +115,8 @@ void segment_store::do_close() {
 }
 
 snapshot_store& segment_store::do_snapshots() { return *snapshots_; }
+
+detail::key_store* segment_store::do_keys() { return keys_.get(); }
 
 uuid segment_store::do_store_id() {
   std::lock_guard lock(queue_mutex_);
@@ -122,8 +127,9 @@ void segment_store::do_adopt_store_id(const uuid& id) {
   // With the queue's lock held and the queue empty, no append is being written or can start.
   std::lock_guard lock(queue_mutex_);
   if (!queue_.empty()) {
-    throw invalid_argument("a store takes another store's identity only while it is empty; "
-                           "appends to this one are in progress");
+    throw invalid_argument(
+        "a store takes another store's identity only while it is empty; "
+        "appends to this one are in progress");
   }
   detail::check_identity_change(head_.load());
   seg::manifest changed = manifest_;
