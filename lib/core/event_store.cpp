@@ -277,10 +277,17 @@ void unseal_events(std::vector<recorded_event>& events, detail::key_store* store
   }
 }
 
-// A snapshot's state as JSON text, whatever its encoding, and back.
+// A snapshot's state as JSON text, whatever its encoding, and back. Throws annal::corruption
+// for a CBOR state that does not parse.
 std::string snapshot_text(const snapshot& s) {
   if (s.encoding == snapshot_encoding::json) return s.payload;
-  return nlohmann::ordered_json::from_cbor(s.payload).dump();
+  try {
+    return nlohmann::ordered_json::from_cbor(s.payload).dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw corruption(s.stream_id, -1,
+                     fmt::format("the CBOR state of the snapshot at version {} is malformed: {}",
+                                 s.version, e.what()));
+  }
 }
 void set_snapshot_text(snapshot& s, const std::string& text) {
   if (s.encoding == snapshot_encoding::json) {

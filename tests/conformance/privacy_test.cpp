@@ -233,10 +233,12 @@ TEST_CASE("personal data copied in with append_recorded is sealed like an append
 
 TEST_CASE("a snapshot keeps no plaintext: forget erases the personal fields it holds",
           "[privacy]") {
+  auto format = GENERATE(snapshot_encoding::json, snapshot_encoding::cbor);
   store_fixture f;
   auto& s = f.store();
   repository_options options;
   options.snapshot_every = 1;
+  options.snapshot_format = format;
   options.on_warning = [](const std::string& warning) { FAIL(warning); };
   shop::customers repo(s, "customer", options);
   repo.update("c-1", [](const shop::customer&) {
@@ -253,6 +255,7 @@ TEST_CASE("a snapshot keeps no plaintext: forget erases the personal fields it h
   CHECK(loaded.state.tier == 2);
   auto stored = s.snapshots().load("customer-c-1", schema_fingerprint<shop::customer>());
   REQUIRE(stored.found);
+  CHECK(stored.found->encoding == format);
   CHECK(stored.found->payload.find("Ada") == std::string::npos);
   CHECK(stored.found->payload.find("$erased") != std::string::npos);
 }

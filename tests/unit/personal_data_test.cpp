@@ -90,3 +90,24 @@ TEST_CASE("a snapshot's sealed values name their subject", "[personal]") {
   CHECK(*unseal_personal(sealed, "", key_of, "s", 1) == R"({"name":{"$personal":"Ada"}})");
   CHECK(asked == "c-1");
 }
+
+TEST_CASE("sealing works on the text: spacing is kept, strings and other objects are left alone",
+          "[personal]") {
+  subject_key key = subject_key::random();
+  const std::string pretty = "{\n  \"name\": { \"$personal\" : \"Ada\" },\n  \"n\": 1\n}";
+  auto sealed = seal_personal(pretty, "c-1", key, false);
+  REQUIRE(sealed);
+  CHECK(sealed->find("Ada") == std::string::npos);
+  CHECK(sealed->find("\n  \"n\": 1\n}") != std::string::npos);
+  CHECK(open_with(*sealed, "c-1", &key) == pretty);
+  // Text that only looks like a personal object inside a string, and an object with more
+  // members, are not personal objects.
+  CHECK_FALSE(seal_personal(R"({"note":"{\"$personal\":1}"})", "c-1", key, false));
+  CHECK_FALSE(seal_personal(R"({"x":{"$personal":1,"y":2}})", "c-1", key, false));
+  CHECK_FALSE(seal_personal(R"({"x":{"$personal":)", "c-1", key, false));
+  // Nested personal objects are sealed with the outer one.
+  auto nested = seal_personal(R"([{"$personal":{"a":{"$personal":"b"}}}])", "c-1", key, false);
+  REQUIRE(nested);
+  CHECK(nested->find("$personal") == std::string::npos);
+  CHECK(open_with(*nested, "c-1", &key) == R"([{"$personal":{"a":{"$personal":"b"}}}])");
+}
