@@ -33,24 +33,41 @@ std::string associated_data(std::string_view subject) {
   return ad;
 }
 
+constexpr std::string_view base64_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// Standard base64 with padding, by table (the ciphertext is no secret: no need for the constant
+// time of sodium_bin2base64, which costs several times more).
 std::string to_base64(const std::vector<std::uint8_t>& bytes) {
-  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    std::uint32_t v =
+        (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    out += base64_alphabet[v >> 18];
+    out += base64_alphabet[(v >> 12) & 63];
+    out += base64_alphabet[(v >> 6) & 63];
+    out += base64_alphabet[v & 63];
+  }
+  if (std::size_t left = bytes.size() - i; left > 0) {
+    std::uint32_t v = std::uint32_t{bytes[i]} << 16;
+    if (left == 2) v |= std::uint32_t{bytes[i + 1]} << 8;
+    out += base64_alphabet[v >> 18];
+    out += base64_alphabet[(v >> 12) & 63];
+    out += left == 2 ? base64_alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
   return out;
 }
 
-// Standard base64 with padding, decoded with a table: the ciphertext is no secret, so this need
-// not run in constant time like sodium_base642bin, which costs several times more.
+// The bytes of standard base64 with padding, or nullopt; by table, like to_base64().
 std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
   static const auto table = [] {
     std::array<std::int8_t, 256> t;
     t.fill(-1);
-    constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (std::size_t i = 0; i < alphabet.size(); ++i) {
-      t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    for (std::size_t i = 0; i < base64_alphabet.size(); ++i) {
+      t[static_cast<unsigned char>(base64_alphabet[i])] = static_cast<std::int8_t>(i);
     }
     return t;
   }();
