@@ -248,6 +248,12 @@ std::vector<Event> sealed_batch(std::span<const Event> events, detail::key_store
     if (!has_personal_data(e)) continue;
     auto text = detail::seal_personal(e.payload, e.metadata.subject,
                                       keys.for_sealing(e.metadata.subject), false);
+    if (detail::has_personal_member(text ? *text : e.payload)) {
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has a \"$personal\" member that is not alone in its object, so "
+          "it cannot be encrypted; personal data is written {{\"$personal\": value}}",
+          i));
+    }
     if (!text) continue;
     if (text->size() > max_payload) {
       throw invalid_argument(

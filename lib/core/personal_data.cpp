@@ -199,6 +199,19 @@ bool may_hold_personal(std::string_view payload) noexcept {
 
 bool may_hold_sealed(std::string_view payload) noexcept { return payload.find(sealed_key) != npos; }
 
+bool has_personal_member(std::string_view payload) noexcept {
+  for (std::size_t i = payload.find('"'); i != npos && i < payload.size();) {
+    std::size_t end = string_end(payload, i);
+    if (end == npos) return false;
+    if (payload.compare(i, end - i, personal_key) == 0) {
+      std::size_t colon = skip_space(payload, end);
+      if (colon < payload.size() && payload[colon] == ':') return true;
+    }
+    i = payload.find('"', end);
+  }
+  return false;
+}
+
 std::optional<std::string> seal_personal(std::string_view payload, std::string_view subject,
                                          const subject_key& key, bool name_subject) {
   if (!may_hold_personal(payload)) return std::nullopt;

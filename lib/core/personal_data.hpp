@@ -17,6 +17,11 @@ bool may_hold_personal(std::string_view payload) noexcept;
 /// Whether `payload` may hold sealed objects `{"$sealed": ...}`, like may_hold_personal().
 bool may_hold_sealed(std::string_view payload) noexcept;
 
+/// Whether `payload` (JSON text) has a member named "$personal" anywhere, strings skipped: after
+/// seal_personal(), one that is left is not alone in its object and cannot be sealed. Never
+/// throws.
+bool has_personal_member(std::string_view payload) noexcept;
+
 /// `payload` (JSON text) with each object `{"$personal": v}` (that member alone) replaced by
 /// `{"$sealed": base64(1, nonce, ciphertext)}`: the object's exact text encrypted with
 /// XChaCha20-Poly1305 (IETF) under `key`, with associated data binding it to `subject` and the

@@ -181,6 +181,11 @@ TEST_CASE("personal fields need a valid subject", "[privacy]") {
   CHECK_THROWS_AS(s.append("s", expected_version::any(), e), invalid_argument);
   e.metadata.subject = "\xff";
   CHECK_THROWS_AS(s.append("s", expected_version::any(), e), invalid_argument);
+  // A "$personal" member beside others could not be sealed: refused rather than kept in the clear.
+  event_data mixed = test::make_event();
+  mixed.payload = R"({"x":{"$personal":"Ada","y":2}})";
+  mixed.metadata.subject = "c-1";
+  CHECK_THROWS_AS(s.append("s", expected_version::any(), mixed), invalid_argument);
   CHECK_THROWS_AS(s.forget(""), invalid_argument);
   CHECK_THROWS_AS(s.forget(std::string(max_subject_size + 1, 'x')), invalid_argument);
   CHECK(s.head_position() == 0);

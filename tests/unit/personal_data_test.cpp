@@ -104,6 +104,11 @@ TEST_CASE("sealing works on the text: spacing is kept, strings and other objects
   // members, are not personal objects.
   CHECK_FALSE(seal_personal(R"({"note":"{\"$personal\":1}"})", "c-1", key, false));
   CHECK_FALSE(seal_personal(R"({"x":{"$personal":1,"y":2}})", "c-1", key, false));
+  CHECK(annal::detail::has_personal_member(R"({"x":{"$personal":1,"y":2}})"));
+  CHECK(annal::detail::has_personal_member(R"({"x":{"y":2, "$personal" :1}})"));
+  CHECK_FALSE(annal::detail::has_personal_member(R"({"note":"{\"$personal\":1}"})"));
+  CHECK_FALSE(annal::detail::has_personal_member(R"(["$personal"])"));
+  CHECK_FALSE(annal::detail::has_personal_member(*seal_personal(pretty, "c-1", key, false)));
   CHECK_FALSE(seal_personal(R"({"x":{"$personal":)", "c-1", key, false));
   // Nested personal objects are sealed with the outer one.
   auto nested = seal_personal(R"([{"$personal":{"a":{"$personal":"b"}}}])", "c-1", key, false);
