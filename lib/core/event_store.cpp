@@ -228,26 +228,35 @@ class call_keys {
 
 // Whether an event (event_data or recorded_event) may hold personal data to seal.
 template <class Event>
-bool has_personal_data(const Event& e) {
-  return !e.metadata.subject.empty() && e.encoding == payload_encoding::json &&
-         detail::may_hold_personal(e.payload);
+bool may_hold_personal_data(const Event& e) {
+  return e.encoding == payload_encoding::json && detail::may_hold_personal(e.payload);
 }
 
 // `events` with their personal fields sealed, or an empty vector when none has any. Throws
-// annal::invalid_argument when a payload outgrows `max_payload` by the sealing.
+// annal::invalid_argument for personal data without a subject or that cannot be sealed, and when
+// a payload outgrows `max_payload` by the sealing.
 template <class Event>
 std::vector<Event> sealed_batch(std::span<const Event> events, detail::key_store* store,
                                 std::size_t max_payload) {
-  if (store == nullptr || std::none_of(events.begin(), events.end(), has_personal_data<Event>)) {
+  if (store == nullptr ||
+      std::none_of(events.begin(), events.end(), may_hold_personal_data<Event>)) {
     return {};
   }
-  call_keys keys(*store);
+  std::optional<call_keys> keys;
   std::vector<Event> sealed(events.begin(), events.end());
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     Event& e = sealed[i];
-    if (!has_personal_data(e)) continue;
+    if (!may_hold_personal_data(e)) continue;
+    if (e.metadata.subject.empty()) {
+      if (!detail::has_personal_member(e.payload)) continue;
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has personal data (\"$personal\") but no subject to encrypt it "
+          "for (event_metadata::subject)",
+          i));
+    }
+    if (!keys) keys.emplace(*store);
     auto text = detail::seal_personal(e.payload, e.metadata.subject,
-                                      keys.for_sealing(e.metadata.subject), false);
+                                      keys->for_sealing(e.metadata.subject), false);
     if (detail::has_personal_member(text ? *text : e.payload)) {
       throw invalid_argument(fmt::format(
           "event {} of the batch has a \"$personal\" member that is not alone in its object, so "

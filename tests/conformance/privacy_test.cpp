@@ -186,6 +186,12 @@ TEST_CASE("personal fields need a valid subject", "[privacy]") {
   mixed.payload = R"({"x":{"$personal":"Ada","y":2}})";
   mixed.metadata.subject = "c-1";
   CHECK_THROWS_AS(s.append("s", expected_version::any(), mixed), invalid_argument);
+  // Personal data appended without the codec still needs a subject.
+  mixed.payload = R"({"x":{"$personal":"Ada"}})";
+  mixed.metadata.subject.clear();
+  CHECK_THROWS_AS(s.append("s", expected_version::any(), mixed), invalid_argument);
+  auto copy = copied(s, "s", "", mixed.payload);
+  CHECK_THROWS_AS(append_recorded(s, std::span<const recorded_event>(&copy, 1)), invalid_argument);
   CHECK_THROWS_AS(s.forget(""), invalid_argument);
   CHECK_THROWS_AS(s.forget(std::string(max_subject_size + 1, 'x')), invalid_argument);
   CHECK(s.head_position() == 0);
