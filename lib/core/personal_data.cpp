@@ -263,7 +263,7 @@ std::optional<std::string> unseal_personal(std::string_view payload, std::string
     if (end < payload.size() && payload[end] == ',') {
       std::size_t named = after_key(payload, end, subject_key_text);
       std::size_t named_end =
-          named != npos && payload[named] == '"' ? string_end(payload, named) : npos;
+          named < payload.size() && payload[named] == '"' ? string_end(payload, named) : npos;
       if (named_end == npos) throw damaged(owner, "names its subject with a non-string");
       owner = nlohmann::json::parse(payload.substr(named, named_end - named)).get<std::string>();
       end = skip_space(payload, named_end);

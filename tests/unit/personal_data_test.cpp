@@ -76,6 +76,9 @@ TEST_CASE("a sealed value altered, moved to another subject or opened with anoth
   expect_failure(sealed, "c-1", subject_key::random(), "fails authentication");
   expect_failure(R"({"name":{"$sealed":"AAAA"}})", "c-1", key, "not a sealed value");
   expect_failure(R"({"name":{"$sealed":7}})", "c-1", key, "not a sealed value");
+  // Found by fuzzing: a subject member cut off at the end of the text.
+  expect_failure(R"({"name":{"$sealed":"AAAA","$subject":)", "c-1", key, "non-string");
+  expect_failure(R"({"name":{"$sealed":"AAAA","$subject":"\x"}})", "c-1", key, "malformed");
 }
 
 TEST_CASE("a snapshot's sealed values name their subject", "[personal]") {
