@@ -121,11 +121,15 @@ class ANNAL_EXPORT event_store {
   /// annal::invalid_argument for an invalid stream id (empty, longer than 256 bytes, or
   /// containing NUL), an empty batch, an invalid type name, a nil or repeated event id, or a
   /// payload over the store's max_payload_size (store_options), a metadata stream id ("$$...")
-  /// or a system event type ("$..."). Throws annal::stream_deleted for a tombstoned stream. On a
-  /// stream whose events are all hidden (soft-deleted, truncated or expired: docs/lifecycle.md),
-  /// expected_version::no_stream and exact(0) stand for the stream's last version, so that the
-  /// append recreates it. A retry of a batch already stored at the same place is a success that
-  /// writes nothing (append_result::written is false).
+  /// or a system event type ("$..."), a subject (event_metadata::subject) over max_subject_size,
+  /// with NUL or not UTF-8, and personal data (docs/privacy.md) without a subject, of a forgotten
+  /// subject, or in a "$personal" member not alone in its object. Personal data is encrypted with
+  /// its subject's key, which is created durably first when the subject has none. Throws
+  /// annal::stream_deleted for a tombstoned stream. On a stream whose events are all hidden
+  /// (soft-deleted, truncated or expired: docs/lifecycle.md), expected_version::no_stream and
+  /// exact(0) stand for the stream's last version, so that the append recreates it. A retry of a
+  /// batch already stored at the same place is a success that writes nothing
+  /// (append_result::written is false).
   append_result append(std::string_view stream_id, expected_version expected,
                        std::span<const event_data> events);
   /// Appends one event; see the batch overload.
@@ -137,16 +141,18 @@ class ANNAL_EXPORT event_store {
   /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
   /// events. Events the stream's metadata hides (truncated, beyond max_count or max_age, up to
   /// the last deletion; docs/lifecycle.md) are skipped and count for nothing: a soft-deleted
-  /// stream reads as empty. Throws annal::stream_deleted for a tombstoned stream,
-  /// annal::invalid_argument for an invalid stream id or a max_count of 0.
+  /// stream reads as empty. Personal data reads decrypted, or erased once its subject was
+  /// forgotten (docs/privacy.md). Throws annal::stream_deleted for a tombstoned stream,
+  /// annal::invalid_argument for an invalid stream id or a max_count of 0, annal::corruption when
+  /// sealed personal data fails authentication or its subject's key is missing.
   std::vector<recorded_event> read_stream(std::string_view stream_id,
                                           std::uint64_t from_version = 1,
                                           read_direction direction = read_direction::forward,
                                           std::size_t max_count = unlimited);
 
   /// Reads up to `max_count` events of the global log from `from_position` (inclusive; 0 and 1
-  /// both mean the start) that match `filter`. Throws annal::invalid_argument for a max_count
-  /// of 0.
+  /// both mean the start) that match `filter`. Personal data reads as in read_stream(). Throws
+  /// annal::invalid_argument for a max_count of 0, annal::corruption as read_stream() does.
   log_slice read_all(std::uint64_t from_position, std::size_t max_count,
                      const read_filter& filter = {});
 

@@ -47,7 +47,8 @@ struct store_description {
 /// The events form one atomic batch of one stream with one timestamp, at consecutive
 /// positions and versions. The first position must be the head position + 1 and the first
 /// version the stream's version + 1. Throws annal::invalid_argument when the events do not
-/// form such a batch, fail the checks of append(), or the first position is not head + 1
+/// form such a batch, fail the checks of append() (personal data in `{"$personal": ...}` is
+/// encrypted as append() does), or the first position is not head + 1
 /// (nothing is written); annal::wrong_expected_version when the first version is not the
 /// stream's version + 1; annal::duplicate_event_id when an event id is already stored
 /// anywhere (there is no retry rule here: skipping what is already stored is the caller's

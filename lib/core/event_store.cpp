@@ -1,5 +1,5 @@
-// The backend-independent half of every store: argument checks, the closed state and wait_for,
-// for the store's own calls and the administration calls of annal/store_admin.hpp.
+// The backend-independent half of every store: argument checks, the closed state, wait_for and
+// the sealing of personal data, for the store's own calls and those of annal/store_admin.hpp.
 #include "annal/event_store.hpp"
 
 #include <fmt/format.h>
