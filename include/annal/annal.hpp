@@ -9,6 +9,7 @@
 #include "annal/event_store.hpp"
 #include "annal/expected_version.hpp"
 #include "annal/open_store.hpp"
+#include "annal/personal.hpp"
 #include "annal/projection.hpp"
 #include "annal/projection_runner.hpp"
 #include "annal/projection_status.hpp"

@@ -123,8 +123,11 @@ class event_codec<std::variant<Events...>> {
     event_data data;
     data.type = std::string(type);
     data.type_version = detail::event_type_version<E>();
+    std::size_t personal_fields = 0;
+    nlohmann::ordered_json json = detail::encode_json(event, type, &personal_fields);
+    detail::take_subject<E>(json, personal_fields, metadata);
     try {
-      data.payload = detail::encode_json(event, type).dump();
+      data.payload = json.dump();
     } catch (const nlohmann::json::type_error& e) {
       // Only a custom to_json can get here (e.g. with a string that is not UTF-8): annal's own
       // encoding checks every string it writes.
@@ -138,9 +141,10 @@ class event_codec<std::variant<Events...>> {
 
  public:
   /// Encodes the event held by `event`: a fresh UUIDv7 id, the alternative's type name, its
-  /// fields as compact JSON text (encoding json) and `metadata`.
+  /// fields as compact JSON text (encoding json) and `metadata`, whose subject is taken from the
+  /// struct's `subject_field` when it declares one (docs/privacy.md).
   /// Throws annal::invalid_argument naming the field for a NaN or infinite number or a string
-  /// that is not valid UTF-8.
+  /// that is not valid UTF-8, and when the event has annal::personal fields but no subject.
   static event_data encode(const variant_type& event, event_metadata metadata = {}) {
     return std::visit(
         [&](const auto& alternative) { return make_event_data(alternative, std::move(metadata)); },

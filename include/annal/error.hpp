@@ -24,6 +24,8 @@ enum class errc {
   unsupported_format_version = 10,  ///< The store was written by a newer version of annal.
   upcast_failed = 11,               ///< A user's upcaster threw while reading a stored event.
   stream_deleted = 12,              ///< The stream was deleted with a tombstone (deletion::hard).
+  personal_data_erased = 13,        ///< An erased annal::personal value was read (its subject was
+                                    ///< forgotten).
 };
 
 /// The name of an error code, e.g. "wrong_expected_version". Never throws.
@@ -185,6 +187,13 @@ class ANNAL_EXPORT invalid_argument : public error {
 class ANNAL_EXPORT store_closed : public error {
  public:
   store_closed();
+};
+
+/// annal::personal::value() was called on a value whose subject was forgotten
+/// (event_store::forget); the data is gone for good. Check erased() or use value_or() first.
+class ANNAL_EXPORT personal_data_erased : public error {
+ public:
+  personal_data_erased();
 };
 
 /// The store's format version is newer than this build of annal understands.

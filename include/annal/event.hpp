@@ -25,9 +25,14 @@ struct event_metadata {
   std::string causation_id;
   /// Application key/values, stored and returned unchanged.
   std::map<std::string, std::string> properties;
+  /// Whose personal data the payload holds (e.g. a customer id), at most max_subject_size bytes,
+  /// no NUL. The payload's annal::personal fields are encrypted with this subject's key and read
+  /// as erased once event_store::forget() destroyed it (docs/privacy.md). Store an opaque id,
+  /// not personal data: the subject itself is stored in the clear.
+  std::string subject;
 
   bool empty() const noexcept {
-    return correlation_id.empty() && causation_id.empty() && properties.empty();
+    return correlation_id.empty() && causation_id.empty() && properties.empty() && subject.empty();
   }
   friend bool operator==(const event_metadata&, const event_metadata&) = default;
 };
@@ -56,6 +61,9 @@ inline constexpr std::size_t max_payload_size = 16u << 20;
 /// Every store refuses a deeper JSON payload with annal::invalid_argument, so that no reader
 /// of the log (a parser, a printer, the codec) meets unbounded recursion.
 inline constexpr std::size_t max_payload_nesting = 256;
+
+/// The longest subject (event_metadata::subject) a store accepts, in bytes.
+inline constexpr std::size_t max_subject_size = 256;
 
 /// The largest event type version a store accepts.
 inline constexpr std::uint32_t max_type_version = 65535;

@@ -72,6 +72,10 @@ struct log_slice {
   bool end_of_log = false;
 };
 
+namespace detail {
+class key_store;
+}
+
 struct stream_summary;
 struct store_description;
 struct scavenge_options;
@@ -94,6 +98,8 @@ ANNAL_EXPORT std::vector<stream_summary> list_streams(event_store& store, std::s
 ANNAL_EXPORT store_description describe(event_store& store);
 ANNAL_EXPORT void adopt_store_id(event_store& store, const uuid& id);
 ANNAL_EXPORT scavenge_report scavenge(event_store& store, const scavenge_options& options);
+ANNAL_EXPORT log_slice read_stored_log(event_store& store, std::uint64_t from_position,
+                                       std::size_t max_count);
 
 /// An append-only log of events, organised in streams.
 ///
@@ -117,11 +123,15 @@ class ANNAL_EXPORT event_store {
   /// annal::invalid_argument for an invalid stream id (empty, longer than 256 bytes, or
   /// containing NUL), an empty batch, an invalid type name, a nil or repeated event id, or a
   /// payload over the store's max_payload_size (store_options), a metadata stream id ("$$...")
-  /// or a system event type ("$..."). Throws annal::stream_deleted for a tombstoned stream. On a
-  /// stream whose events are all hidden (soft-deleted, truncated or expired: docs/lifecycle.md),
-  /// expected_version::no_stream and exact(0) stand for the stream's last version, so that the
-  /// append recreates it. A retry of a batch already stored at the same place is a success that
-  /// writes nothing (append_result::written is false).
+  /// or a system event type ("$..."), a subject (event_metadata::subject) over max_subject_size,
+  /// with NUL or not UTF-8, and personal data (docs/privacy.md) without a subject, of a forgotten
+  /// subject, or in a "$personal" member not alone in its object. Personal data is encrypted with
+  /// its subject's key, which is created durably first when the subject has none. Throws
+  /// annal::stream_deleted for a tombstoned stream. On a stream whose events are all hidden
+  /// (soft-deleted, truncated or expired: docs/lifecycle.md), expected_version::no_stream and
+  /// exact(0) stand for the stream's last version, so that the append recreates it. A retry of a
+  /// batch already stored at the same place is a success that writes nothing
+  /// (append_result::written is false).
   append_result append(std::string_view stream_id, expected_version expected,
                        std::span<const event_data> events);
   /// Appends one event; see the batch overload.
@@ -133,16 +143,18 @@ class ANNAL_EXPORT event_store {
   /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
   /// events. Events the stream's metadata hides (truncated, beyond max_count or max_age, up to
   /// the last deletion; docs/lifecycle.md) are skipped and count for nothing: a soft-deleted
-  /// stream reads as empty. Throws annal::stream_deleted for a tombstoned stream,
-  /// annal::invalid_argument for an invalid stream id or a max_count of 0.
+  /// stream reads as empty. Personal data reads decrypted, or erased once its subject was
+  /// forgotten (docs/privacy.md). Throws annal::stream_deleted for a tombstoned stream,
+  /// annal::invalid_argument for an invalid stream id or a max_count of 0, annal::corruption when
+  /// sealed personal data fails authentication or its subject's key is missing.
   std::vector<recorded_event> read_stream(std::string_view stream_id,
                                           std::uint64_t from_version = 1,
                                           read_direction direction = read_direction::forward,
                                           std::size_t max_count = unlimited);
 
   /// Reads up to `max_count` events of the global log from `from_position` (inclusive; 0 and 1
-  /// both mean the start) that match `filter`. Throws annal::invalid_argument for a max_count
-  /// of 0.
+  /// both mean the start) that match `filter`. Personal data reads as in read_stream(). Throws
+  /// annal::invalid_argument for a max_count of 0, annal::corruption as read_stream() does.
   log_slice read_all(std::uint64_t from_position, std::size_t max_count,
                      const read_filter& filter = {});
 
@@ -175,6 +187,16 @@ class ANNAL_EXPORT event_store {
   /// The stream's version, retention settings and deletions. Throws annal::invalid_argument for
   /// an invalid stream id.
   stream_state read_stream_state(std::string_view stream_id);
+
+  /// Crypto-shredding (docs/privacy.md): destroys the key of `subject`, after which the
+  /// annal::personal fields of its events read as erased everywhere (read_stream, read_all,
+  /// snapshots), and appends an annal::subject_forgotten_event to the stream
+  /// subject_forgotten_event::stream. Later appends of events with personal fields for the
+  /// subject throw annal::invalid_argument. Returns true when a key was destroyed, false when the
+  /// subject had none (it is then recorded as forgotten all the same) or was forgotten already
+  /// (nothing is written). Throws annal::invalid_argument for an empty subject, one longer than
+  /// max_subject_size or containing NUL.
+  bool forget(std::string_view subject);
 
   /// The position of the last event in the log, 0 when the log is empty.
   std::uint64_t head_position();
@@ -213,6 +235,7 @@ class ANNAL_EXPORT event_store {
   friend store_description describe(event_store&);
   friend void adopt_store_id(event_store&, const uuid&);
   friend scavenge_report scavenge(event_store&, const scavenge_options&);
+  friend log_slice read_stored_log(event_store&, std::uint64_t, std::size_t);
 
   // Backends implement these. Arguments are already validated and the store is open.
   virtual append_result do_append(std::string_view stream_id, expected_version expected,
@@ -235,6 +258,9 @@ class ANNAL_EXPORT event_store {
   /// Called once, by the first close(), when no other call is running.
   virtual void do_close() = 0;
   virtual snapshot_store& do_snapshots() = 0;
+  /// The keys of the subjects whose personal data the store holds (core/key_store.hpp). Null
+  /// for a store that forwards its calls to another event_store, which seals and unseals.
+  virtual detail::key_store* do_keys() = 0;
   virtual uuid do_store_id() = 0;
   /// Replaces the stored identity with `id`, atomically with a check that the log is empty
   /// (annal::invalid_argument naming the head otherwise).

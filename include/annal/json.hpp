@@ -25,6 +25,7 @@
 #include "annal/detail/pretty_name.hpp"
 #include "annal/detail/time_text.hpp"
 #include "annal/error.hpp"
+#include "annal/personal.hpp"
 #include "annal/uuid.hpp"
 
 namespace annal {
@@ -209,7 +210,14 @@ inline constexpr bool dependent_false = false;
 struct json_context {
   std::string_view type_name;
   std::string path;
+  /// How many annal::personal fields an encode wrote.
+  std::size_t personal_fields = 0;
 };
+
+/// The members that mark an annal::personal field's JSON object (docs/codec.md).
+inline constexpr const char* personal_member = "$personal";
+inline constexpr const char* erased_member = "$erased";
+inline constexpr const char* sealed_member = "$sealed";
 
 inline bool is_simple_key(std::string_view key) {
   if (key.empty()) return false;
@@ -468,7 +476,15 @@ void encode_struct(const T& value, nlohmann::ordered_json& out, json_context& co
 
 template <class T>
 void encode_value(const T& value, nlohmann::ordered_json& out, json_context& context) {
-  if constexpr (has_custom_json<T>) {
+  if constexpr (is_personal<T>) {
+    ++context.personal_fields;
+    out = nlohmann::ordered_json::object();
+    if (value.erased()) {
+      out[erased_member] = true;
+    } else {
+      encode_value(value.value(), out[personal_member], context);
+    }
+  } else if constexpr (has_custom_json<T>) {
     static_assert(has_custom_to_json<T> && has_custom_from_json<T>,
                   "annal: a type with a custom JSON form needs both to_json(nlohmann::json&, "
                   "const T&) and from_json(const nlohmann::json&, T&)");
@@ -583,7 +599,18 @@ T decode_struct(const Json& json, json_context& context, std::index_sequence<I..
 
 template <class T, class Json>
 T decode_value(const Json& json, json_context& context) {
-  if constexpr (has_custom_json<T>) {
+  if constexpr (is_personal<T>) {
+    if (!json.is_object()) fail_type(context, "personal-data object", json);
+    if (auto found = json.find(personal_member); found != json.end()) {
+      return T(decode_value<typename T::value_type>(*found, context));
+    }
+    if (json.contains(erased_member)) return T::erased_value();
+    if (json.contains(sealed_member)) {
+      fail_decode(context,
+                  "the personal data is still encrypted: read the event through its store");
+    }
+    fail_decode(context, "expected a personal-data object ({\"$personal\": ...})");
+  } else if constexpr (has_custom_json<T>) {
     static_assert(has_custom_to_json<T> && has_custom_from_json<T>,
                   "annal: a type with a custom JSON form needs both to_json(nlohmann::json&, "
                   "const T&) and from_json(const nlohmann::json&, T&)");
@@ -689,12 +716,15 @@ T decode_value(const Json& json, json_context& context) {
   }
 }
 
-/// Encodes with an explicit type name for error messages (used by event_codec).
+/// Encodes with an explicit type name for error messages (used by event_codec); counts the
+/// annal::personal fields written into `*personal_fields` when it is not null.
 template <class T>
-nlohmann::ordered_json encode_json(const T& value, std::string_view type_name) {
+nlohmann::ordered_json encode_json(const T& value, std::string_view type_name,
+                                   std::size_t* personal_fields = nullptr) {
   json_context context{type_name, {}};
   nlohmann::ordered_json out;
   encode_value(value, out, context);
+  if (personal_fields != nullptr) *personal_fields = context.personal_fields;
   return out;
 }
 
@@ -708,6 +738,7 @@ nlohmann::ordered_json encode_json(const T& value, std::string_view type_name) {
 ///   as objects (keys in sorted order);
 /// - std::chrono::system_clock time points as RFC 3339 UTC text; annal::uuid as canonical text;
 /// - nlohmann::json values as they are;
+/// - annal::personal<T> as {"$personal": value}, or {"$erased": true} when erased;
 /// - plain aggregate structs as objects with one member per field, in declaration order (field
 ///   names are read from the compiler; see detail/field_names.hpp for the requirements).
 /// A type for which `to_json(nlohmann::json&, const T&)` and `from_json(const nlohmann::json&,

@@ -58,6 +58,10 @@ void describe_schema(std::string& out) {
       out += ';';
     }
     out += '}';
+  } else if constexpr (is_personal<T>) {
+    out += "personal<";
+    describe_schema<typename T::value_type>(out);
+    out += '>';
   } else if constexpr (is_optional<T>) {
     out += "optional<";
     describe_schema<typename T::value_type>(out);

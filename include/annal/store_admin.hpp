@@ -53,7 +53,8 @@ struct store_description {
 /// The events form one atomic batch of one stream with one timestamp, at consecutive
 /// positions and versions. The first position must be the head position + 1 and the first
 /// version the stream's version + 1. Throws annal::invalid_argument when the events do not
-/// form such a batch, fail the checks of append(), or the first position is not head + 1
+/// form such a batch, fail the checks of append() (personal data in `{"$personal": ...}` is
+/// encrypted as append() does), or the first position is not head + 1
 /// (nothing is written); annal::wrong_expected_version when the first version is not the
 /// stream's version + 1; annal::duplicate_event_id when an event id is already stored
 /// anywhere (there is no retry rule here: skipping what is already stored is the caller's
@@ -118,5 +119,12 @@ struct scavenge_options {
 /// annal::store_closed after close(), annal::io_error when the storage fails, annal::corruption
 /// when a segment to rewrite is damaged (nothing changes). Thread-safe.
 ANNAL_EXPORT scavenge_report scavenge(event_store& store, const scavenge_options& options = {});
+
+/// The global log from `from_position` as the backend stores it, for integrity checks
+/// (docs/integrity.md): personal fields still sealed (whether or not their subject was
+/// forgotten), every event in its place. Same paging and errors as event_store::read_all()
+/// without a filter. Thread-safe.
+ANNAL_EXPORT log_slice read_stored_log(event_store& store, std::uint64_t from_position,
+                                       std::size_t max_count);
 
 }  // namespace annal

@@ -27,4 +27,17 @@ struct stream_tombstoned_event {
   friend bool operator==(const stream_tombstoned_event&, const stream_tombstoned_event&) = default;
 };
 
+/// Written by event_store::forget() to the stream subject_forgotten_event::stream once the
+/// subject's key is destroyed. Add it to a projection's event variant to drop the rows a read
+/// model keeps about the subject (docs/privacy.md).
+struct subject_forgotten_event {
+  static constexpr std::string_view type = "$subject_forgotten";
+  /// The stream annal appends these events to.
+  static constexpr std::string_view stream = "$subjects";
+  /// The subject whose key was destroyed.
+  std::string subject;
+
+  friend bool operator==(const subject_forgotten_event&, const subject_forgotten_event&) = default;
+};
+
 }  // namespace annal

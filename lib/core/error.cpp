@@ -31,6 +31,8 @@ std::string_view to_string(errc code) noexcept {
       return "upcast_failed";
     case errc::stream_deleted:
       return "stream_deleted";
+    case errc::personal_data_erased:
+      return "personal_data_erased";
   }
   return "unknown";
 }
@@ -65,6 +67,11 @@ stream_deleted::stream_deleted(std::string stream_id)
     : error(errc::stream_deleted,
             fmt::format("annal: stream '{}' is deleted for good (it has a tombstone)", stream_id)),
       stream_id_(std::move(stream_id)) {}
+
+personal_data_erased::personal_data_erased()
+    : error(errc::personal_data_erased,
+            "annal: the personal data was erased: its subject was forgotten "
+            "(event_store::forget)") {}
 
 stored_event_error::stored_event_error(errc code, const std::string& message,
                                        const std::string& type, std::uint32_t type_version,

@@ -1,5 +1,5 @@
-// The backend-independent half of every store: argument checks, the closed state and wait_for,
-// for the store's own calls and the administration calls of annal/store_admin.hpp.
+// The backend-independent half of every store: argument checks, the closed state, wait_for and
+// the sealing of personal data, for the store's own calls and those of annal/store_admin.hpp.
 #include "annal/event_store.hpp"
 
 #include <fmt/format.h>
@@ -9,13 +9,19 @@
 #include <bit>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <shared_mutex>
 
 #include "annal/error.hpp"
+#include "annal/json.hpp"
 #include "annal/store_admin.hpp"
+#include "annal/system_events.hpp"
 #include "core/json_nesting.hpp"
+#include "core/key_store.hpp"
 #include "core/metadata_json.hpp"
+#include "core/personal_data.hpp"
 #include "core/stream_lifecycle.hpp"
 #include "core/type_version.hpp"
 
@@ -43,53 +49,6 @@ class event_store::call_guard {
   std::shared_lock<std::shared_mutex> lock_;
 };
 
-// The snapshot store handed out by snapshots(): every call is guarded like the store's own, so
-// close() cannot destroy the backend's snapshot store under a call.
-class event_store::guarded_snapshots final : public snapshot_store {
- public:
-  explicit guarded_snapshots(event_store& store) : store_(store) {}
-
-  void save(const snapshot& s, std::size_t keep) override {
-    call_guard guard(*store_.state_);
-    store_.do_snapshots().save(s, keep);
-  }
-  // A snapshot folds the events up to its version: it stands for the stream only when it covers
-  // every event the stream hides and none before a deletion.
-  snapshot_lookup load(std::string_view stream_id, std::uint64_t fingerprint,
-                       std::uint64_t max_version, std::uint64_t max_position) override {
-    call_guard guard(*store_.state_);
-    snapshot_lookup found =
-        store_.do_snapshots().load(stream_id, fingerprint, max_version, max_position);
-    if (!found.found || detail::is_metadata_stream(stream_id)) return found;
-    stream_state state;
-    try {
-      state = store_.stored_lifecycle(stream_id);
-    } catch (const invalid_argument&) {
-      // A stream id the backend cannot hold events for (PostgreSQL: not UTF-8) has no metadata
-      // either; its snapshots are the caller's own.
-      return found;
-    }
-    if (state.metadata_version == 0) return found;
-    if (state.metadata.max_count) state.version = store_.do_stream_version(stream_id);
-    if (state.tombstoned || found.found->version <= state.deleted_at ||
-        found.found->version + 1 < state.first_visible_version()) {
-      found.found.reset();
-    }
-    return found;
-  }
-  std::size_t drop_type(std::string_view aggregate_type) override {
-    call_guard guard(*store_.state_);
-    return store_.do_snapshots().drop_type(aggregate_type);
-  }
-  std::size_t count() override {
-    call_guard guard(*store_.state_);
-    return store_.do_snapshots().count();
-  }
-
- private:
-  event_store& store_;
-};
-
 namespace {
 
 void validate_event_type(std::string_view type) {
@@ -101,6 +60,17 @@ void validate_event_type(std::string_view type) {
   if (type.find('\0') != std::string_view::npos) {
     throw invalid_argument("event type contains a NUL byte");
   }
+}
+
+void validate_subject(std::string_view subject) {
+  if (subject.size() > max_subject_size) {
+    throw invalid_argument(fmt::format("a subject is {} bytes long; the limit is {}",
+                                       subject.size(), max_subject_size));
+  }
+  if (subject.find('\0') != std::string_view::npos) {
+    throw invalid_argument("a subject contains a NUL byte");
+  }
+  if (!detail::is_valid_utf8(subject)) throw invalid_argument("a subject is not valid UTF-8");
 }
 
 // Compares ids as big-endian words: the same order as uuid's operator<, without a memcmp call.
@@ -150,6 +120,7 @@ void validate_batch(std::span<const Event> events, std::size_t max_payload) {
           fmt::format("event {} of the batch has a JSON payload nested more than {} levels deep", i,
                       max_payload_nesting));
     }
+    if (!e.metadata.subject.empty()) validate_subject(e.metadata.subject);
     if (i > 0 && increasing) increasing = id_less(events[i - 1].id, e.id);
   }
   // Strictly increasing ids (the usual UUIDv7 case) cannot repeat; otherwise sorting a copy finds
@@ -205,7 +176,243 @@ void validate_user_stream_id(std::string_view stream_id) {
   }
 }
 
+// The subjects' keys one call needs, each looked up in the key store once.
+class call_keys {
+ public:
+  explicit call_keys(detail::key_store& store) : store_(store) {}
+
+  // The key to seal new personal data of `subject` with, created (durably) when the subject has
+  // none. Throws annal::invalid_argument for a forgotten subject.
+  const detail::subject_key& for_sealing(const std::string& subject) {
+    detail::key_record& record = lookup(subject);
+    if (record.status == detail::key_record::state::absent) {
+      record = store_.create(subject, detail::subject_key::random());
+      if (record.status == detail::key_record::state::absent) {
+        throw io_error(0, "subject keys",
+                       fmt::format("the key store did not keep the key of subject '{}'", subject));
+      }
+    }
+    if (record.status == detail::key_record::state::forgotten) {
+      throw invalid_argument(fmt::format(
+          "subject '{}' was forgotten (event_store::forget): no personal data can be stored for "
+          "it again; give the person a new subject",
+          subject));
+    }
+    return record.key;
+  }
+
+  // The key to open personal data of `subject` with: null when the subject was forgotten.
+  // Throws annal::corruption when the key store has no key for it.
+  const detail::subject_key* for_unsealing(std::string_view subject) {
+    const detail::key_record& record = lookup(std::string(subject));
+    if (record.status == detail::key_record::state::forgotten) return nullptr;
+    if (record.status == detail::key_record::state::absent) {
+      throw corruption("subject keys", -1,
+                       fmt::format("no key for subject '{}' although the store holds personal "
+                                   "data sealed with it: the key store lost it, or the events "
+                                   "were copied without their keys (docs/privacy.md)",
+                                   subject));
+    }
+    return &record.key;
+  }
+
+ private:
+  detail::key_record& lookup(const std::string& subject) {
+    auto found = keys_.find(subject);
+    if (found == keys_.end()) found = keys_.emplace(subject, store_.find(subject)).first;
+    return found->second;
+  }
+
+  detail::key_store& store_;
+  std::map<std::string, detail::key_record, std::less<>> keys_;
+};
+
+// Whether an event (event_data or recorded_event) may hold personal data to seal.
+template <class Event>
+bool may_hold_personal_data(const Event& e) {
+  return e.encoding == payload_encoding::json && detail::may_hold_personal(e.payload);
+}
+
+// `events` with their personal fields sealed, or an empty vector when none has any. Throws
+// annal::invalid_argument for personal data without a subject or that cannot be sealed, and when
+// a payload outgrows `max_payload` by the sealing.
+template <class Event>
+std::vector<Event> sealed_batch(std::span<const Event> events, detail::key_store* store,
+                                std::size_t max_payload) {
+  if (store == nullptr ||
+      std::none_of(events.begin(), events.end(), may_hold_personal_data<Event>)) {
+    return {};
+  }
+  std::optional<call_keys> keys;
+  std::vector<Event> sealed(events.begin(), events.end());
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    Event& e = sealed[i];
+    if (!may_hold_personal_data(e)) continue;
+    if (e.metadata.subject.empty()) {
+      if (!detail::has_personal_member(e.payload)) continue;
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has personal data (\"$personal\") but no subject to encrypt it "
+          "for (event_metadata::subject)",
+          i));
+    }
+    if (!keys) keys.emplace(*store);
+    auto text = detail::seal_personal(e.payload, e.metadata.subject,
+                                      keys->for_sealing(e.metadata.subject), false);
+    if (detail::has_personal_member(text ? *text : e.payload)) {
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has a \"$personal\" member that is not alone in its object, so "
+          "it cannot be encrypted; personal data is written {{\"$personal\": value}}",
+          i));
+    }
+    if (!text) continue;
+    if (text->size() > max_payload) {
+      throw invalid_argument(
+          fmt::format("event {} of the batch has a payload of {} bytes once its personal fields "
+                      "are encrypted; the limit is {} (max_payload_size)",
+                      i, text->size(), max_payload));
+    }
+    e.payload = std::move(*text);
+  }
+  return sealed;
+}
+
+// Opens the sealed personal fields of events read from the backend, in place.
+void unseal_events(std::vector<recorded_event>& events, detail::key_store* store) {
+  if (store == nullptr) return;
+  std::optional<call_keys> keys;
+  for (auto& e : events) {
+    if (e.metadata.subject.empty() || e.encoding != payload_encoding::json ||
+        !detail::may_hold_sealed(e.payload)) {
+      continue;
+    }
+    if (!keys) keys.emplace(*store);
+    auto key_of = [&](std::string_view subject) { return keys->for_unsealing(subject); };
+    auto text =
+        detail::unseal_personal(e.payload, e.metadata.subject, key_of, e.stream_id, e.position);
+    if (text) e.payload = std::move(*text);
+  }
+}
+
+// A snapshot's state as JSON text, whatever its encoding, and back. Throws annal::corruption
+// for a CBOR state that does not parse.
+std::string snapshot_text(const snapshot& s) {
+  if (s.encoding == snapshot_encoding::json) return s.payload;
+  try {
+    return nlohmann::ordered_json::from_cbor(s.payload).dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw corruption(s.stream_id, -1,
+                     fmt::format("the CBOR state of the snapshot at version {} is malformed: {}",
+                                 s.version, e.what()));
+  }
+}
+void set_snapshot_text(snapshot& s, const std::string& text) {
+  if (s.encoding == snapshot_encoding::json) {
+    s.payload = text;
+  } else {
+    auto bytes = nlohmann::ordered_json::to_cbor(nlohmann::ordered_json::parse(text));
+    s.payload.assign(bytes.begin(), bytes.end());
+  }
+}
+// Whether the snapshot's state may hold personal data (`member` "$personal" or "$sealed").
+bool snapshot_mentions(const snapshot& s, std::string_view member) {
+  return s.payload.find(member) != std::string::npos;
+}
+
 }  // namespace
+
+// The snapshot store handed out by snapshots(): every call is guarded like the store's own, so
+// close() cannot destroy the backend's snapshot store under a call.
+class event_store::guarded_snapshots final : public snapshot_store {
+ public:
+  explicit guarded_snapshots(event_store& store) : store_(store) {}
+
+  // A state holding personal data is sealed with the key of the subject of the stream's latest
+  // event that has one, so that a snapshot keeps no plaintext and forget() erases it too. When no
+  // event has a subject the personal data came from events stored in the clear (written before
+  // their fields were personal), and the snapshot exposes nothing they do not.
+  void save(const snapshot& s, std::size_t keep) override {
+    call_guard guard(*store_.state_);
+    detail::key_store* keys = store_.do_keys();
+    if (keys == nullptr || !snapshot_mentions(s, detail::personal_member)) {
+      store_.do_snapshots().save(s, keep);
+      return;
+    }
+    validate_stream_id(s.stream_id);
+    std::string subject = stream_subject(s.stream_id, s.version);
+    std::optional<std::string> sealed_text;
+    if (!subject.empty()) {
+      call_keys subject_keys(*keys);
+      sealed_text =
+          detail::seal_personal(snapshot_text(s), subject, subject_keys.for_sealing(subject), true);
+    }
+    if (!sealed_text) {
+      store_.do_snapshots().save(s, keep);
+      return;
+    }
+    snapshot sealed = s;
+    set_snapshot_text(sealed, *sealed_text);
+    store_.do_snapshots().save(sealed, keep);
+  }
+  // A snapshot folds the events up to its version: it stands for the stream only when it covers
+  // every event the stream hides and none before a deletion.
+  snapshot_lookup load(std::string_view stream_id, std::uint64_t fingerprint,
+                       std::uint64_t max_version, std::uint64_t max_position) override {
+    call_guard guard(*store_.state_);
+    snapshot_lookup found =
+        store_.do_snapshots().load(stream_id, fingerprint, max_version, max_position);
+    if (!found.found || detail::is_metadata_stream(stream_id)) return found;
+    if (snapshot_mentions(*found.found, detail::sealed_member)) unseal(*found.found);
+    stream_state state;
+    try {
+      state = store_.stored_lifecycle(stream_id);
+    } catch (const invalid_argument&) {
+      // A stream id the backend cannot hold events for (PostgreSQL: not UTF-8) has no metadata
+      // either; its snapshots are the caller's own.
+      return found;
+    }
+    if (state.metadata_version == 0) return found;
+    if (state.metadata.max_count) state.version = store_.do_stream_version(stream_id);
+    if (state.tombstoned || found.found->version <= state.deleted_at ||
+        found.found->version + 1 < state.first_visible_version()) {
+      found.found.reset();
+    }
+    return found;
+  }
+  std::size_t drop_type(std::string_view aggregate_type) override {
+    call_guard guard(*store_.state_);
+    return store_.do_snapshots().drop_type(aggregate_type);
+  }
+  std::size_t count() override {
+    call_guard guard(*store_.state_);
+    return store_.do_snapshots().count();
+  }
+
+ private:
+  // The subject of the stream's latest event up to `version` that has one; empty when none has.
+  std::string stream_subject(std::string_view stream_id, std::uint64_t version) {
+    constexpr std::size_t page_size = 64;
+    for (std::uint64_t from = version; from > 0;) {
+      auto page = store_.do_read_stream(stream_id, from, read_direction::backward, page_size);
+      for (const auto& e : page) {
+        if (!e.metadata.subject.empty()) return e.metadata.subject;
+      }
+      if (page.size() < page_size) return {};
+      from = page.back().stream_version - 1;
+    }
+    return {};
+  }
+
+  void unseal(snapshot& s) {
+    if (store_.do_keys() == nullptr) return;
+    std::string text = snapshot_text(s);
+    call_keys keys(*store_.do_keys());
+    auto key_of = [&](std::string_view subject) { return keys.for_unsealing(subject); };
+    auto opened = detail::unseal_personal(text, {}, key_of, s.stream_id, s.position);
+    if (opened) set_snapshot_text(s, *opened);
+  }
+
+  event_store& store_;
+};
 
 void validate_stream_id(std::string_view stream_id) {
   if (detail::is_metadata_stream(stream_id)) stream_id.remove_prefix(metadata_stream_prefix.size());
@@ -251,7 +458,8 @@ append_result event_store::append(std::string_view stream_id, expected_version e
       }
     }
   }
-  return do_append(stream_id, expected, events);
+  auto sealed = sealed_batch(events, do_keys(), state_->max_payload);
+  return do_append(stream_id, expected, sealed.empty() ? events : std::span(sealed));
 }
 
 stream_state event_store::stored_lifecycle(std::string_view stream_id) {
@@ -342,7 +550,8 @@ std::uint64_t event_store::set_stream_metadata(std::string_view stream_id,
 append_result append_recorded(event_store& store, std::span<const recorded_event> events) {
   event_store::call_guard guard(*store.state_);
   validate_recorded_batch(events, store.state_->max_payload);
-  return store.do_append_recorded(events);
+  auto sealed = sealed_batch(events, store.do_keys(), store.state_->max_payload);
+  return store.do_append_recorded(sealed.empty() ? events : std::span(sealed));
 }
 
 append_result event_store::append(std::string_view stream_id, expected_version expected,
@@ -368,6 +577,7 @@ std::vector<recorded_event> event_store::read_stream(std::string_view stream_id,
   if (direction == read_direction::backward) {
     auto events = do_read_stream(stream_id, from_version, direction, max_count);
     detail::drop_hidden(events, state, now);
+    unseal_events(events, do_keys());
     return events;
   }
   // Forward: start at the first visible version, and read on while the max_age rule or a
@@ -385,7 +595,10 @@ std::vector<recorded_event> event_store::read_stream(std::string_view stream_id,
     events.insert(events.end(), std::make_move_iterator(page.begin()),
                   std::make_move_iterator(page.end()));
     detail::drop_hidden(events, state, now);
-    if (!full || events.size() == max_count) return events;
+    if (!full || events.size() == max_count) {
+      unseal_events(events, do_keys());
+      return events;
+    }
     from = next;
   }
 }
@@ -395,7 +608,31 @@ log_slice event_store::read_all(std::uint64_t from_position, std::size_t max_cou
   call_guard guard(*state_);
   if (max_count == 0) throw invalid_argument("max_count must be at least 1");
   for (const auto& type : filter.event_types) validate_event_type(type);
-  return do_read_all(from_position == 0 ? 1 : from_position, max_count, filter);
+  log_slice slice = do_read_all(from_position == 0 ? 1 : from_position, max_count, filter);
+  unseal_events(slice.events, do_keys());
+  return slice;
+}
+
+bool event_store::forget(std::string_view subject) {
+  call_guard guard(*state_);
+  if (subject.empty()) throw invalid_argument("a subject to forget is empty");
+  validate_subject(subject);
+  detail::key_store* keys = do_keys();
+  if (keys == nullptr) {
+    throw invalid_argument("this store forwards to another store: call forget() on that one");
+  }
+  if (keys->find(subject).status == detail::key_record::state::forgotten) return false;
+  // The event first: a crash before the key is destroyed leaves the event and a live key, and
+  // forgetting again completes the work; the reverse would lose the event for good.
+  event_data event;
+  event.type = std::string(subject_forgotten_event::type);
+  try {
+    event.payload = nlohmann::json{{"subject", subject}}.dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw invalid_argument("a subject to forget is not valid UTF-8");
+  }
+  do_append(subject_forgotten_event::stream, expected_version::any(), {&event, 1});
+  return keys->forget(subject) == detail::key_record::state::live;
 }
 
 std::uint64_t event_store::stream_version(std::string_view stream_id) {
@@ -543,6 +780,12 @@ scavenge_report scavenge(event_store& store, const scavenge_options& options) {
   }
   erase_gathered();
   return report;
+}
+
+log_slice read_stored_log(event_store& store, std::uint64_t from_position,
+                          std::size_t max_count) {
+  event_store::call_guard guard(*store.state_);
+  return store.do_read_all(std::max<std::uint64_t>(from_position, 1), max_count, {});
 }
 
 bool event_store::is_closed() const noexcept {

@@ -13,6 +13,7 @@ std::string encode_metadata(const event_metadata& metadata) {
   if (!metadata.correlation_id.empty()) j["correlation_id"] = metadata.correlation_id;
   if (!metadata.causation_id.empty()) j["causation_id"] = metadata.causation_id;
   if (!metadata.properties.empty()) j["properties"] = metadata.properties;
+  if (!metadata.subject.empty()) j["subject"] = metadata.subject;
   try {
     return j.dump();
   } catch (const nlohmann::json::type_error&) {
@@ -35,6 +36,7 @@ event_metadata decode_metadata(std::string_view text, const std::string& where) 
     if (auto it = j.find("properties"); it != j.end()) {
       metadata.properties = it->get<std::map<std::string, std::string>>();
     }
+    if (auto it = j.find("subject"); it != j.end()) metadata.subject = it->get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     throw corruption(where, -1, std::string("event metadata is malformed: ") + e.what());
   }

@@ -10,8 +10,8 @@
 
 namespace annal::detail {
 
-/// Encodes metadata as compact JSON: {"correlation_id":..,"causation_id":..,"properties":{..}},
-/// leaving out empty members. Returns an empty string for empty metadata. Throws
+/// Encodes metadata as compact JSON: {"correlation_id":..,"causation_id":..,"properties":{..},
+/// "subject":..}, leaving out empty members. Returns an empty string for empty metadata. Throws
 /// annal::invalid_argument when a member is not valid UTF-8.
 std::string encode_metadata(const event_metadata& metadata);
 

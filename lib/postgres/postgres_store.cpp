@@ -22,6 +22,7 @@
 #include "postgres/append_writer.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/head_listener.hpp"
+#include "postgres/key_table.hpp"
 #include "postgres/schema.hpp"
 #include "postgres/snapshot_table.hpp"
 
@@ -90,6 +91,7 @@ postgres_store::postgres_store(std::string conninfo, const store_options& option
   writer_ = std::make_unique<pg::append_writer>(conninfo_, options_.postgres_schema,
                                                 options_.postgres_stuck_writer_timeout, hooks_);
   snapshots_ = std::make_unique<pg::snapshot_table>(conninfo_, options_.postgres_schema);
+  keys_ = std::make_unique<pg::key_table>(conninfo_, options_.postgres_schema);
   set_poll_interval(options_.poll_interval);
   publish_head(do_head_position());
   auto poll_while_listening = std::max(options_.poll_interval, listening_poll_interval);
@@ -290,8 +292,11 @@ void postgres_store::do_close() {
   writer_->close();
   readers_->clear();
   snapshots_.reset();
+  keys_.reset();
 }
 
 snapshot_store& postgres_store::do_snapshots() { return *snapshots_; }
+
+detail::key_store* postgres_store::do_keys() { return keys_.get(); }
 
 }  // namespace annal

@@ -20,6 +20,7 @@ namespace pg {
 class append_writer;
 class head_listener;
 class snapshot_table;
+class key_table;
 struct pending_append;
 }  // namespace pg
 
@@ -58,6 +59,7 @@ class postgres_store final : public event_store {
   store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
+  detail::key_store* do_keys() override;
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
   std::size_t do_erase_events(std::span<const event_erasure> erasures) override;
@@ -79,6 +81,7 @@ class postgres_store final : public event_store {
   std::deque<pg::pending_append*> queue_;
   bool leader_active_ = false;
   std::unique_ptr<pg::snapshot_table> snapshots_;
+  std::unique_ptr<pg::key_table> keys_;
   std::unique_ptr<pg::head_listener> listener_;
 };
 

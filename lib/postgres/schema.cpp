@@ -99,6 +99,13 @@ BEGIN
     USING ERRCODE = 'restrict_violation';
 END $$;
 )sql",
+    // 6: each subject's key for its personal data (docs/privacy.md); a NULL key marks a subject
+    // whose key forget() destroyed.
+    R"sql(
+CREATE TABLE {s}.subject_keys (
+  subject text PRIMARY KEY,
+  key bytea);
+)sql",
 };
 static_assert(std::size(steps) == schema_version);
 

@@ -43,6 +43,8 @@ segment_store::segment_store(std::string dir, const store_options& options,
   recover();
   snapshots_ = std::make_unique<segment_snapshot_store>(
       dir_ + "/" + std::string(seg::snapshot_dir_name), fs_, options_.on_warning);
+  keys_ = std::make_unique<segment::key_file_store>(dir_ + "/" + std::string(segment::key_dir_name),
+                                                    fs_);
   set_poll_interval(options_.poll_interval);
   publish_head(head_.load());
   // Last: nothing after it may throw, or the thread would outlive a store never constructed.
@@ -141,6 +143,7 @@ void segment_store::do_close() {
     }
   }
   snapshots_.reset();
+  keys_.reset();
   std::unique_lock lock(index_mutex_);
   segments_.clear();
   streams_.clear();
@@ -149,6 +152,8 @@ void segment_store::do_close() {
 }
 
 snapshot_store& segment_store::do_snapshots() { return *snapshots_; }
+
+detail::key_store* segment_store::do_keys() { return keys_.get(); }
 
 uuid segment_store::do_store_id() {
   std::lock_guard lock(manifest_mutex_);

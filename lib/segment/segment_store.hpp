@@ -22,6 +22,7 @@
 #include "segment/id_table.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_index_file.hpp"
+#include "segment/segment_key_store.hpp"
 #include "segment/segment_snapshot_store.hpp"
 
 namespace annal {
@@ -72,6 +73,7 @@ class segment_store final : public event_store {
   store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
+  detail::key_store* do_keys() override;
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
   std::size_t do_erase_events(std::span<const event_erasure> erasures) override;
@@ -148,6 +150,8 @@ class segment_store final : public event_store {
   segment::manifest manifest_;
 
   std::unique_ptr<segment_snapshot_store> snapshots_;
+  std::unique_ptr<segment::key_file_store> keys_;
+
   // Held by a scavenge's erasures and by retention: one of them changes a sealed segment at a
   // time.
   std::mutex scavenge_mutex_;

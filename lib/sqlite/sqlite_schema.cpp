@@ -88,6 +88,15 @@ BEGIN
 END;
 )sql";
 
+// Added by schema version 5: each subject's key for its personal data (docs/privacy.md). A NULL
+// key marks a subject whose key forget() destroyed.
+constexpr const char* create_subject_keys_sql = R"sql(
+CREATE TABLE subject_keys (
+  subject TEXT PRIMARY KEY,
+  key     BLOB
+) STRICT, WITHOUT ROWID;
+)sql";
+
 bool table_exists(connection& db, const char* name) {
   statement s = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   s.bind(1, std::string_view(name));
@@ -107,6 +116,7 @@ void open_schema(connection& db) {
     db.exec(create_snapshots_sql);
     db.exec(add_type_version_sql);
     db.exec(allow_erasure_sql);
+    db.exec(create_subject_keys_sql);
     db.exec(fmt::format("INSERT INTO annal_meta (key, value) VALUES ('schema_version', {});"
                         "PRAGMA application_id = {};",
                         schema_version, application_id)
@@ -130,6 +140,7 @@ void open_schema(connection& db) {
   if (found < 2) db.exec(create_snapshots_sql);
   if (found < 3) db.exec(add_type_version_sql);
   if (found < 4) db.exec(allow_erasure_sql);
+  if (found < 5) db.exec(create_subject_keys_sql);
   if (found < schema_version) {
     db.exec(
         fmt::format("UPDATE annal_meta SET value = {} WHERE key = 'schema_version'", schema_version)

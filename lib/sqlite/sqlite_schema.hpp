@@ -7,8 +7,9 @@
 namespace annal::sqlite {
 
 /// The schema version this build writes and the newest it reads. Stored in annal_meta.
-/// Version 2 added the snapshots table; a version-1 database is migrated when opened.
-inline constexpr int schema_version = 4;
+/// Version 2 added the snapshots table, 5 the subject_keys table; an older database is migrated
+/// when opened.
+inline constexpr int schema_version = 5;
 /// PRAGMA application_id of an annal store: "anl1" in ASCII.
 inline constexpr int application_id = 0x616e6c31;
 

@@ -245,6 +245,7 @@ sqlite_store::sqlite_store(std::string path, const store_options& options,
   writer_ = std::make_unique<writer>(std::move(db));
   readers_ = std::make_unique<reader_pool>(path_, options_);
   snapshots_ = std::make_unique<sqlite_snapshot_store>(path_);
+  keys_ = std::make_unique<sqlite::sqlite_key_store>(path_);
   set_poll_interval(options_.poll_interval);
   publish_head(do_head_position());
 }
@@ -432,10 +433,13 @@ void sqlite_store::do_close() {
   std::lock_guard lock(writer_mutex_);
   readers_->clear();
   snapshots_.reset();
+  keys_.reset();
   writer_.reset();
 }
 
 snapshot_store& sqlite_store::do_snapshots() { return *snapshots_; }
+
+detail::key_store* sqlite_store::do_keys() { return keys_.get(); }
 
 uuid sqlite_store::do_store_id() {
   auto r = readers_->acquire();

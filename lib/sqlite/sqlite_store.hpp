@@ -11,6 +11,7 @@
 #include "core/fifo_mutex.hpp"
 #include "core/store_hooks.hpp"
 #include "sqlite/connection.hpp"
+#include "sqlite/sqlite_key_store.hpp"
 #include "sqlite/sqlite_snapshot_store.hpp"
 
 namespace annal {
@@ -18,8 +19,8 @@ namespace annal {
 /// An event store in a SQLite database file (WAL mode, synchronous=FULL). Writes are
 /// serialised, first come first served, by one writer connection behind a mutex; SQLite's own lock
 /// serialises writers of other processes. Reads use a pool of connections and run in parallel with
-/// the writer. Snapshots go to a table of the same file through a connection of their own. The
-/// schema is documented in docs/storage-format.md.
+/// the writer. Snapshots and subjects' keys go to tables of the same file through connections of
+/// their own. The schema is documented in docs/storage-format.md.
 class sqlite_store final : public event_store {
  public:
   /// Opens or creates the store in `path`. Throws as open_store() documents.
@@ -42,6 +43,7 @@ class sqlite_store final : public event_store {
   store_description do_describe() override;
   void do_close() override;
   snapshot_store& do_snapshots() override;
+  detail::key_store* do_keys() override;
   uuid do_store_id() override;
   void do_adopt_store_id(const uuid& id) override;
   std::size_t do_erase_events(std::span<const event_erasure> erasures) override;
@@ -60,6 +62,7 @@ class sqlite_store final : public event_store {
   std::unique_ptr<writer> writer_;
   std::unique_ptr<reader_pool> readers_;
   std::unique_ptr<sqlite_snapshot_store> snapshots_;
+  std::unique_ptr<sqlite::sqlite_key_store> keys_;
 };
 
 }  // namespace annal

@@ -34,6 +34,10 @@ std::vector<customer_event> decide(const customer& c, const register_customer& c
   return {customer_registered{command.name, command.email}};
 }
 
+customer_registered upcast_customer_registered(const customer_registered_v1& old) {
+  return {old.name, old.email};
+}
+
 std::vector<customer_event> decide(const customer& c, const place_order& command) {
   if (!c.registered) {
     throw domain_error(error_kind::unprocessable, "unknown_customer",

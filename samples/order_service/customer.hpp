@@ -1,6 +1,8 @@
 // The Customer aggregate: registration, and the orders placed in the customer's name.
 #pragma once
 
+#include <annal/personal.hpp>
+#include <annal/upcaster.hpp>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -8,10 +10,13 @@
 
 namespace order_service {
 
+/// The customer's name and email are personal data (docs/privacy.md), sealed with the key of the
+/// customer's id, the events' subject: DELETE /customers/{id} forgets it.
 struct customer_registered {
   static constexpr std::string_view type = "customer.registered";
-  std::string name;
-  std::string email;
+  static constexpr int version = 2;
+  annal::personal<std::string> name;
+  annal::personal<std::string> email;
 };
 
 struct customer_order_placed {
@@ -23,8 +28,9 @@ using customer_event = std::variant<customer_registered, customer_order_placed>;
 
 struct customer {
   bool registered = false;
-  std::string name;
-  std::string email;
+  /// Erased once the customer was forgotten.
+  annal::personal<std::string> name;
+  annal::personal<std::string> email;
   /// The customer's orders, oldest first.
   std::vector<std::string> order_ids;
 };
@@ -52,4 +58,19 @@ std::vector<customer_event> decide(const customer& c, const register_customer& c
 /// customer that does not exist) and an order already recorded (conflict, "order_exists").
 std::vector<customer_event> decide(const customer& c, const place_order& command);
 
+/// customer.registered as version 1 stored it, before its fields were personal: stored in the
+/// clear, so forgetting the customer cannot erase it (docs/order-service.md).
+struct customer_registered_v1 {
+  static constexpr std::string_view type = "customer.registered";
+  std::string name;
+  std::string email;
+};
+
+customer_registered upcast_customer_registered(const customer_registered_v1& old);
+
 }  // namespace order_service
+
+/// Version 1 of customer.registered, in every variant that has customer_registered.
+template <>
+struct annal::upcasters_of<order_service::customer_registered>
+    : annal::upcasters<annal::upcast<&order_service::upcast_customer_registered>> {};

@@ -54,6 +54,11 @@ void add_routes(annal::http::router& routes, service& app, annal::projection_run
     reply_json(res, 200, customer_json(id, app.get_customer(id)));
   });
 
+  add_route(routes, log, "DELETE", "/customers/{id}", [&app](const request& req, response& res) {
+    app.forget_customer(req.path_param("id"));
+    res.status = 204;
+  });
+
   add_route(routes, log, "POST", "/orders", [&app](const request& req, response& res) {
     auto command = body_as<create_order>(req);
     auto created = app.create_order(command, correlated(req, res));

@@ -44,10 +44,14 @@ nlohmann::ordered_json order_json(std::string_view id, const annal::versioned<or
 }
 
 nlohmann::ordered_json customer_json(std::string_view id, const annal::versioned<customer>& c) {
+  auto personal = [](const annal::personal<std::string>& value) {
+    return value.erased() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(value.value());
+  };
   return {{"id", id},
           {"version", c.version},
-          {"name", c.state.name},
-          {"email", c.state.email},
+          {"name", personal(c.state.name)},
+          {"email", personal(c.state.email)},
+          {"erased", c.state.name.erased()},
           {"order_ids", c.state.order_ids}};
 }
 

@@ -34,7 +34,9 @@ identified<customer> service::register_customer(const order_service::register_cu
                                                 const annal::event_metadata& metadata) {
   std::string id = annal::uuid::v7().to_string();
   auto events = decide(customer{}, command);
-  auto appended = customers_.save(id, 0, events, metadata);
+  annal::event_metadata with_subject = metadata;
+  with_subject.subject = id;
+  auto appended = customers_.save(id, 0, events, with_subject);
   return {id, {annal::fold(customer{}, events), appended.next_expected_version}};
 }
 
@@ -45,6 +47,11 @@ annal::versioned<customer> service::get_customer(std::string_view id) const {
     throw domain_error(error_kind::not_found, "customer_not_found", "the customer does not exist");
   }
   return loaded;
+}
+
+void service::forget_customer(std::string_view id) {
+  get_customer(id);
+  customers_.store().forget(id);
 }
 
 identified<order> service::create_order(const order_service::create_order& command,

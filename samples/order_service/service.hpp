@@ -48,11 +48,15 @@ class service {
   /// Orders live in the streams "order-<id>", customers in "customer-<id>".
   explicit service(annal::event_store& store, const annal::repository_options& options = {});
 
-  /// Registers a customer under a fresh id.
+  /// Registers a customer under a fresh id, the subject of its personal data.
   identified<customer> register_customer(const register_customer& command,
                                          const annal::event_metadata& metadata = {});
   /// Throws domain_error not_found ("customer_not_found") for an unknown id.
   annal::versioned<customer> get_customer(std::string_view id) const;
+  /// GDPR erasure: forgets the customer's key (annal::event_store::forget), after which the
+  /// customer's name and email read as erased everywhere. Forgetting a forgotten customer does
+  /// nothing. Throws domain_error not_found ("customer_not_found") for an unknown id.
+  void forget_customer(std::string_view id);
 
   /// Creates an order under a fresh id. Touches two streams: the customer's stream first (the
   /// customer must exist; the order is recorded there, retried on conflict), then the new order's
@@ -95,8 +99,7 @@ class service {
     try {
       return orders_
           .update(
-              id, *expected_version, [&](const order& o) { return decide(o, command); },
-              metadata)
+              id, *expected_version, [&](const order& o) { return decide(o, command); }, metadata)
           .after;
     } catch (const annal::wrong_expected_version& conflict) {
       if (conflict.actual_version() == 0) throw order_not_found();

@@ -1,4 +1,5 @@
-// annal delete, truncate and metadata, run as real processes against the backend under test.
+// annal delete, truncate, metadata, scavenge and forget, run as real processes against the backend
+// under test.
 #include <catch2/catch.hpp>
 
 #include "annal/error.hpp"
@@ -137,4 +138,40 @@ TEST_CASE("info shows where a segment log starts after retention, and its archiv
   CHECK(info.out.find("first position  ") != std::string::npos);
   CHECK(info.out.find("segments        1\n") != std::string::npos);
   CHECK(info.out.find("head position   60\n") != std::string::npos);
+}
+
+TEST_CASE("forget erases a subject's personal fields in reads and exports", "[cli][privacy]") {
+  temp_dir dir;
+  std::string uri = cli_store_uri(dir, "s");
+  {
+    auto store = open_store(uri);
+    for (const char* subject : {"c-1", "c-2"}) {
+      auto e = json_event("customer.registered",
+                          std::string(R"({"email":{"$personal":")") + subject + "@x\"}}");
+      e.metadata.subject = subject;
+      store->append(std::string("customer-") + subject, expected_version::any(), e);
+    }
+  }
+  // An export holds what reads show: the personal data and its subject; an import seals it again.
+  auto before = export_of(uri);
+  CHECK(before.out.find(R"("metadata":{"subject":"c-1"})") != std::string::npos);
+  CHECK(before.out.find("c-1@x") != std::string::npos);
+  std::string copy = cli_store_uri(dir, "copy");
+  REQUIRE(run_tool({"import", copy}, write_file(dir, "export.jsonl", before.out)).exit_code == 0);
+
+  auto forgot = run_tool({"forget", uri, "c-1"});
+  REQUIRE(forgot.exit_code == 0);
+  CHECK(forgot.out == "forgot c-1: its key is destroyed and its personal fields read as erased\n");
+  auto read = run_tool({"read", uri, "--stream", "customer-c-1"});
+  CHECK(read.out.find(R"({"email":{"$erased":true}})") != std::string::npos);
+  CHECK(read.out.find("c-1@x") == std::string::npos);
+  auto after = export_of(uri);
+  CHECK(after.out.find("c-1@x") == std::string::npos);
+  CHECK(after.out.find("c-2@x") != std::string::npos);
+  CHECK(after.out.find(R"("type":"$subject_forgotten")") != std::string::npos);
+  CHECK(run_tool({"forget", uri, "c-1"}).out.find("c-1 has no key") == 0);
+  // The copy has keys of its own: forgetting in the original leaves it readable.
+  CHECK(export_of(copy).out.find("c-1@x") != std::string::npos);
+  check_usage_error(run_tool({"forget", uri}), "SUBJECT");
+  check_one_line_error(run_tool({"forget", uri, ""}), "subject to forget is empty");
 }

@@ -384,3 +384,33 @@ TEST_CASE("the program stops on SIGTERM and SIGINT without losing an acknowledge
   }
   CHECK(checked >= 10);
 }
+
+TEST_CASE("DELETE /customers/{id} erases the customer's name and email, keeping the orders",
+          "[e2e][privacy]") {
+  annal::test::temp_dir dir;
+  running_server server(store_uri(dir));
+  auto api = server.client();
+  auto ada = api.post("/customers", json{{"name", "ada"}, {"email", "ada@example.com"}});
+  REQUIRE(ada.status == 201);
+  std::string ada_id = ada.body["id"];
+  CHECK(ada.body["erased"] == false);
+  std::string grace = new_customer(api);
+  std::string order = new_order(api, ada_id);
+
+  auto forgotten = api.del("/customers/" + ada_id);
+  CHECK(forgotten.status == 204);
+  auto after = api.get("/customers/" + ada_id);
+  REQUIRE(after.status == 200);
+  CHECK(after.body["name"].is_null());
+  CHECK(after.body["email"].is_null());
+  CHECK(after.body["erased"] == true);
+  CHECK(after.body["order_ids"] == json::array({order}));
+  CHECK(api.get("/orders/" + order).body["customer_id"] == ada_id);
+  CHECK(api.get("/customers/" + grace).body["erased"] == false);
+  // Idempotent, and an unknown customer is 404.
+  CHECK(api.del("/customers/" + ada_id).status == 204);
+  require_error(api.del("/customers/01890000-0000-7000-8000-000000000000"), 404,
+                "customer_not_found");
+  // Orders can still be placed for the forgotten customer: they hold no personal data.
+  CHECK(api.post("/orders", json{{"customer_id", ada_id}, {"currency", "EUR"}}).status == 201);
+}

@@ -4,8 +4,8 @@
 
 #include <atomic>
 
-#include "annal/store_admin.hpp"
 #include "annal/event_store.hpp"
+#include "annal/store_admin.hpp"
 
 namespace annal::test {
 
@@ -51,6 +51,8 @@ class swappable_store final : public event_store {
   store_description do_describe() override { return describe(inner()); }
   void do_close() override {}
   snapshot_store& do_snapshots() override { return inner().snapshots(); }
+  // The inner store seals and unseals personal data.
+  detail::key_store* do_keys() override { return nullptr; }
   uuid do_store_id() override { return inner().store_id(); }
   void do_adopt_store_id(const uuid& id) override { adopt_store_id(inner(), id); }
 

@@ -14,6 +14,7 @@ TEST_CASE("each error reports its code and derives from annal::error", "[error]"
   CHECK(annal::store_closed().code() == annal::errc::store_closed);
   CHECK(annal::invalid_argument("x").code() == annal::errc::invalid_argument);
   CHECK(annal::stream_deleted("order-1").code() == annal::errc::stream_deleted);
+  CHECK(annal::personal_data_erased().code() == annal::errc::personal_data_erased);
 }
 
 TEST_CASE("messages name where the failure is", "[error]") {
@@ -30,7 +31,7 @@ TEST_CASE("messages name where the failure is", "[error]") {
 }
 
 TEST_CASE("every code has a name", "[error]") {
-  for (int code = 1; code <= 12; ++code) {
+  for (int code = 1; code <= 13; ++code) {
     CHECK(annal::to_string(static_cast<annal::errc>(code)) != "unknown");
   }
 }

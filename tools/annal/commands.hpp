@@ -66,6 +66,9 @@ int run_migrate(const std::string& from, const std::string& to);
 int run_delete(const std::string& store, const std::string& stream, bool hard,
                std::optional<std::uint64_t> expected, const std::string& reason);
 
+/// Destroys the key of `subject` (event_store::forget) and says whether it had one.
+int run_forget(const std::string& store, const std::string& subject);
+
 /// A change of a stream's retention settings: the fields given replace the stored ones, after
 /// clearing them all when `clear`.
 struct metadata_change {

@@ -188,9 +188,9 @@ std::string take_text(std::map<std::string, std::string_view>& m, const std::str
   return plain ? take_string(m, key) : take_base64(m, key + "_base64");
 }
 
-// Metadata exactly as annal stores it: correlation_id and causation_id (strings), properties
-// (an object of strings). A key annal cannot hold, or one given twice, is refused rather than
-// dropped: an import keeps every key/value it accepts.
+// Metadata exactly as annal stores it: correlation_id, causation_id and subject (strings),
+// properties (an object of strings). A key annal cannot hold, or one given twice, is refused rather
+// than dropped: an import keeps every key/value it accepts.
 event_metadata take_metadata(std::string_view raw) {
   if (!parse_value("metadata", raw).is_object()) {
     throw invalid_argument("member \"metadata\" must be an object");
@@ -198,10 +198,12 @@ event_metadata take_metadata(std::string_view raw) {
   const std::string context = "member \"metadata\": key";
   auto keys = member_scanner(raw, context).members();
   for (const auto& [key, value] : keys) {
-    if (key != "correlation_id" && key != "causation_id" && key != "properties") {
+    if (key != "correlation_id" && key != "causation_id" && key != "properties" &&
+        key != "subject") {
       throw invalid_argument(fmt::format(
           "member \"metadata\" has an unknown key \"{}\"; it holds only correlation_id, "
-          "causation_id and properties (an object of strings, for the application's own keys)",
+          "causation_id, subject and properties (an object of strings, for the application's own "
+          "keys)",
           key));
     }
   }
@@ -213,8 +215,8 @@ event_metadata take_metadata(std::string_view raw) {
     return detail::decode_metadata(raw, "metadata");
   } catch (const corruption&) {
     throw invalid_argument(
-        "member \"metadata\" must hold only correlation_id, causation_id (strings) and "
-        "properties (an object of strings)");
+        "member \"metadata\" must hold only correlation_id, causation_id, subject (strings) "
+        "and properties (an object of strings)");
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "annal/error.hpp"
 #include "annal/event_store.hpp"
+#include "annal/store_admin.hpp"
 #include "commands.hpp"
 #include "core/checkpoint.hpp"
 #include "core/log_tree.hpp"
@@ -130,7 +131,7 @@ int run_proof(const std::string& uri, std::uint64_t position, const std::string&
   auto leaves = leaves_matching(*store, c, key.name);
   inclusion_proof proof;
   proof.checkpoint_note = note;
-  proof.event = store->read_all(position, 1).events.at(0);
+  proof.event = read_stored_log(*store, position, 1).events.at(0);
   proof.path = detail::merkle_inclusion_proof(leaves, position - 1);
   fmt::print("{}", to_json(proof));
   return exit_ok;

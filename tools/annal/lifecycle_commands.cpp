@@ -1,5 +1,5 @@
-// annal delete, truncate, metadata and scavenge: commands that delete streams, change what reads
-// show, and erase what they hide.
+// annal delete, truncate, metadata, scavenge and forget: commands that delete streams, change what
+// reads show, and erase what they hide.
 #include <fmt/format.h>
 
 #include "annal/event_store.hpp"
@@ -33,6 +33,19 @@ int run_delete(const std::string& uri, const std::string& stream, bool hard,
     fmt::print("{} {} at version {} (position {}){}\n", hard ? "tombstoned" : "deleted", stream,
                r.next_expected_version, r.first_position,
                hard ? "; it refuses every append from now on" : "");
+  }
+  return exit_ok;
+}
+
+int run_forget(const std::string& uri, const std::string& subject) {
+  auto store = open_existing_store(uri);
+  if (store->forget(subject)) {
+    fmt::print("forgot {}: its key is destroyed and its personal fields read as erased\n", subject);
+  } else {
+    fmt::print(
+        "{} has no key (never had personal data, or was forgotten already); it is "
+        "recorded as forgotten\n",
+        subject);
   }
   return exit_ok;
 }

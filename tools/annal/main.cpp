@@ -1,5 +1,5 @@
-// The annal command-line tool: inspect, tail, export/import, migrate, verify, delete, truncate and
-// scavenge.
+// The annal command-line tool: inspect, tail, export/import, migrate, verify, delete, truncate,
+// scavenge and forget.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -208,6 +208,15 @@ int main(int argc, char** argv) {
   metadata->add_flag("--clear", change.clear,
                      "Remove every setting first (then apply the options given)");
 
+  std::string subject;
+  auto* forget = command(app, "forget",
+                         "Crypto-shredding: destroy a subject's key, so its personal fields read "
+                         "as erased everywhere",
+                         "  annal forget sqlite:orders.db customer-42\n");
+  forget->add_option("STORE", store, store_help)->required();
+  forget->add_option("SUBJECT", subject, "The subject (event_metadata::subject) to forget")
+      ->required();
+
   bool dry_run = false;
   auto* scavenge = command(app, "scavenge",
                            "Erase the events that deletions, truncations, max count and max age "
@@ -281,6 +290,7 @@ int main(int argc, char** argv) {
     if (*proof) return run_proof(store, position, checkpoint_file, key_file);
     if (*scavenge) return run_scavenge(store, dry_run);
     if (*delete_command) return run_delete(store, stream, hard, expected, reason);
+    if (*forget) return run_forget(store, subject);
     if (*truncate) return run_set_metadata(store, stream, change);
     if (*metadata) {
       bool changes =

@@ -1,7 +1,10 @@
 // What an event struct declares about itself: its stored type name and the version of its shape.
 #pragma once
 
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -46,6 +49,48 @@ consteval std::uint32_t event_type_version() {
     return static_cast<std::uint32_t>(E::version);
   } else {
     return 1;
+  }
+}
+
+/// E names the field that holds its subject: `static constexpr std::string_view subject_field =
+/// "customer_id";` (docs/privacy.md).
+template <class E>
+concept has_subject_field = requires {
+  { E::subject_field } -> std::convertible_to<std::string_view>;
+};
+
+/// Sets `metadata.subject` of an encoded event E: from E's subject field when it names one (a
+/// string or integer member of `payload`), else as the caller gave it. Throws
+/// annal::invalid_argument when the subject field is missing, empty or not a string or integer,
+/// when it disagrees with a subject the caller gave, and when the event has personal fields
+/// (`personal_fields` > 0) but no subject.
+template <class E>
+void take_subject(const nlohmann::ordered_json& payload, std::size_t personal_fields,
+                  event_metadata& metadata) {
+  std::string_view type = event_type_name<E>();
+  if constexpr (has_subject_field<E>) {
+    std::string_view field = E::subject_field;
+    auto found = payload.find(field);
+    std::string subject;
+    if (found != payload.end() && found->is_string()) {
+      subject = found->template get<std::string>();
+    } else if (found != payload.end() && found->is_number_integer()) {
+      subject = found->dump();
+    }
+    if (subject.empty()) {
+      throw invalid_argument("cannot encode '" + std::string(type) + "': its subject field '" +
+                             std::string(field) + "' must be a non-empty string or an integer");
+    }
+    if (!metadata.subject.empty() && metadata.subject != subject) {
+      throw invalid_argument("cannot encode '" + std::string(type) + "': the metadata's subject '" +
+                             metadata.subject + "' is not its subject field's '" + subject + "'");
+    }
+    metadata.subject = std::move(subject);
+  }
+  if (personal_fields > 0 && metadata.subject.empty()) {
+    throw invalid_argument("cannot encode '" + std::string(type) +
+                           "': it has personal fields but no subject; set "
+                           "event_metadata::subject or declare a subject_field");
   }
 }
 
