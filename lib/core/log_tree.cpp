@@ -22,11 +22,7 @@ sha256_digest stored_event_digest(const recorded_event& event) {
       json.is_object() && json.contains("content_digest") && json["content_digest"].is_string()
           ? json["content_digest"].get<std::string>()
           : std::string();
-  bool ok = hex.size() == 64;
-  for (std::size_t i = 0; ok && i < 32; ++i) {
-    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, content[i], 16);
-    ok = ec == std::errc() && end == hex.data() + 2 * i + 2;
-  }
+  bool ok = from_hex(hex, content);
   if (!ok) {
     throw corruption("position " + std::to_string(event.position), -1,
                      "an erased event's payload holds no content digest (erased by an annal "

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <charconv>
 #include <new>
 
 namespace annal::detail {
@@ -53,6 +54,15 @@ std::string to_hex(const sha256_digest& digest) {
     out.push_back(digits[b & 15]);
   }
   return out;
+}
+
+bool from_hex(std::string_view hex, sha256_digest& out) noexcept {
+  if (hex.size() != 2 * out.size()) return false;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, out[i], 16);
+    if (ec != std::errc() || end != hex.data() + 2 * i + 2) return false;
+  }
+  return true;
 }
 
 }  // namespace annal::detail

@@ -34,5 +34,7 @@ class sha256_hasher {
 
 /// 64 lower-case hex digits.
 std::string to_hex(const sha256_digest& digest);
+/// The digest `hex` spells (64 hex digits, either case); false, `out` unspecified, otherwise.
+bool from_hex(std::string_view hex, sha256_digest& out) noexcept;
 
 }  // namespace annal::detail

@@ -14,11 +14,7 @@ namespace {
 
 detail::sha256_digest digest_of_hex(const std::string& hex) {
   detail::sha256_digest digest{};
-  bool ok = hex.size() == 64;
-  for (std::size_t i = 0; ok && i < digest.size(); ++i) {
-    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, digest[i], 16);
-    ok = ec == std::errc() && end == hex.data() + 2 * i + 2;
-  }
+  bool ok = detail::from_hex(hex, digest);
   if (!ok) throw invalid_argument("the proof's path holds a hash that is not 64 hex digits");
   return digest;
 }
