@@ -7,7 +7,7 @@
 namespace annal::detail {
 
 /// The SHA-256 digest of what an event says: its type, type version, encoding, metadata (in the
-/// stored JSON encoding) and the SHA-256 of its payload, in the byte layout docs/lifecycle.md
+/// stored JSON encoding) and its payload, in the byte layout docs/lifecycle.md
 /// ("Event digests") gives. A scavenge keeps an erased event's content digest in its erased
 /// payload. Pure; never throws but std::bad_alloc.
 sha256_digest content_digest(const recorded_event& event);
@@ -19,5 +19,16 @@ sha256_digest event_digest(const recorded_event& event, const sha256_digest& con
 
 /// event_digest(event, content_digest(event)).
 sha256_digest event_digest(const recorded_event& event);
+
+/// content_digest() of an event given as its parts: `metadata` is encode_metadata() of its
+/// metadata. For the append path, which has no recorded_event and has encoded the metadata.
+sha256_digest content_digest(std::string_view type, std::uint32_t type_version,
+                             payload_encoding encoding, std::string_view metadata,
+                             std::string_view payload) noexcept;
+
+/// event_digest() of an event given as its parts (`timestamp_us`: microseconds since the epoch).
+sha256_digest event_digest(std::uint64_t position, std::uint64_t stream_version,
+                           std::string_view stream_id, const uuid& id, std::int64_t timestamp_us,
+                           const sha256_digest& content) noexcept;
 
 }  // namespace annal::detail

@@ -1,4 +1,4 @@
-// SHA-256 digests (libsodium), for the hash chain and Merkle tree of the log.
+// SHA-256 digests (OpenSSL), for the hash chain and Merkle tree of the log.
 #pragma once
 
 #include <array>

@@ -12,6 +12,7 @@
 
 #include "annal/error.hpp"
 #include "core/append_decision.hpp"
+#include "core/batch_chain.hpp"
 #include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
 #include "core/stream_lifecycle.hpp"
@@ -24,7 +25,6 @@ namespace {
 
 using detail::to_sql;
 
-constexpr std::uint32_t int8_oid = 20;
 std::string_view id_bytes(const uuid& id) {
   return {reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size()};
 }
@@ -45,6 +45,13 @@ constexpr const char* finish_statement = "annal_finish";
 // event ids first) when an id may be stored already: the transaction is rolled back and run
 // again with the lookup.
 struct needs_id_lookup {};
+
+// The links of a group's batches: (last position, link), in position order.
+using batch_links = std::vector<std::pair<std::uint64_t, detail::sha256_digest>>;
+
+std::string_view as_text(const detail::sha256_digest& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
 
 // Where each event id of a group is: stored, or placed earlier in the same group. Keyed by the
 // id's 16 bytes.
@@ -67,7 +74,7 @@ struct append_writer::impl {
       : conninfo_(std::move(conninfo)),
         hooks_(hooks),
         stuck_timeout_(stuck_timeout),
-        lock_head_(fmt::format("SELECT position FROM {} FOR UPDATE", table(schema, "head"))),
+        lock_head_(fmt::format("SELECT position, link FROM {} FOR UPDATE", table(schema, "head"))),
         find_ids_(fmt::format(
             "SELECT event_id, position, stream_id, stream_version FROM {} WHERE event_id = ANY($1)",
             table(schema, "events"))),
@@ -84,8 +91,10 @@ struct append_writer::impl {
         finish_(fmt::format(
             "WITH s AS (INSERT INTO {0} (stream_id, version) SELECT * FROM unnest($1::text[], "
             "$2::int8[]) ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version), "
-            "h AS (UPDATE {1} SET position = $3) SELECT pg_notify($4, $5)",
-            table(schema, "streams"), table(schema, "head"))),
+            "h AS (UPDATE {1} SET position = $3, link = $6), "
+            "l AS (INSERT INTO {2} (last_position, link) SELECT * FROM unnest($7::int8[], "
+            "$8::bytea[])) SELECT pg_notify($4, $5)",
+            table(schema, "streams"), table(schema, "head"), table(schema, "batch_links"))),
         channel_(notify_channel(schema)) {}
 
   // Commits a group of appends in one transaction, giving each its outcome. When the
@@ -213,10 +222,19 @@ struct append_writer::impl {
   }
 
   // Begins the transaction and takes the head row's lock: every writer of every process waits
-  // here for the one before it to commit, so positions are assigned in commit order.
-  std::uint64_t begin(connection& c) {
+  // here for the one before it to commit, so positions are assigned in commit order. Sets
+  // `link` to the chain's last link.
+  std::uint64_t begin(connection& c, detail::sha256_digest& link) {
     c.exec("BEGIN");
-    return static_cast<std::uint64_t>(c.query_prepared(lock_head_statement).int8(0, 0));
+    result r = c.query_prepared(lock_head_statement);
+    auto head = static_cast<std::uint64_t>(r.int8(0, 0));
+    link = r.is_null(0, 1) ? detail::chain_start
+                           : detail::link_from_bytes(r.bytes(0, 1), c.name(), head);
+    return head;
+  }
+  std::uint64_t begin(connection& c) {
+    detail::sha256_digest unused;
+    return begin(c, unused);
   }
 
   template <class Ids>
@@ -255,7 +273,7 @@ struct append_writer::impl {
   // Writes the rows, the streams' new versions and the head, then commits.
   void finish(connection& c, copy_buffer& rows,
               const std::map<std::string, std::uint64_t, std::less<>>& touched, std::uint64_t head,
-              bool ids_looked_up) {
+              const batch_links& links, bool ids_looked_up) {
     std::string_view first_stream = touched.begin()->first;
     if (auto e = c.try_copy_in(copy_.c_str(), rows.finish())) {
       if (!ids_looked_up && e->sqlstate == sqlstate::unique_violation &&
@@ -273,8 +291,17 @@ struct append_writer::impl {
     std::string id_array = binary_array(text_oid, ids);
     std::string version_array = binary_array(int8_oid, versions);
     std::string head_text = std::to_string(head);
+    std::vector<std::string> last_positions;
+    std::vector<std::string_view> link_bytes;
+    for (const auto& [last, link] : links) {
+      last_positions.push_back(int8_bytes(last));
+      link_bytes.push_back(as_text(link));
+    }
+    std::string last_array = binary_array(int8_oid, last_positions);
+    std::string link_array = binary_array(bytea_oid, link_bytes);
     c.query_prepared(finish_statement,
-                     {id_array, version_array, param::int8(to_sql(head)), channel_, head_text});
+                     {id_array, version_array, param::int8(to_sql(head)), channel_, head_text,
+                      as_text(links.back().second), last_array, link_array});
     if (hooks_.before_commit) hooks_.before_commit(first_stream);
     c.exec("COMMIT");
   }
@@ -285,7 +312,9 @@ struct append_writer::impl {
   // version) sends the group to the slow path, which looks them up.
   void run(std::span<pending_append* const> group, bool look_up_ids) {
     connection& c = db();
-    std::uint64_t head = begin(c);
+    detail::sha256_digest link;
+    std::uint64_t head = begin(c, link);
+    batch_links links;
     std::vector<std::string_view> ids;
     std::vector<std::string_view> streams;
     for (const pending_append* p : group) {
@@ -308,6 +337,9 @@ struct append_writer::impl {
                                               stream.tombstoned, lookup_in(places));
         detail::enforce(decision, p->stream_id, p->expected, p->events);
         if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
+        link = detail::append_link(link, p->stream_id, head + 1, current + 1,
+                                   now + postgres_epoch_us, p->events, p->contents);
+        links.emplace_back(head + p->events.size(), link);
         for (std::size_t i = 0; i < p->events.size(); ++i) {
           const event_data& e = p->events[i];
           rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
@@ -334,7 +366,7 @@ struct append_writer::impl {
     if (rows.empty()) {
       c.exec("ROLLBACK");
     } else {
-      finish(c, rows, touched, head, look_up_ids);
+      finish(c, rows, touched, head, links, look_up_ids);
     }
     for (std::size_t i = 0; i < group.size(); ++i) {
       group[i]->result = outcomes[i].first;
@@ -346,7 +378,8 @@ struct append_writer::impl {
                              const std::vector<std::string>& metadata) {
     const recorded_event& first = events.front();
     connection& c = db();
-    std::uint64_t head = begin(c);
+    detail::sha256_digest link;
+    std::uint64_t head = begin(c, link);
     std::vector<std::string_view> ids;
     for (const auto& e : events) ids.push_back(id_bytes(e.id));
     auto places = stored_places(c, ids);
@@ -367,7 +400,8 @@ struct append_writer::impl {
     std::uint64_t last = head + events.size();
     std::map<std::string, std::uint64_t, std::less<>> touched{
         {first.stream_id, current + events.size()}};
-    finish(c, rows, touched, last, true);
+    batch_links links{{last, detail::stored_link(link, events)}};
+    finish(c, rows, touched, last, links, true);
     return append_result{first.position, last, current + events.size(), true};
   }
 

@@ -12,6 +12,7 @@
 #include "annal/event.hpp"
 #include "annal/event_store.hpp"
 #include "annal/expected_version.hpp"
+#include "core/sha256.hpp"
 #include "core/store_hooks.hpp"
 
 namespace annal::pg {
@@ -22,6 +23,8 @@ struct pending_append {
   expected_version expected;
   std::span<const event_data> events;
   std::vector<std::string> metadata;
+  // The events' content digests, computed before the append queues (core/batch_chain.hpp).
+  std::vector<detail::sha256_digest> contents;
   append_result result;
   std::exception_ptr error;
   bool done = false;

@@ -138,6 +138,8 @@ std::string quote_identifier(std::string_view name);
 /// Type OIDs of the binary arrays annal sends.
 inline constexpr std::uint32_t text_oid = 25;
 inline constexpr std::uint32_t uuid_oid = 2950;
+inline constexpr std::uint32_t bytea_oid = 17;
+inline constexpr std::uint32_t int8_oid = 20;
 
 /// A one-dimensional array without NULLs in PostgreSQL's binary format, for `= ANY($n)`.
 template <class Range>

@@ -13,7 +13,6 @@ namespace annal::projection_detail {
 
 namespace {
 
-constexpr Oid int8_oid = 20;
 constexpr Oid float8_oid = 701;
 constexpr Oid text_oid = 25;
 constexpr Oid bool_oid = 16;
@@ -113,7 +112,7 @@ pg::result postgres_session::run(std::string_view sql, sql_params params) {
             types.push_back(0);
             texts.emplace_back();
           } else if constexpr (std::is_same_v<T, std::int64_t>) {
-            types.push_back(int8_oid);
+            types.push_back(pg::int8_oid);
             texts.push_back(std::to_string(v));
           } else if constexpr (std::is_same_v<T, double>) {
             types.push_back(float8_oid);

@@ -13,6 +13,7 @@
 
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
+#include "core/batch_chain.hpp"
 #include "core/commit_group.hpp"
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"
@@ -109,8 +110,10 @@ postgres_store::~postgres_store() { close(); }
 
 append_result postgres_store::do_append(std::string_view stream_id, expected_version expected,
                                         std::span<const event_data> events) {
-  pg::pending_append p{stream_id, expected, events, detail::encode_all_metadata(events),
-                       {},        nullptr,  false};
+  pg::pending_append p{stream_id, expected, events,  detail::encode_all_metadata(events),
+                       {},        {},       nullptr, false};
+  // Digests cost the appending thread, beside other appends' commits, not the group's leader.
+  p.contents = detail::content_digests(events, p.metadata);
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
   if (hooks_.on_queued) hooks_.on_queued();
@@ -174,6 +177,34 @@ log_slice postgres_store::do_read_all(std::uint64_t from_position, std::size_t m
                                       const read_filter& filter) {
   return readers_->run(
       [&](connection& c) { return read_page(c, from_position, max_count, filter); });
+}
+
+std::vector<detail::stored_batch_link> postgres_store::read_batch_links(std::uint64_t from_position,
+                                                                        std::size_t max_count) {
+  const std::string links_table = pg::table(options_.postgres_schema, "batch_links");
+  return readers_->run([&](connection& c) {
+    // The batch before `from_position` says where the first one read starts.
+    result r = c.query(
+        fmt::format("(SELECT last_position, link FROM {0} WHERE last_position < $1 "
+                    "ORDER BY last_position DESC LIMIT 1) UNION ALL (SELECT last_position, link "
+                    "FROM {0} WHERE last_position >= $1 ORDER BY last_position LIMIT $2)",
+                    links_table)
+            .c_str(),
+        {param::int8(detail::to_sql(from_position)), limit(max_count)});
+    std::vector<detail::stored_batch_link> links;
+    std::uint64_t previous_last = 0;
+    for (int i = 0; i < r.rows(); ++i) {
+      auto last = static_cast<std::uint64_t>(r.int8(i, 0));
+      if (last < from_position) {
+        previous_last = last;
+        continue;
+      }
+      links.push_back({previous_last + 1, last,
+                       detail::link_from_bytes(r.bytes(i, 1), links_table, last), links_table});
+      previous_last = last;
+    }
+    return links;
+  });
 }
 
 log_slice postgres_store::read_page(connection& c, std::uint64_t from_position,

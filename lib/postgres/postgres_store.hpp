@@ -11,6 +11,7 @@
 
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
+#include "core/chain_check.hpp"
 #include "core/store_hooks.hpp"
 #include "postgres/connection.hpp"
 
@@ -34,7 +35,7 @@ struct pending_append;
 /// own outcome (written, retry, wrong version, duplicate id). Reads use a pool of connections.
 /// A LISTEN connection wakes wait_for() at once on appends by any process; when it drops,
 /// wait_for() polls at the store's poll interval while it reconnects.
-class postgres_store final : public event_store {
+class postgres_store final : public event_store, public detail::chain_source {
  public:
   /// Connects to `conninfo` (a libpq URI) and opens or creates the store in `options`'
   /// postgres_schema. Throws as open_store() documents.
@@ -42,6 +43,10 @@ class postgres_store final : public event_store {
   postgres_store(std::string conninfo, const store_options& options,
                  detail::store_hooks hooks = {});
   ~postgres_store() override;
+
+  /// The batch_links table's rows (the hash chain, docs/integrity.md), from one snapshot.
+  std::vector<detail::stored_batch_link> read_batch_links(std::uint64_t from_position,
+                                                          std::size_t max_count) override;
 
  protected:
   append_result do_append(std::string_view stream_id, expected_version expected,

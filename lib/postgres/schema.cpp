@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <iterator>
+#include <vector>
 
 #include "annal/error.hpp"
+#include "core/batch_chain.hpp"
+#include "core/sql_integer.hpp"
+#include "postgres/event_rows.hpp"
 
 namespace annal::pg {
 namespace {
@@ -106,8 +110,74 @@ CREATE TABLE {s}.subject_keys (
   subject text PRIMARY KEY,
   key bytea);
 )sql",
+    // 7: the hash chain (docs/integrity.md): one link a batch, and the last link in the head row
+    // so that an append reads it with the head's lock. The events already stored are linked
+    // once, by link_stored_batches(), in the step's transaction.
+    R"sql(
+ALTER TABLE {s}.head ADD COLUMN link bytea;
+CREATE TABLE {s}.batch_links (
+  last_position bigint PRIMARY KEY,
+  link bytea NOT NULL);
+CREATE FUNCTION {s}.refuse_link_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'annal batch links are append-only: % refused', TG_OP
+    USING ERRCODE = 'restrict_violation';
+END $$;
+CREATE TRIGGER batch_links_append_only BEFORE UPDATE OR DELETE ON {s}.batch_links
+  FOR EACH ROW EXECUTE FUNCTION {s}.refuse_link_change();
+CREATE TRIGGER batch_links_no_truncate BEFORE TRUNCATE ON {s}.batch_links
+  FOR EACH STATEMENT EXECUTE FUNCTION {s}.refuse_link_change();
+)sql",
 };
 static_assert(std::size(steps) == schema_version);
+
+// The step that adds the hash chain, after whose SQL link_stored_batches() runs.
+constexpr std::int64_t chain_step = 7;
+// Links the events stored before the chain step once (core's rule of what a stored batch is),
+// holding the head row's lock.
+void link_stored_batches(connection& c, const std::string& schema) {
+  c.query(fmt::format("SELECT position FROM {} FOR UPDATE", table(schema, "head")).c_str());
+  std::string page =
+      fmt::format("SELECT {} FROM {} WHERE position > $1 ORDER BY position LIMIT 10000",
+                  event_columns, table(schema, "events"));
+  std::string insert = fmt::format(
+      "INSERT INTO {} (last_position, link) SELECT * FROM unnest($1::int8[], $2::bytea[])",
+      table(schema, "batch_links"));
+  std::vector<std::string> last_positions;
+  std::vector<std::string> links;
+  detail::stored_batch_linker linker(
+      [&](std::uint64_t last_position, const detail::sha256_digest& link) {
+        std::string position;
+        put_be(position, last_position, 8);
+        last_positions.push_back(std::move(position));
+        links.emplace_back(reinterpret_cast<const char*>(link.data()), link.size());
+      });
+  auto write_links = [&] {
+    if (links.empty()) return;
+    std::string position_array = binary_array(int8_oid, last_positions);
+    std::string link_array = binary_array(bytea_oid, links);
+    c.query(insert.c_str(), {param(position_array), param(link_array)});
+    last_positions.clear();
+    links.clear();
+  };
+  std::uint64_t after = 0;
+  for (;;) {
+    result r = c.query(page.c_str(), {param::int8(detail::to_sql(after))});
+    if (r.rows() == 0) break;
+    for (int i = 0; i < r.rows(); ++i) {
+      recorded_event e = read_event(r, i, c.name());
+      after = e.position;
+      linker.add(std::move(e));
+    }
+    write_links();
+  }
+  detail::sha256_digest link = linker.finish();
+  write_links();
+  if (link != detail::chain_start) {
+    c.query(fmt::format("UPDATE {} SET link = $1", table(schema, "head")).c_str(),
+            {param(std::string_view(reinterpret_cast<const char*>(link.data()), link.size()))});
+  }
+}
 
 std::int64_t current_version(connection& c, const std::string& schema) {
   result tables =
@@ -178,10 +248,11 @@ void open_schema(connection& c, const std::string& schema, std::int64_t up_to) {
     // Each step commits with the version it reaches, so a crash leaves a whole version.
     for (; version < up_to; ++version) {
       std::int64_t from = std::max<std::int64_t>(version, 0);
-      c.exec(fmt::format("BEGIN; {} {} UPDATE {}.schema_version SET version = {}; COMMIT",
+      c.exec(fmt::format("BEGIN; {} {}",
                          version < 0 ? "CREATE SCHEMA IF NOT EXISTS " + quoted + ";" : "",
-                         fmt::format(fmt::runtime(steps[from]), fmt::arg("s", quoted)), quoted,
-                         from + 1));
+                         fmt::format(fmt::runtime(steps[from]), fmt::arg("s", quoted))));
+      if (from + 1 == chain_step) link_stored_batches(c, schema);
+      c.exec(fmt::format("UPDATE {}.schema_version SET version = {}; COMMIT", quoted, from + 1));
       version = from;
     }
   } catch (...) {

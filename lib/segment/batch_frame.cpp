@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/crc32c.hpp"
+#include "core/metadata_json.hpp"
 #include "core/type_version.hpp"
 
 namespace annal::segment {
@@ -47,7 +48,7 @@ std::uint32_t frame_crc(std::uint32_t body_length, std::uint8_t type, std::strin
 }
 
 frame_layout layout_batch_frame(std::string_view stream_id, std::span<const event_data> events,
-                                std::span<const std::string> metadata) {
+                                std::span<const std::string> metadata, bool linked) {
   frame_layout layout;
   layout.type_refs.resize(events.size());
   std::array<std::string_view, max_batch_types> table;
@@ -73,14 +74,14 @@ frame_layout layout_batch_frame(std::string_view stream_id, std::span<const even
     auto payload = static_cast<std::uint32_t>(e.payload.size());
     size += varint_size(md) + md + varint_size(payload) + payload;
   }
-  layout.size = size;
+  layout.size = size + (linked ? link_size : 0);
   return layout;
 }
 
 void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::string_view stream_id,
                         std::uint64_t first_position, std::uint64_t first_version,
                         std::int64_t timestamp_us, std::span<const event_data> events,
-                        std::span<const std::string> metadata) {
+                        std::span<const std::string> metadata, const detail::sha256_digest* link) {
   char* frame = out.extend(layout.size);
   frame_writer w(frame + frame_header_size);
   w.put(first_position);
@@ -110,11 +111,33 @@ void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::strin
     w.varint(static_cast<std::uint32_t>(e.payload.size()));
     w.bytes(e.payload.data(), e.payload.size());
   }
+  std::uint8_t type = frame_type_batch;
+  if (link != nullptr) {
+    w.bytes(link->data(), link->size());
+    type = frame_type_linked_batch;
+  }
   auto body_length = static_cast<std::uint32_t>(layout.size - frame_header_size);
   frame_writer h(frame);
-  h.put(frame_crc(body_length, frame_type_batch, {frame + frame_header_size, body_length}));
+  h.put(frame_crc(body_length, type, {frame + frame_header_size, body_length}));
   h.put(body_length);
-  h.put(frame_type_batch);
+  h.put(type);
+}
+
+recorded_event recorded_of(const batch_view& batch, std::uint32_t index, const event_view& e,
+                           const std::string& path) {
+  recorded_event r;
+  r.position = batch.first_position() + index;
+  r.stream_id = std::string(batch.stream_id());
+  r.stream_version = batch.first_version() + index;
+  r.type = std::string(e.type);
+  r.id = e.id;
+  r.timestamp =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(batch.timestamp_us()));
+  r.metadata = detail::decode_metadata(e.metadata, path);
+  r.payload = std::string(e.payload);
+  r.encoding = e.encoding;
+  r.type_version = e.type_version;
+  return r;
 }
 
 bool event_decoder::next(event_view& out, std::string& reason) {
@@ -159,6 +182,22 @@ bool event_decoder::next(event_view& out, std::string& reason) {
   out.type = type;
   out.type_version = type_version;
   return true;
+}
+
+std::optional<batch_view> batch_view::parse_frame(std::uint8_t type, std::string_view body,
+                                                  std::string& reason) {
+  if (type != frame_type_linked_batch) return parse(body, reason);
+  if (body.size() < link_size) {
+    reason = "linked batch frame is shorter than its link";
+    return std::nullopt;
+  }
+  auto batch = parse(body.substr(0, body.size() - link_size), reason);
+  if (batch) {
+    detail::sha256_digest link;
+    std::memcpy(link.data(), body.data() + body.size() - link_size, link_size);
+    batch->link_ = link;
+  }
+  return batch;
 }
 
 std::optional<batch_view> batch_view::parse(std::string_view body, std::string& reason) {

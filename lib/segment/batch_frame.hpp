@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "annal/event.hpp"
+#include "core/sha256.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/segment_format.hpp"
 
@@ -36,15 +37,17 @@ struct frame_layout {
 };
 
 /// Lays out the frame of a batch. `metadata[i]` is the encoded metadata of `events[i]`; an empty
-/// `metadata` means no event has any.
+/// `metadata` means no event has any. A `linked` frame ends with the batch's link.
 frame_layout layout_batch_frame(std::string_view stream_id, std::span<const event_data> events,
-                                std::span<const std::string> metadata);
+                                std::span<const std::string> metadata, bool linked = true);
 
-/// Appends the complete frame (header, CRC) of a batch laid out by layout_batch_frame() to `out`.
+/// Appends the complete frame (header, CRC) of a batch laid out by layout_batch_frame() to `out`:
+/// a linked batch frame ending with `*link` when `link` is not null (the layout must be linked),
+/// a plain batch frame otherwise.
 void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::string_view stream_id,
                         std::uint64_t first_position, std::uint64_t first_version,
                         std::int64_t timestamp_us, std::span<const event_data> events,
-                        std::span<const std::string> metadata);
+                        std::span<const std::string> metadata, const detail::sha256_digest* link);
 
 /// Decodes the events region of a batch body in order, keeping the batch's type table.
 class event_decoder {
@@ -63,8 +66,12 @@ class event_decoder {
 /// A parsed batch frame body. Holds views into the body, which must outlive it.
 class batch_view {
  public:
-  /// Parses and fully validates a body; nullopt when it is malformed, with `reason` set.
+  /// Parses and fully validates a batch body; nullopt when it is malformed, with `reason` set.
   static std::optional<batch_view> parse(std::string_view body, std::string& reason);
+  /// Parses the body of a frame of type `type` (is_batch_frame_type()): a linked batch frame's
+  /// body is a batch body and the batch's link.
+  static std::optional<batch_view> parse_frame(std::uint8_t type, std::string_view body,
+                                               std::string& reason);
 
   std::uint64_t first_position() const noexcept { return first_position_; }
   std::uint64_t last_position() const noexcept { return first_position_ + count_ - 1; }
@@ -72,6 +79,8 @@ class batch_view {
   std::int64_t timestamp_us() const noexcept { return timestamp_us_; }
   std::uint32_t count() const noexcept { return count_; }
   std::string_view stream_id() const noexcept { return stream_id_; }
+  /// The batch's link of the hash chain; empty for a plain batch frame (older segments).
+  const std::optional<detail::sha256_digest>& link() const noexcept { return link_; }
 
   /// Calls `fn(index, const event_view&)` for each event in order.
   template <class Fn>
@@ -93,7 +102,13 @@ class batch_view {
   std::uint32_t count_ = 0;
   std::string_view stream_id_;
   std::string_view events_;
+  std::optional<detail::sha256_digest> link_;
 };
+
+/// Event `index` of `batch`, which `e` decoded, as a recorded_event. Throws annal::corruption
+/// naming `path` for malformed metadata.
+recorded_event recorded_of(const batch_view& batch, std::uint32_t index, const event_view& e,
+                           const std::string& path);
 
 /// The CRC32C a frame header stores for `length`, `type` and `body`.
 std::uint32_t frame_crc(std::uint32_t body_length, std::uint8_t type, std::string_view body);

@@ -45,7 +45,8 @@ bool frame_scanner::valid_frame_after(std::uint64_t at) {
   std::string rest(end_ - at, '\0');  // the failure path only
   rest.resize(file_.read_at(at, {reinterpret_cast<std::byte*>(rest.data()), rest.size()}));
   for (std::size_t i = 1; i + frame_header_size + batch_fixed_size <= rest.size(); ++i) {
-    if (static_cast<std::uint8_t>(rest[i + 8]) != frame_type_batch) continue;
+    auto type = static_cast<std::uint8_t>(rest[i + 8]);
+    if (!is_batch_frame_type(type)) continue;
     byte_reader r(std::string_view(rest).substr(i));
     std::uint32_t crc = r.u32();
     std::uint32_t length = r.u32();
@@ -56,7 +57,7 @@ bool frame_scanner::valid_frame_after(std::uint64_t at) {
       continue;
     }
     std::string_view body = std::string_view(rest).substr(i + frame_header_size, length);
-    if (frame_crc(length, frame_type_batch, body) == crc) return true;
+    if (frame_crc(length, type, body) == crc) return true;
   }
   return false;
 }
@@ -81,7 +82,7 @@ scanned_frame frame_scanner::next() {
   std::uint32_t crc = header.u32();
   std::uint32_t length = header.u32();
   std::uint8_t type = header.u8();
-  if (type != frame_type_batch || length > max_frame_body) {
+  if (!is_batch_frame_type(type) || length > max_frame_body) {
     return tail_or_corrupt(fmt::format("invalid frame header (type {}, length {})", type, length));
   }
   std::uint64_t frame_size = frame_header_size + std::uint64_t{length};
@@ -93,7 +94,7 @@ scanned_frame frame_scanner::next() {
   std::string_view body = view(offset_ + frame_header_size, length);
   if (frame_crc(length, type, body) != crc) return tail_or_corrupt("frame checksum mismatch");
   std::string reason;
-  auto batch = batch_view::parse(body, reason);
+  auto batch = batch_view::parse_frame(type, body, reason);
   if (!batch) return {scan_status::corrupt, offset_, 0, std::nullopt, reason};
   if (batch->first_position() != next_position_) {
     return {scan_status::corrupt, offset_, 0, std::nullopt,

@@ -9,9 +9,10 @@
 namespace annal::segment {
 
 /// Version of the segment file format. A segment with a newer version is refused. Version 2
-/// added event type versions (the high bit of an event's encoding byte); a version-1 segment
-/// holds none and is read as it is, but never written to again (see docs/storage-format.md).
-inline constexpr std::uint32_t format_version = 2;
+/// added event type versions (the high bit of an event's encoding byte), version 3 linked batch
+/// frames (the hash chain); an older segment is read as it is, but never written to again (see
+/// docs/storage-format.md).
+inline constexpr std::uint32_t format_version = 3;
 /// Version of the index sidecar format. Version 2 added a flags byte to each batch entry (bit 0:
 /// the batch ends with a tombstone); a version-1 index is read with no flags set (no version-1
 /// store holds a tombstone). An index of another version is rebuilt.
@@ -29,6 +30,14 @@ inline constexpr std::string_view segment_suffix = ".seg";
 /// body_length, frame_type and body (bytes 4 to the end of the frame).
 inline constexpr std::size_t frame_header_size = 9;
 inline constexpr std::uint8_t frame_type_batch = 1;
+/// A batch frame whose body ends with the batch's 32-byte link of the hash chain (format 3).
+inline constexpr std::uint8_t frame_type_linked_batch = 2;
+/// The size of a link at the end of a linked batch frame's body.
+inline constexpr std::size_t link_size = 32;
+/// True for the frame types that hold a batch.
+constexpr bool is_batch_frame_type(std::uint8_t type) noexcept {
+  return type == frame_type_batch || type == frame_type_linked_batch;
+}
 /// Largest frame body accepted, so a damaged length cannot make a reader allocate gigabytes.
 inline constexpr std::uint32_t max_frame_body = 256u << 20;
 

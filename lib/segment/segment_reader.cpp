@@ -12,23 +12,6 @@
 namespace annal {
 namespace {
 
-recorded_event make_recorded(const seg::batch_view& batch, std::uint32_t index,
-                             const seg::event_view& e, const std::string& path) {
-  recorded_event r;
-  r.position = batch.first_position() + index;
-  r.stream_id = std::string(batch.stream_id());
-  r.stream_version = batch.first_version() + index;
-  r.type = std::string(e.type);
-  r.id = e.id;
-  r.timestamp =
-      std::chrono::system_clock::time_point(std::chrono::microseconds(batch.timestamp_us()));
-  r.metadata = detail::decode_metadata(e.metadata, path);
-  r.payload = std::string(e.payload);
-  r.encoding = e.encoding;
-  r.type_version = e.type_version;
-  return r;
-}
-
 // Reads and checks the frame at `offset`; `buffer` holds the body the view points into.
 seg::batch_view read_frame_at(const io::file& file, const std::string& path, std::uint64_t offset,
                               std::string& buffer) {
@@ -40,7 +23,7 @@ seg::batch_view read_frame_at(const io::file& file, const std::string& path, std
   std::uint32_t crc = r.u32();
   std::uint32_t length = r.u32();
   std::uint8_t type = r.u8();
-  if (type != seg::frame_type_batch || length > seg::max_frame_body) {
+  if (!seg::is_batch_frame_type(type) || length > seg::max_frame_body) {
     throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame has a bad header");
   }
   buffer.resize(length);
@@ -52,7 +35,7 @@ seg::batch_view read_frame_at(const io::file& file, const std::string& path, std
     throw corruption(path, static_cast<std::int64_t>(offset), "frame checksum mismatch");
   }
   std::string reason;
-  auto batch = seg::batch_view::parse(buffer, reason);
+  auto batch = seg::batch_view::parse_frame(type, buffer, reason);
   if (!batch) throw corruption(path, static_cast<std::int64_t>(offset), reason);
   return *batch;
 }
@@ -61,83 +44,68 @@ seg::batch_view read_frame_at(const io::file& file, const std::string& path, std
 
 // ---- Reading --------------------------------------------------------------------------------
 
+std::vector<segment_store::read_part> segment_store::parts_from(std::uint64_t& from_position,
+                                                                std::uint64_t& head) {
+  std::vector<read_part> parts;
+  std::shared_lock lock(index_mutex_);
+  // Retention may have deleted the log's oldest segments: reading starts at the first left.
+  from_position = std::max(from_position, log_start_.load());
+  head = head_.load();
+  if (from_position > head) return parts;
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), from_position,
+                             [](std::uint64_t p, const auto& s) { return p < s->base; });
+  for (auto s = std::prev(it); s != segments_.end(); ++s) {
+    const auto& segment = **s;
+    std::uint64_t offset = seg::segment_header_size;
+    std::uint64_t position = segment.base;
+    if (s == std::prev(it)) {
+      auto entry = std::upper_bound(
+          segment.sparse.begin(), segment.sparse.end(), from_position,
+          [](std::uint64_t p, const seg::sparse_entry& e) { return p < e.position; });
+      if (entry != segment.sparse.begin()) {
+        offset = std::prev(entry)->offset;
+        position = std::prev(entry)->position;
+      }
+    }
+    parts.push_back({*s, offset, position, segment.size});
+  }
+  return parts;
+}
+
 log_slice segment_store::do_read_all(std::uint64_t from_position, std::size_t max_count,
                                      const read_filter& filter) {
-  struct part {
-    std::shared_ptr<segment_file> segment;
-    std::uint64_t offset;
-    std::uint64_t position;
-    std::uint64_t size;
-  };
-  std::vector<part> parts;
-  std::uint64_t head;
-  {
-    std::shared_lock lock(index_mutex_);
-    // Retention may have deleted the log's oldest segments: reading starts at the first left.
-    from_position = std::max(from_position, log_start_.load());
-    head = head_.load();
-    if (from_position <= head) {
-      auto it = std::upper_bound(segments_.begin(), segments_.end(), from_position,
-                                 [](std::uint64_t p, const auto& s) { return p < s->base; });
-      for (auto s = std::prev(it); s != segments_.end(); ++s) {
-        const auto& segment = **s;
-        std::uint64_t offset = seg::segment_header_size;
-        std::uint64_t position = segment.base;
-        if (s == std::prev(it)) {
-          auto entry = std::upper_bound(
-              segment.sparse.begin(), segment.sparse.end(), from_position,
-              [](std::uint64_t p, const seg::sparse_entry& e) { return p < e.position; });
-          if (entry != segment.sparse.begin()) {
-            offset = std::prev(entry)->offset;
-            position = std::prev(entry)->position;
-          }
-        }
-        parts.push_back({*s, offset, position, segment.size});
-      }
-    }
-  }
-  std::uint64_t scan_end = detail::scan_end(from_position, head, !filter.empty());
+  std::uint64_t head = 0;
+  std::uint64_t scan_end = 0;
   log_slice slice;
-  if (!parts.empty()) {
-    slice.events.reserve(std::min<std::uint64_t>({max_count, scan_end - from_position, 65536}));
-  }
-  bool done = parts.empty();
-  for (const auto& part : parts) {
-    if (done) break;
-    seg::frame_scanner scanner(*part.segment->file, part.offset, part.size, part.position);
-    for (;;) {
-      auto f = scanner.next();
-      if (f.status == seg::scan_status::end) break;
-      if (f.status != seg::scan_status::frame) {
-        throw corruption(part.segment->path, static_cast<std::int64_t>(f.offset), f.reason);
-      }
-      const auto& batch = *f.batch;
-      if (batch.first_position() >= scan_end) {
-        done = true;
-        break;
-      }
-      if (batch.last_position() < from_position) continue;
-      if (!filter.stream_prefix.empty() && !batch.stream_id().starts_with(filter.stream_prefix)) {
-        continue;
-      }
-      batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
-        std::uint64_t position = batch.first_position() + i;
-        if (done || position < from_position) return;
-        if (position >= scan_end) {
-          done = true;
-          return;
-        }
-        if (!filter.event_types.empty() &&
-            std::find(filter.event_types.begin(), filter.event_types.end(), e.type) ==
-                filter.event_types.end()) {
-          return;
-        }
-        slice.events.push_back(make_recorded(batch, i, e, part.segment->path));
-        if (slice.events.size() == max_count) done = true;
-      });
-      if (done) break;
+  bool done = false;
+  scan_batches(from_position, head, [&](const seg::batch_view& batch, const segment_file& segment) {
+    if (scan_end == 0) {
+      // The scan has fixed the log's start and head by the first batch.
+      scan_end = detail::scan_end(from_position, head, !filter.empty());
+      slice.events.reserve(std::min<std::uint64_t>({max_count, scan_end - from_position, 65536}));
     }
-  }
+    if (batch.first_position() >= scan_end) return false;
+    if (!filter.stream_prefix.empty() && !batch.stream_id().starts_with(filter.stream_prefix)) {
+      return true;
+    }
+    batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
+      std::uint64_t position = batch.first_position() + i;
+      if (done || position < from_position) return;
+      if (position >= scan_end) {
+        done = true;
+        return;
+      }
+      if (!filter.event_types.empty() &&
+          std::find(filter.event_types.begin(), filter.event_types.end(), e.type) ==
+              filter.event_types.end()) {
+        return;
+      }
+      slice.events.push_back(seg::recorded_of(batch, i, e, segment.path));
+      if (slice.events.size() == max_count) done = true;
+    });
+    return !done;
+  });
+  if (scan_end == 0) scan_end = detail::scan_end(from_position, head, !filter.empty());
   detail::finish_slice(slice, from_position, max_count, scan_end, head);
   return slice;
 }
@@ -199,7 +167,7 @@ std::vector<recorded_event> segment_store::read_stream_unlocked(std::string_view
     batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
       std::uint64_t version = batch.first_version() + i;
       if (forward ? version >= from_version : version <= from_version) {
-        in_batch.push_back(make_recorded(batch, i, e, part.segment->path));
+        in_batch.push_back(seg::recorded_of(batch, i, e, part.segment->path));
       }
     });
     if (!forward) std::reverse(in_batch.begin(), in_batch.end());

@@ -41,6 +41,7 @@ segment_store::segment_store(std::string dir, const store_options& options,
   fs_->create_dir(dir_);
   lock_ = fs_->lock(dir_ + "/" + std::string(seg::lock_file_name));
   recover();
+  last_link_ = link_at_open();
   snapshots_ = std::make_unique<segment_snapshot_store>(
       dir_ + "/" + std::string(seg::snapshot_dir_name), fs_, options_.on_warning);
   keys_ = std::make_unique<segment::key_file_store>(dir_ + "/" + std::string(segment::key_dir_name),

@@ -16,8 +16,11 @@
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
 #include "core/append_decision.hpp"
+#include "core/chain_check.hpp"
+#include "core/function_ref.hpp"
 #include "core/store_hooks.hpp"
 #include "io/file_system.hpp"
+#include "segment/batch_frame.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/id_table.hpp"
 #include "segment/manifest.hpp"
@@ -46,7 +49,7 @@ namespace annal {
 /// thread of the store's own moves the oldest sealed segments out of the directory, to the
 /// archive directory or to deletion (docs/lifecycle.md, "Retention"), after each segment roll,
 /// at open and every minute. Appends never wait for it.
-class segment_store final : public event_store {
+class segment_store final : public event_store, public detail::chain_source {
  public:
   /// Opens or creates the store in `dir`, recovering from a crash as docs/storage-format.md
   /// describes. Throws annal::corruption for damage before the log's tail (unless
@@ -56,6 +59,11 @@ class segment_store final : public event_store {
   segment_store(std::string dir, const store_options& options, std::shared_ptr<io::file_system> fs,
                 detail::store_hooks hooks = {});
   ~segment_store() override;
+
+  /// The links in the log's linked batch frames (the hash chain, docs/integrity.md), and the
+  /// batches of older segments without one.
+  std::vector<detail::stored_batch_link> read_batch_links(std::uint64_t from_position,
+                                                          std::size_t max_count) override;
 
  protected:
   append_result do_append(std::string_view stream_id, expected_version expected,
@@ -84,6 +92,7 @@ class segment_store final : public event_store {
   struct stream_info;
   struct pending_append;
   struct group_plan;
+  struct read_part;
   // The batch that held the last stored id looked up, so a retry's ids cost one frame read.
   struct place_cache {
     std::string stream_id;
@@ -92,6 +101,19 @@ class segment_store final : public event_store {
     std::uint64_t count = 0;
   };
 
+  // The segments a read from `from_position` goes through, with the head it may read to; moves
+  // `from_position` to the log's start when retention deleted what was before it.
+  std::vector<read_part> parts_from(std::uint64_t& from_position, std::uint64_t& head);
+  // Calls `visit` with each batch of the log that ends at or after `from_position`, until it
+  // returns false or the head is passed. Sets `head` to the head the scan reads up to and moves
+  // `from_position` as parts_from() does, both before the first call of `visit`. Throws
+  // annal::corruption for a damaged frame.
+  void scan_batches(
+      std::uint64_t& from_position, std::uint64_t& head,
+      detail::function_ref<bool(const segment::batch_view&, const segment_file&)> visit);
+  // The link of the log's last batch: the one stored in its frame, or, for a log an annal
+  // before links wrote, the chain computed over the whole log (once: the next append stores it).
+  detail::sha256_digest link_at_open();
   void refuse_foreign_directory();
   void recover();
   std::optional<segment::manifest> read_manifest_for_recovery();
@@ -138,6 +160,7 @@ class segment_store final : public event_store {
   segment::segment_index active_index_;
   std::uint64_t active_written_ = 0;   // bytes written to the active segment, published or not
   segment::byte_buffer spare_buffer_;  // the last group's write buffer, reused: no page faults
+  detail::sha256_digest last_link_{};  // the link of the last batch written; the writer's alone
 
   std::mutex queue_mutex_;
   std::condition_variable group_done_;

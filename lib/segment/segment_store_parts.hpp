@@ -36,6 +36,15 @@ struct segment_store::segment_file {
   std::vector<seg::sparse_entry> sparse;
 };
 
+// Where a read of the log goes in one segment: from `offset`, the frame of `position`, to `size`
+// (the segment's published size when the read began).
+struct segment_store::read_part {
+  std::shared_ptr<segment_file> segment;
+  std::uint64_t offset;
+  std::uint64_t position;
+  std::uint64_t size;
+};
+
 struct segment_store::stream_batch {
   std::uint64_t first_version;
   std::uint64_t first_position;
@@ -56,6 +65,8 @@ struct segment_store::pending_append {
   expected_version expected;
   std::span<const event_data> events;
   std::vector<std::string> metadata;  // encoded, one per event; empty when no event has any
+  // The events' content digests (append() only), computed before the append queues.
+  std::vector<detail::sha256_digest> contents;
   bool done = false;
   append_result result;
   std::exception_ptr error;
@@ -97,6 +108,8 @@ struct segment_store::group_plan {
   std::uint64_t next_position = 0;
   std::uint64_t segment_size = 0;
   std::int64_t timestamp_us = 0;
+  // The link of the group's last accepted batch (the store's last link before the first).
+  detail::sha256_digest link{};
 };
 
 namespace segment {

@@ -6,6 +6,7 @@
 
 #include "annal/error.hpp"
 #include "core/append_decision.hpp"
+#include "core/batch_chain.hpp"
 #include "core/commit_group.hpp"
 #include "core/metadata_json.hpp"
 #include "core/stream_lifecycle.hpp"
@@ -75,7 +76,7 @@ void segment_store::seal_active() {
 
 append_result segment_store::do_append(std::string_view stream_id, expected_version expected,
                                        std::span<const event_data> events) {
-  pending_append p{stream_id, expected, events, {}, false, {}, nullptr, {}, 0};
+  pending_append p{stream_id, expected, events, {}, {}, false, {}, nullptr, {}, 0};
   return enqueue(p);
 }
 
@@ -91,6 +92,7 @@ append_result segment_store::do_append_recorded(std::span<const recorded_event> 
   pending_append p{first.stream_id,
                    expected_version::exact(first.stream_version - 1),
                    events,
+                   {},
                    {},
                    false,
                    {},
@@ -108,6 +110,8 @@ append_result segment_store::enqueue(pending_append& p) {
     p.metadata.reserve(events.size());
     for (const auto& e : events) p.metadata.push_back(detail::encode_metadata(e.metadata));
   }
+  // Digests cost the appending thread, beside other appends' commits, not the group's writer.
+  if (p.recorded.empty()) p.contents = detail::content_digests(events, p.metadata);
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
   if (hooks_.on_queued) hooks_.on_queued();
@@ -149,6 +153,7 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
   plan.segment_size = active_written_;
   plan.timestamp_us = now_microseconds();
   plan.track_ids = group.size() > 1;
+  plan.link = last_link_;
   for (auto* p : group) {
     try {
       plan_append(*p, plan);
@@ -170,6 +175,7 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
     return;
   }
   publish_plan(plan);
+  last_link_ = plan.link;
   if (plan.chunks.front().bytes.capacity() <= (std::uint64_t{16} << 20)) {
     spare_buffer_ = std::move(plan.chunks.front().bytes);
   }
@@ -274,9 +280,12 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
     plan.chunks.push_back(std::move(chunk));
   }
   std::uint64_t offset = plan.segment_size;
+  std::int64_t timestamp_us = recorded ? p.timestamp_us : plan.timestamp_us;
+  plan.link = recorded ? detail::stored_link(plan.link, p.recorded)
+                       : detail::append_link(plan.link, p.stream_id, plan.next_position,
+                                             current + 1, timestamp_us, events, p.contents);
   seg::encode_batch_frame(plan.chunks.back().bytes, layout, p.stream_id, plan.next_position,
-                          current + 1, recorded ? p.timestamp_us : plan.timestamp_us, events,
-                          p.metadata);
+                          current + 1, timestamp_us, events, p.metadata, &plan.link);
   plan.segment_size += frame_size;
   std::size_t index = plan.batches.size();
   plan.batches.push_back({&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1});

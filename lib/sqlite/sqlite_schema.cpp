@@ -5,9 +5,13 @@
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "annal/error.hpp"
+#include "core/batch_chain.hpp"
+#include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
+#include "sqlite/event_row.hpp"
 
 namespace annal::sqlite {
 namespace {
@@ -97,6 +101,45 @@ CREATE TABLE subject_keys (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+// Added by schema version 6: the hash chain (docs/integrity.md), one row a batch. A batch's first
+// position is the row before it's last position plus one.
+constexpr const char* create_batch_links_sql = R"sql(
+CREATE TABLE batch_links (
+  last_position INTEGER PRIMARY KEY,
+  link          BLOB NOT NULL
+) STRICT;
+
+CREATE TRIGGER batch_links_are_append_only_update BEFORE UPDATE ON batch_links
+BEGIN
+  SELECT RAISE(ABORT, 'annal: batch links are append-only: UPDATE is not allowed');
+END;
+
+CREATE TRIGGER batch_links_are_append_only_delete BEFORE DELETE ON batch_links
+BEGIN
+  SELECT RAISE(ABORT, 'annal: batch links are append-only: DELETE is not allowed');
+END;
+)sql";
+
+// Links the events stored before schema version 6 once (core's rule of what a stored batch is).
+void link_stored_batches(connection& db) {
+  statement rows =
+      db.prepare(fmt::format("SELECT {}, s.stream_id FROM events e JOIN streams s ON "
+                             "s.stream_key = e.stream_key ORDER BY e.position",
+                             event_columns));
+  statement insert = db.prepare("INSERT INTO batch_links (last_position, link) VALUES (?1, ?2)");
+  detail::stored_batch_linker linker(
+      [&](std::uint64_t last_position, const detail::sha256_digest& link) {
+        statement_use use(insert);
+        insert.bind(1, detail::to_sql(last_position));
+        insert.bind_blob(2, link.data(), link.size());
+        insert.step();
+      });
+  while (rows.step()) {
+    linker.add(read_event_row(rows, rows.column_text(stream_id_column), db.path()));
+  }
+  linker.finish();
+}
+
 bool table_exists(connection& db, const char* name) {
   statement s = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   s.bind(1, std::string_view(name));
@@ -117,6 +160,7 @@ void open_schema(connection& db) {
     db.exec(add_type_version_sql);
     db.exec(allow_erasure_sql);
     db.exec(create_subject_keys_sql);
+    db.exec(create_batch_links_sql);
     db.exec(fmt::format("INSERT INTO annal_meta (key, value) VALUES ('schema_version', {});"
                         "PRAGMA application_id = {};",
                         schema_version, application_id)
@@ -141,6 +185,10 @@ void open_schema(connection& db) {
   if (found < 3) db.exec(add_type_version_sql);
   if (found < 4) db.exec(allow_erasure_sql);
   if (found < 5) db.exec(create_subject_keys_sql);
+  if (found < 6) {
+    db.exec(create_batch_links_sql);
+    link_stored_batches(db);
+  }
   if (found < schema_version) {
     db.exec(
         fmt::format("UPDATE annal_meta SET value = {} WHERE key = 'schema_version'", schema_version)

@@ -12,6 +12,7 @@
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "core/append_decision.hpp"
+#include "core/batch_chain.hpp"
 #include "core/metadata_json.hpp"
 #include "core/object_pool.hpp"
 #include "core/read_window.hpp"
@@ -19,22 +20,19 @@
 #include "core/store_identity.hpp"
 #include "core/stream_lifecycle.hpp"
 #include "core/type_version.hpp"
+#include "sqlite/event_row.hpp"
 #include "sqlite/sqlite_schema.hpp"
 
 namespace annal {
 namespace {
 
 using sqlite::connection;
+using sqlite::event_columns;
+using sqlite::read_event_row;
 using sqlite::statement;
 using sqlite::statement_use;
+using sqlite::stream_id_column;
 using sqlite::transaction;
-
-// Columns every event query selects, in this order.
-constexpr const char* event_columns =
-    "e.position, e.stream_version, e.type, e.event_id, e.timestamp_us, e.encoding, e.metadata, "
-    "e.payload, e.type_version";
-// Log reads select the stream id after event_columns: its column index.
-constexpr int stream_id_column = 9;
 
 using detail::to_sql;
 
@@ -59,28 +57,6 @@ void configure(connection& db, const store_options& options) {
               .c_str());
 }
 
-recorded_event read_event_row(const statement& s, std::string stream_id, const std::string& path) {
-  recorded_event e;
-  e.position = static_cast<std::uint64_t>(s.column_int(0));
-  e.stream_version = static_cast<std::uint64_t>(s.column_int(1));
-  e.type = s.column_text(2);
-  std::string id = s.column_text(3);
-  if (id.size() != 16) {
-    throw corruption(
-        path, -1, fmt::format("event at position {} has an id of {} bytes", e.position, id.size()));
-  }
-  std::array<std::uint8_t, 16> bytes;
-  std::copy(id.begin(), id.end(), bytes.begin());
-  e.id = uuid(bytes);
-  e.timestamp = std::chrono::system_clock::time_point(std::chrono::microseconds(s.column_int(4)));
-  e.encoding = static_cast<payload_encoding>(s.column_int(5));
-  e.metadata = detail::decode_metadata(s.column_text(6), path);
-  e.payload = s.column_text(7);
-  e.type_version = detail::stored_type_version(s.column_int(8), e.position, path);
-  e.stream_id = std::move(stream_id);
-  return e;
-}
-
 }  // namespace
 
 struct sqlite_store::writer {
@@ -98,6 +74,9 @@ struct sqlite_store::writer {
         insert_stream(db.prepare("INSERT INTO streams (stream_id, version) VALUES (?1, 0)")),
         update_stream(db.prepare("UPDATE streams SET version = ?2 WHERE stream_key = ?1")),
         head(db.prepare("SELECT coalesce(max(position), 0) FROM events")),
+        last_link(db.prepare(
+            "SELECT last_position, link FROM batch_links ORDER BY last_position DESC LIMIT 1")),
+        insert_link(db.prepare("INSERT INTO batch_links (last_position, link) VALUES (?1, ?2)")),
         insert_event(
             db.prepare("INSERT INTO events (position, stream_key, stream_version, type, event_id, "
                        "timestamp_us, encoding, metadata, payload, type_version) "
@@ -137,6 +116,21 @@ struct sqlite_store::writer {
     statement_use use(head);
     head.step();
     return static_cast<std::uint64_t>(head.column_int(0));
+  }
+
+  // The link of the last batch stored, or the chain's start.
+  detail::sha256_digest previous_link() {
+    statement_use use(last_link);
+    if (!last_link.step()) return detail::chain_start;
+    return detail::link_from_bytes(last_link.column_text(1), db.path(),
+                                   static_cast<std::uint64_t>(last_link.column_int(0)));
+  }
+
+  void add_link(std::uint64_t last_position, const detail::sha256_digest& link) {
+    statement_use use(insert_link);
+    insert_link.bind(1, to_sql(last_position));
+    insert_link.bind_blob(2, link.data(), link.size());
+    insert_link.step();
   }
 
   // Inserts a batch at consecutive positions and versions, all with `timestamp` (microseconds
@@ -181,6 +175,8 @@ struct sqlite_store::writer {
   statement insert_stream;
   statement update_stream;
   statement head;
+  statement last_link;
+  statement insert_link;
   statement insert_event;
 };
 
@@ -266,6 +262,7 @@ append_result sqlite_store::do_append(std::string_view stream_id, expected_versi
                                       std::span<const event_data> events) {
   // Encode before taking the lock: it can fail on bad input and needs no database.
   std::vector<std::string> metadata = detail::encode_all_metadata(events);
+  std::vector<detail::sha256_digest> contents = detail::content_digests(events, metadata);
   auto lock = take_writer();
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
@@ -276,7 +273,10 @@ append_result sqlite_store::do_append(std::string_view stream_id, expected_versi
   if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
   if (stream_key == 0) stream_key = w.add_stream(stream_id);
   std::uint64_t head = w.head_position();
-  w.insert_events(events, metadata, stream_key, head + 1, current + 1, now_microseconds());
+  std::int64_t timestamp = now_microseconds();
+  w.insert_events(events, metadata, stream_key, head + 1, current + 1, timestamp);
+  w.add_link(head + events.size(), detail::append_link(w.previous_link(), stream_id, head + 1,
+                                                       current + 1, timestamp, events, contents));
   tx.commit();
   std::uint64_t last = head + events.size();
   publish_head(last);
@@ -299,6 +299,7 @@ append_result sqlite_store::do_append_recorded(std::span<const recorded_event> e
       std::chrono::duration_cast<std::chrono::microseconds>(first.timestamp.time_since_epoch())
           .count();
   w.insert_events(events, metadata, stream_key, first.position, first.stream_version, timestamp);
+  w.add_link(events.back().position, detail::stored_link(w.previous_link(), events));
   tx.commit();
   std::uint64_t last = head + events.size();
   publish_head(last);
@@ -440,6 +441,33 @@ void sqlite_store::do_close() {
 snapshot_store& sqlite_store::do_snapshots() { return *snapshots_; }
 
 detail::key_store* sqlite_store::do_keys() { return keys_.get(); }
+
+std::vector<detail::stored_batch_link> sqlite_store::read_batch_links(std::uint64_t from_position,
+                                                                      std::size_t max_count) {
+  auto r = readers_->acquire();
+  transaction tx(r->db, transaction::mode::deferred);
+  statement before = r->db.prepare(
+      "SELECT coalesce(max(last_position), 0) FROM batch_links WHERE last_position < ?1");
+  before.bind(1, to_sql(from_position));
+  before.step();
+  auto previous_last = static_cast<std::uint64_t>(before.column_int(0));
+  statement rows = r->db.prepare(
+      "SELECT last_position, link FROM batch_links WHERE last_position >= ?1 "
+      "ORDER BY last_position LIMIT ?2");
+  rows.bind(1, to_sql(from_position));
+  rows.bind(2, to_sql_limit(max_count));
+  std::vector<detail::stored_batch_link> links;
+  while (rows.step()) {
+    detail::stored_batch_link link;
+    link.first_position = previous_last + 1;
+    link.last_position = static_cast<std::uint64_t>(rows.column_int(0));
+    link.link = detail::link_from_bytes(rows.column_text(1), path_, link.last_position);
+    link.file = path_;
+    previous_last = link.last_position;
+    links.push_back(std::move(link));
+  }
+  return links;
+}
 
 uuid sqlite_store::do_store_id() {
   auto r = readers_->acquire();

@@ -8,6 +8,7 @@
 
 #include "annal/event_store.hpp"
 #include "annal/open_store.hpp"
+#include "core/chain_check.hpp"
 #include "core/fifo_mutex.hpp"
 #include "core/store_hooks.hpp"
 #include "sqlite/connection.hpp"
@@ -21,11 +22,16 @@ namespace annal {
 /// serialises writers of other processes. Reads use a pool of connections and run in parallel with
 /// the writer. Snapshots and subjects' keys go to tables of the same file through connections of
 /// their own. The schema is documented in docs/storage-format.md.
-class sqlite_store final : public event_store {
+class sqlite_store final : public event_store, public detail::chain_source {
  public:
   /// Opens or creates the store in `path`. Throws as open_store() documents.
   sqlite_store(std::string path, const store_options& options, detail::store_hooks hooks = {});
   ~sqlite_store() override;
+
+  /// The batch_links table's rows (the hash chain, docs/integrity.md), from one read
+  /// transaction.
+  std::vector<detail::stored_batch_link> read_batch_links(std::uint64_t from_position,
+                                                          std::size_t max_count) override;
 
  protected:
   append_result do_append(std::string_view stream_id, expected_version expected,

@@ -90,7 +90,7 @@ void forge_segment_payload(const std::string& uri, int n) {
     std::size_t end = offset + segment::frame_header_size + length;
     if (at < end) {
       std::uint32_t crc = segment::frame_crc(
-          length, segment::frame_type_batch,
+          length, static_cast<std::uint8_t>(bytes[offset + 8]),
           std::string_view(bytes).substr(offset + segment::frame_header_size, length));
       for (int i = 0; i < 4; ++i) bytes[offset + i] = static_cast<char>(crc >> (8 * i));
       break;
@@ -193,5 +193,118 @@ TEST_CASE("verify --checkpoint finds every kind of tampering with the log", "[cl
                                std::filesystem::copy_options::overwrite_existing);
     std::filesystem::remove(path(s.uri).substr(0, path(s.uri).size() - 4) + ".idx");
     check_one_line_error(s.verify(), "do not match the checkpoint");
+  }
+}
+
+namespace {
+
+// `annal verify STORE --chain` found the chain broken at the batch of positions `first` to
+// `last`, stored in a file whose name ends with `file`, for a reason containing `why`.
+void check_chain_broken(const std::string& uri, std::uint64_t first, std::uint64_t last,
+                        const std::string& file, const std::string& why) {
+  auto r = run_tool({"verify", uri, "--chain"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find(file + " positions " + std::to_string(first) + " to " + std::to_string(last) +
+                   ": ") != std::string::npos);
+  CHECK(r.out.find(why) != std::string::npos);
+  CHECK(r.out.find("the chain breaks at the batch of positions " + std::to_string(first) + " to " +
+                   std::to_string(last)) != std::string::npos);
+}
+
+std::string sqlite_path(const std::string& uri) { return uri.substr(uri.find(':') + 1); }
+
+std::string segment_dir_of(const std::string& uri) {
+  std::string dir = uri.substr(uri.find(':') + 1);
+  return dir.substr(0, dir.find('?'));
+}
+
+}  // namespace
+
+TEST_CASE("verify --chain finds tampering by itself, naming the batch and its file",
+          "[cli][integrity][chain]") {
+  std::string backend = backend_under_test();
+  signed_store s;
+  auto clean = run_tool({"verify", s.uri, "--chain"});
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.out == "ok: the chain holds over 12 batches, 12 events\n");
+  const std::string changed = "or the link was changed";
+  if (backend == "segment") {
+    SECTION("a payload changed, its frame's checksum made good") {
+      forge_segment_payload(s.uri, 4);
+      check_chain_broken(s.uri, 5, 5, "00000000000000000001.seg", changed);
+    }
+    SECTION("a segment replaced by another store's") {
+      // Two stores of the same shape in small segments; the second segment swapped.
+      temp_dir dir;
+      std::string ours = "segment:" + dir.file("ours") + "?segment_size=4096";
+      std::string theirs = "segment:" + dir.file("theirs") + "?segment_size=4096";
+      for (const auto& uri : {ours, theirs}) {
+        auto store = open_store(uri);
+        for (int i = 0; i < 200; ++i) {
+          store->append("s-" + std::to_string(i % 4), expected_version::any(),
+                        json_event("test.happened", R"({"i":)" + std::to_string(i) + "}"));
+        }
+      }
+      std::vector<std::string> segments;
+      for (const auto& e : std::filesystem::directory_iterator(segment_dir_of(ours))) {
+        if (e.path().extension() == ".seg") segments.push_back(e.path().filename().string());
+      }
+      std::sort(segments.begin(), segments.end());
+      REQUIRE(segments.size() >= 3);
+      const std::string& second = segments[1];
+      std::filesystem::copy_file(segment_dir_of(theirs) + "/" + second,
+                                 segment_dir_of(ours) + "/" + second,
+                                 std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::remove(segment_dir_of(ours) + "/" + second.substr(0, second.size() - 4) +
+                              ".idx");
+      std::uint64_t base = std::stoull(second.substr(0, 20));
+      check_chain_broken(ours, base, base, second, changed);
+    }
+    return;
+  }
+  std::string path = sqlite_path(s.uri);
+  SECTION("a payload changed") {
+    REQUIRE(raw_exec(path, "DROP TRIGGER events_are_append_only_update") == 0);
+    REQUIRE(raw_exec(path, R"(UPDATE events SET payload = '{"n":40}' WHERE position = 5)") == 0);
+    check_chain_broken(s.uri, 5, 5, path, changed);
+  }
+  SECTION("metadata changed") {
+    REQUIRE(raw_exec(path, "DROP TRIGGER events_are_append_only_update") == 0);
+    REQUIRE(raw_exec(path, R"(UPDATE events SET metadata = '{"correlation_id":"x"}'
+                              WHERE position = 5)") == 0);
+    check_chain_broken(s.uri, 5, 5, path, changed);
+  }
+  SECTION("two events swapped") {
+    REQUIRE(raw_exec(path, "DROP TRIGGER events_are_append_only_update") == 0);
+    REQUIRE(raw_exec(path, R"(UPDATE events SET payload = CASE position WHEN 2 THEN '{"n":2}'
+                              ELSE '{"n":1}' END WHERE position IN (2, 3))") == 0);
+    check_chain_broken(s.uri, 2, 2, path, changed);
+  }
+  SECTION("a link changed") {
+    REQUIRE(raw_exec(path, "DROP TRIGGER batch_links_are_append_only_update") == 0);
+    REQUIRE(raw_exec(path,
+                     "UPDATE batch_links SET link = randomblob(32) WHERE last_position = 7") == 0);
+    check_chain_broken(s.uri, 7, 7, path, changed);
+  }
+  SECTION("a batch removed from the middle, with its link") {
+    REQUIRE(raw_exec(path, "DROP TRIGGER events_are_append_only_delete") == 0);
+    REQUIRE(raw_exec(path, "DROP TRIGGER batch_links_are_append_only_delete") == 0);
+    REQUIRE(raw_exec(path,
+                     "DELETE FROM events WHERE position = 6;"
+                     "DELETE FROM batch_links WHERE last_position = 6") == 0);
+    check_chain_broken(s.uri, 6, 7, path, "the log does not hold position 6");
+  }
+  SECTION("the last event removed, its link left") {
+    REQUIRE(raw_exec(path, "DROP TRIGGER events_are_append_only_delete") == 0);
+    REQUIRE(raw_exec(path, "DELETE FROM events WHERE position = 12") == 0);
+    check_chain_broken(s.uri, 12, 12, path, "removed from the log's end");
+  }
+  SECTION("a link removed") {
+    REQUIRE(raw_exec(path, "DROP TRIGGER batch_links_are_append_only_delete") == 0);
+    REQUIRE(raw_exec(path, "DELETE FROM batch_links WHERE last_position = 12") == 0);
+    auto r = run_tool({"verify", s.uri, "--chain"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("events 12 to 12 have no link in the chain") != std::string::npos);
   }
 }

@@ -9,6 +9,7 @@
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/verify.hpp"
+#include "core/chain_check.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
 #include "support/store_fixture.hpp"
@@ -159,6 +160,66 @@ TEST_CASE("a version 3 schema gains type versions in place, keeping its events",
   }
   CHECK(open_store(uri)->read_stream("s", 3)[0].type_version == 9);
   CHECK(verify_store(uri).ok());
+  // The two events inserted by hand were linked by the chain's step as one batch.
+  CHECK(detail::check_chain(*open_store(uri)).batches_checked == 2);
+  test::drop_postgres_schema(uri);
+}
+
+TEST_CASE("a version 6 schema gets its hash chain computed once, in the migration",
+          "[postgres][schema][chain]") {
+  test::temp_dir dir;
+  std::string uri = test::backend_uri(dir);
+  {
+    admin a(uri);
+    pg::open_schema(a.c, a.parsed.options.postgres_schema, 6);
+    // Three appends as annal wrote them before the chain: two of stream s (one of them with
+    // metadata, which jsonb stores reordered), one of t, and an erased event.
+    a.c.exec("INSERT INTO " + a.schema +
+             ".events (position, stream_id, stream_version, type, event_id, recorded_at, "
+             "metadata, payload) VALUES "
+             "(1, 's', 1, 'a', gen_random_uuid(), '2026-01-01 00:00:00+00', NULL, '{}'), "
+             "(2, 's', 2, 'a', gen_random_uuid(), '2026-01-01 00:00:00+00', NULL, '[1]'), "
+             "(3, 't', 1, 'b', gen_random_uuid(), '2026-01-01 00:00:01+00', "
+             "'{\"properties\":{\"z\":\"1\",\"a\":\"2\"},\"correlation_id\":\"c\"}', "
+             "'{\"n\":3}'), "
+             "(4, 's', 3, '$erased', gen_random_uuid(), '2026-01-01 00:00:02+00', NULL, "
+             "'{\"content_digest\":\"" +
+             std::string(64, 'a') +
+             "\",\"type\":\"a\",\"version\":1}');"
+             "INSERT INTO " +
+             a.schema +
+             ".streams VALUES ('s', 3), ('t', 1);"
+             "UPDATE " +
+             a.schema + ".head SET position = 4");
+  }
+  {
+    auto store = open_store(uri);
+    CHECK(describe(*store).format_version == pg::schema_version);
+    auto report = detail::check_chain(*store);
+    INFO(report.problem);
+    CHECK(report.ok());
+    CHECK(report.batches_checked == 3);
+    store->append("t", expected_version::exact(1), test::make_events(2));
+    report = detail::check_chain(*store);
+    CHECK(report.ok());
+    CHECK(report.batches_checked == 4);
+  }
+  admin a(uri);
+  // The links are append-only, like the events.
+  check_refused([&] { a.c.exec("UPDATE " + a.schema + ".batch_links SET link = '\\x00'"); },
+                "append-only");
+  check_refused([&] { a.c.exec("DELETE FROM " + a.schema + ".batch_links"); }, "append-only");
+  check_refused([&] { a.c.exec("TRUNCATE " + a.schema + ".batch_links"); }, "append-only");
+  // A payload changed behind the trigger's back breaks the chain at its batch.
+  a.c.exec("ALTER TABLE " + a.schema + ".events DISABLE TRIGGER events_append_only; UPDATE " +
+           a.schema + ".events SET payload = '{\"n\":4}' WHERE position = 3");
+  auto store = open_store(uri);
+  auto report = detail::check_chain(*store);
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.broken->first_position == 3);
+  CHECK(report.broken->last_position == 3);
+  CHECK_THAT(report.broken->file, Catch::Contains("batch_links"));
+  store.reset();
   test::drop_postgres_schema(uri);
 }
 

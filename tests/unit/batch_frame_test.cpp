@@ -17,8 +17,8 @@ struct encoded {
 
 encoded encode(const std::vector<event_data>& events, const std::vector<std::string>& metadata) {
   encoded out;
-  auto layout = layout_batch_frame("stream-1", events, metadata);
-  encode_batch_frame(out.buffer, layout, "stream-1", 41, 7, 1234567, events, metadata);
+  auto layout = layout_batch_frame("stream-1", events, metadata, false);
+  encode_batch_frame(out.buffer, layout, "stream-1", 41, 7, 1234567, events, metadata, nullptr);
   REQUIRE(out.buffer.size() == layout.size);
   return out;
 }
@@ -181,4 +181,42 @@ TEST_CASE("a flagged type version below 2 or above the limit is malformed", "[ba
   std::string past = body.substr(0, at + 1) + std::string("\x80\x80\x04", 3) + body.substr(at + 2);
   CHECK_FALSE(batch_view::parse(past, reason));
   CHECK_THAT(reason, Catch::Contains("type version 65536"));
+}
+
+TEST_CASE("a linked batch frame carries its link after the batch, under the frame's CRC",
+          "[batch_frame]") {
+  std::vector<event_data> events(2);
+  events[0].type = "a";
+  events[0].payload = "{}";
+  events[1].type = "b";
+  events[1].payload = "[1]";
+  std::vector<std::string> metadata;
+  annal::detail::sha256_digest link;
+  for (std::size_t i = 0; i < link.size(); ++i) link[i] = static_cast<std::uint8_t>(i * 7);
+  byte_buffer out;
+  auto layout = layout_batch_frame("s", events, metadata, true);
+  encode_batch_frame(out, layout, "s", 1, 1, 99, events, metadata, &link);
+  REQUIRE(out.size() == layout.size);
+  auto view = out.view();
+  CHECK(static_cast<std::uint8_t>(view[8]) == frame_type_linked_batch);
+  std::string_view body = view.substr(frame_header_size);
+  std::string reason;
+  auto linked = batch_view::parse_frame(frame_type_linked_batch, body, reason);
+  REQUIRE(linked);
+  REQUIRE(linked->link());
+  CHECK(*linked->link() == link);
+  CHECK(linked->count() == 2);
+  // The same body read as a plain batch has 32 bytes too many; a body shorter than a link fails.
+  CHECK_FALSE(batch_view::parse_frame(frame_type_batch, body, reason));
+  CHECK_FALSE(batch_view::parse_frame(frame_type_linked_batch, body.substr(0, 31), reason));
+  CHECK(reason.find("shorter than its link") != std::string::npos);
+  // A plain frame's batch has no link.
+  byte_buffer plain;
+  auto plain_layout = layout_batch_frame("s", events, metadata, false);
+  encode_batch_frame(plain, plain_layout, "s", 1, 1, 99, events, metadata, nullptr);
+  CHECK(plain_layout.size + link_size == layout.size);
+  auto unlinked =
+      batch_view::parse_frame(frame_type_batch, plain.view().substr(frame_header_size), reason);
+  REQUIRE(unlinked);
+  CHECK_FALSE(unlinked->link());
 }

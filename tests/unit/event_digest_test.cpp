@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "annal/error.hpp"
+#include "core/batch_chain.hpp"
 #include "core/log_tree.hpp"
+#include "core/metadata_json.hpp"
 #include "core/stream_lifecycle.hpp"
 
 using namespace annal;
@@ -39,9 +41,9 @@ TEST_CASE("an event digest has a fixed layout", "[digest]") {
   // silently. The value was computed independently from the layout in docs/lifecycle.md (Python's
   // hashlib and struct), not taken from this code.
   CHECK(detail::to_hex(detail::content_digest(sample())) ==
-        "d83d21bc41a38ac1b66381d14b131b09d59eea26106f98ff2d9761bf4c0a8e31");
+        "e02651972a69e0c448481323c6a0a2852bf20577c26149fbf13828cfd1b71a0c");
   CHECK(detail::to_hex(detail::event_digest(sample())) ==
-        "84f293fd45455ce71378ed84659c7e8821623803a00dec5cf44d4a2be578c749");
+        "63866a3b2a61dded864c05effe57afd31a5661256773b661fad55fb130af0625");
 }
 
 TEST_CASE("every recorded field changes the digest", "[digest]") {
@@ -101,4 +103,45 @@ TEST_CASE("an erased event's payload keeps the content digest of what it was", "
   }
   gone.payload = R"({"type":"order.paid","version":2})";
   CHECK_THROWS_AS(detail::stored_event_digest(gone), corruption);
+}
+
+TEST_CASE("a chain link has a fixed layout, and append_link agrees with stored_link",
+          "[digest][chain]") {
+  // Computed independently (Python's hashlib and struct) from the layout in docs/integrity.md.
+  detail::sha256_digest previous;
+  previous.fill(0x11);
+  std::vector<detail::sha256_digest> digests{detail::sha256("a"), detail::sha256("b")};
+  CHECK(detail::to_hex(detail::chain_link(previous, digests)) ==
+        "a152af507ef106008315aa1ecdfc037c26bd56887366a8e6c7b63d1568bb4511");
+  CHECK(detail::to_hex(detail::chain_link(detail::chain_start, {})) ==
+        "ac44352d300750bc017fc904181f9e8fdb4f6abd641f6b969d3c828fa7cf47af");
+
+  // The append path's link, from event_data and content digests computed before the writer's
+  // lock, equals the link of the same events as they read back.
+  recorded_event first = sample();
+  recorded_event second = sample();
+  second.position = 43;
+  second.stream_version = 4;
+  second.id = uuid::v7();
+  second.metadata = {};
+  second.payload = "[]";
+  second.encoding = payload_encoding::binary;
+  std::vector<recorded_event> stored{first, second};
+  std::vector<event_data> appended;
+  std::vector<std::string> metadata;
+  for (const auto& e : stored) {
+    appended.push_back({e.id, e.type, e.payload, e.encoding, e.metadata, e.type_version});
+    metadata.push_back(detail::encode_metadata(e.metadata));
+  }
+  auto contents = detail::content_digests(appended, metadata);
+  auto timestamp_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(first.timestamp.time_since_epoch())
+          .count();
+  auto appended_link =
+      detail::append_link(previous, "order-7", 42, 3, timestamp_us, appended, contents);
+  CHECK(appended_link == detail::stored_link(previous, stored));
+  // Each field counts: another previous link, another order.
+  CHECK(appended_link != detail::stored_link(detail::chain_start, stored));
+  std::swap(stored[0], stored[1]);
+  CHECK(appended_link != detail::stored_link(previous, stored));
 }

@@ -10,7 +10,10 @@
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
 #include "annal/verify.hpp"
+#include "core/chain_check.hpp"
 #include "core/crc32c.hpp"
+#include "segment/batch_frame.hpp"
+#include "segment/segment_header.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -422,7 +425,7 @@ TEST_CASE("a store of format version 1 keeps its segment and writes new events t
   // The old segment was sealed as it was; the new events went to a segment of this version.
   CHECK(read_file(d.file(1, ".seg")) == old_bytes);
   CHECK(d.segments().size() == 2);
-  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\2\0\0\0", 4));
+  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\3\0\0\0", 4));
   auto store = d.open();
   auto events = store->read_all(1, 10).events;
   REQUIRE(events.size() == 8);
@@ -431,6 +434,77 @@ TEST_CASE("a store of format version 1 keeps its segment and writes new events t
   store->close();
   CHECK(verify_store("segment:" + d.dir).ok());
   CHECK(d.warnings.empty());
+}
+
+namespace {
+
+// A version-2 segment at base 1 as an annal before the hash chain wrote it: plain batch frames
+// of 2 events to "s", 1 to "t" and 1 to "s"; the second batch's payload is `t_payload`.
+std::string version_2_segment(const std::string& t_payload) {
+  std::string bytes = segment::encode_segment_header(1);
+  rewrite_header_field(bytes, 8, 2, 4);
+  segment::byte_buffer frames;
+  auto frame = [&](std::string_view stream, std::uint64_t position, std::uint64_t version,
+                   std::vector<event_data> events) {
+    std::vector<std::string> metadata;
+    auto layout = segment::layout_batch_frame(stream, events, metadata, false);
+    segment::encode_batch_frame(frames, layout, stream, position, version,
+                                1'700'000'000'000'000 + static_cast<std::int64_t>(position), events,
+                                metadata, nullptr);
+  };
+  auto fixed = [](std::string type, std::string payload, std::uint8_t id) {
+    event_data e;
+    std::array<std::uint8_t, 16> bytes{};
+    bytes[0] = 0x01;
+    bytes[6] = 0x70;
+    bytes[8] = 0x80;
+    bytes[15] = id;
+    e.id = uuid(bytes);
+    e.type = std::move(type);
+    e.payload = std::move(payload);
+    return e;
+  };
+  frame("s", 1, 1, {fixed("a", "{}", 1), fixed("a", "[1]", 2)});
+  frame("t", 3, 1, {fixed("b", t_payload, 3)});
+  frame("s", 4, 3, {fixed("a", "{\"n\":4}", 4)});
+  return bytes + std::string(frames.view());
+}
+
+}  // namespace
+
+TEST_CASE("a version-2 store, written before links, is linked from its first append on",
+          "[segment][format][chain]") {
+  segment_dir d;
+  d.open()->close();
+  write_file(d.file(1, ".seg"), version_2_segment("{\"n\":3}"));
+  fs::remove(d.file(1, ".idx"));
+  {
+    auto store = d.open();
+    REQUIRE(store->head_position() == 4);
+    auto report = detail::check_chain(*store);
+    CHECK(report.ok());
+    CHECK(report.batches_checked == 3);
+    CHECK(report.batches_without_link == 3);
+    // The first append after the upgrade goes to a new segment, linked to the chain computed
+    // over the older batches when the store opened.
+    store->append("t", expected_version::exact(1), make_events(2));
+    report = detail::check_chain(*store);
+    INFO(report.problem);
+    CHECK(report.ok());
+    CHECK(report.batches_checked == 4);
+    CHECK(report.batches_without_link == 3);
+  }
+  CHECK(d.segments().size() == 2);
+  CHECK(read_file(d.file(5, ".seg")).substr(8, 4) == std::string("\3\0\0\0", 4));
+  CHECK(detail::check_chain(*d.open()).ok());
+  // An older batch changed afterwards (its frame's checksum made good) breaks the first link.
+  write_file(d.file(1, ".seg"), version_2_segment("{\"n\":33}"));
+  fs::remove(d.file(1, ".idx"));
+  auto report = detail::check_chain(*d.open());
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.broken->first_position == 5);
+  CHECK_THAT(report.broken->file, Catch::EndsWith("00000000000000000005.seg"));
+  CHECK_THAT(report.problem, Catch::Contains("written before links were stored"));
 }
 
 TEST_CASE("an empty version-1 active segment gets a header of this version in place",
@@ -443,7 +517,7 @@ TEST_CASE("an empty version-1 active segment gets a header of this version in pl
   write_file(d.file(1, ".seg"), bytes);
   {
     auto store = d.open();
-    CHECK(read_file(d.file(1, ".seg")).substr(8, 4) == std::string("\2\0\0\0", 4));
+    CHECK(read_file(d.file(1, ".seg")).substr(8, 4) == std::string("\3\0\0\0", 4));
     auto batch = make_events(1);
     batch[0].type_version = 2;
     store->append("s", expected_version::no_stream(), batch);

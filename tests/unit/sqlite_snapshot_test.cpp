@@ -39,13 +39,14 @@ TEST_CASE("a version-1 database is migrated on open and then keeps snapshots", "
   REQUIRE(raw_exec(path,
                    "DROP TABLE snapshots;"
                    "DROP TABLE subject_keys;"
+                   "DROP TABLE batch_links;"
                    "ALTER TABLE events DROP COLUMN type_version;"
                    "UPDATE annal_meta SET value = 1 WHERE key = 'schema_version'") == SQLITE_OK);
   REQUIRE(raw_query(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'snapshots'") == "0");
 
   {
     auto store = open_store("sqlite:" + path);
-    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "5");
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "6");
     CHECK(store->read_stream("order-1").size() == 3);
     store->snapshots().save(make_snapshot(3), 1);
     CHECK(*store->snapshots().load("order-1", make_snapshot(3).fingerprint).found ==

@@ -8,7 +8,9 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "annal/store_admin.hpp"
 #include "annal/verify.hpp"
+#include "core/chain_check.hpp"
 #include "support/raw_sqlite.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -44,16 +46,16 @@ TEST_CASE("a store written by a newer schema version is refused with a clear mes
   temp_dir dir;
   std::string path = dir.file("store.db");
   open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(1));
-  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 6 WHERE key = 'schema_version'") ==
+  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 7 WHERE key = 'schema_version'") ==
           SQLITE_OK);
   try {
     open_store("sqlite:" + path);
     FAIL("opened");
   } catch (const unsupported_format_version& e) {
     CHECK(e.code() == errc::unsupported_format_version);
-    CHECK(e.found() == 6);
-    CHECK(e.supported() == 5);
-    CHECK_THAT(e.what(), Catch::Contains("format version 6") && Catch::Contains("upgrade annal"));
+    CHECK(e.found() == 7);
+    CHECK(e.supported() == 6);
+    CHECK_THAT(e.what(), Catch::Contains("format version 7") && Catch::Contains("upgrade annal"));
   }
 }
 
@@ -65,6 +67,7 @@ TEST_CASE("a version-2 database gains type versions in place, keeping its events
   // What annal wrote before type versions: no type_version column, schema_version 2.
   REQUIRE(raw_exec(path,
                    "DROP TABLE subject_keys;"
+                   "DROP TABLE batch_links;"
                    "ALTER TABLE events DROP COLUMN type_version;"
                    "UPDATE annal_meta SET value = 2 WHERE key = 'schema_version'") == SQLITE_OK);
   // verify reads it as it is, without migrating it.
@@ -72,7 +75,7 @@ TEST_CASE("a version-2 database gains type versions in place, keeping its events
   CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "2");
   {
     auto store = open_store(uri);
-    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "5");
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "6");
     auto events = store->read_stream("s");
     REQUIRE(events.size() == 3);
     for (const auto& e : events) CHECK(e.type_version == 1);
@@ -82,6 +85,49 @@ TEST_CASE("a version-2 database gains type versions in place, keeping its events
   }
   CHECK(open_store(uri)->read_stream("s", 4)[0].type_version == 7);
   CHECK(raw_query(path, "SELECT group_concat(type_version) FROM events") == "1,1,1,7");
+  CHECK(verify_store(uri).ok());
+}
+
+TEST_CASE("a version-5 database gets its hash chain computed once, when opened",
+          "[sqlite][chain]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  std::string uri = "sqlite:" + path;
+  {
+    auto store = open_store(uri);
+    store->append("a", expected_version::any(), make_events(3));
+    store->append("b", expected_version::any(), make_events(1));
+    store->append("a", expected_version::any(), make_events(2));
+    store->delete_stream("b", expected_version::any());
+    scavenge(*store);
+  }
+  // What annal wrote before the chain: no batch_links table, schema_version 5.
+  const std::string linked = raw_query(path, "SELECT group_concat(last_position) FROM batch_links");
+  REQUIRE(raw_exec(path,
+                   "DROP TABLE batch_links;"
+                   "UPDATE annal_meta SET value = 5 WHERE key = 'schema_version'") == SQLITE_OK);
+  CHECK(verify_store(uri).ok());
+  {
+    auto store = open_store(uri);
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "6");
+    // One link for each append, as they were: the runs of one stream with one timestamp.
+    CHECK(raw_query(path, "SELECT group_concat(last_position) FROM batch_links") == linked);
+    CHECK(linked.rfind("3,4,6,", 0) == 0);
+    auto report = detail::check_chain(*store);
+    CHECK(report.ok());
+    auto batches = report.batches_checked;
+    store->append("c", expected_version::any(), make_events(2));
+    report = detail::check_chain(*store);
+    CHECK(report.ok());
+    CHECK(report.batches_checked == batches + 1);
+  }
+  // The migrated links are as append-only as the events.
+  std::string message;
+  CHECK(raw_exec(path, "UPDATE batch_links SET link = x'00' WHERE last_position = 3", &message) !=
+        SQLITE_OK);
+  CHECK_THAT(message, Catch::Contains("append-only"));
+  CHECK(raw_exec(path, "DELETE FROM batch_links WHERE last_position = 3", &message) != SQLITE_OK);
+  CHECK_THAT(message, Catch::Contains("append-only"));
   CHECK(verify_store(uri).ok());
 }
 

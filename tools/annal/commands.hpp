@@ -94,6 +94,9 @@ int run_proof(const std::string& store, std::uint64_t position, const std::strin
 /// Checks that the log's first events are still those a signed checkpoint committed to.
 int run_verify_checkpoint(const std::string& store, const std::string& note_file,
                           const std::string& key_file);
+/// Checks the hash chain stored with every batch and names the first broken link, with its
+/// positions and file.
+int run_verify_chain(const std::string& store);
 /// Prints a stream's version, retention settings and deletions; uses `open` when not null.
 int run_show_metadata(const std::string& store, const std::string& stream,
                       event_store* open = nullptr);

@@ -13,6 +13,7 @@
 #include "annal/event_store.hpp"
 #include "annal/store_admin.hpp"
 #include "commands.hpp"
+#include "core/chain_check.hpp"
 #include "core/checkpoint.hpp"
 #include "core/log_tree.hpp"
 #include "core/merkle_tree.hpp"
@@ -146,6 +147,32 @@ int run_verify_checkpoint(const std::string& uri, const std::string& note_file,
   require_same_store(c, *store);
   leaves_matching(*store, c, key.name);
   fmt::print("the log's first {} events match the checkpoint signed by '{}'\n", c.size, key.name);
+  return exit_ok;
+}
+
+int run_verify_chain(const std::string& uri) {
+  auto store = open_existing_store(uri);
+  auto report = detail::check_chain(*store);
+  if (!report.ok()) {
+    const auto& b = *report.broken;
+    fmt::print("{}{}positions {} to {}: {}\n", b.file, b.file.empty() ? "" : " ", b.first_position,
+               b.last_position, report.problem);
+    fmt::print(
+        "the chain breaks at the batch of positions {} to {}; the {} batches before it "
+        "hold\n",
+        b.first_position, b.last_position, report.batches_checked);
+    return exit_failure;
+  }
+  std::string start =
+      report.first_position == 1
+          ? std::string()
+          : fmt::format(" from position {} (the log's start)", report.first_position);
+  std::string older = report.batches_without_link == 0
+                          ? std::string()
+                          : fmt::format(", {} of them written before links were stored",
+                                        report.batches_without_link);
+  fmt::print("ok: the chain holds over {} batches, {} events{}{}\n", report.batches_checked,
+             report.events_checked, start, older);
   return exit_ok;
 }
 

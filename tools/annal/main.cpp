@@ -159,13 +159,17 @@ int main(int argc, char** argv) {
 
   auto* verify = command(app, "verify", "Check every checksum, index, position and version",
                          "  annal verify segment:/var/lib/orders\n"
-                         "  annal verify sqlite:orders.db && echo clean\n");
+                         "  annal verify sqlite:orders.db && echo clean\n"
+                         "  annal verify sqlite:orders.db --chain\n");
   verify->add_option("STORE", store, store_help)->required();
   std::string checkpoint_file;
   std::string key_file;
   verify->add_option("--checkpoint", checkpoint_file,
                      "Instead, check the log against a checkpoint `annal checkpoint` signed");
   verify->add_option("--key", key_file, "The verifier key of --checkpoint (NAME.pub)");
+  bool chain = false;
+  verify->add_flag("--chain", chain,
+                   "Instead, check the hash chain stored with every batch (opens the store)");
 
   bool hard = false;
   std::optional<std::uint64_t> expected;
@@ -282,6 +286,10 @@ int main(int argc, char** argv) {
       if (checkpoint_file.empty() != key_file.empty()) {
         throw usage_error("--checkpoint and --key go together");
       }
+      if (chain && !checkpoint_file.empty()) {
+        throw usage_error("--chain and --checkpoint are separate checks: run them one at a time");
+      }
+      if (chain) return run_verify_chain(store);
       return checkpoint_file.empty() ? run_verify(store)
                                      : run_verify_checkpoint(store, checkpoint_file, key_file);
     }

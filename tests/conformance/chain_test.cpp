@@ -1,0 +1,135 @@
+// Conformance: the hash chain every backend stores with each batch holds through appends,
+// copies, group commits, erasure, forgetting and reopening, and its links are the ones core
+// computes from the events as stored.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "annal/store_admin.hpp"
+#include "core/batch_chain.hpp"
+#include "core/chain_check.hpp"
+#include "support/store_fixture.hpp"
+
+using namespace annal;
+using annal::test::make_event;
+using annal::test::make_events;
+using annal::test::store_fixture;
+
+namespace {
+
+detail::chain_source& links_of(event_store& s) {
+  auto* source = dynamic_cast<detail::chain_source*>(&s);
+  REQUIRE(source != nullptr);
+  return *source;
+}
+
+// Every stored batch's link, recomputed from the events as stored and the link before it.
+void expect_links_recompute(event_store& s) {
+  auto batches = links_of(s).read_batch_links(1, 1'000'000);
+  detail::sha256_digest previous = detail::chain_start;
+  std::uint64_t next = 1;
+  for (const auto& b : batches) {
+    CHECK(b.first_position == next);
+    REQUIRE(b.link);
+    auto events = read_stored_log(s, b.first_position, b.last_position - b.first_position + 1);
+    REQUIRE(events.events.size() == b.last_position - b.first_position + 1);
+    CHECK(*b.link == detail::stored_link(previous, events.events));
+    previous = *b.link;
+    next = b.last_position + 1;
+  }
+  CHECK(next == s.head_position() + 1);
+}
+
+void expect_chain_holds(event_store& s, std::uint64_t batches) {
+  auto report = detail::check_chain(s);
+  INFO(report.problem);
+  CHECK(report.ok());
+  CHECK(report.batches_checked == batches);
+  CHECK(report.events_checked == s.head_position());
+  CHECK(report.batches_without_link == 0);
+}
+
+}  // namespace
+
+TEST_CASE("every batch stores a link that follows from its events and the link before it",
+          "[chain]") {
+  store_fixture f;
+  auto& s = f.store();
+  expect_chain_holds(s, 0);
+  CHECK(links_of(s).read_batch_links(1, 10).empty());
+  s.append("a", expected_version::no_stream(), make_events(1));
+  s.append("b", expected_version::no_stream(), make_events(100));
+  event_data with_metadata = make_event("with.metadata", 7);
+  with_metadata.metadata.correlation_id = "order-42";
+  with_metadata.metadata.properties = {{"tenant", "t-1"}, {"user", "u"}};
+  s.append("a", expected_version::exact(1), with_metadata);
+  event_data binary = make_event("binary.payload", 8);
+  binary.encoding = payload_encoding::binary;
+  binary.payload = std::string("\0\1\2\xff", 4);
+  s.append("c", expected_version::any(), binary);
+  // A retry of a stored batch writes nothing and so adds no link.
+  auto again = make_events(2);
+  s.append("d", expected_version::no_stream(), again);
+  s.append("d", expected_version::no_stream(), again);
+  expect_chain_holds(s, 5);
+  expect_links_recompute(s);
+
+  // Paging: from a batch's first position, at most max_count batches.
+  auto two = links_of(s).read_batch_links(2, 2);
+  REQUIRE(two.size() == 2);
+  CHECK(two[0].first_position == 2);
+  CHECK(two[0].last_position == 101);
+  CHECK(two[1].first_position == 102);
+  CHECK_FALSE(two[0].file.empty());
+
+  auto& reopened = f.reopen();
+  reopened.append("e", expected_version::any(), make_events(3));  // continues from the last link
+  expect_chain_holds(f.store(), 6);
+  expect_links_recompute(f.store());
+}
+
+TEST_CASE("copied batches and concurrent appends are linked in position order", "[chain]") {
+  store_fixture f;
+  auto& s = f.store();
+  s.append("a", expected_version::no_stream(), make_events(2));
+  recorded_event copy;
+  copy.position = 3;
+  copy.stream_version = 1;
+  copy.stream_id = "copied";
+  copy.type = "copied.event";
+  copy.id = uuid::v7();
+  copy.timestamp =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(1'700'000'000'123'456));
+  copy.payload = R"({"n":1})";
+  copy.metadata.properties = {{"origin", "elsewhere"}};
+  append_recorded(s, std::span(&copy, 1));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&s, t] {
+      for (int i = 0; i < 25; ++i) {
+        s.append("t-" + std::to_string(t), expected_version::any(), make_events(1 + i % 3));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  expect_chain_holds(s, 2 + 100);
+  expect_links_recompute(s);
+}
+
+TEST_CASE("erasing deleted streams keeps every link", "[chain]") {
+  store_fixture f;
+  auto& s = f.store();
+  s.append("gone", expected_version::no_stream(), make_events(3));
+  s.append("kept", expected_version::no_stream(), make_events(2));
+  s.delete_stream("gone", expected_version::exact(3), deletion::hard, "asked");
+  // Filler seals the small-segment suite's segments, so that the erasure rewrites one.
+  for (int i = 0; i < 40; ++i) s.append("filler", expected_version::any(), make_events(1));
+  auto before = detail::check_chain(s);
+  REQUIRE(before.ok());
+  auto done = scavenge(s);
+  CHECK(done.events_erased + done.events_deferred == 3);
+  auto after = detail::check_chain(s);
+  INFO(after.problem);
+  CHECK(after.ok());
+  CHECK(after.batches_checked == before.batches_checked);
+  expect_links_recompute(f.reopen());
+}
