@@ -5,9 +5,9 @@
 
 #include "annal/open_store.hpp"
 #include "annal/verify.hpp"
+#include "cli_fixture.hpp"
 #include "core/store_uri.hpp"
 #include "postgres/connection.hpp"
-#include "cli_fixture.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -127,6 +127,31 @@ TEST_CASE("verify finds a PostgreSQL store edited behind annal's back", "[cli][p
   CHECK(v.out.find("stream version 7 follows version 1") != std::string::npos);
 }
 
+TEST_CASE("verify --chain finds a payload changed behind annal's back and names its batch",
+          "[cli][postgres][chain]") {
+  postgres_target target;
+  fill(target.uri, 100);
+  auto clean = run_tool({"verify", target.uri, "--chain"});
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.out.rfind("ok: the chain holds over ", 0) == 0);
+  auto parsed = detail::parse_store_uri(target.uri, {});
+  pg::connection c(parsed.path);
+  std::string schema = pg::quote_identifier(parsed.options.postgres_schema);
+  std::string events = schema + ".events";
+  c.exec("ALTER TABLE " + events + " DISABLE TRIGGER events_append_only; UPDATE " + events +
+         " SET payload = '{\"i\":-1}' WHERE position = 50; ALTER TABLE " + events +
+         " ENABLE TRIGGER events_append_only");
+  auto v = run_tool({"verify", target.uri, "--chain"});
+  CHECK(v.exit_code == 1);
+  CHECK(v.out.find(schema + ".batch_links positions ") == 0);
+  CHECK(v.out.find("an event, its metadata or the link was changed") != std::string::npos);
+  // The batch named holds position 50.
+  auto first = std::stoull(v.out.substr(v.out.find("positions ") + 10));
+  auto last = std::stoull(v.out.substr(v.out.find(" to ") + 4));
+  CHECK(first <= 50);
+  CHECK(last >= 50);
+}
+
 TEST_CASE("the password of a PostgreSQL URI is printed by no command, also on success",
           "[cli][postgres][password]") {
   const std::string password = "s3cret-Pw";
@@ -150,7 +175,7 @@ TEST_CASE("the password of a PostgreSQL URI is printed by no command, also on su
       {{"verify", uri}, 0},
       {{"migrate", uri, "sqlite:" + dir.file("back.db")}, 0},
       {{"migrate", other, uri}, 1},  // not a copy of it
-      {{"verify", local, uri}, 2},  // an extra argument, echoed
+      {{"verify", local, uri}, 2},   // an extra argument, echoed
   };
   for (const auto& [args, code] : runs) {
     std::string line;
