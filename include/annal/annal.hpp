@@ -3,6 +3,7 @@
 #pragma once
 
 #include "annal/aggregate.hpp"
+#include "annal/checkpoint_keeper.hpp"
 #include "annal/codec.hpp"
 #include "annal/error.hpp"
 #include "annal/event.hpp"

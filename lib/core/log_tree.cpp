@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "annal/error.hpp"
@@ -32,15 +33,13 @@ sha256_digest stored_event_digest(const recorded_event& event) {
   return event_digest(event, content);
 }
 
-std::vector<sha256_digest> log_leaf_hashes(event_store& store, std::uint64_t size) {
-  std::uint64_t head = store.head_position();
-  if (size > head) {
-    throw invalid_argument(fmt::format("the log holds {} events, not {}", head, size));
-  }
-  std::vector<sha256_digest> leaves;
-  leaves.reserve(size);
-  std::uint64_t next = 1;
-  while (next <= size) {
+namespace {
+
+// Calls `leaf` with the leaf hash of each event at positions `first` to `last`, in order.
+void for_each_log_leaf(event_store& store, std::uint64_t first, std::uint64_t last,
+                       const std::function<void(const sha256_digest&)>& leaf) {
+  std::uint64_t next = first;
+  while (next <= last) {
     // As stored: sealed personal fields stay sealed, so a forget changes no leaf.
     auto slice = read_stored_log(store, next, 10000);
     if (slice.events.empty()) {
@@ -53,13 +52,31 @@ std::vector<sha256_digest> log_leaf_hashes(event_store& store, std::uint64_t siz
                       next));
     }
     for (const auto& e : slice.events) {
-      if (e.position > size) break;
-      auto digest = stored_event_digest(e);
-      leaves.push_back(merkle_leaf_hash(digest));
+      if (e.position > last) break;
+      leaf(merkle_leaf_hash(stored_event_digest(e)));
     }
     next = slice.events.back().position + 1;
   }
+}
+
+}  // namespace
+
+std::vector<sha256_digest> log_leaf_hashes(event_store& store, std::uint64_t size) {
+  std::uint64_t head = store.head_position();
+  if (size > head) {
+    throw invalid_argument(fmt::format("the log holds {} events, not {}", head, size));
+  }
+  std::vector<sha256_digest> leaves;
+  leaves.reserve(size);
+  for_each_log_leaf(store, 1, size, [&](const sha256_digest& h) { leaves.push_back(h); });
   return leaves;
 }
+
+void extend_log_tree(event_store& store, merkle_frontier& frontier, std::uint64_t size) {
+  for_each_log_leaf(store, frontier.size() + 1, size,
+                    [&](const sha256_digest& h) { frontier.add(h); });
+}
+
+std::string log_origin(event_store& store) { return "annal/" + store.store_id().to_string(); }
 
 }  // namespace annal::detail

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "annal/event_store.hpp"
+#include "core/merkle_tree.hpp"
 #include "core/sha256.hpp"
 
 namespace annal::detail {
@@ -20,5 +22,14 @@ sha256_digest stored_event_digest(const recorded_event& event);
 /// starts at position 1 (segment retention deleted its oldest events), and what reading the
 /// store throws.
 std::vector<sha256_digest> log_leaf_hashes(event_store& store, std::uint64_t size);
+
+/// Adds to `frontier` the leaf hashes of the log's events after its size, up to position
+/// `size`. Throws annal::invalid_argument when the log does not hold them all (it is shorter, or
+/// segment retention deleted its start), and what reading the store throws.
+void extend_log_tree(event_store& store, merkle_frontier& frontier, std::uint64_t size);
+
+/// The origin line of `store`'s checkpoints: "annal/" and its store id. Throws what
+/// store_id() throws.
+std::string log_origin(event_store& store);
 
 }  // namespace annal::detail

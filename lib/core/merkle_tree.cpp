@@ -1,6 +1,8 @@
 // RFC 6962's Merkle tree hash, audit paths and consistency proofs (sections 2.1.1 to 2.1.4).
 #include "core/merkle_tree.hpp"
 
+#include <fmt/format.h>
+
 #include <bit>
 
 #include "annal/error.hpp"
@@ -148,6 +150,36 @@ bool verify_merkle_consistency(std::uint64_t old_size, std::uint64_t new_size,
     sn >>= 1;
   }
   return fr == old_root && sr == new_root && sn == 0;
+}
+
+merkle_frontier::merkle_frontier(std::uint64_t size, std::vector<sha256_digest> nodes)
+    : size_(size), nodes_(std::move(nodes)) {
+  if (static_cast<std::size_t>(std::popcount(size)) != nodes_.size()) {
+    throw invalid_argument(fmt::format("a tree of {} leaves has {} subtree roots, not {}", size,
+                                       std::popcount(size), nodes_.size()));
+  }
+}
+
+void merkle_frontier::add(const sha256_digest& leaf_hash) {
+  // Like a binary counter: each 1 bit carried merges the two subtrees of its size.
+  sha256_digest node = leaf_hash;
+  for (std::uint64_t size = size_; (size & 1) != 0; size >>= 1) {
+    node = merkle_node_hash(nodes_.back(), node);
+    nodes_.pop_back();
+  }
+  nodes_.push_back(node);
+  ++size_;
+}
+
+sha256_digest merkle_frontier::root() const {
+  if (nodes_.empty()) return sha256(std::span<const std::uint8_t>());
+  // RFC 6962 splits at the largest power of two below the size: the largest subtree is the
+  // left child, the tree over the rest the right one, down to the smallest subtree.
+  sha256_digest root = nodes_.back();
+  for (auto node = nodes_.rbegin() + 1; node != nodes_.rend(); ++node) {
+    root = merkle_node_hash(*node, root);
+  }
+  return root;
 }
 
 }  // namespace annal::detail

@@ -41,4 +41,26 @@ bool verify_merkle_consistency(std::uint64_t old_size, std::uint64_t new_size,
                                const sha256_digest& old_root, const sha256_digest& new_root,
                                std::span<const sha256_digest> proof);
 
+/// The right edge of a growing tree: the roots of its perfect subtrees, one for each bit set in
+/// its size, largest first (at most 64 hashes). Adding a leaf and taking the root cost O(log n)
+/// with no leaf kept, so a store can sign a checkpoint every few batches. Not thread-safe.
+class merkle_frontier {
+ public:
+  merkle_frontier() = default;
+  /// The frontier of a tree of `size` leaves from its subtree roots, as nodes() gave them.
+  /// Throws annal::invalid_argument unless there is one node for each bit set in `size`.
+  merkle_frontier(std::uint64_t size, std::vector<sha256_digest> nodes);
+
+  /// Adds the next leaf hash.
+  void add(const sha256_digest& leaf_hash);
+  /// merkle_root() of every leaf added.
+  sha256_digest root() const;
+  std::uint64_t size() const noexcept { return size_; }
+  const std::vector<sha256_digest>& nodes() const noexcept { return nodes_; }
+
+ private:
+  std::uint64_t size_ = 0;
+  std::vector<sha256_digest> nodes_;
+};
+
 }  // namespace annal::detail

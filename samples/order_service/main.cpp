@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,9 +83,20 @@ Try it (paste into a shell; $ORDER keeps the new order's path):
 }
 
 // Serves until SIGINT or SIGTERM, then shuts down gracefully. Returns the exit status.
+// The text of the signer key file at `path`; empty for an empty path.
+std::string read_key_file(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read the checkpoint key file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 int serve(const std::string& program, const std::string& store_uri, const std::string& listen,
           const std::string& read_models, std::size_t seed_orders, bool access_log,
-          const annal::http::server_options& limits) {
+          const annal::http::server_options& limits, const std::string& checkpoint_key_file,
+          std::uint64_t checkpoint_every) {
   // Block the stop signals in every thread (threads inherit the mask), and take them in one
   // thread with sigwait, where it is safe to call anything.
   sigset_t stop_signals;
@@ -100,6 +113,8 @@ int serve(const std::string& program, const std::string& store_uri, const std::s
   options.port = address.port;
   options.access_log = access_log;
   options.http = limits;
+  options.checkpoint_key = read_key_file(checkpoint_key_file);
+  options.checkpoint_every_batches = checkpoint_every;
   // Room for at least one body of the largest size.
   options.http.max_buffered_body_bytes =
       std::max(options.http.max_buffered_body_bytes, options.http.max_body_bytes);
@@ -249,6 +264,16 @@ int main(int argc, char** argv) {
   serve_command->add_option("--seed", seed_orders,
                             "Seed this many orders first and print curl examples");
   serve_command->add_flag("--access-log", access_log, "Print one line per request to stderr");
+  std::string checkpoint_key_file;
+  std::uint64_t checkpoint_every = 1000;
+  serve_command->add_option("--checkpoint-key", checkpoint_key_file,
+                            "Keep signed checkpoints of the log, signed with this key (NAME.key "
+                            "from `annal keygen`)");
+  serve_command
+      ->add_option("--checkpoint-every", checkpoint_every,
+                   "With --checkpoint-key: sign after every this many batches")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->capture_default_str();
   annal::http::server_options limits;
   serve_command
       ->add_option("--max-body-bytes", limits.max_body_bytes,
@@ -305,7 +330,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_command)
-      return serve(argv[0], store_uri, listen, read_models, seed_orders, access_log, limits);
+      return serve(argv[0], store_uri, listen, read_models, seed_orders, access_log, limits,
+                   checkpoint_key_file, checkpoint_every);
     if (*seed_command) return seed_store(store_uri, orders, random_seed);
     if (*status_command) return show_status(server_url);
     if (*rebuild_command) return rebuild(server_url, projection);

@@ -40,7 +40,8 @@ std::string default_read_model_path(const std::string& uri) {
 
 server::server(server_options options) : options_(std::move(options)) {
   if (options_.port < 0 || options_.port > 65535) {
-    throw std::invalid_argument("the port must be 0 to 65535, not " + std::to_string(options_.port));
+    throw std::invalid_argument("the port must be 0 to 65535, not " +
+                                std::to_string(options_.port));
   }
   if (!options_.log) {
     options_.log = [](std::string_view line) {
@@ -58,6 +59,15 @@ server::server(server_options options) : options_(std::move(options)) {
   projections_ = std::make_unique<annal::projection_runner>(*store_, read_models);
   projections_->add(order_summaries_projection());
   projections_->add(revenue_projection());
+  if (!options_.checkpoint_key.empty()) {
+    annal::checkpoint_keeper_options keeper;
+    keeper.every_batches = options_.checkpoint_every_batches;
+    keeper.on_error = [log = options_.log](const std::string& message) {
+      log("checkpoint not kept: " + message);
+    };
+    checkpoints_ = std::make_unique<annal::checkpoint_keeper>(*store_, options_.checkpoint_key,
+                                                              std::move(keeper));
+  }
 
   annal::http::server_options http = options_.http;
   http.address = {options_.host, static_cast<std::uint16_t>(options_.port)};
@@ -76,6 +86,7 @@ server::server(server_options options) : options_(std::move(options)) {
 
 server::~server() {
   projections_->stop();
+  if (checkpoints_) checkpoints_->stop();
   store_->close();
 }
 
@@ -87,6 +98,7 @@ void server::run() {
   // Returns once stop() came and every connection is closed, every handler done.
   http_->run();
   projections_->stop();
+  if (checkpoints_) checkpoints_->stop();
   store_->close();
 }
 

@@ -35,6 +35,11 @@ struct server_options {
   /// The server log (internal errors, projection failures, unreadable stored data). Empty:
   /// standard error, each line prefixed with "order-service: ".
   server_log log;
+  /// A signer key's text (`annal keygen` writes NAME.key): with one, the server keeps signed
+  /// checkpoints of its log every `checkpoint_every_batches` batches (annal::checkpoint_keeper,
+  /// docs/integrity.md). Secret: never logged.
+  std::string checkpoint_key;
+  std::uint64_t checkpoint_every_batches = 1000;
 };
 
 /// Owns the store, the service, the projection runner with the read models (order summaries,
@@ -64,6 +69,8 @@ class server {
   /// "http://HOST:PORT" ("http://[::1]:PORT" for IPv6).
   std::string base_url() const;
   service& app() noexcept { return *app_; }
+  /// The store the server owns, open until run() returns.
+  annal::event_store& store() noexcept { return *store_; }
   annal::projection_runner& projections() noexcept { return *projections_; }
 
   /// Serves requests until stop(), then drains and closes the store. Returns at once when
@@ -77,6 +84,7 @@ class server {
   std::unique_ptr<annal::event_store> store_;
   std::unique_ptr<service> app_;
   std::unique_ptr<annal::projection_runner> projections_;
+  std::unique_ptr<annal::checkpoint_keeper> checkpoints_;
   std::unique_ptr<annal::http::server> http_;
 };
 

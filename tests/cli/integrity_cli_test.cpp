@@ -100,6 +100,18 @@ void forge_segment_payload(const std::string& uri, int n) {
   write_whole(path, bytes);
 }
 
+// The payload of the event at position 5 ({"n":4}) changed behind annal's back: on SQLite through
+// SQL with the append-only trigger dropped, on the segment log with the frame's CRC made good.
+void change_fifth_payload(const std::string& uri) {
+  if (backend_under_test() == "sqlite") {
+    std::string path = uri.substr(uri.find(':') + 1);
+    REQUIRE(raw_exec(path, "DROP TRIGGER events_are_append_only_update") == 0);
+    REQUIRE(raw_exec(path, R"(UPDATE events SET payload = '{"n":40}' WHERE position = 5)") == 0);
+  } else {
+    forge_segment_payload(uri, 4);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a proof that an event is in the log checks without the store", "[cli][integrity]") {
@@ -138,13 +150,7 @@ TEST_CASE("verify --checkpoint finds every kind of tampering with the log", "[cl
   std::string backend = backend_under_test();
   SECTION("a payload changed") {
     signed_store s;
-    if (backend == "sqlite") {
-      std::string path = s.uri.substr(s.uri.find(':') + 1);
-      REQUIRE(raw_exec(path, "DROP TRIGGER events_are_append_only_update") == 0);
-      REQUIRE(raw_exec(path, R"(UPDATE events SET payload = '{"n":40}' WHERE position = 5)") == 0);
-    } else {
-      forge_segment_payload(s.uri, 4);
-    }
+    change_fifth_payload(s.uri);
     check_one_line_error(s.verify(), "the log's first 12 events do not match the checkpoint");
   }
   SECTION("metadata changed, two events swapped, the last one removed (SQLite)") {
@@ -307,4 +313,67 @@ TEST_CASE("verify --chain finds tampering by itself, naming the batch and its fi
     CHECK(r.exit_code == 1);
     CHECK(r.out.find("events 12 to 12 have no link in the chain") != std::string::npos);
   }
+}
+
+TEST_CASE("checkpoints kept in the log list and check, and prove a later log extends an earlier",
+          "[cli][integrity][checkpoint_keeper]") {
+  signed_store s;
+  auto kept_old = run_tool({"checkpoint", s.uri, "--key", s.key + ".key", "--keep"});
+  REQUIRE(kept_old.exit_code == 0);
+  std::string old_note = write_file(s.dir, "old.txt", kept_old.out);
+  {
+    auto store = open_store(s.uri);
+    for (int i = 0; i < 5; ++i) {
+      store->append("late", expected_version::any(), json_event("test.late", "{}"));
+    }
+  }
+  auto kept_new = run_tool({"checkpoint", s.uri, "--key", s.key + ".key", "--keep"});
+  REQUIRE(kept_new.exit_code == 0);
+  std::string new_note = write_file(s.dir, "new.txt", kept_new.out);
+
+  auto listed = run_tool({"checkpoints", s.uri, "--key", s.key + ".pub"});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out ==
+        "position 13: the log's first 12 events: ok, signed by 'auditor'\n"
+        "position 19: the log's first 18 events: ok, signed by 'auditor'\n"
+        "2 checkpoints kept\n");
+  CHECK(run_tool({"checkpoints", s.uri, "--note", "13"}).out == kept_old.out);
+  check_one_line_error(run_tool({"checkpoints", s.uri, "--note", "12"}),
+                       "no checkpoint is kept at position 12");
+
+  std::string proof = s.dir.file("consistency.json");
+  auto made = run_tool(
+      {"consistency", s.uri, "--from", old_note, "--to", new_note, "--key", s.key + ".pub"},
+      "/dev/null", proof);
+  REQUIRE(made.exit_code == 0);
+  auto ok = check_proof(s.dir, proof, s.key + ".pub");
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("as of its 18 events begins with the same 12 events") != std::string::npos);
+  // A changed hash, the checkpoints swapped, another key: not proven, or refused.
+  std::string text = read_whole(proof);
+  std::string forged = text;
+  auto at = forged.find("consistency\": [\n    \"") + 21;
+  forged[at] = forged[at] == '0' ? '1' : '0';
+  write_whole(proof, forged);
+  auto changed = check_proof(s.dir, proof, s.key + ".pub");
+  CHECK(changed.exit_code == 1);
+  CHECK(changed.err.find("does not begin with the log of 12 events") != std::string::npos);
+  write_whole(proof, text);
+  check_one_line_error(run_tool({"consistency", s.uri, "--from", new_note, "--to", old_note,
+                                 "--key", s.key + ".pub"}),
+                       "--from must be the older checkpoint");
+  REQUIRE(run_tool({"keygen", s.dir.file("other")}).exit_code == 0);
+  auto other = run_tool({"checkpoints", s.uri, "--key", s.dir.file("other.pub")});
+  CHECK(other.exit_code == 1);
+  CHECK(other.out.find("2 checkpoints kept, 2 failing the check") != std::string::npos);
+
+  // The log changed before the older checkpoint: both checks fail.
+  change_fifth_payload(s.uri);
+  auto broken = run_tool({"checkpoints", s.uri, "--key", s.key + ".pub"});
+  CHECK(broken.exit_code == 1);
+  CHECK(broken.out.find("position 13: the log's first 12 events: does not match the log's first "
+                        "12 events") != std::string::npos);
+  check_one_line_error(run_tool({"consistency", s.uri, "--from", old_note, "--to", new_note,
+                                 "--key", s.key + ".pub"}),
+                       "do not match the checkpoint");
 }

@@ -157,3 +157,28 @@ TEST_CASE("every consistency proof up to 64 leaves verifies, and fails when anyt
   }
   CHECK_THROWS_AS(merkle_consistency_proof(std::span(all).first(3), 4), annal::invalid_argument);
 }
+
+TEST_CASE("a frontier gives the root of every prefix, and resumes from its nodes", "[merkle]") {
+  std::vector<annal::detail::sha256_digest> leaves;
+  annal::detail::merkle_frontier frontier;
+  CHECK(frontier.root() == annal::detail::merkle_root(leaves));
+  for (int i = 0; i < 300; ++i) {
+    std::string leaf = "leaf " + std::to_string(i);
+    leaves.push_back(annal::detail::merkle_leaf_hash(
+        {reinterpret_cast<const std::uint8_t*>(leaf.data()), leaf.size()}));
+    frontier.add(leaves.back());
+    REQUIRE(frontier.size() == leaves.size());
+    REQUIRE(frontier.root() == annal::detail::merkle_root(leaves));
+    CHECK(frontier.nodes().size() == static_cast<std::size_t>(std::popcount(leaves.size())));
+    if (i % 37 == 0) {
+      // What a kept checkpoint stores: the size and the nodes; the copy goes on alike.
+      annal::detail::merkle_frontier resumed(frontier.size(), frontier.nodes());
+      resumed.add(leaves.front());
+      frontier.add(leaves.front());
+      leaves.push_back(leaves.front());
+      CHECK(resumed.root() == frontier.root());
+      CHECK(resumed.root() == annal::detail::merkle_root(leaves));
+    }
+  }
+  CHECK_THROWS_AS(annal::detail::merkle_frontier(3, {leaves[0]}), annal::invalid_argument);
+}

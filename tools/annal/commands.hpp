@@ -84,8 +84,17 @@ int run_scavenge(const std::string& store, bool dry_run);
 /// Writes PATH.key (a new Ed25519 signer key, owner-only) and PATH.pub (its verifier key); the
 /// key is named after PATH's last part. Never overwrites.
 int run_keygen(const std::string& path);
-/// Prints a checkpoint of the whole log (its size and Merkle root) signed with `key_file`.
-int run_checkpoint(const std::string& store, const std::string& key_file);
+/// Prints a checkpoint of the whole log (its size and Merkle root) signed with `key_file`; with
+/// `keep`, also appends it to the log's $checkpoints stream (annal::checkpoint_keeper).
+int run_checkpoint(const std::string& store, const std::string& key_file, bool keep);
+/// Lists the checkpoints kept in the log; with `key_file`, checks each one's signature and root
+/// against the log. With `note_position`, prints only the note kept at that position.
+int run_checkpoints(const std::string& store, const std::string& key_file,
+                    std::optional<std::uint64_t> note_position);
+/// Prints the proof that the log `newer_file` signs begins with the log `older_file` signs, after
+/// checking both against the log.
+int run_consistency(const std::string& store, const std::string& older_file,
+                    const std::string& newer_file, const std::string& key_file);
 /// Prints the proof that the event at `position` is in the log the checkpoint in `note_file`
 /// signs, after checking the checkpoint with the verifier key in `key_file` and the log against
 /// it.

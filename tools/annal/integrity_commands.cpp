@@ -9,10 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "annal/checkpoint_keeper.hpp"
 #include "annal/error.hpp"
 #include "annal/event_store.hpp"
 #include "annal/store_admin.hpp"
 #include "commands.hpp"
+#include "consistency_proof.hpp"
 #include "core/chain_check.hpp"
 #include "core/checkpoint.hpp"
 #include "core/log_tree.hpp"
@@ -67,11 +69,8 @@ std::vector<detail::sha256_digest> leaves_matching(event_store& store, const det
   return leaves;
 }
 
-// A checkpoint's origin line names the store it is of.
-std::string origin_of(event_store& store) { return "annal/" + store.store_id().to_string(); }
-
 void require_same_store(const detail::checkpoint& c, event_store& store) {
-  if (c.origin != origin_of(store)) {
+  if (c.origin != detail::log_origin(store)) {
     throw invalid_argument("the checkpoint is of another store (" + c.origin + ")");
   }
 }
@@ -105,13 +104,19 @@ int run_keygen(const std::string& path) {
   return exit_ok;
 }
 
-int run_checkpoint(const std::string& uri, const std::string& key_file) {
+int run_checkpoint(const std::string& uri, const std::string& key_file, bool keep) {
   std::string secret = read_text_file(key_file);
   auto signer = detail::parse_signer_key(secret);
-  sodium_memzero(secret.data(), secret.size());
   auto store = open_existing_store(uri);
+  if (keep) {
+    checkpoint_keeper keeper(*store, secret);
+    sodium_memzero(secret.data(), secret.size());
+    fmt::print("{}", keeper.sign_now());
+    return exit_ok;
+  }
+  sodium_memzero(secret.data(), secret.size());
   detail::checkpoint c;
-  c.origin = origin_of(*store);
+  c.origin = detail::log_origin(*store);
   c.size = store->head_position();
   c.root = detail::merkle_root(detail::log_leaf_hashes(*store, c.size));
   fmt::print("{}", signer->sign(c));
@@ -173,6 +178,85 @@ int run_verify_chain(const std::string& uri) {
                                         report.batches_without_link);
   fmt::print("ok: the chain holds over {} batches, {} events{}{}\n", report.batches_checked,
              report.events_checked, start, older);
+  return exit_ok;
+}
+
+int run_checkpoints(const std::string& uri, const std::string& key_file,
+                    std::optional<std::uint64_t> note_position) {
+  auto store = open_existing_store(uri);
+  auto kept = kept_checkpoints(*store);
+  if (note_position) {
+    for (const auto& k : kept) {
+      if (k.position != *note_position) continue;
+      fmt::print("{}", k.note);
+      return exit_ok;
+    }
+    throw invalid_argument(
+        fmt::format("no checkpoint is kept at position {} of the log", *note_position));
+  }
+  std::optional<detail::verifier_key> key;
+  if (!key_file.empty()) key = detail::parse_verifier_key(read_text_file(key_file));
+  // With a key: one pass over the log, the tree's root taken at each kept checkpoint's size.
+  detail::merkle_frontier frontier;
+  auto root_at = [&](std::uint64_t size) {
+    detail::extend_log_tree(*store, frontier, size);
+    return frontier.root();
+  };
+  std::string origin = detail::log_origin(*store);
+  std::size_t failed = 0;
+  std::uint64_t previous_size = 0;
+  for (const auto& k : kept) {
+    std::string verdict;
+    if (key) {
+      try {
+        auto c = detail::verify_checkpoint(k.note, key->name, key->public_key);
+        if (c.origin != origin) {
+          verdict = "of another store (" + c.origin + ")";
+        } else if (c.size < previous_size || c.size != k.size) {
+          verdict = "out of order";
+        } else if (root_at(c.size) != c.root) {
+          verdict = fmt::format("does not match the log's first {} events", c.size);
+        } else {
+          verdict = fmt::format("ok, signed by '{}'", key->name);
+        }
+        previous_size = c.size;
+      } catch (const corruption& e) {
+        verdict = e.what();
+      }
+      if (verdict.rfind("ok, ", 0) != 0) ++failed;
+    }
+    fmt::print("position {}: the log's first {} events{}{}\n", k.position, k.size,
+               verdict.empty() ? "" : ": ", verdict);
+  }
+  fmt::print("{} checkpoint{} kept{}\n", kept.size(), kept.size() == 1 ? "" : "s",
+             failed == 0 ? std::string() : fmt::format(", {} failing the check", failed));
+  return failed == 0 ? exit_ok : exit_failure;
+}
+
+int run_consistency(const std::string& uri, const std::string& older_file,
+                    const std::string& newer_file, const std::string& key_file) {
+  detail::verifier_key key;
+  consistency_proof proof;
+  auto older = verified_checkpoint(older_file, key_file, key, proof.old_note);
+  auto newer = verified_checkpoint(newer_file, key_file, key, proof.new_note);
+  if (older.size > newer.size) {
+    throw invalid_argument(
+        fmt::format("--from signs {} events and --to {}: --from must be the older checkpoint",
+                    older.size, newer.size));
+  }
+  auto store = open_existing_store(uri);
+  require_same_store(older, *store);
+  require_same_store(newer, *store);
+  auto leaves = leaves_matching(*store, newer, key.name);
+  if (detail::merkle_root(std::span(leaves).first(older.size)) != older.root) {
+    throw corruption("checkpoint", -1,
+                     fmt::format("the log's first {} events do not match the older checkpoint "
+                                 "signed by '{}', while its first {} match the newer one: the log "
+                                 "was rewritten between the two",
+                                 older.size, key.name, newer.size));
+  }
+  proof.path = detail::merkle_consistency_proof(leaves, older.size);
+  fmt::print("{}", to_json(proof));
   return exit_ok;
 }
 

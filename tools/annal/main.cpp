@@ -239,9 +239,35 @@ int main(int argc, char** argv) {
       ->required();
   auto* checkpoint =
       command(app, "checkpoint", "Print a signed checkpoint of the log: its size and Merkle root",
-              "  annal checkpoint sqlite:orders.db --key auditor.key > cp.txt\n");
+              "  annal checkpoint sqlite:orders.db --key auditor.key > cp.txt\n"
+              "  annal checkpoint sqlite:orders.db --key store.key --keep\n");
   checkpoint->add_option("STORE", store, store_help)->required();
   checkpoint->add_option("--key", key_file, "The signer key (NAME.key)")->required();
+  bool keep = false;
+  checkpoint->add_flag(
+      "--keep", keep, "Also keep it in the log's $checkpoints stream, as a checkpoint_keeper does");
+  std::optional<std::uint64_t> note_position;
+  auto* checkpoints = command(app, "checkpoints", "List the checkpoints kept in the log",
+                              "  annal checkpoints sqlite:orders.db --key store.pub\n"
+                              "  annal checkpoints sqlite:orders.db --note 4711 > cp.txt\n");
+  checkpoints->add_option("STORE", store, store_help)->required();
+  checkpoints->add_option("--key", key_file,
+                          "Check each one's signature and root against the log with this verifier "
+                          "key (NAME.pub)");
+  add_count_option(*checkpoints, "--note", note_position, 1,
+                   "Print only the signed note of the checkpoint kept at this position");
+  std::string older_file;
+  std::string newer_file;
+  auto* consistency = command(
+      app, "consistency",
+      "Print the proof that the log of a newer signed checkpoint begins with an older one's",
+      "  annal consistency sqlite:orders.db --from old.txt --to new.txt --key auditor.pub "
+      "> consistency.json\n"
+      "  annal-proof-check consistency.json auditor.pub\n");
+  consistency->add_option("STORE", store, store_help)->required();
+  consistency->add_option("--from", older_file, "The older signed checkpoint")->required();
+  consistency->add_option("--to", newer_file, "The newer signed checkpoint")->required();
+  consistency->add_option("--key", key_file, "Their verifier key (NAME.pub)")->required();
   std::uint64_t position = 0;
   auto* proof =
       command(app, "proof", "Print the proof that an event is in the log as of a signed checkpoint",
@@ -294,7 +320,9 @@ int main(int argc, char** argv) {
                                      : run_verify_checkpoint(store, checkpoint_file, key_file);
     }
     if (*keygen) return run_keygen(key_name);
-    if (*checkpoint) return run_checkpoint(store, key_file);
+    if (*checkpoint) return run_checkpoint(store, key_file, keep);
+    if (*checkpoints) return run_checkpoints(store, key_file, note_position);
+    if (*consistency) return run_consistency(store, older_file, newer_file, key_file);
     if (*proof) return run_proof(store, position, checkpoint_file, key_file);
     if (*scavenge) return run_scavenge(store, dry_run);
     if (*delete_command) return run_delete(store, stream, hard, expected, reason);

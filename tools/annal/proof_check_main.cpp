@@ -1,10 +1,11 @@
-// annal-proof-check: checks an inclusion proof from `annal proof` against a verifier key, with no
-// store and nothing but the two files.
+// annal-proof-check: checks an inclusion proof from `annal proof`, or a consistency proof from
+// `annal consistency`, against a verifier key, with no store and nothing but the two files.
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "consistency_proof.hpp"
 #include "inclusion_proof.hpp"
 
 namespace {
@@ -22,9 +23,11 @@ bool read_file(const char* path, std::string& text) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr,
-                 "usage: annal-proof-check PROOF_FILE VERIFIER_KEY_FILE\n"
-                 "Checks that the proof's event was in the log as of its signed checkpoint.\n");
+    std::fprintf(
+        stderr,
+        "usage: annal-proof-check PROOF_FILE VERIFIER_KEY_FILE\n"
+        "Checks that the proof's event was in the log as of its signed checkpoint, or\n"
+        "that the log of a newer signed checkpoint begins with the log of an older one.\n");
     return 2;
   }
   std::string proof_text;
@@ -35,8 +38,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    auto proof = annal::cli::parse_inclusion_proof(proof_text);
     auto key = annal::detail::parse_verifier_key(key_text);
+    if (annal::cli::looks_like_consistency_proof(proof_text)) {
+      auto [older, newer] =
+          annal::cli::check_consistency_proof(annal::cli::parse_consistency_proof(proof_text), key);
+      std::printf(
+          "ok: %s as of its %llu events begins with the same %llu events as of the older "
+          "checkpoint, both signed by '%s'\n",
+          newer.origin.c_str(), static_cast<unsigned long long>(newer.size),
+          static_cast<unsigned long long>(older.size), key.name.c_str());
+      return 0;
+    }
+    auto proof = annal::cli::parse_inclusion_proof(proof_text);
     auto c = annal::cli::check_inclusion_proof(proof, key);
     bool erased = proof.event.type == "$erased";
     std::printf(
