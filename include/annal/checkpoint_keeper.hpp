@@ -19,11 +19,14 @@ inline constexpr std::string_view checkpoint_event_type = "$checkpoint";
 
 /// How a checkpoint_keeper works.
 struct checkpoint_keeper_options {
-  /// Sign a checkpoint once this many batches were appended after the last one kept (the
-  /// keeper's own batches count too). 0: only when sign_now() is called, and no thread.
+  /// Sign a checkpoint once this many batches were appended after the last one kept (counted
+  /// from the batch after its `$checkpoint` event). 0: only when sign_now() is called, and no
+  /// thread.
   std::uint64_t every_batches = 0;
-  /// Told, on the keeper's thread, about a checkpoint it failed to sign or keep; it tries again
-  /// after the next batch. Empty: the message goes to stderr.
+  /// Told about a checkpoint the keeper failed to sign or keep (on its thread; it tries again
+  /// after the next batch) and, from the constructor, about a last kept checkpoint it does not
+  /// trust (see checkpoint_keeper). Must not block for long; what it throws is ignored. Empty:
+  /// the message goes to stderr.
   std::function<void(const std::string& message)> on_error;
 };
 
@@ -42,17 +45,19 @@ struct kept_checkpoint {
 /// `$checkpoints`, so that the log carries its own signed history and a later checkpoint can be
 /// proven consistent with an earlier one (`annal consistency`). It keeps the tree's right edge
 /// (about 64 hashes), not the log: each checkpoint costs reading the events since the last one.
-/// It resumes from the last kept checkpoint; the first one reads the whole log.
+/// It resumes from the last kept checkpoint when that one verifies with the keeper's own key for
+/// this log and its right edge gives its signed root; otherwise (the first checkpoint, another
+/// key, an event someone else appended) the next checkpoint reads the whole log.
 ///
-/// The store must outlive the keeper. sign_now() is thread-safe; the keeper's thread, when
-/// options.every_batches is set, calls it after every that many batches. Destroy or stop() the
-/// keeper before closing the store.
+/// The store must outlive the keeper. sign_now() and stop() are thread-safe; the keeper's thread,
+/// when options.every_batches is set, calls sign_now() after every that many batches. Destroy or
+/// stop() the keeper before closing the store. The keeper keeps no copy of the key's text.
 class ANNAL_EXPORT checkpoint_keeper {
  public:
   /// `signer_key` is the text of a signer key file (`annal keygen NAME` writes NAME.key). Throws
   /// annal::invalid_argument for a key that is not one (never echoing it) and, with
   /// every_batches set, for a store that keeps no hash chain to count batches by; what reading
-  /// `$checkpoints` throws; annal::corruption for a kept checkpoint event it cannot read.
+  /// `$checkpoints` throws.
   checkpoint_keeper(event_store& store, std::string_view signer_key,
                     checkpoint_keeper_options options = {});
   ~checkpoint_keeper();

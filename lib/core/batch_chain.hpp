@@ -52,8 +52,7 @@ sha256_digest append_link(const sha256_digest& previous, std::string_view stream
 
 /// The link after `previous` of a batch of events as stored (one stream, consecutive positions;
 /// an erased event counts with the digest it had, see stored_event_digest()). For
-/// append_recorded(), migrations and checks. Throws annal::corruption for an erased event
-/// whose payload holds no content digest.
+/// append_recorded(), migrations and checks. Pure.
 sha256_digest stored_link(const sha256_digest& previous, std::span<const recorded_event> events);
 
 /// Links the events a store held before it stored links, once, for a migration: fed the events in

@@ -68,6 +68,7 @@ struct checkpoint_keeper::state {
   std::uint64_t last_kept_position = 0;
 
   std::atomic<bool> stopping{false};
+  std::mutex stop_mutex;  // one stop() joins the thread
   std::thread thread;
 
   state(event_store& s, std::string_view key, checkpoint_keeper_options o)
@@ -121,28 +122,62 @@ struct checkpoint_keeper::state {
     return links->read_batch_links(from, limit).size();
   }
 
-  void report(const std::string& message) {
-    if (options.on_error) {
-      options.on_error(message);
-    } else {
-      std::fprintf(stderr, "annal: checkpoint keeper: %s\n", message.c_str());
+  void report(const std::string& message) noexcept {
+    try {
+      if (options.on_error) {
+        options.on_error(message);
+        return;
+      }
+    } catch (...) {
+      // The caller's handler failed: the message goes where it goes without one.
     }
+    std::fprintf(stderr, "annal: checkpoint keeper: %s\n", message.c_str());
+  }
+
+  // Takes the tree's right edge from the last kept checkpoint when this keeper's key signed it
+  // for this log and the edge gives the signed root; otherwise the next checkpoint reads the
+  // whole log (a checkpoint of another key, or an event someone else wrote, is not trusted).
+  void resume_from(const recorded_event& last) {
+    try {
+      auto kept = parse_payload(last);
+      auto c = detail::verify_checkpoint(kept.note, signer->name(), signer->public_key());
+      detail::merkle_frontier edge(kept.size, std::move(kept.frontier));
+      if (c.origin == detail::log_origin(store) && c.size == kept.size &&
+          kept.size < last.position && edge.root() == c.root) {
+        frontier = std::move(edge);
+        return;
+      }
+    } catch (const error&) {
+      // Not a checkpoint of this keeper's: reported below.
+    }
+    report(
+        fmt::format("the checkpoint kept at position {} is not one this key signed for this "
+                    "log; the next checkpoint reads the whole log",
+                    last.position));
   }
 
   void run() {
     while (!stopping.load()) {
+      std::uint64_t head = 0;
       try {
+        head = store.head_position();
         if (batches_since_kept(options.every_batches) >= options.every_batches) {
           sign_now();
           continue;
         }
-        store.wait_for(store.head_position() + 1, idle_wait);
+        store.wait_for(head + 1, idle_wait);
       } catch (const store_closed&) {
         return;
       } catch (const std::exception& e) {
         report(e.what());
-        // Not again at once: after a wait, or at least the idle interval.
-        std::this_thread::sleep_for(idle_wait);
+        // Again after the next batch, not at once.
+        try {
+          while (!stopping.load() && store.head_position() <= head) {
+            store.wait_for(head + 1, idle_wait);
+          }
+        } catch (const std::exception&) {
+          return;
+        }
       }
     }
   }
@@ -160,9 +195,8 @@ checkpoint_keeper::checkpoint_keeper(event_store& store, std::string_view signer
   }
   auto last = store.read_stream(checkpoint_stream, end_of_stream, read_direction::backward, 1);
   if (!last.empty()) {
-    auto kept = parse_payload(last.front());
-    state_->frontier = detail::merkle_frontier(kept.size, std::move(kept.frontier));
     state_->last_kept_position = last.front().position;
+    state_->resume_from(last.front());
   }
   if (state_->options.every_batches != 0) {
     state_->thread = std::thread([s = state_.get()] { s->run(); });
@@ -175,6 +209,7 @@ std::string checkpoint_keeper::sign_now() { return state_->sign_now(); }
 
 void checkpoint_keeper::stop() noexcept {
   state_->stopping.store(true);
+  std::lock_guard lock(state_->stop_mutex);
   if (state_->thread.joinable()) state_->thread.join();
 }
 

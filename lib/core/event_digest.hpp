@@ -7,7 +7,7 @@
 namespace annal::detail {
 
 /// The SHA-256 digest of what an event says: its type, type version, encoding, metadata (in the
-/// stored JSON encoding) and its payload, in the byte layout docs/lifecycle.md
+/// stored JSON encoding) and the SHA-256 of its payload, in the byte layout docs/lifecycle.md
 /// ("Event digests") gives. A scavenge keeps an erased event's content digest in its erased
 /// payload. Pure; never throws but std::bad_alloc.
 sha256_digest content_digest(const recorded_event& event);

@@ -119,6 +119,7 @@ int serve(const std::string& program, const std::string& store_uri, const std::s
   options.http.max_buffered_body_bytes =
       std::max(options.http.max_buffered_body_bytes, options.http.max_body_bytes);
   order_service::server server(options);
+  order_service::wipe_secret(options.checkpoint_key);
 
   std::atomic<bool> signalled{false};
   std::thread watcher([&] {

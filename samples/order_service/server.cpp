@@ -22,6 +22,12 @@ std::filesystem::path store_location(const std::string& uri) {
 
 }  // namespace
 
+void wipe_secret(std::string& secret) noexcept {
+  volatile char* bytes = secret.data();
+  for (std::size_t i = 0; i < secret.size(); ++i) bytes[i] = 0;
+  secret.clear();
+}
+
 void prepare_store_location(const std::string& uri) {
   if (uri.rfind("sqlite:", 0) != 0) return;
   std::filesystem::path file = store_location(uri);
@@ -67,6 +73,7 @@ server::server(server_options options) : options_(std::move(options)) {
     };
     checkpoints_ = std::make_unique<annal::checkpoint_keeper>(*store_, options_.checkpoint_key,
                                                               std::move(keeper));
+    wipe_secret(options_.checkpoint_key);
   }
 
   annal::http::server_options http = options_.http;

@@ -88,6 +88,9 @@ class server {
   std::unique_ptr<annal::http::server> http_;
 };
 
+/// Overwrites `secret`'s bytes with zeros and empties it, in a way the compiler keeps.
+void wipe_secret(std::string& secret) noexcept;
+
 /// Creates the parent directory of a `sqlite:PATH` store's file when it is missing, so that a
 /// fresh checkout can open `sqlite:data/orders.db`. Other URIs are left alone.
 void prepare_store_location(const std::string& uri);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "annal/error.hpp"
+#include "annal/store_admin.hpp"
 #include "core/checkpoint.hpp"
 #include "core/log_tree.hpp"
 #include "core/merkle_tree.hpp"
@@ -138,4 +139,44 @@ TEST_CASE("a keeper refuses a key that is not a signer key, without echoing it",
   } catch (const invalid_argument& e) {
     CHECK(std::string(e.what()).find(broken) == std::string::npos);
   }
+}
+
+TEST_CASE("a keeper does not trust a kept checkpoint of another key, or a forged one",
+          "[checkpoint_keeper][bad_input]") {
+  store_fixture f;
+  auto& s = f.store();
+  s.append("a", expected_version::no_stream(), make_events(4));
+  checkpoint_keeper(s, key_text(8)).sign_now();  // another key's checkpoint
+  std::vector<std::string> told;
+  checkpoint_keeper_options options;
+  options.on_error = [&](const std::string& message) { told.push_back(message); };
+  {
+    checkpoint_keeper keeper(s, key_text(7), options);
+    REQUIRE(told.size() == 1);
+    CHECK_THAT(told[0], Catch::Contains("not one this key signed"));
+    check_kept(s, keeper.sign_now());  // from the whole log: the right root
+  }
+  // A $checkpoint event someone appended with a right edge that is not the log's.
+  auto last = s.read_stream(checkpoint_stream, end_of_stream, read_direction::backward, 1).at(0);
+  recorded_event forged = last;
+  forged.id = uuid::v7();
+  forged.position = s.head_position() + 1;
+  forged.stream_version = last.stream_version + 1;
+  auto at = forged.payload.find("\"frontier\":[\"") + 13;
+  forged.payload[at] = forged.payload[at] == '0' ? '1' : '0';
+  append_recorded(s, std::span(&forged, 1));
+  told.clear();
+  checkpoint_keeper keeper(s, key_text(7), options);
+  CHECK(told.size() == 1);
+  check_kept(s, keeper.sign_now());
+  // The store still opens and a keeper still starts when a $checkpoint event is not JSON.
+  forged.id = uuid::v7();
+  forged.position = s.head_position() + 1;
+  forged.stream_version = s.stream_version(checkpoint_stream) + 1;
+  forged.payload = "[]";
+  append_recorded(s, std::span(&forged, 1));
+  told.clear();
+  checkpoint_keeper after(s, key_text(7), options);
+  CHECK(told.size() == 1);
+  CHECK_THROWS_AS(kept_checkpoints(s), corruption);
 }

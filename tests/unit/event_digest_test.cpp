@@ -41,9 +41,9 @@ TEST_CASE("an event digest has a fixed layout", "[digest]") {
   // silently. The value was computed independently from the layout in docs/lifecycle.md (Python's
   // hashlib and struct), not taken from this code.
   CHECK(detail::to_hex(detail::content_digest(sample())) ==
-        "e02651972a69e0c448481323c6a0a2852bf20577c26149fbf13828cfd1b71a0c");
+        "d83d21bc41a38ac1b66381d14b131b09d59eea26106f98ff2d9761bf4c0a8e31");
   CHECK(detail::to_hex(detail::event_digest(sample())) ==
-        "63866a3b2a61dded864c05effe57afd31a5661256773b661fad55fb130af0625");
+        "84f293fd45455ce71378ed84659c7e8821623803a00dec5cf44d4a2be578c749");
 }
 
 TEST_CASE("every recorded field changes the digest", "[digest]") {
@@ -101,8 +101,10 @@ TEST_CASE("an erased event's payload keeps the content digest of what it was", "
     moves[i](moved);
     CHECK(detail::stored_event_digest(moved) != detail::event_digest(e));
   }
+  // Erased by an annal before erasure kept the digest: it counts as it is stored.
   gone.payload = R"({"type":"order.paid","version":2})";
-  CHECK_THROWS_AS(detail::stored_event_digest(gone), corruption);
+  CHECK(detail::stored_event_digest(gone) == detail::event_digest(gone));
+  CHECK(detail::stored_event_digest(gone) != detail::event_digest(e));
 }
 
 TEST_CASE("a chain link has a fixed layout, and append_link agrees with stored_link",

@@ -10,6 +10,7 @@
 #include "annal/open_store.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/verify.hpp"
+#include "core/chain_check.hpp"
 #include "support/eventually.hpp"
 #include "support/segment_dir.hpp"
 #include "support/store_fixture.hpp"
@@ -76,6 +77,12 @@ TEST_CASE("retention by size deletes the oldest sealed segments; the log starts 
   CHECK(first >= d.first_position);
   CHECK(reopened->read_all(1, 1).events.front().position == first);
   CHECK(reopened->read_stream("s-0").back().stream_version == 31);
+  // The hash chain is checked from the log's start: its first batch's link is taken as given.
+  auto chain = detail::check_chain(*reopened);
+  INFO(chain.problem);
+  CHECK(chain.ok());
+  CHECK(chain.first_position == first + 1);
+  CHECK(chain.events_checked == reopened->head_position() - first);
 }
 
 TEST_CASE("retention by age deletes only segments whose newest event is older than the age",

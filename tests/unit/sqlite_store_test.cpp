@@ -101,9 +101,14 @@ TEST_CASE("a version-5 database gets its hash chain computed once, when opened",
     store->delete_stream("b", expected_version::any());
     scavenge(*store);
   }
-  // What annal wrote before the chain: no batch_links table, schema_version 5.
+  // What annal wrote before the chain: no batch_links table, schema_version 5, and an erased
+  // event from before erasure kept its content digest.
   const std::string linked = raw_query(path, "SELECT group_concat(last_position) FROM batch_links");
+  REQUIRE(raw_query(path, "SELECT count(*) FROM events WHERE type = '$erased'") == "1");
   REQUIRE(raw_exec(path,
+                   "DROP TRIGGER events_are_append_only_update;"
+                   "UPDATE events SET payload = '{\"type\":\"test.happened\",\"version\":1}' "
+                   "WHERE type = '$erased';"
                    "DROP TABLE batch_links;"
                    "UPDATE annal_meta SET value = 5 WHERE key = 'schema_version'") == SQLITE_OK);
   CHECK(verify_store(uri).ok());

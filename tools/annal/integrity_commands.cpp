@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "annal/checkpoint_keeper.hpp"
@@ -106,15 +107,18 @@ int run_keygen(const std::string& path) {
 
 int run_checkpoint(const std::string& uri, const std::string& key_file, bool keep) {
   std::string secret = read_text_file(key_file);
+  // Wiped on every way out, a throw included.
+  struct wiped {
+    std::string& text;
+    ~wiped() { sodium_memzero(text.data(), text.size()); }
+  } wipe_secret{secret};
   auto signer = detail::parse_signer_key(secret);
   auto store = open_existing_store(uri);
   if (keep) {
     checkpoint_keeper keeper(*store, secret);
-    sodium_memzero(secret.data(), secret.size());
     fmt::print("{}", keeper.sign_now());
     return exit_ok;
   }
-  sodium_memzero(secret.data(), secret.size());
   detail::checkpoint c;
   c.origin = detail::log_origin(*store);
   c.size = store->head_position();
@@ -196,37 +200,43 @@ int run_checkpoints(const std::string& uri, const std::string& key_file,
   }
   std::optional<detail::verifier_key> key;
   if (!key_file.empty()) key = detail::parse_verifier_key(read_text_file(key_file));
-  // With a key: one pass over the log, the tree's root taken at each kept checkpoint's size.
-  detail::merkle_frontier frontier;
-  auto root_at = [&](std::uint64_t size) {
-    detail::extend_log_tree(*store, frontier, size);
-    return frontier.root();
-  };
+  // With a key: each signature first, then one pass over the log, the tree's root taken at each
+  // signed size in increasing order (two keepers may keep them out of order).
   std::string origin = detail::log_origin(*store);
-  std::size_t failed = 0;
-  std::uint64_t previous_size = 0;
-  for (const auto& k : kept) {
-    std::string verdict;
-    if (key) {
-      try {
-        auto c = detail::verify_checkpoint(k.note, key->name, key->public_key);
-        if (c.origin != origin) {
-          verdict = "of another store (" + c.origin + ")";
-        } else if (c.size < previous_size || c.size != k.size) {
-          verdict = "out of order";
-        } else if (root_at(c.size) != c.root) {
-          verdict = fmt::format("does not match the log's first {} events", c.size);
-        } else {
-          verdict = fmt::format("ok, signed by '{}'", key->name);
-        }
-        previous_size = c.size;
-      } catch (const corruption& e) {
-        verdict = e.what();
+  std::vector<std::string> verdicts(kept.size());
+  std::map<std::uint64_t, detail::sha256_digest> roots;
+  std::vector<std::optional<detail::checkpoint>> signed_ones(kept.size());
+  for (std::size_t i = 0; key && i < kept.size(); ++i) {
+    try {
+      auto c = detail::verify_checkpoint(kept[i].note, key->name, key->public_key);
+      if (c.origin != origin) {
+        verdicts[i] = "of another store (" + c.origin + ")";
+      } else if (c.size != kept[i].size || c.size >= kept[i].position) {
+        verdicts[i] = "its size is not the size its event says";
+      } else {
+        signed_ones[i] = c;
+        roots[c.size] = {};
       }
-      if (verdict.rfind("ok, ", 0) != 0) ++failed;
+    } catch (const corruption& e) {
+      verdicts[i] = e.what();
     }
-    fmt::print("position {}: the log's first {} events{}{}\n", k.position, k.size,
-               verdict.empty() ? "" : ": ", verdict);
+  }
+  detail::merkle_frontier frontier;
+  for (auto& [size, root] : roots) {
+    detail::extend_log_tree(*store, frontier, size);
+    root = frontier.root();
+  }
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const auto& c = signed_ones[i];
+    if (c) {
+      verdicts[i] = roots[c->size] == c->root
+                        ? fmt::format("ok, signed by '{}'", key->name)
+                        : fmt::format("does not match the log's first {} events", c->size);
+    }
+    if (key && verdicts[i].rfind("ok, ", 0) != 0) ++failed;
+    fmt::print("position {}: the log's first {} events{}{}\n", kept[i].position, kept[i].size,
+               verdicts[i].empty() ? "" : ": ", verdicts[i]);
   }
   fmt::print("{} checkpoint{} kept{}\n", kept.size(), kept.size() == 1 ? "" : "s",
              failed == 0 ? std::string() : fmt::format(", {} failing the check", failed));
