@@ -1,7 +1,7 @@
 // Hundreds of idle, slow and oversized clients at once: the server still answers and its memory
 // stays bounded.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <fstream>
 #include <optional>
@@ -33,10 +33,14 @@ std::uint64_t peak_rss() {
 
 }  // namespace
 
-TEST_CASE("with 500 idle and 16 slow-header connections open, a request is answered within 1 s",
+// The idle and slow connections hold their slots for two minutes: a server that gave them its
+// workers would answer nothing before then. The reply is awaited for 10 s, far below that and far
+// above any scheduling delay of a loaded machine, so the test asserts no speed, only that held
+// connections do not starve a new one.
+TEST_CASE("with 500 idle and 16 slow-header connections open, a new request is answered",
           "[http][flood]") {
   REQUIRE(annal::test::raise_open_file_limit() >= 1200);
-  server_options options;  // the default limits and worker count
+  server_options options;               // the default limits and worker count
   options.idle_timeout = seconds(120);  // so the idle connections really stay open meanwhile
   options.header_timeout = seconds(120);
   test_server server(options);
@@ -50,8 +54,9 @@ TEST_CASE("with 500 idle and 16 slow-header connections open, a request is answe
     auto started = std::chrono::steady_clock::now();
     raw_connection client(server.port());
     REQUIRE(client.send(request_text("GET", "/health")));
-    auto reply = client.read_reply(seconds(1));
-    auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    auto reply = client.read_reply(seconds(10));
+    auto took =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
     INFO("round " << round << ": " << took.count() << " ms");
     REQUIRE(reply);
     CHECK(reply->status == 200);

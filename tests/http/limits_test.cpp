@@ -43,8 +43,10 @@ TEST_CASE("a body announced above the limit is refused with 413 before any of it
   // A chunked body is cut off where it passes the limit.
   raw_connection chunked(server.port());
   std::string chunk(1000, 'x');
-  REQUIRE(chunked.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "3e8\r\n" + chunk + "\r\n3e8\r\n" + chunk + "\r\n"));
+  REQUIRE(
+      chunked.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "3e8\r\n" +
+                   chunk + "\r\n3e8\r\n" + chunk + "\r\n"));
   reply = chunked.read_reply();
   REQUIRE(reply);
   CHECK(reply->status == 413);
@@ -56,8 +58,9 @@ TEST_CASE("a body announced above the limit is refused with 413 before any of it
   REQUIRE(reply);
   CHECK(reply->status == 200);
   CHECK(reply->body == std::string(1024, 'y'));
-  REQUIRE(fine.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-                    "Content-Length: 5\r\n\r\n"));
+  REQUIRE(
+      fine.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                "Content-Length: 5\r\n\r\n"));
   reply = fine.read_reply();  // before the body is sent
   REQUIRE(reply);
   CHECK(reply->status == 100);
@@ -65,8 +68,9 @@ TEST_CASE("a body announced above the limit is refused with 413 before any of it
   reply = fine.read_reply();
   REQUIRE(reply);
   CHECK(reply->body == "hello");
-  REQUIRE(fine.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  REQUIRE(
+      fine.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   reply = fine.read_reply();
   REQUIRE(reply);
   CHECK(reply->body == "abcde");
@@ -86,7 +90,8 @@ TEST_CASE("a header above the limit is refused with 431 and the connection close
   CHECK(client.wait_closed(seconds(10)));
 
   raw_connection fine(server.port());
-  REQUIRE(fine.send(request_text("GET", "/health", "", "X-Small: " + std::string(1000, 'a') + "\r\n")));
+  REQUIRE(
+      fine.send(request_text("GET", "/health", "", "X-Small: " + std::string(1000, 'a') + "\r\n")));
   reply = fine.read_reply();
   REQUIRE(reply);
   CHECK(reply->status == 200);
@@ -126,7 +131,8 @@ TEST_CASE("a body that stops arriving is cut off by the body deadline", "[http][
 TEST_CASE("idle connections are closed after the idle timeout, before and between requests",
           "[http][limits]") {
   server_options options;
-  options.idle_timeout = milliseconds(300);
+  // Long enough that the kept connection's request, sent right after connecting, always beats it.
+  options.idle_timeout = seconds(1);
   test_server server(options);
   raw_connection silent(server.port());
   CHECK(silent.wait_closed(seconds(10)));

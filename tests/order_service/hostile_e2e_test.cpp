@@ -27,7 +27,9 @@ std::string http_request(const std::string& method, const std::string& target,
 
 }  // namespace
 
-TEST_CASE("with 500 idle and 16 slow-header connections open, the service answers within 1 s",
+// The held connections keep their slots for two minutes; the reply is awaited for 10 s, so a
+// loaded machine cannot fail the test, while a server starved by held connections still would.
+TEST_CASE("with 500 idle and 16 slow-header connections open, the service still answers",
           "[e2e][hostile]") {
   REQUIRE(annal::test::raise_open_file_limit() >= 1200);
   annal::test::temp_dir dir;
@@ -47,7 +49,7 @@ TEST_CASE("with 500 idle and 16 slow-header connections open, the service answer
   for (int round = 0; round < 3; ++round) {
     raw_connection client(server.get().port());
     REQUIRE(client.send(http_request("GET", "/orders/" + order)));
-    auto reply = client.read_reply(seconds(1));
+    auto reply = client.read_reply(seconds(10));
     INFO("round " << round);
     REQUIRE(reply);
     CHECK(reply->status == 200);
