@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "annal/error.hpp"
 #include "core/event_digest.hpp"
@@ -18,27 +19,18 @@ constexpr std::string_view chain_domain = "annal.chain.v1";
 
 chain_link_builder::chain_link_builder(const sha256_digest& previous,
                                        std::uint32_t event_count) noexcept {
-  auto length = static_cast<std::uint32_t>(chain_domain.size());
-  std::array<std::uint8_t, 4> bytes;
-  for (std::size_t i = 0; i < 4; ++i) bytes[i] = static_cast<std::uint8_t>(length >> (8 * i));
-  hasher_.add(bytes);
-  hasher_.add({reinterpret_cast<const std::uint8_t*>(chain_domain.data()), chain_domain.size()});
-  hasher_.add(previous);
-  for (std::size_t i = 0; i < 4; ++i) bytes[i] = static_cast<std::uint8_t>(event_count >> (8 * i));
-  hasher_.add(bytes);
+  writer_.text(chain_domain);
+  writer_.bytes(previous);
+  writer_.integer(event_count);
 }
 
-void chain_link_builder::add(const sha256_digest& event_digest) noexcept {
-  hasher_.add(event_digest);
+void chain_link_builder::add(std::uint64_t position, std::uint64_t stream_version,
+                             std::string_view stream_id, const uuid& id, std::int64_t timestamp_us,
+                             const sha256_digest& content) noexcept {
+  write_event_fields(writer_, position, stream_version, stream_id, id, timestamp_us, content);
 }
 
-sha256_digest chain_link_builder::finish() noexcept { return hasher_.finish(); }
-
-sha256_digest chain_link(const sha256_digest& previous, std::span<const sha256_digest> digests) {
-  chain_link_builder link(previous, static_cast<std::uint32_t>(digests.size()));
-  for (const auto& d : digests) link.add(d);
-  return link.finish();
-}
+sha256_digest chain_link_builder::finish() noexcept { return writer_.finish(); }
 
 std::vector<sha256_digest> content_digests(std::span<const event_data> events,
                                            std::span<const std::string> metadata) {
@@ -58,15 +50,18 @@ sha256_digest append_link(const sha256_digest& previous, std::string_view stream
                           std::span<const sha256_digest> contents) noexcept {
   chain_link_builder link(previous, static_cast<std::uint32_t>(events.size()));
   for (std::size_t i = 0; i < events.size(); ++i) {
-    link.add(event_digest(first_position + i, first_version + i, stream_id, events[i].id,
-                          timestamp_us, contents[i]));
+    link.add(first_position + i, first_version + i, stream_id, events[i].id, timestamp_us,
+             contents[i]);
   }
   return link.finish();
 }
 
 sha256_digest stored_link(const sha256_digest& previous, std::span<const recorded_event> events) {
   chain_link_builder link(previous, static_cast<std::uint32_t>(events.size()));
-  for (const auto& e : events) link.add(stored_event_digest(e));
+  for (const auto& e : events) {
+    link.add(e.position, e.stream_version, e.stream_id, e.id, timestamp_us(e),
+             stored_content_digest(e));
+  }
   return link.finish();
 }
 

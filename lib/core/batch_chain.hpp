@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "annal/event.hpp"
+#include "core/digest_writer.hpp"
 #include "core/sha256.hpp"
 
 namespace annal::detail {
@@ -19,22 +20,26 @@ namespace annal::detail {
 inline constexpr sha256_digest chain_start{};
 
 /// Builds one batch's link: SHA-256 of "annal.chain.v1", the previous link, the batch's event
-/// count and its events' digests in position order (the byte layout is in docs/integrity.md,
-/// "The hash chain"). Not thread-safe; one per batch.
+/// count and each event's fields in the event digest's layout (position, stream version, stream
+/// id, id, timestamp, content digest), in position order; the byte layout is in
+/// docs/integrity.md, "The hash chain". Hashing the fields rather than each event's digest commits
+/// to the same things with a third fewer SHA-256 blocks. Not thread-safe; one per batch.
 class chain_link_builder {
  public:
   chain_link_builder(const sha256_digest& previous, std::uint32_t event_count) noexcept;
-  /// Adds the next event's event digest.
-  void add(const sha256_digest& event_digest) noexcept;
+  chain_link_builder(const chain_link_builder&) = delete;
+  chain_link_builder& operator=(const chain_link_builder&) = delete;
+  /// Adds the next event (`timestamp_us`: microseconds since the epoch; `content`: its content
+  /// digest).
+  void add(std::uint64_t position, std::uint64_t stream_version, std::string_view stream_id,
+           const uuid& id, std::int64_t timestamp_us, const sha256_digest& content) noexcept;
   /// The link. The builder must not be used afterwards.
   sha256_digest finish() noexcept;
 
  private:
   sha256_hasher hasher_;
+  digest_writer writer_{hasher_};
 };
-
-/// The link after `previous` of a batch of events with these event digests. Pure.
-sha256_digest chain_link(const sha256_digest& previous, std::span<const sha256_digest> digests);
 
 /// The content digests of a batch about to be appended, which appending threads compute before
 /// they take a store's writer lock: `metadata[i]` is encode_metadata() of `events[i]`'s metadata
@@ -50,9 +55,9 @@ sha256_digest append_link(const sha256_digest& previous, std::string_view stream
                           std::int64_t timestamp_us, std::span<const event_data> events,
                           std::span<const sha256_digest> contents) noexcept;
 
-/// The link after `previous` of a batch of events as stored (one stream, consecutive positions;
-/// an erased event counts with the digest it had, see stored_event_digest()). For
-/// append_recorded(), migrations and checks. Pure.
+/// The link after `previous` of a batch of events as stored (an erased event counts with the
+/// content digest it had, see stored_content_digest()). For append_recorded(), migrations and
+/// checks. Pure.
 sha256_digest stored_link(const sha256_digest& previous, std::span<const recorded_event> events);
 
 /// Links the events a store held before it stored links, once, for a migration: fed the events in

@@ -1,4 +1,4 @@
-// The digest of a stored event: what the hash chain and the Merkle tree of the log are built on.
+// The digests of a stored event: the Merkle tree's leaves, and the fields the hash chain hashes.
 #pragma once
 
 #include "annal/event.hpp"
@@ -30,5 +30,17 @@ sha256_digest content_digest(std::string_view type, std::uint32_t type_version,
 sha256_digest event_digest(std::uint64_t position, std::uint64_t stream_version,
                            std::string_view stream_id, const uuid& id, std::int64_t timestamp_us,
                            const sha256_digest& content) noexcept;
+
+class digest_writer;
+
+/// Writes the fields of an event digest after its layout name: the position, stream version,
+/// stream id, event id, timestamp and content digest. The hash chain's links hash each event's
+/// fields so, in the same layout.
+void write_event_fields(digest_writer& w, std::uint64_t position, std::uint64_t stream_version,
+                        std::string_view stream_id, const uuid& id, std::int64_t timestamp_us,
+                        const sha256_digest& content) noexcept;
+
+/// The timestamp of `event` in microseconds since the epoch, as digests hold it.
+std::int64_t timestamp_us(const recorded_event& event) noexcept;
 
 }  // namespace annal::detail

@@ -15,8 +15,8 @@
 
 namespace annal::detail {
 
-sha256_digest stored_event_digest(const recorded_event& event) {
-  if (event.type != erased_event_type) return event_digest(event);
+sha256_digest stored_content_digest(const recorded_event& event) {
+  if (event.type != erased_event_type) return content_digest(event);
   sha256_digest content{};
   auto json = nlohmann::json::parse(event.payload, nullptr, false);
   std::string hex =
@@ -25,9 +25,13 @@ sha256_digest stored_event_digest(const recorded_event& event) {
           : std::string();
   // Erased by an annal before erasure kept the digest: the event counts as it is stored, so that
   // such a store still opens, links and checks (and a change to it is still a change).
-  if (!from_hex(hex, content)) return event_digest(event);
-  // The place, id and timestamp are the erased event's own: erasure keeps them.
-  return event_digest(event, content);
+  if (!from_hex(hex, content)) return content_digest(event);
+  return content;
+}
+
+sha256_digest stored_event_digest(const recorded_event& event) {
+  // The place, id and timestamp are an erased event's own: erasure keeps them.
+  return event_digest(event, stored_content_digest(event));
 }
 
 namespace {

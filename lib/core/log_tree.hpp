@@ -11,10 +11,14 @@
 
 namespace annal::detail {
 
-/// The event digest the log's tree and hash chain use for `event`: event_digest() of it, or for
-/// an erased event the digest of its place, id and timestamp with the content digest of what it
-/// was, kept in its payload. An erased event whose payload holds no content digest (erased by an
-/// annal before digests were kept) counts as it is stored: event_digest() of the erased event.
+/// The content digest the log's tree and hash chain use for `event`: content_digest() of it, or
+/// for an erased event the content digest of what it was, kept in its payload. An erased event
+/// whose payload holds no content digest (erased by an annal before digests were kept) counts as
+/// it is stored: content_digest() of the erased event.
+sha256_digest stored_content_digest(const recorded_event& event);
+
+/// The event digest the log's tree uses for `event`: event_digest() of its place, id, timestamp
+/// and stored_content_digest(), so an erased event keeps the digest it had.
 sha256_digest stored_event_digest(const recorded_event& event);
 
 /// The leaf hashes (RFC 6962) of the log's first `size` events, in position order: 32 bytes an

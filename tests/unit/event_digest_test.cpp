@@ -112,10 +112,15 @@ TEST_CASE("a chain link has a fixed layout, and append_link agrees with stored_l
   // Computed independently (Python's hashlib and struct) from the layout in docs/integrity.md.
   detail::sha256_digest previous;
   previous.fill(0x11);
-  std::vector<detail::sha256_digest> digests{detail::sha256("a"), detail::sha256("b")};
-  CHECK(detail::to_hex(detail::chain_link(previous, digests)) ==
-        "a152af507ef106008315aa1ecdfc037c26bd56887366a8e6c7b63d1568bb4511");
-  CHECK(detail::to_hex(detail::chain_link(detail::chain_start, {})) ==
+  const std::int64_t at = 1765000000123456;
+  detail::chain_link_builder two(previous, 2);
+  two.add(42, 3, "order-7", uuid::parse("01936f4e-7c2a-7b3d-8e4f-5a6b7c8d9e0f"), at,
+          detail::sha256("a"));
+  two.add(43, 4, "order-7", uuid::parse("01936f4e-7c2a-7b3d-8e4f-5a6b7c8d9e10"), at + 1,
+          detail::sha256("b"));
+  CHECK(detail::to_hex(two.finish()) ==
+        "40b4b3e6cb04b71731accd64b72e3d250a5b4a274bbda94d3e63b7a870b95410");
+  CHECK(detail::to_hex(detail::chain_link_builder(detail::chain_start, 0).finish()) ==
         "ac44352d300750bc017fc904181f9e8fdb4f6abd641f6b969d3c828fa7cf47af");
 
   // The append path's link, from event_data and content digests computed before the writer's
@@ -146,4 +151,22 @@ TEST_CASE("a chain link has a fixed layout, and append_link agrees with stored_l
   CHECK(appended_link != detail::stored_link(detail::chain_start, stored));
   std::swap(stored[0], stored[1]);
   CHECK(appended_link != detail::stored_link(previous, stored));
+  std::swap(stored[0], stored[1]);
+  // Every recorded field of every event counts, the second event's as much as the first's.
+  std::vector<std::function<void(recorded_event&)>> changes = {
+      [](auto& e) { ++e.position; },
+      [](auto& e) { ++e.stream_version; },
+      [](auto& e) { e.stream_id += "x"; },
+      [](auto& e) { e.id = uuid::v7(); },
+      [](auto& e) { e.timestamp += std::chrono::microseconds(1); },
+      [](auto& e) { e.type += "x"; },
+      [](auto& e) { e.payload += " "; },
+      [](auto& e) { e.metadata.correlation_id = "other"; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    CAPTURE(i);
+    auto changed = stored;
+    changes[i](changed[1]);
+    CHECK(detail::stored_link(previous, changed) != appended_link);
+  }
 }
