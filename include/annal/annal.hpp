@@ -14,6 +14,7 @@
 #include "annal/projection.hpp"
 #include "annal/projection_runner.hpp"
 #include "annal/projection_status.hpp"
+#include "annal/query.hpp"
 #include "annal/read_model_reader.hpp"
 #include "annal/repository.hpp"
 #include "annal/stream_metadata.hpp"

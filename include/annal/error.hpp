@@ -26,6 +26,8 @@ enum class errc {
   stream_deleted = 12,              ///< The stream was deleted with a tombstone (deletion::hard).
   personal_data_erased = 13,        ///< An erased annal::personal value was read (its subject was
                                     ///< forgotten).
+  append_condition_failed = 14,     ///< An event matching a conditional append's query is stored
+                                    ///< after the condition's position.
 };
 
 /// The name of an error code, e.g. "wrong_expected_version". Never throws.
@@ -194,6 +196,22 @@ class ANNAL_EXPORT store_closed : public error {
 class ANNAL_EXPORT personal_data_erased : public error {
  public:
   personal_data_erased();
+};
+
+/// A conditional append (annal::append_condition) found an event matching its query stored after
+/// the condition's position; nothing was written. Read again from the condition's query, decide
+/// again and retry.
+class ANNAL_EXPORT append_condition_failed : public error {
+ public:
+  append_condition_failed(std::uint64_t after, std::uint64_t conflicting_position);
+  /// The condition's position.
+  std::uint64_t after() const noexcept { return after_; }
+  /// The first position after after() that holds a matching event.
+  std::uint64_t conflicting_position() const noexcept { return conflicting_position_; }
+
+ private:
+  std::uint64_t after_;
+  std::uint64_t conflicting_position_;
 };
 
 /// The store's format version is newer than this build of annal understands.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "annal/uuid.hpp"
 
@@ -51,6 +52,10 @@ struct event_data {
   /// The version of the event type's shape, 1 to max_type_version (docs/evolution.md). The
   /// typed codec writes the struct's `static constexpr int version` (1 when it has none).
   std::uint32_t type_version = 1;
+  /// What queries across streams find the event by (docs/dcb.md): at most max_tags_per_event
+  /// distinct tags, each as annal::validate_tag() accepts (annal/query.hpp). Stored as a set:
+  /// read back sorted.
+  std::vector<std::string> tags;
 };
 
 /// The largest payload a store can accept, in bytes (16 MiB); store_options::max_payload_size
@@ -84,6 +89,8 @@ struct recorded_event {
   payload_encoding encoding = payload_encoding::json;
   /// The version of the event type's shape it was written with (see event_data::type_version).
   std::uint32_t type_version = 1;
+  /// Its tags (event_data::tags), sorted; the implicit stream tag is not among them.
+  std::vector<std::string> tags;
 
   friend bool operator==(const recorded_event&, const recorded_event&) = default;
 };

@@ -13,6 +13,7 @@
 #include "annal/event.hpp"
 #include "annal/expected_version.hpp"
 #include "annal/export.hpp"
+#include "annal/query.hpp"
 #include "annal/snapshot_store.hpp"
 #include "annal/stream_metadata.hpp"
 
@@ -138,6 +139,28 @@ class ANNAL_EXPORT event_store {
   append_result append(std::string_view stream_id, expected_version expected,
                        const event_data& event);
 
+  /// Appends a batch to a stream only if no event matching `condition.fail_if_events_match` is
+  /// stored after position `condition.after` (docs/dcb.md), atomically with that check and with
+  /// the expected version's; `expected_version::any()` leaves the stream unconstrained. Throws
+  /// what the unconditional overload throws, and annal::append_condition_failed (nothing written)
+  /// naming the first conflicting position; annal::invalid_argument when `condition.after` is
+  /// beyond the head, or when the backend does not support conditional appends. A retry of a
+  /// batch already stored at the same place is recognised first, even though the batch's own
+  /// events now match the condition (append_result::written is false).
+  append_result append(std::string_view stream_id, expected_version expected,
+                       std::span<const event_data> events, const append_condition& condition);
+  /// Appends one event conditionally; see the batch overload.
+  append_result append(std::string_view stream_id, expected_version expected,
+                       const event_data& event, const append_condition& condition);
+
+  /// Reads up to `max_count` events of the global log after position `after` (exclusive; 0 for
+  /// the start) that match `q`, in position order, from an index (cost grows with the matching
+  /// events, not the log). Like read_all(), it reads the log as stored: events hidden by stream
+  /// metadata are included. Personal data reads as in read_stream(). Throws
+  /// annal::invalid_argument for a max_count of 0, or when the backend does not serve queries.
+  query_page read_events(const query& q, std::uint64_t after = 0,
+                         std::size_t max_count = unlimited);
+
   /// Reads up to `max_count` events of one stream, starting at version `from_version`
   /// (inclusive) and going forward (versions ascending) or backward (descending; pass
   /// end_of_stream to start at the last event). Returns an empty vector for a stream with no
@@ -246,6 +269,14 @@ class ANNAL_EXPORT event_store {
                                                      std::size_t max_count) = 0;
   virtual log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
                                 const read_filter& filter) = 0;
+  /// A conditional append (arguments validated, batch sealed). The default throws
+  /// annal::invalid_argument: the backend does not support them.
+  virtual append_result do_append_conditional(std::string_view stream_id, expected_version expected,
+                                              std::span<const event_data> events,
+                                              const append_condition& condition);
+  /// Reads events matching a query (max_count at least 1). The default throws
+  /// annal::invalid_argument: the backend does not serve queries.
+  virtual query_page do_read_events(const query& q, std::uint64_t after, std::size_t max_count);
   virtual std::uint64_t do_stream_version(std::string_view stream_id) = 0;
   virtual std::uint64_t do_head_position() = 0;
   /// Called with a validated batch (one stream, one timestamp, consecutive positions and
@@ -287,8 +318,14 @@ class ANNAL_EXPORT event_store {
   /// short; a backend that rewrites whole files asks for many, so that it rewrites each file once
   /// for many streams. Backends call it from their constructor; 0 counts as 1.
   void set_erasures_per_call(std::size_t count) noexcept;
+  /// Says that the backend stores event tags; until a backend calls it (from its constructor),
+  /// appends of events with tags are refused with annal::invalid_argument, never dropped.
+  void set_stores_tags() noexcept;
 
  private:
+  /// append() with or without a condition: validation, sealing, then the backend.
+  append_result append_batch(std::string_view stream_id, expected_version expected,
+                             std::span<const event_data> events, const append_condition* condition);
   /// The stream's retention settings and deletions as its metadata stream records them
   /// (stream_state::version left 0), for the calls that already hold a call_guard.
   stream_state stored_lifecycle(std::string_view stream_id);

@@ -101,8 +101,30 @@ append_decision decide_recorded_append(std::span<const recorded_event> events, s
   return d;
 }
 
+append_decision decide_conditional_append(std::string_view stream_id, expected_version expected,
+                                          std::span<const event_data> events,
+                                          std::uint64_t current_version, bool tombstoned,
+                                          place_lookup lookup, const append_condition& condition,
+                                          std::uint64_t head, condition_probe probe) {
+  if (condition.after > head) {
+    append_decision d;
+    d.outcome = verdict::after_beyond_head;
+    d.current_version = current_version;
+    d.head = head;
+    return d;
+  }
+  append_decision d =
+      decide_append(stream_id, expected, events, current_version, tombstoned, lookup);
+  if (d.outcome != verdict::write) return d;
+  if (auto conflict = probe(condition.fail_if_events_match, condition.after)) {
+    d.outcome = verdict::condition_failed;
+    d.conflicting_position = *conflict;
+  }
+  return d;
+}
+
 void enforce(const append_decision& d, std::string_view stream_id, expected_version expected,
-             std::span<const event_data> events) {
+             std::span<const event_data> events, std::uint64_t after) {
   switch (d.outcome) {
     case verdict::write:
     case verdict::retry:
@@ -115,6 +137,12 @@ void enforce(const append_decision& d, std::string_view stream_id, expected_vers
     case verdict::wrong_expected_version:
     case verdict::wrong_position:  // decide_append() never decides it
       throw wrong_expected_version(std::string(stream_id), expected.to_string(), d.current_version);
+    case verdict::condition_failed:
+      throw append_condition_failed(after, d.conflicting_position);
+    case verdict::after_beyond_head:
+      throw invalid_argument(
+          fmt::format("the append's condition is after position {}, beyond the head, position {}",
+                      after, d.head));
   }
 }
 
@@ -137,6 +165,9 @@ void enforce(const append_decision& d, std::span<const recorded_event> events) {
       throw invalid_argument(fmt::format(
           "a recorded batch must start at position {} (the head + 1), not at position {}",
           d.required_position, first.position));
+    case verdict::condition_failed:  // recorded batches carry no condition
+    case verdict::after_beyond_head:
+      throw invalid_argument("a recorded batch carries no condition");
   }
 }
 

@@ -11,6 +11,7 @@
 #include "annal/event.hpp"
 #include "annal/event_store.hpp"
 #include "annal/expected_version.hpp"
+#include "annal/query.hpp"
 #include "core/function_ref.hpp"
 
 namespace annal::detail {
@@ -34,8 +35,10 @@ struct append_decision {
     retry,                   ///< An exact retry of a stored batch: write nothing, return `stored`.
     duplicate_event_id,      ///< Event `event_index`'s id is stored at `place`: refuse.
     wrong_expected_version,  ///< The stream is at `current_version`, which the append refuses.
-    wrong_position,  ///< append_recorded(): the batch does not start at `required_position`.
-    stream_deleted,  ///< The stream's last event is a tombstone: refuse.
+    wrong_position,     ///< append_recorded(): the batch does not start at `required_position`.
+    stream_deleted,     ///< The stream's last event is a tombstone: refuse.
+    condition_failed,   ///< An event matching the append's condition is at `conflicting_position`.
+    after_beyond_head,  ///< The condition's position is beyond the head (`head`): refuse.
   };
   verdict outcome = verdict::write;
   /// retry: the stored batch's positions and the version of its last event; written is false.
@@ -47,7 +50,16 @@ struct append_decision {
   std::uint64_t current_version = 0;
   /// wrong_position: the head + 1.
   std::uint64_t required_position = 0;
+  /// condition_failed: the first position after the condition's that holds a matching event.
+  std::uint64_t conflicting_position = 0;
+  /// after_beyond_head: the head when decided.
+  std::uint64_t head = 0;
 };
+
+/// The first position after `after` holding an event that matches `q`, committed or accepted
+/// earlier in the same commit group; nullopt when there is none. May throw what reading throws.
+using condition_probe =
+    function_ref<std::optional<std::uint64_t>(const query& q, std::uint64_t after)>;
 
 /// The rule of append() (docs/concepts.md, "Idempotency"), in this order: when the first
 /// event's id is stored, the append is a retry if every event of the batch is stored in
@@ -63,6 +75,17 @@ append_decision decide_append(std::string_view stream_id, expected_version expec
                               std::span<const event_data> events, std::uint64_t current_version,
                               bool tombstoned, place_lookup lookup);
 
+/// The rule of a conditional append (event_store::append with an annal::append_condition): a
+/// condition whose position is beyond `head` is refused first (bad input, whatever else holds);
+/// then decide_append()'s rule, so that a retry of a stored batch is recognised even though its
+/// own events now match the condition; when that says write, the append fails if `probe` finds an
+/// event matching the condition's query after its position. Pure apart from the lookups.
+append_decision decide_conditional_append(std::string_view stream_id, expected_version expected,
+                                          std::span<const event_data> events,
+                                          std::uint64_t current_version, bool tombstoned,
+                                          place_lookup lookup, const append_condition& condition,
+                                          std::uint64_t head, condition_probe probe);
+
 /// The rule of append_recorded(), which has no retry: the batch must start at `head` + 1, no id
 /// of it may be stored anywhere, the stream must not be `tombstoned`, and its first version must
 /// be `current_version` + 1 (a wrong expected version of exact(first version - 1) otherwise).
@@ -72,10 +95,11 @@ append_decision decide_recorded_append(std::span<const recorded_event> events, s
                                        place_lookup lookup);
 
 /// Throws the error a refusing decision of an append() batch stands for:
-/// annal::duplicate_event_id, annal::stream_deleted or annal::wrong_expected_version; returns for
-/// write and retry.
+/// annal::duplicate_event_id, annal::stream_deleted, annal::wrong_expected_version,
+/// annal::append_condition_failed (with `after`, the condition's position) or
+/// annal::invalid_argument (after_beyond_head); returns for write and retry.
 void enforce(const append_decision& decision, std::string_view stream_id, expected_version expected,
-             std::span<const event_data> events);
+             std::span<const event_data> events, std::uint64_t after = 0);
 /// The same for an append_recorded() batch, whose wrong_position is annal::invalid_argument.
 void enforce(const append_decision& decision, std::span<const recorded_event> events);
 

@@ -39,7 +39,7 @@ std::vector<sha256_digest> content_digests(std::span<const event_data> events,
   for (std::size_t i = 0; i < events.size(); ++i) {
     const event_data& e = events[i];
     std::string_view md = metadata.empty() ? std::string_view() : std::string_view(metadata[i]);
-    contents.push_back(content_digest(e.type, e.type_version, e.encoding, md, e.payload));
+    contents.push_back(content_digest(e.type, e.type_version, e.encoding, md, e.payload, e.tags));
   }
   return contents;
 }

@@ -33,6 +33,8 @@ std::string_view to_string(errc code) noexcept {
       return "stream_deleted";
     case errc::personal_data_erased:
       return "personal_data_erased";
+    case errc::append_condition_failed:
+      return "append_condition_failed";
   }
   return "unknown";
 }
@@ -67,6 +69,16 @@ stream_deleted::stream_deleted(std::string stream_id)
     : error(errc::stream_deleted,
             fmt::format("annal: stream '{}' is deleted for good (it has a tombstone)", stream_id)),
       stream_id_(std::move(stream_id)) {}
+
+append_condition_failed::append_condition_failed(std::uint64_t after,
+                                                 std::uint64_t conflicting_position)
+    : error(errc::append_condition_failed,
+            fmt::format(
+                "annal: the append's condition failed: an event matching its query is stored at "
+                "position {}, after position {}",
+                conflicting_position, after)),
+      after_(after),
+      conflicting_position_(conflicting_position) {}
 
 personal_data_erased::personal_data_erased()
     : error(errc::personal_data_erased,

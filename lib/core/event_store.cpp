@@ -16,8 +16,10 @@
 
 #include "annal/error.hpp"
 #include "annal/json.hpp"
+#include "annal/query.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/system_events.hpp"
+#include "core/event_rules.hpp"
 #include "core/json_nesting.hpp"
 #include "core/key_store.hpp"
 #include "core/metadata_json.hpp"
@@ -37,6 +39,7 @@ struct event_store::shared_state {
   std::atomic<std::chrono::milliseconds::rep> poll_ms{50};
   std::size_t max_payload = max_payload_size;  // set before the store is shared, then read-only
   std::size_t erasures_per_call = 1;           // likewise
+  bool stores_tags = false;                    // likewise
 };
 
 class event_store::call_guard {
@@ -49,9 +52,7 @@ class event_store::call_guard {
   std::shared_lock<std::shared_mutex> lock_;
 };
 
-namespace {
-
-void validate_event_type(std::string_view type) {
+void detail::validate_event_type(std::string_view type) {
   if (type.empty()) throw invalid_argument("event type is empty");
   if (type.size() > max_event_type_size) {
     throw invalid_argument(fmt::format("event type is {} bytes long; the limit is {}", type.size(),
@@ -62,6 +63,10 @@ void validate_event_type(std::string_view type) {
   }
 }
 
+namespace {
+
+using detail::validate_event_type;
+
 void validate_subject(std::string_view subject) {
   if (subject.size() > max_subject_size) {
     throw invalid_argument(fmt::format("a subject is {} bytes long; the limit is {}",
@@ -71,6 +76,38 @@ void validate_subject(std::string_view subject) {
     throw invalid_argument("a subject contains a NUL byte");
   }
   if (!detail::is_valid_utf8(subject)) throw invalid_argument("a subject is not valid UTF-8");
+}
+
+// Checks event `index`'s tags: at most max_tags_per_event, each valid, none twice.
+void validate_tags(const std::vector<std::string>& tags, std::size_t index) {
+  if (tags.empty()) return;
+  if (tags.size() > max_tags_per_event) {
+    throw invalid_argument(fmt::format("event {} of the batch has {} tags; the limit is {}", index,
+                                       tags.size(), max_tags_per_event));
+  }
+  for (const auto& tag : tags) {
+    if (auto problem = detail::tag_problem(tag, false); !problem.empty()) {
+      throw invalid_argument(fmt::format("event {} of the batch: {}", index, problem));
+    }
+  }
+  std::vector<std::string_view> sorted(tags.begin(), tags.end());
+  std::sort(sorted.begin(), sorted.end());
+  if (auto repeated = std::adjacent_find(sorted.begin(), sorted.end()); repeated != sorted.end()) {
+    throw invalid_argument(
+        fmt::format("event {} of the batch carries the tag \"{}\" twice", index, *repeated));
+  }
+}
+
+// Refuses a batch with tags on a backend that does not store them, rather than drop them.
+template <class Event>
+void refuse_tags_unless_stored(std::span<const Event> events, bool stored) {
+  if (stored) return;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!events[i].tags.empty()) {
+      throw invalid_argument(fmt::format(
+          "event {} of the batch has tags, which this store's backend does not store", i));
+    }
+  }
 }
 
 // Compares ids as big-endian words: the same order as uuid's operator<, without a memcmp call.
@@ -121,6 +158,7 @@ void validate_batch(std::span<const Event> events, std::size_t max_payload) {
                       max_payload_nesting));
     }
     if (!e.metadata.subject.empty()) validate_subject(e.metadata.subject);
+    validate_tags(e.tags, i);
     if (i > 0 && increasing) increasing = id_less(events[i - 1].id, e.id);
   }
   // Strictly increasing ids (the usual UUIDv7 case) cannot repeat; otherwise sorting a copy finds
@@ -434,9 +472,27 @@ event_store::~event_store() = default;
 
 append_result event_store::append(std::string_view stream_id, expected_version expected,
                                   std::span<const event_data> events) {
+  return append_batch(stream_id, expected, events, nullptr);
+}
+
+append_result event_store::append(std::string_view stream_id, expected_version expected,
+                                  std::span<const event_data> events,
+                                  const append_condition& condition) {
+  return append_batch(stream_id, expected, events, &condition);
+}
+
+append_result event_store::append(std::string_view stream_id, expected_version expected,
+                                  const event_data& event, const append_condition& condition) {
+  return append(stream_id, expected, std::span<const event_data>(&event, 1), condition);
+}
+
+append_result event_store::append_batch(std::string_view stream_id, expected_version expected,
+                                        std::span<const event_data> events,
+                                        const append_condition* condition) {
   call_guard guard(*state_);
   validate_user_stream_id(stream_id);
   validate_batch(events, state_->max_payload);
+  refuse_tags_unless_stored(events, state_->stores_tags);
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (detail::is_system_event_type(events[i].type)) {
       throw invalid_argument(fmt::format(
@@ -459,7 +515,27 @@ append_result event_store::append(std::string_view stream_id, expected_version e
     }
   }
   auto sealed = sealed_batch(events, do_keys(), state_->max_payload);
-  return do_append(stream_id, expected, sealed.empty() ? events : std::span(sealed));
+  auto batch = sealed.empty() ? events : std::span<const event_data>(sealed);
+  if (condition != nullptr) return do_append_conditional(stream_id, expected, batch, *condition);
+  return do_append(stream_id, expected, batch);
+}
+
+query_page event_store::read_events(const query& q, std::uint64_t after, std::size_t max_count) {
+  call_guard guard(*state_);
+  if (max_count == 0) throw invalid_argument("max_count must be at least 1");
+  query_page page = do_read_events(q, after, max_count);
+  unseal_events(page.events, do_keys());
+  return page;
+}
+
+append_result event_store::do_append_conditional(std::string_view, expected_version,
+                                                 std::span<const event_data>,
+                                                 const append_condition&) {
+  throw invalid_argument("this store's backend does not support conditional appends");
+}
+
+query_page event_store::do_read_events(const query&, std::uint64_t, std::size_t) {
+  throw invalid_argument("this store's backend does not serve queries across streams");
 }
 
 stream_state event_store::stored_lifecycle(std::string_view stream_id) {
@@ -550,6 +626,7 @@ std::uint64_t event_store::set_stream_metadata(std::string_view stream_id,
 append_result append_recorded(event_store& store, std::span<const recorded_event> events) {
   event_store::call_guard guard(*store.state_);
   validate_recorded_batch(events, store.state_->max_payload);
+  refuse_tags_unless_stored(events, store.state_->stores_tags);
   auto sealed = sealed_batch(events, store.do_keys(), store.state_->max_payload);
   return store.do_append_recorded(sealed.empty() ? events : std::span(sealed));
 }
@@ -782,8 +859,7 @@ scavenge_report scavenge(event_store& store, const scavenge_options& options) {
   return report;
 }
 
-log_slice read_stored_log(event_store& store, std::uint64_t from_position,
-                          std::size_t max_count) {
+log_slice read_stored_log(event_store& store, std::uint64_t from_position, std::size_t max_count) {
   event_store::call_guard guard(*store.state_);
   return store.do_read_all(std::max<std::uint64_t>(from_position, 1), max_count, {});
 }
@@ -804,6 +880,8 @@ void event_store::set_poll_interval(std::chrono::milliseconds interval) noexcept
   state_->poll_ms.store(std::max<std::chrono::milliseconds::rep>(1, interval.count()),
                         std::memory_order_relaxed);
 }
+
+void event_store::set_stores_tags() noexcept { state_->stores_tags = true; }
 
 void event_store::set_erasures_per_call(std::size_t count) noexcept {
   state_->erasures_per_call = std::max<std::size_t>(count, 1);

@@ -31,8 +31,31 @@ recorded_event read_event_row(const statement& s, std::string stream_id, const s
   e.metadata = detail::decode_metadata(s.column_text(6), path);
   e.payload = s.column_text(7);
   e.type_version = detail::stored_type_version(s.column_int(8), e.position, path);
+  if (!s.column_is_null(9)) e.tags = split_stored_tags(s.column_text(9));
   e.stream_id = std::move(stream_id);
   return e;
+}
+
+std::vector<std::string> split_stored_tags(std::string_view stored) {
+  std::vector<std::string> tags;
+  for (std::size_t start = 0;;) {
+    std::size_t end = stored.find('\0', start);
+    tags.emplace_back(stored.substr(start, end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return tags;
+}
+
+std::string stored_tags(const std::vector<std::string>& tags) {
+  std::vector<std::string_view> sorted(tags.begin(), tags.end());
+  std::sort(sorted.begin(), sorted.end());
+  std::string joined;
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (i > 0) joined.push_back('\0');
+    joined += sorted[i];
+  }
+  return joined;
 }
 
 }  // namespace annal::sqlite

@@ -120,6 +120,24 @@ BEGIN
 END;
 )sql";
 
+// Added by schema version 7: event tags for queries across streams (docs/dcb.md). Each event's
+// tags in `events.tags` (NULL when none; the sorted tags joined by NUL bytes, which a tag never
+// holds), interned in `tags`, and indexed by (tag, position) in `event_tags`; the index by type
+// and position serves queries by type. ADD COLUMN without a default rewrites no row.
+constexpr const char* add_tags_sql = R"sql(
+ALTER TABLE events ADD COLUMN tags BLOB;
+CREATE TABLE tags (
+  tag_key INTEGER PRIMARY KEY,
+  tag     TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE TABLE event_tags (
+  tag_key  INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (tag_key, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX events_by_type ON events (type, position);
+)sql";
+
 // Links the events stored before schema version 6 once (core's rule of what a stored batch is).
 void link_stored_batches(connection& db) {
   statement rows =
@@ -161,6 +179,7 @@ void open_schema(connection& db) {
     db.exec(allow_erasure_sql);
     db.exec(create_subject_keys_sql);
     db.exec(create_batch_links_sql);
+    db.exec(add_tags_sql);
     db.exec(fmt::format("INSERT INTO annal_meta (key, value) VALUES ('schema_version', {});"
                         "PRAGMA application_id = {};",
                         schema_version, application_id)
@@ -185,6 +204,8 @@ void open_schema(connection& db) {
   if (found < 3) db.exec(add_type_version_sql);
   if (found < 4) db.exec(allow_erasure_sql);
   if (found < 5) db.exec(create_subject_keys_sql);
+  // Before linking: reading the stored events reads every column, tags among them.
+  if (found < 7) db.exec(add_tags_sql);
   if (found < 6) {
     db.exec(create_batch_links_sql);
     link_stored_batches(db);

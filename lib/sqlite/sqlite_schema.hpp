@@ -10,7 +10,7 @@ namespace annal::sqlite {
 /// Version 2 added the snapshots table, 5 the subject_keys table, 6 the batch_links table of the
 /// hash chain (the migration links the events already stored, once); an older database is
 /// migrated when opened.
-inline constexpr int schema_version = 6;
+inline constexpr int schema_version = 7;
 /// PRAGMA application_id of an annal store: "anl1" in ASCII.
 inline constexpr int application_id = 0x616e6c31;
 

@@ -22,6 +22,7 @@
 #include "core/type_version.hpp"
 #include "sqlite/event_row.hpp"
 #include "sqlite/sqlite_schema.hpp"
+#include "sqlite/tag_query.hpp"
 
 namespace annal {
 namespace {
@@ -79,8 +80,12 @@ struct sqlite_store::writer {
         insert_link(db.prepare("INSERT INTO batch_links (last_position, link) VALUES (?1, ?2)")),
         insert_event(
             db.prepare("INSERT INTO events (position, stream_key, stream_version, type, event_id, "
-                       "timestamp_us, encoding, metadata, payload, type_version) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")) {}
+                       "timestamp_us, encoding, metadata, payload, type_version, tags) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")),
+        intern_tag(db.prepare("INSERT INTO tags (tag) VALUES (?1) ON CONFLICT (tag) DO UPDATE "
+                              "SET tag = excluded.tag RETURNING tag_key")),
+        insert_event_tag(db.prepare("INSERT INTO event_tags (tag_key, position) VALUES (?1, ?2)")) {
+  }
 
   std::optional<detail::event_place> where_is(const uuid& id) {
     statement_use use(find_event);
@@ -161,12 +166,34 @@ struct sqlite_store::writer {
         insert_event.bind_blob(9, e.payload.data(), e.payload.size());
       }
       insert_event.bind(10, static_cast<std::int64_t>(e.type_version));
+      if (e.tags.empty()) {
+        insert_event.bind_null(11);
+      } else {
+        std::string tags = sqlite::stored_tags(e.tags);
+        insert_event.bind_blob(11, tags.data(), tags.size());
+      }
       insert_event.step();
+      for (const auto& tag : e.tags) add_event_tag(tag, first_position + i);
     }
     statement_use use(update_stream);
     update_stream.bind(1, stream_key);
     update_stream.bind(2, to_sql(first_version + events.size() - 1));
     update_stream.step();
+  }
+
+  // Indexes `tag` at `position`, interning it first.
+  void add_event_tag(const std::string& tag, std::uint64_t position) {
+    std::int64_t key;
+    {
+      statement_use use(intern_tag);
+      intern_tag.bind(1, std::string_view(tag));
+      intern_tag.step();
+      key = intern_tag.column_int(0);
+    }
+    statement_use use(insert_event_tag);
+    insert_event_tag.bind(1, key);
+    insert_event_tag.bind(2, to_sql(position));
+    insert_event_tag.step();
   }
 
   connection db;
@@ -178,6 +205,8 @@ struct sqlite_store::writer {
   statement last_link;
   statement insert_link;
   statement insert_event;
+  statement intern_tag;
+  statement insert_event_tag;
 };
 
 class sqlite_store::reader_pool {
@@ -227,6 +256,7 @@ sqlite_store::sqlite_store(std::string path, const store_options& options,
                            detail::store_hooks hooks)
     : path_(std::move(path)), options_(options), hooks_(std::move(hooks)) {
   set_max_payload_size(options_.max_payload_size);
+  set_stores_tags();
   connection db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   {
     statement mode = db.prepare("PRAGMA journal_mode = WAL");
@@ -260,19 +290,43 @@ std::unique_lock<detail::fifo_mutex> sqlite_store::take_writer() {
 
 append_result sqlite_store::do_append(std::string_view stream_id, expected_version expected,
                                       std::span<const event_data> events) {
+  return append_batch(stream_id, expected, events, nullptr);
+}
+
+append_result sqlite_store::do_append_conditional(std::string_view stream_id,
+                                                  expected_version expected,
+                                                  std::span<const event_data> events,
+                                                  const append_condition& condition) {
+  return append_batch(stream_id, expected, events, &condition);
+}
+
+append_result sqlite_store::append_batch(std::string_view stream_id, expected_version expected,
+                                         std::span<const event_data> events,
+                                         const append_condition* condition) {
   // Encode before taking the lock: it can fail on bad input and needs no database.
   std::vector<std::string> metadata = detail::encode_all_metadata(events);
   std::vector<detail::sha256_digest> contents = detail::content_digests(events, metadata);
   auto lock = take_writer();
   writer& w = *writer_;
+  // IMMEDIATE: the one writer of the database, across processes, until the commit; so the
+  // condition's check sees every event committed before this append and none can slip in after.
   transaction tx(w.db, transaction::mode::immediate);
   auto [stream_key, current, tombstoned] = w.stream_of(stream_id);
-  auto decision = detail::decide_append(stream_id, expected, events, current, tombstoned,
-                                        [&w](const uuid& id) { return w.where_is(id); });
-  detail::enforce(decision, stream_id, expected, events);
+  std::uint64_t head = w.head_position();
+  auto lookup = [&w](const uuid& id) { return w.where_is(id); };
+  auto decision =
+      condition == nullptr
+          ? detail::decide_append(stream_id, expected, events, current, tombstoned, lookup)
+          : detail::decide_conditional_append(
+                stream_id, expected, events, current, tombstoned, lookup, *condition, head,
+                [&](const query& q, std::uint64_t after) -> std::optional<std::uint64_t> {
+                  auto first = sqlite::matching_positions(w.db, q, after, head, 1);
+                  if (first.empty()) return std::nullopt;
+                  return first.front();
+                });
+  detail::enforce(decision, stream_id, expected, events, condition ? condition->after : 0);
   if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
   if (stream_key == 0) stream_key = w.add_stream(stream_id);
-  std::uint64_t head = w.head_position();
   std::int64_t timestamp = now_microseconds();
   w.insert_events(events, metadata, stream_key, head + 1, current + 1, timestamp);
   w.add_link(head + events.size(), detail::append_link(w.previous_link(), stream_id, head + 1,
@@ -483,15 +537,63 @@ void sqlite_store::do_adopt_store_id(const uuid& id) {
   tx.commit();
 }
 
+query_page sqlite_store::do_read_events(const query& q, std::uint64_t after,
+                                        std::size_t max_count) {
+  auto r = readers_->acquire();
+  // One read transaction: the head and the events agree.
+  transaction tx(r->db, transaction::mode::deferred);
+  query_page page;
+  {
+    statement_use use(r->head);
+    r->head.step();
+    page.read_up_to = static_cast<std::uint64_t>(r->head.column_int(0));
+  }
+  auto positions = sqlite::matching_positions(r->db, q, after, page.read_up_to, max_count);
+  statement at = r->db.prepare(fmt::format(
+      "SELECT {}, s.stream_id FROM events e JOIN streams s ON s.stream_key = e.stream_key "
+      "WHERE e.position = ?1",
+      event_columns));
+  page.events.reserve(positions.size());
+  for (std::uint64_t position : positions) {
+    statement_use use(at);
+    at.bind(1, to_sql(position));
+    if (!at.step()) {
+      throw corruption(
+          path_, -1,
+          fmt::format("the tag index names position {}, which holds no event", position));
+    }
+    page.events.push_back(read_event_row(at, at.column_text(stream_id_column), path_));
+  }
+  tx.commit();
+  return page;
+}
+
 std::size_t sqlite_store::do_erase_events(std::span<const event_erasure> erasures) {
   auto lock = take_writer();
   writer& w = *writer_;
   transaction tx(w.db, transaction::mode::immediate);
+  // An erased event keeps no tags (they may name the person): its column and its index rows go.
   statement erase = w.db.prepare(fmt::format(
       "UPDATE events SET type = '{}', type_version = 1, encoding = {}, metadata = NULL, "
-      "payload = ?2 WHERE position = ?1",
+      "payload = ?2, tags = NULL WHERE position = ?1",
       detail::erased_event_type, static_cast<int>(payload_encoding::json)));
+  statement tags_of = w.db.prepare("SELECT tags FROM events WHERE position = ?1");
+  statement unindex = w.db.prepare(
+      "DELETE FROM event_tags WHERE tag_key = (SELECT tag_key FROM tags WHERE tag = ?1) AND "
+      "position = ?2");
   for (const auto& e : erasures) {
+    {
+      statement_use use(tags_of);
+      tags_of.bind(1, to_sql(e.position));
+      if (tags_of.step() && !tags_of.column_is_null(0)) {
+        for (const auto& tag : sqlite::split_stored_tags(tags_of.column_text(0))) {
+          statement_use unindex_use(unindex);
+          unindex.bind(1, std::string_view(tag));
+          unindex.bind(2, to_sql(e.position));
+          unindex.step();
+        }
+      }
+    }
     statement_use use(erase);
     erase.bind(1, to_sql(e.position));
     erase.bind(2, std::string_view(e.payload));

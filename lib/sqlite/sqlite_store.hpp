@@ -36,6 +36,10 @@ class sqlite_store final : public event_store, public detail::chain_source {
  protected:
   append_result do_append(std::string_view stream_id, expected_version expected,
                           std::span<const event_data> events) override;
+  append_result do_append_conditional(std::string_view stream_id, expected_version expected,
+                                      std::span<const event_data> events,
+                                      const append_condition& condition) override;
+  query_page do_read_events(const query& q, std::uint64_t after, std::size_t max_count) override;
   std::vector<recorded_event> do_read_stream(std::string_view stream_id, std::uint64_t from_version,
                                              read_direction direction,
                                              std::size_t max_count) override;
@@ -57,6 +61,10 @@ class sqlite_store final : public event_store, public detail::chain_source {
  private:
   struct writer;
   class reader_pool;
+
+  /// do_append() and do_append_conditional(): one transaction under the writer lock.
+  append_result append_batch(std::string_view stream_id, expected_version expected,
+                             std::span<const event_data> events, const append_condition* condition);
 
   std::unique_lock<detail::fifo_mutex> take_writer();
 

@@ -3,14 +3,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "annal/error.hpp"
+#include "core/event_rules.hpp"
 #include "core/metadata_json.hpp"
 #include "core/type_version.hpp"
 #include "sqlite/connection.hpp"
+#include "sqlite/event_row.hpp"
 #include "sqlite/sqlite_schema.hpp"
 #include "verify/problem_list.hpp"
 
@@ -75,8 +80,17 @@ void verify_sqlite_store(const std::string& path, verify_report& report) {
   // verify never migrates: a store older than schema version 3 has no type versions (all 1).
   statement events = db.prepare(
       fmt::format("SELECT position, stream_key, stream_version, type, event_id, encoding, "
-                  "metadata, {} FROM events ORDER BY position",
-                  schema >= 3 ? "type_version" : "1"));
+                  "metadata, {}, {} FROM events ORDER BY position",
+                  schema >= 3 ? "type_version" : "1", schema >= 7 ? "tags" : "NULL"));
+  // Since schema version 7, the tag index beside the events, in the same order: each event's
+  // tags column must be a valid set and name exactly its index rows.
+  std::optional<statement> index_rows;
+  if (schema >= 7) {
+    index_rows.emplace(db.prepare(
+        "SELECT et.position, t.tag FROM event_tags et LEFT JOIN tags t ON t.tag_key = et.tag_key "
+        "ORDER BY et.position, t.tag"));
+  }
+  bool index_row = index_rows && index_rows->step();
   std::uint64_t expected_position = 1;
   while (events.step()) {
     auto position = static_cast<std::uint64_t>(events.column_int(0));
@@ -118,7 +132,35 @@ void verify_sqlite_store(const std::string& path, verify_report& report) {
     } catch (const corruption& c) {
       problem(c.what());
     }
+    if (index_rows) {
+      std::vector<std::string> tags;
+      if (!events.column_is_null(8)) tags = sqlite::split_stored_tags(events.column_text(8));
+      for (const auto& tag : tags) {
+        if (auto wrong = detail::tag_problem(tag, false); !wrong.empty()) problem(wrong);
+      }
+      if (!std::is_sorted(tags.begin(), tags.end()) ||
+          std::adjacent_find(tags.begin(), tags.end()) != tags.end()) {
+        problem("the event's tags are not stored sorted and distinct");
+      }
+      std::vector<std::string> indexed;
+      for (; index_row && static_cast<std::uint64_t>(index_rows->column_int(0)) <= position;
+           index_row = index_rows->step()) {
+        auto at = static_cast<std::uint64_t>(index_rows->column_int(0));
+        if (at < position) {
+          add_problem(report, path, -1, at, "",
+                      "the tag index names a position that holds no event");
+        } else {
+          indexed.push_back(index_rows->column_text(1));
+        }
+      }
+      std::sort(tags.begin(), tags.end());
+      if (indexed != tags) problem("the event's tags disagree with the tag index");
+    }
     ++report.events_checked;
+  }
+  for (; index_row; index_row = index_rows->step()) {
+    add_problem(report, path, -1, static_cast<std::uint64_t>(index_rows->column_int(0)), "",
+                "the tag index names a position after the last event");
   }
   statement streams = db.prepare("SELECT stream_key, stream_id, version FROM streams");
   while (streams.step()) {

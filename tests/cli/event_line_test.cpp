@@ -253,3 +253,25 @@ TEST_CASE("a type version other than 1 travels after the type; 1 is the member's
   CHECK(round_trip(e) == e);
   CHECK(annal::cli::pretty_event(e).find("\"type_version\": 65535") != std::string::npos);
 }
+
+TEST_CASE("tags travel after the metadata, absent when none, and come back as they were",
+          "[event_line][dcb]") {
+  auto e = sample("{}");
+  CHECK(line_of(e).find("tags") == std::string::npos);
+  e.tags = {"course:c1", "student:\"s1\"", "\xc3\xa9t\xc3\xa9"};
+  CHECK(line_of(e).find(R"("metadata":{},"tags":["course:c1","student:\"s1\"",)") !=
+        std::string::npos);
+  CHECK(round_trip(e) == e);
+  CHECK(annal::cli::pretty_event(e).find("\"tags\": [") != std::string::npos);
+  auto line = line_of(sample("{}"));
+  auto with = [&](std::string tags) {
+    std::string changed = line;
+    changed.insert(changed.find(",\"payload\""), ",\"tags\":" + tags);
+    return changed;
+  };
+  CHECK(annal::cli::parse_event_line(with("[]")).tags.empty());
+  CHECK_THROWS_WITH(annal::cli::parse_event_line(with("\"a\"")),
+                    Catch::Contains("\"tags\" must be an array of strings"));
+  CHECK_THROWS_WITH(annal::cli::parse_event_line(with("[1]")),
+                    Catch::Contains("\"tags\" must be an array of strings"));
+}

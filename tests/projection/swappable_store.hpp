@@ -37,6 +37,14 @@ class swappable_store final : public event_store {
                         const read_filter& filter) override {
     return inner().read_all(from_position, max_count, filter);
   }
+  append_result do_append_conditional(std::string_view stream_id, expected_version expected,
+                                      std::span<const event_data> events,
+                                      const append_condition& condition) override {
+    return inner().append(stream_id, expected, events, condition);
+  }
+  query_page do_read_events(const query& q, std::uint64_t after, std::size_t max_count) override {
+    return inner().read_events(q, after, max_count);
+  }
   std::uint64_t do_stream_version(std::string_view stream_id) override {
     return inner().stream_version(stream_id);
   }

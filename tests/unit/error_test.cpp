@@ -15,6 +15,13 @@ TEST_CASE("each error reports its code and derives from annal::error", "[error]"
   CHECK(annal::invalid_argument("x").code() == annal::errc::invalid_argument);
   CHECK(annal::stream_deleted("order-1").code() == annal::errc::stream_deleted);
   CHECK(annal::personal_data_erased().code() == annal::errc::personal_data_erased);
+  annal::append_condition_failed failed(7, 9);
+  CHECK(failed.code() == annal::errc::append_condition_failed);
+  CHECK(failed.after() == 7);
+  CHECK(failed.conflicting_position() == 9);
+  CHECK(std::string(failed.what()) ==
+        "annal: the append's condition failed: an event matching its query is stored at position "
+        "9, after position 7");
 }
 
 TEST_CASE("messages name where the failure is", "[error]") {
@@ -31,7 +38,7 @@ TEST_CASE("messages name where the failure is", "[error]") {
 }
 
 TEST_CASE("every code has a name", "[error]") {
-  for (int code = 1; code <= 13; ++code) {
+  for (int code = 1; code <= 14; ++code) {
     CHECK(annal::to_string(static_cast<annal::errc>(code)) != "unknown");
   }
 }

@@ -46,6 +46,32 @@ TEST_CASE("an event digest has a fixed layout", "[digest]") {
         "84f293fd45455ce71378ed84659c7e8821623803a00dec5cf44d4a2be578c749");
 }
 
+TEST_CASE("an event with tags has the content layout v2, which covers them", "[digest][tags]") {
+  // Computed independently from docs/lifecycle.md's layout, like the vectors above.
+  auto tagged = sample();
+  tagged.tags = {"course:1", "student:7"};
+  CHECK(detail::to_hex(detail::content_digest(tagged)) ==
+        "25aa40e0f6410ce46883cce3a5c1b20dcb8d050258735d7bd9e829b1cba8d614");
+  // Each tag counts; moving a byte between tags is another set.
+  for (auto tags : std::vector<std::vector<std::string>>{
+           {"course:1"}, {"course:1", "student:8"}, {"course:1s", "tudent:7"}}) {
+    tagged.tags = tags;
+    CHECK(detail::to_hex(detail::content_digest(tagged)) !=
+          "25aa40e0f6410ce46883cce3a5c1b20dcb8d050258735d7bd9e829b1cba8d614");
+  }
+  // The append path digests the set in stored (sorted) order, whatever order it was given in.
+  event_data appended{sample().id,
+                      "order.paid",
+                      R"({"amount":1250})",
+                      payload_encoding::json,
+                      sample().metadata,
+                      2,
+                      {"student:7", "course:1"}};
+  std::vector<std::string> metadata{detail::encode_metadata(appended.metadata)};
+  CHECK(detail::to_hex(detail::content_digests(std::span(&appended, 1), metadata)[0]) ==
+        "25aa40e0f6410ce46883cce3a5c1b20dcb8d050258735d7bd9e829b1cba8d614");
+}
+
 TEST_CASE("every recorded field changes the digest", "[digest]") {
   const auto base = detail::event_digest(sample());
   std::vector<std::function<void(recorded_event&)>> changes = {

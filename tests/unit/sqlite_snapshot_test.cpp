@@ -37,6 +37,10 @@ TEST_CASE("a version-1 database is migrated on open and then keeps snapshots", "
   open_store("sqlite:" + path)->append("order-1", expected_version::any(), make_events(3));
   // What annal 1 left: no snapshots table, no type versions, schema_version 1.
   REQUIRE(raw_exec(path,
+                   "DROP INDEX events_by_type;"
+                   "DROP TABLE event_tags;"
+                   "DROP TABLE tags;"
+                   "ALTER TABLE events DROP COLUMN tags;"
                    "DROP TABLE snapshots;"
                    "DROP TABLE subject_keys;"
                    "DROP TABLE batch_links;"
@@ -46,7 +50,7 @@ TEST_CASE("a version-1 database is migrated on open and then keeps snapshots", "
 
   {
     auto store = open_store("sqlite:" + path);
-    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "6");
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "7");
     CHECK(store->read_stream("order-1").size() == 3);
     store->snapshots().save(make_snapshot(3), 1);
     CHECK(*store->snapshots().load("order-1", make_snapshot(3).fingerprint).found ==

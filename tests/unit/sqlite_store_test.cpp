@@ -8,6 +8,7 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "annal/query.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/verify.hpp"
 #include "core/chain_check.hpp"
@@ -22,7 +23,14 @@ using namespace std::chrono_literals;
 using annal::test::make_events;
 using annal::test::temp_dir;
 
-namespace {}  // namespace
+namespace {
+
+// What schema version 7 added, undone: turns a new database into one an older annal wrote.
+const std::string undo_schema_7 =
+    "DROP INDEX events_by_type; DROP TABLE event_tags; DROP TABLE tags; "
+    "ALTER TABLE events DROP COLUMN tags;";
+
+}  // namespace
 
 TEST_CASE("UPDATE and DELETE on the events table are rejected by the database", "[sqlite]") {
   temp_dir dir;
@@ -46,16 +54,16 @@ TEST_CASE("a store written by a newer schema version is refused with a clear mes
   temp_dir dir;
   std::string path = dir.file("store.db");
   open_store("sqlite:" + path)->append("s", expected_version::any(), make_events(1));
-  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 7 WHERE key = 'schema_version'") ==
+  REQUIRE(raw_exec(path, "UPDATE annal_meta SET value = 8 WHERE key = 'schema_version'") ==
           SQLITE_OK);
   try {
     open_store("sqlite:" + path);
     FAIL("opened");
   } catch (const unsupported_format_version& e) {
     CHECK(e.code() == errc::unsupported_format_version);
-    CHECK(e.found() == 7);
-    CHECK(e.supported() == 6);
-    CHECK_THAT(e.what(), Catch::Contains("format version 7") && Catch::Contains("upgrade annal"));
+    CHECK(e.found() == 8);
+    CHECK(e.supported() == 7);
+    CHECK_THAT(e.what(), Catch::Contains("format version 8") && Catch::Contains("upgrade annal"));
   }
 }
 
@@ -65,17 +73,18 @@ TEST_CASE("a version-2 database gains type versions in place, keeping its events
   std::string uri = "sqlite:" + path;
   open_store(uri)->append("s", expected_version::any(), make_events(3));
   // What annal wrote before type versions: no type_version column, schema_version 2.
-  REQUIRE(raw_exec(path,
-                   "DROP TABLE subject_keys;"
-                   "DROP TABLE batch_links;"
-                   "ALTER TABLE events DROP COLUMN type_version;"
-                   "UPDATE annal_meta SET value = 2 WHERE key = 'schema_version'") == SQLITE_OK);
+  REQUIRE(raw_exec(path, undo_schema_7 +
+                             "DROP TABLE subject_keys;"
+                             "DROP TABLE batch_links;"
+                             "ALTER TABLE events DROP COLUMN type_version;"
+                             "UPDATE annal_meta SET value = 2 WHERE key = 'schema_version'") ==
+          SQLITE_OK);
   // verify reads it as it is, without migrating it.
   CHECK(verify_store(uri).ok());
   CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "2");
   {
     auto store = open_store(uri);
-    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "6");
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "7");
     auto events = store->read_stream("s");
     REQUIRE(events.size() == 3);
     for (const auto& e : events) CHECK(e.type_version == 1);
@@ -86,6 +95,71 @@ TEST_CASE("a version-2 database gains type versions in place, keeping its events
   CHECK(open_store(uri)->read_stream("s", 4)[0].type_version == 7);
   CHECK(raw_query(path, "SELECT group_concat(type_version) FROM events") == "1,1,1,7");
   CHECK(verify_store(uri).ok());
+}
+
+TEST_CASE("a version-6 database gains tags and the type index, keeping its events and chain",
+          "[sqlite][dcb]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  std::string uri = "sqlite:" + path;
+  open_store(uri)->append("s", expected_version::any(), make_events(3));
+  // What annal wrote before tags: no tags column or tables, no type index, schema_version 6.
+  REQUIRE(raw_exec(path, undo_schema_7 +
+                             "UPDATE annal_meta SET value = 6 WHERE key = 'schema_version'") ==
+          SQLITE_OK);
+  CHECK(verify_store(uri).ok());
+  {
+    auto store = open_store(uri);
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "7");
+    CHECK(raw_query(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events_by_type'") ==
+          "1");
+    auto events = store->read_stream("s");
+    REQUIRE(events.size() == 3);
+    for (const auto& e : events) CHECK(e.tags.empty());
+    auto tagged = make_events(1);
+    tagged[0].tags = {"course:c1"};
+    store->append("s", expected_version::exact(3), tagged,
+                  {query::of({{.tags = {"course:c1"}}}), 0});
+    auto page = store->read_events(query::of({{.types = {"test.happened"}}}));
+    CHECK(page.events.size() == 4);
+    CHECK(store->read_events(query::of({{.tags = {"course:c1"}}})).events.at(0).position == 4);
+    CHECK(detail::check_chain(*store).ok());
+  }
+  CHECK(verify_store(uri).ok());
+}
+
+TEST_CASE("verify finds tags that disagree with their index", "[sqlite][dcb]") {
+  temp_dir dir;
+  std::string path = dir.file("store.db");
+  std::string uri = "sqlite:" + path;
+  {
+    auto store = open_store(uri);
+    auto events = make_events(2);
+    events[0].tags = {"a", "b"};
+    events[1].tags = {"b"};
+    store->append("s", expected_version::any(), events);
+  }
+  REQUIRE(verify_store(uri).ok());
+  SECTION("an index row removed") {
+    REQUIRE(raw_exec(path,
+                     "DELETE FROM event_tags WHERE position = 1 AND tag_key = (SELECT "
+                     "tag_key FROM tags WHERE tag = 'a')") == SQLITE_OK);
+  }
+  SECTION("an index row added") {
+    REQUIRE(raw_exec(path,
+                     "INSERT INTO event_tags (tag_key, position) SELECT tag_key, 2 FROM "
+                     "tags WHERE tag = 'a'") == SQLITE_OK);
+  }
+  SECTION("a column changed behind the index's back") {
+    REQUIRE(raw_exec(path,
+                     "DROP TRIGGER events_are_append_only_update;"
+                     "UPDATE events SET tags = CAST('b' || char(0) || 'a' AS BLOB) "
+                     "WHERE position = 1") == SQLITE_OK);
+  }
+  auto report = verify_store(uri);
+  CHECK_FALSE(report.ok());
+  REQUIRE_FALSE(report.problems.empty());
+  CHECK_THAT(report.problems[0].message, Catch::Contains("tags"));
 }
 
 TEST_CASE("a version-5 database gets its hash chain computed once, when opened",
@@ -105,16 +179,18 @@ TEST_CASE("a version-5 database gets its hash chain computed once, when opened",
   // event from before erasure kept its content digest.
   const std::string linked = raw_query(path, "SELECT group_concat(last_position) FROM batch_links");
   REQUIRE(raw_query(path, "SELECT count(*) FROM events WHERE type = '$erased'") == "1");
-  REQUIRE(raw_exec(path,
-                   "DROP TRIGGER events_are_append_only_update;"
-                   "UPDATE events SET payload = '{\"type\":\"test.happened\",\"version\":1}' "
-                   "WHERE type = '$erased';"
-                   "DROP TABLE batch_links;"
-                   "UPDATE annal_meta SET value = 5 WHERE key = 'schema_version'") == SQLITE_OK);
+  REQUIRE(
+      raw_exec(path, undo_schema_7 +
+                         "DROP TRIGGER events_are_append_only_update;"
+                         "UPDATE events SET payload = '{\"type\":\"test.happened\",\"version\":1}' "
+                         "WHERE type = '$erased';"
+                         "DROP TABLE batch_links;"
+                         "UPDATE annal_meta SET value = 5 WHERE key = 'schema_version'") ==
+      SQLITE_OK);
   CHECK(verify_store(uri).ok());
   {
     auto store = open_store(uri);
-    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "6");
+    CHECK(raw_query(path, "SELECT value FROM annal_meta WHERE key = 'schema_version'") == "7");
     // One link for each append, as they were: the runs of one stream with one timestamp.
     CHECK(raw_query(path, "SELECT group_concat(last_position) FROM batch_links") == linked);
     CHECK(linked.rfind("3,4,6,", 0) == 0);

@@ -246,6 +246,10 @@ void append_event_line(std::string& out, const recorded_event& e) {
   std::string metadata = detail::encode_metadata(e.metadata);
   fmt::format_to(std::back_inserter(out), ",\"metadata\":{}",
                  metadata.empty() ? std::string_view("{}") : std::string_view(metadata));
+  // Absent when none, so exports of stores without tags read as they always did.
+  if (!e.tags.empty()) {
+    fmt::format_to(std::back_inserter(out), ",\"tags\":{}", nlohmann::json(e.tags).dump());
+  }
   if (payload_fits_verbatim(e)) {
     fmt::format_to(std::back_inserter(out), ",\"payload\":{}}}\n", e.payload);
   } else {
@@ -288,6 +292,15 @@ recorded_event parse_event_line(std::string_view line) {
     e.metadata = take_metadata(it->second);
     m.erase(it);
   }
+  if (auto it = m.find("tags"); it != m.end()) {
+    auto tags = parse_value("tags", it->second);
+    if (!tags.is_array()) throw invalid_argument("member \"tags\" must be an array of strings");
+    for (const auto& tag : tags) {
+      if (!tag.is_string()) throw invalid_argument("member \"tags\" must be an array of strings");
+      e.tags.push_back(tag.get<std::string>());
+    }
+    m.erase(it);
+  }
   bool plain = m.contains("payload");
   if (plain == m.contains("payload_base64")) {
     throw invalid_argument("exactly one of \"payload\" and \"payload_base64\" must be given");
@@ -323,6 +336,7 @@ std::string pretty_event(const recorded_event& e) {
   j["encoding"] = encoding_name(e.encoding);
   std::string metadata = detail::encode_metadata(e.metadata);
   j["metadata"] = metadata.empty() ? ordered::object() : ordered::parse(metadata);
+  if (!e.tags.empty()) j["tags"] = e.tags;
   // json::accept() and the parser loop without recursion; dump() recurses once per level, so a
   // payload nested deeper than any store accepts now (written by another tool or an older
   // annal) is printed as it is stored, on one line, instead of indented.
