@@ -58,10 +58,13 @@ class ANNAL_EXPORT query {
   static query all();
   /// The union of `items`; no items is all(). Throws annal::invalid_argument for more than
   /// max_query_items items, an item with more than max_item_types types or max_tags_per_event
-  /// tags, an empty or oversize type, or a tag validate_tag() refuses ("stream:" tags allowed).
+  /// tags, an empty or oversize type, a tag validate_tag() refuses, or a stream's tag
+  /// (stream_tag()) whose id annal::validate_stream_id() refuses.
   static query of(std::vector<query_item> items);
 
-  /// Adds `item` (validated as of() does). all() absorbs: a query matching every event still does.
+  /// Adds `item` (validated as of() does). all() absorbs: a query matching every event still
+  /// does, so start a query from of() with its first item, never from a default-constructed
+  /// query (which is all()).
   query& or_item(query_item item);
   /// The union of two queries; all() absorbs.
   friend ANNAL_EXPORT query operator|(query a, const query& b);

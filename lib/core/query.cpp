@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "annal/error.hpp"
+#include "annal/event_store.hpp"
 #include "annal/json.hpp"
 #include "core/event_rules.hpp"
 
@@ -28,7 +29,14 @@ void normalise(query_item& item, std::size_t index) {
                                        item.tags.size(), max_tags_per_event));
   }
   for (const auto& type : item.types) detail::validate_event_type(type);
-  for (const auto& tag : item.tags) validate_tag(tag, true);
+  for (const auto& tag : item.tags) {
+    // A stream's tag names any stream id the store accepts, which a tag's rules would not.
+    if (tag.starts_with(stream_tag_prefix)) {
+      validate_stream_id(std::string_view(tag).substr(stream_tag_prefix.size()));
+    } else {
+      validate_tag(tag);
+    }
+  }
   sort_unique(item.types);
   sort_unique(item.tags);
 }
@@ -77,13 +85,13 @@ query query::of(std::vector<query_item> items) {
     throw invalid_argument(
         fmt::format("a query has {} items; the limit is {}", items.size(), max_query_items));
   }
+  for (std::size_t i = 0; i < items.size(); ++i) normalise(items[i], i);
   query q;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    normalise(items[i], i);
+  for (auto& item : items) {
     // An item that matches everything makes the whole query all().
-    if (items[i].types.empty() && items[i].tags.empty()) return all();
-    if (std::find(q.items_.begin(), q.items_.end(), items[i]) == q.items_.end()) {
-      q.items_.push_back(std::move(items[i]));
+    if (item.types.empty() && item.tags.empty()) return all();
+    if (std::find(q.items_.begin(), q.items_.end(), item) == q.items_.end()) {
+      q.items_.push_back(std::move(item));
     }
   }
   return q;

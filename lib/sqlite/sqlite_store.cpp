@@ -82,8 +82,8 @@ struct sqlite_store::writer {
             db.prepare("INSERT INTO events (position, stream_key, stream_version, type, event_id, "
                        "timestamp_us, encoding, metadata, payload, type_version, tags) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")),
-        intern_tag(db.prepare("INSERT INTO tags (tag) VALUES (?1) ON CONFLICT (tag) DO UPDATE "
-                              "SET tag = excluded.tag RETURNING tag_key")),
+        intern_tag(db.prepare("INSERT OR IGNORE INTO tags (tag) VALUES (?1)")),
+        find_tag(db.prepare("SELECT tag_key FROM tags WHERE tag = ?1")),
         insert_event_tag(db.prepare("INSERT INTO event_tags (tag_key, position) VALUES (?1, ?2)")) {
   }
 
@@ -183,12 +183,18 @@ struct sqlite_store::writer {
 
   // Indexes `tag` at `position`, interning it first.
   void add_event_tag(const std::string& tag, std::uint64_t position) {
-    std::int64_t key;
+    // Most tags are known: look first, and write the tags table only for a new one.
+    std::int64_t key = 0;
     {
+      statement_use use(find_tag);
+      find_tag.bind(1, std::string_view(tag));
+      if (find_tag.step()) key = find_tag.column_int(0);
+    }
+    if (key == 0) {
       statement_use use(intern_tag);
       intern_tag.bind(1, std::string_view(tag));
       intern_tag.step();
-      key = intern_tag.column_int(0);
+      key = sqlite3_last_insert_rowid(db.handle());
     }
     statement_use use(insert_event_tag);
     insert_event_tag.bind(1, key);
@@ -206,6 +212,7 @@ struct sqlite_store::writer {
   statement insert_link;
   statement insert_event;
   statement intern_tag;
+  statement find_tag;
   statement insert_event_tag;
 };
 
@@ -581,16 +588,25 @@ std::size_t sqlite_store::do_erase_events(std::span<const event_erasure> erasure
   statement unindex = w.db.prepare(
       "DELETE FROM event_tags WHERE tag_key = (SELECT tag_key FROM tags WHERE tag = ?1) AND "
       "position = ?2");
+  // A tag no event carries any more is forgotten too: its text may be the personal data.
+  statement forget_tag = w.db.prepare(
+      "DELETE FROM tags WHERE tag = ?1 AND NOT EXISTS (SELECT 1 FROM event_tags et WHERE "
+      "et.tag_key = tags.tag_key)");
   for (const auto& e : erasures) {
     {
       statement_use use(tags_of);
       tags_of.bind(1, to_sql(e.position));
       if (tags_of.step() && !tags_of.column_is_null(0)) {
         for (const auto& tag : sqlite::split_stored_tags(tags_of.column_text(0))) {
-          statement_use unindex_use(unindex);
-          unindex.bind(1, std::string_view(tag));
-          unindex.bind(2, to_sql(e.position));
-          unindex.step();
+          {
+            statement_use unindex_use(unindex);
+            unindex.bind(1, std::string_view(tag));
+            unindex.bind(2, to_sql(e.position));
+            unindex.step();
+          }
+          statement_use forget_use(forget_tag);
+          forget_tag.bind(1, std::string_view(tag));
+          forget_tag.step();
         }
       }
     }

@@ -89,11 +89,15 @@ std::vector<arm> arms_of(connection& db, const query_item& item) {
     a.sql += " ORDER BY et.position LIMIT ?1";
     arms.push_back(std::move(a));
   } else if (stream_key) {
-    // Versions and positions of a stream grow together: the (stream, version) index in order.
+    // Versions and positions of a stream grow together: the (stream, version) index in order,
+    // from the version after the last one at or before `after` (found scanning back from the
+    // stream's end, so both scans cost the stream's events after `after`).
     arm a;
     a.parameters.emplace_back(*stream_key);
     a.sql =
-        "SELECT e.position FROM events e WHERE e.stream_key = ?4 AND e.position > ?2 AND "
+        "SELECT e.position FROM events e WHERE e.stream_key = ?4 AND e.stream_version > "
+        "coalesce((SELECT b.stream_version FROM events b WHERE b.stream_key = ?4 AND "
+        "b.position <= ?2 ORDER BY b.stream_version DESC LIMIT 1), 0) AND e.position > ?2 AND "
         "e.position <= ?3";
     add_type_filter(a, item.types, "e.type");
     a.sql += " ORDER BY e.stream_version LIMIT ?1";

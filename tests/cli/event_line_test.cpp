@@ -270,6 +270,8 @@ TEST_CASE("tags travel after the metadata, absent when none, and come back as th
     return changed;
   };
   CHECK(annal::cli::parse_event_line(with("[]")).tags.empty());
+  CHECK(annal::cli::parse_event_line(with(R"(["b","a"])")).tags ==
+        std::vector<std::string>{"a", "b"});
   CHECK_THROWS_WITH(annal::cli::parse_event_line(with("\"a\"")),
                     Catch::Contains("\"tags\" must be an array of strings"));
   CHECK_THROWS_WITH(annal::cli::parse_event_line(with("[1]")),

@@ -7,6 +7,7 @@
 #include "annal/error.hpp"
 #include "annal/query.hpp"
 #include "annal/store_admin.hpp"
+#include "core/chain_check.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace annal;
@@ -58,8 +59,22 @@ void append_example(event_store& s) {
 TEST_CASE("tags are stored as a set and read back sorted by every read", "[dcb]") {
   store_fixture f;
   if (!backend_serves_queries()) {
+    // Refused, never dropped: tags, conditions, queries and recorded events with tags.
     CHECK_THROWS_AS(f.store().append("s", expected_version::any(), tagged("t", {"x"})),
                     invalid_argument);
+    CHECK_THROWS_AS(f.store().append("s", expected_version::any(), make_event("t"),
+                                     {query::of({{.tags = {"x"}}}), 0}),
+                    invalid_argument);
+    CHECK_THROWS_AS(f.store().read_events(query::all()), invalid_argument);
+    recorded_event copied;
+    copied.position = 1;
+    copied.stream_id = "s";
+    copied.stream_version = 1;
+    copied.type = "t";
+    copied.payload = "{}";
+    copied.timestamp = std::chrono::system_clock::now();
+    copied.tags = {"x"};
+    CHECK_THROWS_AS(append_recorded(f.store(), std::span(&copied, 1)), invalid_argument);
     CHECK(f.store().head_position() == 0);
     return;
   }
@@ -255,6 +270,39 @@ TEST_CASE("a retry of a stored conditional append is recognised, not failed", "[
                            tagged("user.registered", {"username:ada"}), {q, 0}),
                   append_condition_failed);
   CHECK(s.head_position() == 1);
+}
+
+TEST_CASE("any stream, however long its id, is the query of its tag", "[dcb]") {
+  store_fixture f;
+  if (!backend_serves_queries()) return;
+  std::string id(max_stream_id_size, 's');
+  f.store().append(id, expected_version::any(), make_event("t"));
+  auto q = query::of({{.tags = {stream_tag(id)}}});
+  CHECK(positions_of(f.store().read_events(q)) == positions{1});
+  CHECK_THROWS_AS(f.store().append(id, expected_version::any(), make_event("t"), {q, 0}),
+                  append_condition_failed);
+}
+
+TEST_CASE("erasing a tagged event drops its tags and keeps the chain", "[dcb]") {
+  store_fixture f;
+  if (!backend_serves_queries()) return;
+  auto& s = f.store();
+  s.append("user-1", expected_version::no_stream(),
+           tagged("user.registered", {"email:ada@example.com"}));
+  s.append("user-2", expected_version::no_stream(), tagged("user.registered", {"email:bo@x"}));
+  s.delete_stream("user-1", expected_version::any());
+  scavenge(s);
+  auto ada = query::of({{.tags = {"email:ada@example.com"}}});
+  CHECK(s.read_events(ada).events.empty());
+  auto stored = read_stored_log(s, 1, 1).events;
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].tags.empty());
+  CHECK(positions_of(s.read_events(query::of({{.tags = {"email:bo@x"}}}))) == positions{2});
+  CHECK(detail::check_chain(s).ok());
+  // The name is free again: a condition on it holds from the start.
+  CHECK(s.append("user-3", expected_version::no_stream(),
+                 tagged("user.registered", {"email:ada@example.com"}), {ada, 0})
+            .written);
 }
 
 TEST_CASE("bad tags are refused and nothing is written", "[dcb][bad_input]") {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "annal/error.hpp"
+#include "annal/event_store.hpp"
 
 using namespace annal;
 
@@ -117,6 +118,12 @@ TEST_CASE("tags and queries beyond their limits are refused, naming the limit", 
   CHECK_THROWS_WITH(query::of({many_tags}), Catch::Contains("tags; the limit is 32"));
   CHECK_THROWS_WITH(query::of({{.types = {""}}}), Catch::Contains("event type is empty"));
   CHECK_THROWS_WITH(query::of({{.tags = {"$x"}}}), Catch::Contains("annal's own"));
-  // A query item may name a stream's implicit tag.
+  // A query item may name a stream's implicit tag, for any stream id a store accepts.
   CHECK_NOTHROW(query::of({{.tags = {stream_tag("order-7")}}}));
+  CHECK_NOTHROW(query::of({{.tags = {stream_tag(std::string(256, 's'))}}}));
+  CHECK_NOTHROW(query::of({{.tags = {stream_tag("\xff")}}}));
+  CHECK_THROWS_AS(query::of({{.tags = {stream_tag(std::string(257, 's'))}}}), invalid_argument);
+  CHECK_THROWS_AS(query::of({{.tags = {stream_tag("")}}}), invalid_argument);
+  // Every item is validated, also after one that matches everything.
+  CHECK_THROWS_AS(query::of({{}, {.tags = {""}}}), invalid_argument);
 }

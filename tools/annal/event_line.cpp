@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -299,6 +300,8 @@ recorded_event parse_event_line(std::string_view line) {
       if (!tag.is_string()) throw invalid_argument("member \"tags\" must be an array of strings");
       e.tags.push_back(tag.get<std::string>());
     }
+    // A set, as stores read it back: a line's order does not matter.
+    std::sort(e.tags.begin(), e.tags.end());
     m.erase(it);
   }
   bool plain = m.contains("payload");

@@ -25,6 +25,7 @@ std::string first_difference(const recorded_event& a, const recorded_event& b) {
   if (a.metadata != b.metadata) return "other metadata";
   if (a.encoding != b.encoding) return "another payload encoding";
   if (a.type_version != b.type_version) return "another type version";
+  if (a.tags != b.tags) return "other tags";
   return "another payload";
 }
 
