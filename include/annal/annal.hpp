@@ -1,10 +1,11 @@
-// Everything a domain developer needs: the store, typed events, aggregates, repositories and
-// projections.
+// Everything a domain developer needs: the store, typed events, aggregates, repositories,
+// decision models and projections.
 #pragma once
 
 #include "annal/aggregate.hpp"
 #include "annal/checkpoint_keeper.hpp"
 #include "annal/codec.hpp"
+#include "annal/decision_model.hpp"
 #include "annal/error.hpp"
 #include "annal/event.hpp"
 #include "annal/event_store.hpp"

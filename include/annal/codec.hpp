@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "annal/detail/event_tags.hpp"
 #include "annal/detail/event_type_traits.hpp"
 #include "annal/detail/upcast_chain.hpp"
 #include "annal/error.hpp"
@@ -126,6 +127,7 @@ class event_codec<std::variant<Events...>> {
     std::size_t personal_fields = 0;
     nlohmann::ordered_json json = detail::encode_json(event, type, &personal_fields);
     detail::take_subject<E>(json, personal_fields, metadata);
+    data.tags = detail::event_tags(event, type, json);
     try {
       data.payload = json.dump();
     } catch (const nlohmann::json::type_error& e) {
@@ -142,9 +144,11 @@ class event_codec<std::variant<Events...>> {
  public:
   /// Encodes the event held by `event`: a fresh UUIDv7 id, the alternative's type name, its
   /// fields as compact JSON text (encoding json) and `metadata`, whose subject is taken from the
-  /// struct's `subject_field` when it declares one (docs/privacy.md).
+  /// struct's `subject_field` when it declares one (docs/privacy.md), and the tags its
+  /// `tag_fields` or its `tags()` function give (docs/dcb.md).
   /// Throws annal::invalid_argument naming the field for a NaN or infinite number or a string
-  /// that is not valid UTF-8, and when the event has annal::personal fields but no subject.
+  /// that is not valid UTF-8, when the event has annal::personal fields but no subject, and for
+  /// an empty tag field.
   static event_data encode(const variant_type& event, event_metadata metadata = {}) {
     return std::visit(
         [&](const auto& alternative) { return make_event_data(alternative, std::move(metadata)); },

@@ -55,7 +55,7 @@ struct event_data {
   /// What queries across streams find the event by (docs/dcb.md): at most max_tags_per_event
   /// distinct tags, each as annal::validate_tag() accepts (annal/query.hpp). Stored as a set:
   /// read back sorted.
-  std::vector<std::string> tags;
+  std::vector<std::string> tags = {};
 };
 
 /// The largest payload a store can accept, in bytes (16 MiB); store_options::max_payload_size
@@ -90,7 +90,7 @@ struct recorded_event {
   /// The version of the event type's shape it was written with (see event_data::type_version).
   std::uint32_t type_version = 1;
   /// Its tags (event_data::tags), sorted; the implicit stream tag is not among them.
-  std::vector<std::string> tags;
+  std::vector<std::string> tags = {};
 
   friend bool operator==(const recorded_event&, const recorded_event&) = default;
 };

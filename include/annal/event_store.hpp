@@ -152,6 +152,12 @@ class ANNAL_EXPORT event_store {
   /// Appends one event conditionally; see the batch overload.
   append_result append(std::string_view stream_id, expected_version expected,
                        const event_data& event, const append_condition& condition);
+  /// A conditional append that names no stream, as the DCB specification's append: the batch
+  /// goes to the stream dcb_stream_id with expected_version::any(), so only the condition guards
+  /// it. Throws as the overload above.
+  append_result append(std::span<const event_data> events, const append_condition& condition);
+  /// Appends one event conditionally without a stream; see the overload above.
+  append_result append(const event_data& event, const append_condition& condition);
 
   /// Reads up to `max_count` events of the global log after position `after` (exclusive; 0 for
   /// the start) that match `q`, in position order, from an index (cost grows with the matching
@@ -260,7 +266,8 @@ class ANNAL_EXPORT event_store {
   friend scavenge_report scavenge(event_store&, const scavenge_options&);
   friend log_slice read_stored_log(event_store&, std::uint64_t, std::size_t);
 
-  // Backends implement these. Arguments are already validated and the store is open.
+  // Backends implement these. Arguments are already validated and the store is open; batches
+  // come sealed (personal fields encrypted) with each event's tags sorted.
   virtual append_result do_append(std::string_view stream_id, expected_version expected,
                                   std::span<const event_data> events) = 0;
   virtual std::vector<recorded_event> do_read_stream(std::string_view stream_id,
@@ -269,7 +276,7 @@ class ANNAL_EXPORT event_store {
                                                      std::size_t max_count) = 0;
   virtual log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
                                 const read_filter& filter) = 0;
-  /// A conditional append (arguments validated, batch sealed). The default throws
+  /// A conditional append. The default throws
   /// annal::invalid_argument: the backend does not support them.
   virtual append_result do_append_conditional(std::string_view stream_id, expected_version expected,
                                               std::span<const event_data> events,

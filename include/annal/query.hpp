@@ -26,6 +26,9 @@ inline constexpr std::size_t max_item_types = 64;
 /// an event_data tag with this prefix is refused, so the tag always means the stream.
 inline constexpr std::string_view stream_tag_prefix = "stream:";
 
+/// The stream of the conditional appends that name none (event_store::append(events, condition)).
+inline constexpr std::string_view dcb_stream_id = "$dcb";
+
 /// The implicit tag of the events of `stream_id`: "stream:" followed by the id. Never throws but
 /// std::bad_alloc.
 ANNAL_EXPORT std::string stream_tag(std::string_view stream_id);
@@ -40,8 +43,8 @@ ANNAL_EXPORT void validate_tag(std::string_view tag, bool implicit_stream_tag_al
 /// and it carries every tag of `tags` (no constraint when empty). An item with neither matches
 /// every event.
 struct query_item {
-  std::vector<std::string> types;
-  std::vector<std::string> tags;
+  std::vector<std::string> types = {};
+  std::vector<std::string> tags = {};
 
   friend bool operator==(const query_item&, const query_item&) = default;
 };

@@ -314,6 +314,20 @@ std::vector<Event> sealed_batch(std::span<const Event> events, detail::key_store
   return sealed;
 }
 
+// `events` as every backend stores them: personal fields sealed (sealed_batch()) and each event's
+// tags sorted; an empty vector when they are so already. Throws what sealed_batch() throws.
+template <class Event>
+std::vector<Event> stored_batch(std::span<const Event> events, detail::key_store* store,
+                                std::size_t max_payload) {
+  std::vector<Event> batch = sealed_batch(events, store, max_payload);
+  auto unsorted = [](const Event& e) { return !std::is_sorted(e.tags.begin(), e.tags.end()); };
+  if (std::any_of(events.begin(), events.end(), unsorted)) {
+    if (batch.empty()) batch.assign(events.begin(), events.end());
+    for (Event& e : batch) std::sort(e.tags.begin(), e.tags.end());
+  }
+  return batch;
+}
+
 // Opens the sealed personal fields of events read from the backend, in place.
 void unseal_events(std::vector<recorded_event>& events, detail::key_store* store) {
   if (store == nullptr) return;
@@ -486,6 +500,15 @@ append_result event_store::append(std::string_view stream_id, expected_version e
   return append(stream_id, expected, std::span<const event_data>(&event, 1), condition);
 }
 
+append_result event_store::append(std::span<const event_data> events,
+                                  const append_condition& condition) {
+  return append(dcb_stream_id, expected_version::any(), events, condition);
+}
+
+append_result event_store::append(const event_data& event, const append_condition& condition) {
+  return append(std::span<const event_data>(&event, 1), condition);
+}
+
 append_result event_store::append_batch(std::string_view stream_id, expected_version expected,
                                         std::span<const event_data> events,
                                         const append_condition* condition) {
@@ -514,8 +537,8 @@ append_result event_store::append_batch(std::string_view stream_id, expected_ver
       }
     }
   }
-  auto sealed = sealed_batch(events, do_keys(), state_->max_payload);
-  auto batch = sealed.empty() ? events : std::span<const event_data>(sealed);
+  auto stored = stored_batch(events, do_keys(), state_->max_payload);
+  auto batch = stored.empty() ? events : std::span<const event_data>(stored);
   if (condition != nullptr) return do_append_conditional(stream_id, expected, batch, *condition);
   return do_append(stream_id, expected, batch);
 }
@@ -627,8 +650,8 @@ append_result append_recorded(event_store& store, std::span<const recorded_event
   event_store::call_guard guard(*store.state_);
   validate_recorded_batch(events, store.state_->max_payload);
   refuse_tags_unless_stored(events, store.state_->stores_tags);
-  auto sealed = sealed_batch(events, store.do_keys(), store.state_->max_payload);
-  return store.do_append_recorded(sealed.empty() ? events : std::span(sealed));
+  auto stored = stored_batch(events, store.do_keys(), store.state_->max_payload);
+  return store.do_append_recorded(stored.empty() ? events : std::span(stored));
 }
 
 append_result event_store::append(std::string_view stream_id, expected_version expected,

@@ -4,11 +4,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "annal/error.hpp"
 #include "annal/event_store.hpp"
 #include "annal/json.hpp"
 #include "core/event_rules.hpp"
+#include "core/query_plan.hpp"
 
 namespace annal {
 namespace {
@@ -68,6 +70,19 @@ std::string detail::tag_problem(std::string_view tag, bool implicit_stream_tag_a
         "the tag \"{}\" starts with \"{}\": every event carries its stream's tag implicitly, so "
         "an event may not carry one",
         tag, stream_tag_prefix);
+  }
+  return {};
+}
+
+std::string detail::stored_tags_problem(std::span<const std::string> tags) {
+  if (tags.size() > max_tags_per_event) {
+    return fmt::format("the event has {} tags; the limit is {}", tags.size(), max_tags_per_event);
+  }
+  for (const auto& tag : tags) {
+    if (auto wrong = tag_problem(tag, false); !wrong.empty()) return wrong;
+  }
+  if (std::adjacent_find(tags.begin(), tags.end(), std::greater_equal<>()) != tags.end()) {
+    return "the event's tags are not stored sorted and distinct";
   }
   return {};
 }
@@ -137,6 +152,21 @@ bool query::matches(std::string_view stream_id, std::string_view type,
 
 bool query::matches(const recorded_event& event) const noexcept {
   return matches(event.stream_id, event.type, event.tags);
+}
+
+std::optional<detail::item_plan> detail::plan_item(const query_item& item) {
+  item_plan plan;
+  plan.types = item.types;
+  for (const auto& tag : item.tags) {
+    if (!tag.starts_with(stream_tag_prefix)) {
+      plan.tags.push_back(tag);
+      continue;
+    }
+    std::string_view id = std::string_view(tag).substr(stream_tag_prefix.size());
+    if (plan.stream && *plan.stream != id) return std::nullopt;
+    plan.stream = id;
+  }
+  return plan;
 }
 
 }  // namespace annal

@@ -17,6 +17,7 @@
 #include "core/store_identity.hpp"
 #include "core/stream_lifecycle.hpp"
 #include "postgres/connection.hpp"
+#include "postgres/event_query.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/schema.hpp"
 
@@ -57,6 +58,26 @@ std::string_view as_text(const detail::sha256_digest& digest) {
 // id's 16 bytes.
 using place_map = std::unordered_map<std::string, detail::event_place>;
 
+// The tags of a group's events, as the event_tags table takes them: one (tag, position) a row.
+struct tag_rows {
+  std::vector<std::string_view> tags;
+  std::vector<std::string> positions;
+
+  void add(const std::vector<std::string>& event_tags, std::uint64_t position) {
+    for (const auto& tag : event_tags) {
+      tags.push_back(tag);
+      positions.push_back(int8_bytes(position));
+    }
+  }
+};
+
+// An event a group accepted before the append being decided: what a condition may match.
+struct accepted_event {
+  std::uint64_t position;
+  std::string_view stream_id;
+  const event_data* event;
+};
+
 // The append rule's view of `places`.
 auto lookup_in(const place_map& places) {
   return [&places](const uuid& id) -> std::optional<detail::event_place> {
@@ -73,6 +94,8 @@ struct append_writer::impl {
        const detail::store_hooks& hooks)
       : conninfo_(std::move(conninfo)),
         hooks_(hooks),
+        events_table_(table(schema, "events")),
+        event_tags_table_(table(schema, "event_tags")),
         stuck_timeout_(stuck_timeout),
         lock_head_(fmt::format("SELECT position, link FROM {} FOR UPDATE", table(schema, "head"))),
         find_ids_(fmt::format(
@@ -93,8 +116,10 @@ struct append_writer::impl {
             "$2::int8[]) ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version), "
             "h AS (UPDATE {1} SET position = $3, link = $6), "
             "l AS (INSERT INTO {2} (last_position, link) SELECT * FROM unnest($7::int8[], "
-            "$8::bytea[])) SELECT pg_notify($4, $5)",
-            table(schema, "streams"), table(schema, "head"), table(schema, "batch_links"))),
+            "$8::bytea[])), t AS (INSERT INTO {3} (tag, position) SELECT * FROM "
+            "unnest($9::text[], $10::int8[])) SELECT pg_notify($4, $5)",
+            table(schema, "streams"), table(schema, "head"), table(schema, "batch_links"),
+            table(schema, "event_tags"))),
         channel_(notify_channel(schema)) {}
 
   // Commits a group of appends in one transaction, giving each its outcome. When the
@@ -133,8 +158,8 @@ struct append_writer::impl {
   }
 
   // In a transaction holding the head row's lock, as appends do, so an erasure and an append
-  // never interleave.
-  void erase_events(std::span<const event_erasure> erasures, const std::string& events_table) {
+  // never interleave. An erased event keeps no tags (they may name the person).
+  void erase_events(std::span<const event_erasure> erasures) {
     std::lock_guard lock(mutex_);
     try {
       connection& c = db();
@@ -148,12 +173,15 @@ struct append_writer::impl {
       std::string position_array = binary_array(int8_oid, positions);
       std::string payload_array = binary_array(text_oid, payloads);
       c.query(fmt::format("UPDATE {} e SET type = '{}', type_version = 1, metadata = NULL, "
-                          "payload = u.payload::json, payload_bytes = NULL "
+                          "payload = u.payload::json, payload_bytes = NULL, tags = NULL "
                           "FROM unnest($1::int8[], $2::text[]) AS u(position, payload) "
                           "WHERE e.position = u.position",
-                          events_table, detail::erased_event_type)
+                          events_table_, detail::erased_event_type)
                   .c_str(),
               {param(position_array), param(payload_array)});
+      c.query(
+          fmt::format("DELETE FROM {} WHERE position = ANY($1::int8[])", event_tags_table_).c_str(),
+          {param(position_array)});
       c.exec("COMMIT");
     } catch (...) {
       recover();
@@ -273,7 +301,7 @@ struct append_writer::impl {
   // Writes the rows, the streams' new versions and the head, then commits.
   void finish(connection& c, copy_buffer& rows,
               const std::map<std::string, std::uint64_t, std::less<>>& touched, std::uint64_t head,
-              const batch_links& links, bool ids_looked_up) {
+              const batch_links& links, const tag_rows& tags, bool ids_looked_up) {
     std::string_view first_stream = touched.begin()->first;
     if (auto e = c.try_copy_in(copy_.c_str(), rows.finish())) {
       if (!ids_looked_up && e->sqlstate == sqlstate::unique_violation &&
@@ -299,21 +327,50 @@ struct append_writer::impl {
     }
     std::string last_array = binary_array(int8_oid, last_positions);
     std::string link_array = binary_array(bytea_oid, link_bytes);
-    c.query_prepared(finish_statement,
-                     {id_array, version_array, param::int8(to_sql(head)), channel_, head_text,
-                      as_text(links.back().second), last_array, link_array});
+    std::string tag_array = binary_array(text_oid, tags.tags);
+    std::string tag_position_array = binary_array(int8_oid, tags.positions);
+    c.query_prepared(finish_statement, {id_array, version_array, param::int8(to_sql(head)),
+                                        channel_, head_text, as_text(links.back().second),
+                                        last_array, link_array, tag_array, tag_position_array});
     if (hooks_.before_commit) hooks_.before_commit(first_stream);
     c.exec("COMMIT");
+  }
+
+  // The first position after `after` holding an event that `q` matches: committed (a statement
+  // issued under the head row's lock sees every committed event, and none can commit before this
+  // transaction does), or accepted earlier in the group.
+  std::optional<std::uint64_t> first_match(connection& c, const query& q, std::uint64_t after,
+                                           std::uint64_t committed,
+                                           std::span<const accepted_event> accepted) {
+    if (after < committed) {
+      if (q.matches_all()) return after + 1;
+      if (auto select =
+              matching_positions(q, events_table_, event_tags_table_, std::to_string(committed))) {
+        std::vector<param> params{param::int8(1), param::int8(to_sql(after))};
+        for (const auto& text : select->texts) params.emplace_back(text);
+        result r = c.query(select->sql.c_str(), params.data(), static_cast<int>(params.size()));
+        if (r.rows() > 0) return static_cast<std::uint64_t>(r.int8(0, 0));
+      }
+    }
+    for (const auto& a : accepted) {
+      if (a.position > after && q.matches(a.stream_id, a.event->type, a.event->tags)) {
+        return a.position;
+      }
+    }
+    return std::nullopt;
   }
 
   // Runs the group in one transaction. The fast path (`look_up_ids` false) does not look up the
   // batches' event ids first: the unique constraint on event_id refuses a stored one, and any
   // outcome but a write (where a retry of a stored batch must win over a wrong expected
-  // version) sends the group to the slow path, which looks them up.
+  // version or a condition) sends the group to the slow path, which looks them up.
   void run(std::span<pending_append* const> group, bool look_up_ids) {
     connection& c = db();
     detail::sha256_digest link;
     std::uint64_t head = begin(c, link);
+    const std::uint64_t committed = head;
+    std::vector<accepted_event> accepted;
+    tag_rows tags;
     batch_links links;
     std::vector<std::string_view> ids;
     std::vector<std::string_view> streams;
@@ -333,9 +390,17 @@ struct append_writer::impl {
         auto found = heads.find(p->stream_id);
         stream_head stream = found == heads.end() ? stream_head{} : found->second;
         std::uint64_t current = stream.version;
-        auto decision = detail::decide_append(p->stream_id, p->expected, p->events, current,
-                                              stream.tombstoned, lookup_in(places));
-        detail::enforce(decision, p->stream_id, p->expected, p->events);
+        auto decision = p->condition == nullptr
+                            ? detail::decide_append(p->stream_id, p->expected, p->events, current,
+                                                    stream.tombstoned, lookup_in(places))
+                            : detail::decide_conditional_append(
+                                  p->stream_id, p->expected, p->events, current, stream.tombstoned,
+                                  lookup_in(places), *p->condition, head,
+                                  [&](const query& q, std::uint64_t after) {
+                                    return first_match(c, q, after, committed, accepted);
+                                  });
+        detail::enforce(decision, p->stream_id, p->expected, p->events,
+                        p->condition ? p->condition->after : 0);
         if (decision.outcome == detail::append_decision::verdict::retry) return decision.stored;
         link = detail::append_link(link, p->stream_id, head + 1, current + 1,
                                    now + postgres_epoch_us, p->events, p->contents);
@@ -343,7 +408,9 @@ struct append_writer::impl {
         for (std::size_t i = 0; i < p->events.size(); ++i) {
           const event_data& e = p->events[i];
           rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
-                   e.encoding, e.payload, e.type_version);
+                   e.encoding, e.payload, e.type_version, e.tags);
+          tags.add(e.tags, head + 1 + i);
+          accepted.push_back({head + 1 + i, p->stream_id, &e});
           places.emplace(
               std::string(id_bytes(e.id)),
               detail::event_place{std::string(p->stream_id), current + 1 + i, head + 1 + i});
@@ -366,7 +433,7 @@ struct append_writer::impl {
     if (rows.empty()) {
       c.exec("ROLLBACK");
     } else {
-      finish(c, rows, touched, head, links, look_up_ids);
+      finish(c, rows, touched, head, links, tags, look_up_ids);
     }
     for (std::size_t i = 0; i < group.size(); ++i) {
       group[i]->result = outcomes[i].first;
@@ -391,22 +458,26 @@ struct append_writer::impl {
         detail::decide_recorded_append(events, head, current, found.tombstoned, lookup_in(places));
     detail::enforce(decision, events);
     copy_buffer rows;
+    tag_rows tags;
     std::int64_t timestamp = to_timestamptz(first.timestamp);
     for (std::size_t i = 0; i < events.size(); ++i) {
       const recorded_event& e = events[i];
       rows.add(e.position, e.stream_id, e.stream_version, e.type, e.id, timestamp, metadata[i],
-               e.encoding, e.payload, e.type_version);
+               e.encoding, e.payload, e.type_version, e.tags);
+      tags.add(e.tags, e.position);
     }
     std::uint64_t last = head + events.size();
     std::map<std::string, std::uint64_t, std::less<>> touched{
         {first.stream_id, current + events.size()}};
     batch_links links{{last, detail::stored_link(link, events)}};
-    finish(c, rows, touched, last, links, true);
+    finish(c, rows, touched, last, links, tags, true);
     return append_result{first.position, last, current + events.size(), true};
   }
 
   std::string conninfo_;
   const detail::store_hooks& hooks_;
+  std::string events_table_;
+  std::string event_tags_table_;
   std::chrono::milliseconds stuck_timeout_;
   std::string lock_head_;
   std::string find_ids_;
@@ -436,9 +507,8 @@ void append_writer::adopt_store_id(const uuid& id, const std::string& identity_t
   impl_->adopt_store_id(id, identity_table);
 }
 
-void append_writer::erase_events(std::span<const event_erasure> erasures,
-                                 const std::string& events_table) {
-  impl_->erase_events(erasures, events_table);
+void append_writer::erase_events(std::span<const event_erasure> erasures) {
+  impl_->erase_events(erasures);
 }
 
 void append_writer::close() { impl_->close(); }

@@ -22,6 +22,8 @@ struct pending_append {
   std::string_view stream_id;
   expected_version expected;
   std::span<const event_data> events;
+  // The append's condition (annal::append_condition), or null for none.
+  const append_condition* condition = nullptr;
   std::vector<std::string> metadata;
   // The events' content digests, computed before the append queues (core/batch_chain.hpp).
   std::vector<detail::sha256_digest> contents;
@@ -32,7 +34,9 @@ struct pending_append {
 
 /// The one connection of a store that writes. Each group of appends is one transaction that
 /// takes the head row's lock (docs/postgres.md, "Order"), decides every append by the append
-/// rule of core, copies the rows in and commits; a lost connection is replaced on the next call.
+/// rule of core (a condition checked by statements issued after the lock is granted, which see
+/// every committed event, and against the group's earlier appends), copies the rows in and
+/// commits; a lost connection is replaced on the next call.
 /// Thread-safe (calls are serialised); `hooks` must outlive it.
 class append_writer {
  public:
@@ -52,9 +56,9 @@ class append_writer {
   /// Replaces the store's identity in `identity_table`, in a transaction that holds the head
   /// row's lock and finds the log empty. Throws annal::invalid_argument otherwise.
   void adopt_store_id(const uuid& id, const std::string& identity_table);
-  /// Erases the events (event_store::do_erase_events) of `events_table`, all in one transaction
-  /// that holds the head row's lock. Throws annal::io_error.
-  void erase_events(std::span<const event_erasure> erasures, const std::string& events_table);
+  /// Erases the events (event_store::do_erase_events), their tags with them, all in one
+  /// transaction that holds the head row's lock. Throws annal::io_error.
+  void erase_events(std::span<const event_erasure> erasures);
   /// Drops the connection.
   void close();
 

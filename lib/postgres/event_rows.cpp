@@ -14,9 +14,36 @@ namespace annal::pg {
 namespace {
 
 constexpr std::string_view copy_signature("PGCOPY\n\377\r\n\0", 11);
-constexpr int event_column_count = 10;
 // The version byte that starts jsonb's binary format.
 constexpr char jsonb_version = 1;
+
+// A one-dimensional text[] without NULLs in binary format (ndim, has-null flag, element type,
+// length and lower bound, then each element's length and bytes), as the tags column holds it.
+std::vector<std::string> read_text_array(std::string_view bytes, std::uint64_t position,
+                                         const std::string& where) {
+  auto bad = [&] {
+    return corruption(
+        where, -1,
+        fmt::format("event at position {} has tags that are not a text array", position));
+  };
+  if (bytes.size() < 12) throw bad();
+  std::uint64_t dimensions = get_be(bytes.data(), 4);
+  std::vector<std::string> values;
+  if (dimensions == 0) return values;
+  if (dimensions != 1 || get_be(bytes.data() + 4, 4) != 0 || bytes.size() < 20) throw bad();
+  std::uint64_t count = get_be(bytes.data() + 12, 4);
+  std::size_t at = 20;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (bytes.size() - at < 4) throw bad();
+    std::uint64_t length = get_be(bytes.data() + at, 4);
+    at += 4;
+    if (bytes.size() - at < length) throw bad();
+    values.emplace_back(bytes.substr(at, length));
+    at += length;
+  }
+  if (at != bytes.size()) throw bad();
+  return values;
+}
 
 }  // namespace
 
@@ -47,7 +74,7 @@ void copy_buffer::add(std::uint64_t position, std::string_view stream_id,
                       std::uint64_t stream_version, std::string_view type, const uuid& id,
                       std::int64_t timestamptz, std::string_view metadata,
                       payload_encoding encoding, std::string_view payload,
-                      std::uint32_t type_version) {
+                      std::uint32_t type_version, const std::vector<std::string>& tags) {
   put_be(data_, event_column_count, 2);
   put_be(data_, 8, 4);
   put_be(data_, position, 8);
@@ -75,6 +102,11 @@ void copy_buffer::add(std::uint64_t position, std::string_view stream_id,
   }
   put_be(data_, 4, 4);
   put_be(data_, type_version, 4);
+  if (tags.empty()) {
+    null_field();
+  } else {
+    field(binary_array(text_oid, tags));
+  }
   ++rows_;
 }
 
@@ -116,14 +148,17 @@ recorded_event read_event(const result& r, int row, const std::string& where) {
     e.payload = std::string(r.bytes(row, 8));
   }
   e.type_version = detail::stored_type_version(r.int4(row, 9), e.position, where);
+  if (!r.is_null(row, 10)) e.tags = read_text_array(r.bytes(row, 10), e.position, where);
   return e;
 }
 
 std::string event_columns_at(std::int64_t schema_version) {
-  if (schema_version >= 4) return event_columns;
   std::string columns = event_columns;
-  columns.replace(columns.rfind("type_version"), std::string_view("type_version").size(),
-                  "1::int4");
+  auto replace = [&columns](std::string_view column, std::string_view constant) {
+    columns.replace(columns.rfind(column), column.size(), constant);
+  };
+  if (schema_version < 8) replace("tags", "NULL::text[]");
+  if (schema_version < 4) replace("type_version", "1::int4");
   return columns;
 }
 

@@ -21,6 +21,7 @@
 #include "core/sql_integer.hpp"
 #include "core/store_identity.hpp"
 #include "postgres/append_writer.hpp"
+#include "postgres/event_query.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/head_listener.hpp"
 #include "postgres/key_table.hpp"
@@ -95,6 +96,7 @@ postgres_store::postgres_store(std::string conninfo, const store_options& option
   keys_ = std::make_unique<pg::key_table>(conninfo_, options_.postgres_schema);
   set_poll_interval(options_.poll_interval);
   publish_head(do_head_position());
+  set_stores_tags();
   auto poll_while_listening = std::max(options_.poll_interval, listening_poll_interval);
   listener_ = std::make_unique<pg::head_listener>(
       conninfo_, pg::notify_channel(options_.postgres_schema),
@@ -110,7 +112,20 @@ postgres_store::~postgres_store() { close(); }
 
 append_result postgres_store::do_append(std::string_view stream_id, expected_version expected,
                                         std::span<const event_data> events) {
-  pg::pending_append p{stream_id, expected, events,  detail::encode_all_metadata(events),
+  return append_batch(stream_id, expected, events, nullptr);
+}
+
+append_result postgres_store::do_append_conditional(std::string_view stream_id,
+                                                    expected_version expected,
+                                                    std::span<const event_data> events,
+                                                    const append_condition& condition) {
+  return append_batch(stream_id, expected, events, &condition);
+}
+
+append_result postgres_store::append_batch(std::string_view stream_id, expected_version expected,
+                                           std::span<const event_data> events,
+                                           const append_condition* condition) {
+  pg::pending_append p{stream_id, expected, events,  condition, detail::encode_all_metadata(events),
                        {},        {},       nullptr, false};
   // Digests cost the appending thread, beside other appends' commits, not the group's leader.
   p.contents = detail::content_digests(events, p.metadata);
@@ -242,6 +257,45 @@ log_slice postgres_store::read_page(connection& c, std::uint64_t from_position,
   return slice;
 }
 
+query_page postgres_store::do_read_events(const query& q, std::uint64_t after,
+                                          std::size_t max_count) {
+  const std::string events_table = pg::table(options_.postgres_schema, "events");
+  // One statement, so one snapshot: the head it reports and the events it returns agree. With no
+  // match it returns one row of NULL events carrying the head.
+  std::string up_to = "(SELECT up_to FROM h)";
+  std::string positions =
+      q.matches_all()
+          ? fmt::format(
+                "SELECT position FROM {} WHERE position > $2 AND position <= {} ORDER BY "
+                "position LIMIT $1",
+                events_table, up_to)
+          : fmt::format("SELECT position FROM {} WHERE false AND position > $2 LIMIT $1",
+                        events_table);  // no item can match
+  std::vector<std::string> texts;
+  if (!q.matches_all()) {
+    if (auto select = pg::matching_positions(
+            q, events_table, pg::table(options_.postgres_schema, "event_tags"), up_to)) {
+      positions = std::move(select->sql);
+      texts = std::move(select->texts);
+    }
+  }
+  std::string sql = fmt::format(
+      "WITH h AS (SELECT position AS up_to FROM {}), m AS ({}) SELECT {}, h.up_to FROM h LEFT "
+      "JOIN (m JOIN {} USING (position)) ON true ORDER BY position",
+      pg::table(options_.postgres_schema, "head"), positions, pg::event_columns, events_table);
+  return readers_->run([&](connection& c) {
+    std::vector<param> params{limit(max_count), param::int8(detail::to_sql(after))};
+    for (const auto& text : texts) params.emplace_back(text);
+    result r = c.query(sql.c_str(), params.data(), static_cast<int>(params.size()));
+    query_page page;
+    page.read_up_to = static_cast<std::uint64_t>(r.int8(0, pg::event_column_count));
+    if (r.is_null(0, 0)) return page;
+    page.events.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) page.events.push_back(pg::read_event(r, i, c.name()));
+    return page;
+  });
+}
+
 std::uint64_t postgres_store::do_stream_version(std::string_view stream_id) {
   std::string sql = fmt::format("SELECT version FROM {} WHERE stream_id = $1",
                                 pg::table(options_.postgres_schema, "streams"));
@@ -269,7 +323,7 @@ void postgres_store::do_adopt_store_id(const uuid& id) {
 }
 
 std::size_t postgres_store::do_erase_events(std::span<const event_erasure> erasures) {
-  writer_->erase_events(erasures, pg::table(options_.postgres_schema, "events"));
+  writer_->erase_events(erasures);
   return erasures.size();
 }
 

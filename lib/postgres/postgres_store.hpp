@@ -56,6 +56,10 @@ class postgres_store final : public event_store, public detail::chain_source {
                                              std::size_t max_count) override;
   log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
                         const read_filter& filter) override;
+  append_result do_append_conditional(std::string_view stream_id, expected_version expected,
+                                      std::span<const event_data> events,
+                                      const append_condition& condition) override;
+  query_page do_read_events(const query& q, std::uint64_t after, std::size_t max_count) override;
   std::uint64_t do_stream_version(std::string_view stream_id) override;
   std::uint64_t do_head_position() override;
   append_result do_append_recorded(std::span<const recorded_event> events) override;
@@ -72,6 +76,8 @@ class postgres_store final : public event_store, public detail::chain_source {
  private:
   class connection_pool;
 
+  append_result append_batch(std::string_view stream_id, expected_version expected,
+                             std::span<const event_data> events, const append_condition* condition);
   void lead(std::unique_lock<std::mutex>& queue_lock);
   log_slice read_page(pg::connection& c, std::uint64_t from_position, std::size_t max_count,
                       const read_filter& filter);

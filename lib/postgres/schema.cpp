@@ -128,6 +128,17 @@ CREATE TRIGGER batch_links_append_only BEFORE UPDATE OR DELETE ON {s}.batch_link
 CREATE TRIGGER batch_links_no_truncate BEFORE TRUNCATE ON {s}.batch_links
   FOR EACH STATEMENT EXECUTE FUNCTION {s}.refuse_link_change();
 )sql",
+    // 8: event tags (docs/dcb.md): a sorted array beside each event, NULL for none, and B-tree
+    // indexes that serve queries: (tag, position) for tags, (type, position) for types. No row
+    // is rewritten; building the type index takes the step's time on a large log.
+    R"sql(
+ALTER TABLE {s}.events ADD COLUMN tags text[] COLLATE "C";
+CREATE TABLE {s}.event_tags (
+  tag text COLLATE "C" NOT NULL,
+  position bigint NOT NULL,
+  PRIMARY KEY (tag, position));
+CREATE INDEX events_type_position ON {s}.events (type, position);
+)sql",
 };
 static_assert(std::size(steps) == schema_version);
 
@@ -139,7 +150,7 @@ void link_stored_batches(connection& c, const std::string& schema) {
   c.query(fmt::format("SELECT position FROM {} FOR UPDATE", table(schema, "head")).c_str());
   std::string page =
       fmt::format("SELECT {} FROM {} WHERE position > $1 ORDER BY position LIMIT 10000",
-                  event_columns, table(schema, "events"));
+                  event_columns_at(chain_step), table(schema, "events"));
   std::string insert = fmt::format(
       "INSERT INTO {} (last_position, link) SELECT * FROM unnest($1::int8[], $2::bytea[])",
       table(schema, "batch_links"));

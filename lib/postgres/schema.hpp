@@ -9,7 +9,7 @@
 namespace annal::pg {
 
 /// The schema version this build writes and reads (docs/postgres.md, "Schema").
-inline constexpr std::int64_t schema_version = 7;
+inline constexpr std::int64_t schema_version = 8;
 
 /// Throws annal::invalid_argument unless `schema` is 1 to 63 letters, digits and underscores,
 /// not starting with a digit.

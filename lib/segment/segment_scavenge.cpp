@@ -89,12 +89,18 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
                           next->payload,
                           payload_encoding::json,
                           {},
-                          1});
+                          1,
+                          {}});
         metadata.emplace_back();
         ++next;
       } else {
-        events.push_back(
-            {e.id, std::string(e.type), std::string(e.payload), e.encoding, {}, e.type_version});
+        events.push_back({e.id,
+                          std::string(e.type),
+                          std::string(e.payload),
+                          e.encoding,
+                          {},
+                          e.type_version,
+                          {}});
         metadata.emplace_back(e.metadata);
       }
     });

@@ -48,12 +48,10 @@ std::vector<std::string> split_stored_tags(std::string_view stored) {
 }
 
 std::string stored_tags(const std::vector<std::string>& tags) {
-  std::vector<std::string_view> sorted(tags.begin(), tags.end());
-  std::sort(sorted.begin(), sorted.end());
   std::string joined;
-  for (std::size_t i = 0; i < sorted.size(); ++i) {
+  for (std::size_t i = 0; i < tags.size(); ++i) {
     if (i > 0) joined.push_back('\0');
-    joined += sorted[i];
+    joined += tags[i];
   }
   return joined;
 }

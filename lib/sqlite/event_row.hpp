@@ -17,7 +17,8 @@ inline constexpr const char* event_columns =
 /// Log reads select the stream id after event_columns: its column index.
 inline constexpr int stream_id_column = 10;
 
-/// An event's tags as the events table stores them: sorted, joined by NUL bytes; empty for none.
+/// An event's tags (sorted, as core hands them to a backend) as the events table stores them:
+/// joined by NUL bytes; empty for none.
 std::string stored_tags(const std::vector<std::string>& tags);
 /// The tags a non-NULL `tags` column holds.
 std::vector<std::string> split_stored_tags(std::string_view stored);

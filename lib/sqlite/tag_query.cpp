@@ -10,6 +10,7 @@
 #include <string_view>
 #include <variant>
 
+#include "core/query_plan.hpp"
 #include "core/sql_integer.hpp"
 
 namespace annal::sqlite {
@@ -45,19 +46,15 @@ void add_type_filter(arm& a, const std::vector<std::string>& types, const char* 
 
 // The arms of one item; none when it cannot match (an unknown tag or stream, two streams).
 std::vector<arm> arms_of(connection& db, const query_item& item) {
-  std::optional<std::string_view> stream;
+  auto plan = detail::plan_item(item);
+  if (!plan) return {};
   std::vector<std::int64_t> tag_keys;
-  for (const auto& tag : item.tags) {
-    if (tag.starts_with(stream_tag_prefix)) {
-      std::string_view id = std::string_view(tag).substr(stream_tag_prefix.size());
-      if (stream && *stream != id) return {};
-      stream = id;
-      continue;
-    }
+  for (std::string_view tag : plan->tags) {
     auto key = key_of(db, "SELECT tag_key FROM tags WHERE tag = ?1", tag);
     if (!key) return {};
     tag_keys.push_back(*key);
   }
+  const auto& stream = plan->stream;
   std::optional<std::int64_t> stream_key;
   if (stream) {
     stream_key = key_of(db, "SELECT stream_key FROM streams WHERE stream_id = ?1", *stream);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "annal/error.hpp"
+#include "core/event_rules.hpp"
 #include "postgres/connection.hpp"
 #include "postgres/event_rows.hpp"
 #include "postgres/schema.hpp"
@@ -82,9 +83,36 @@ void verify_postgres_store(const std::string& conninfo, const std::string& schem
                 fmt::format("stream version {} follows version {}", e.stream_version, last));
       }
       last = e.stream_version;
+      if (auto wrong = detail::stored_tags_problem(e.tags); !wrong.empty()) {
+        problem(e.position, e.stream_id, wrong);
+      }
       ++report.events_checked;
     }
     if (r.rows() < page_size) break;
+  }
+
+  if (version >= 8) {
+    // The tag index names exactly each event's tags: rows one side holds and the other lacks.
+    std::string events = pg::table(schema, "events");
+    std::string event_tags = pg::table(schema, "event_tags");
+    pg::result missing = c.query(
+        fmt::format("SELECT position FROM (SELECT position, unnest(tags) AS tag FROM {} EXCEPT "
+                    "SELECT position, tag FROM {}) d GROUP BY position ORDER BY position LIMIT 100",
+                    events, event_tags)
+            .c_str());
+    for (int i = 0; i < missing.rows(); ++i) {
+      problem(static_cast<std::uint64_t>(missing.int8(i, 0)), "",
+              "the event carries a tag the tag index does not name at its position");
+    }
+    pg::result extra = c.query(
+        fmt::format("SELECT position FROM (SELECT position, tag FROM {} EXCEPT SELECT position, "
+                    "unnest(tags) FROM {}) d GROUP BY position ORDER BY position LIMIT 100",
+                    event_tags, events)
+            .c_str());
+    for (int i = 0; i < extra.rows(); ++i) {
+      problem(static_cast<std::uint64_t>(extra.int8(i, 0)), "",
+              "the tag index names a tag the event at this position does not carry");
+    }
   }
 
   pg::result streams = c.query(

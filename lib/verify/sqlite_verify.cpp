@@ -135,13 +135,7 @@ void verify_sqlite_store(const std::string& path, verify_report& report) {
     if (index_rows) {
       std::vector<std::string> tags;
       if (!events.column_is_null(8)) tags = sqlite::split_stored_tags(events.column_text(8));
-      for (const auto& tag : tags) {
-        if (auto wrong = detail::tag_problem(tag, false); !wrong.empty()) problem(wrong);
-      }
-      if (!std::is_sorted(tags.begin(), tags.end()) ||
-          std::adjacent_find(tags.begin(), tags.end()) != tags.end()) {
-        problem("the event's tags are not stored sorted and distinct");
-      }
+      if (auto wrong = detail::stored_tags_problem(tags); !wrong.empty()) problem(wrong);
       std::vector<std::string> indexed;
       for (; index_row && static_cast<std::uint64_t>(index_rows->column_int(0)) <= position;
            index_row = index_rows->step()) {

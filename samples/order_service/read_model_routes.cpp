@@ -54,7 +54,8 @@ class projection_errors {
 };
 
 // The runner's status of a projection, or 404 for a name it does not know.
-annal::projection_status status_of(const annal::projection_runner& runner, const std::string& name) {
+annal::projection_status status_of(const annal::projection_runner& runner,
+                                   const std::string& name) {
   for (auto& status : runner.statuses()) {
     if (status.name == name) return status;
   }
@@ -74,34 +75,33 @@ void add_freshness(response& res, const annal::projection_status& status) {
 void add_read_model_routes(annal::http::router& routes, annal::projection_runner& projections,
                            const server_log& log) {
   auto errors = std::make_shared<projection_errors>(log);
-  add_route(
-      routes, log, "GET", "/orders",
-      [&projections, errors](const request& req, response& res) {
-        query_params params(req);
-        std::string status = params.text("status");
-        if (!status.empty() && status != "open" && status != "paid" && status != "shipped" &&
-            status != "cancelled") {
-          throw invalid_field("status", "status must be open, paid, shipped or cancelled");
-        }
-        auto limit = params.integer("limit", 20, 1, 100);
-        auto after = params.integer("after", 0, 0, max_position);
-        add_freshness(res, errors->redacted(projections.status(order_summaries_name)));
-        // A reader is one SQLite connection; opening one per request keeps handlers independent.
-        annal::read_model_reader reader(projections.read_model_path());
-        reply_json(res, 200, order_list_json(list_orders(reader, status, after, limit)));
-      },
-      {"status", "limit", "after"});
-  add_route(
-      routes, log, "GET", "/revenue",
-      [&projections, errors](const request& req, response& res) {
-        query_params params(req);
-        std::string from = params.day("from");
-        std::string to = params.day("to");
-        add_freshness(res, errors->redacted(projections.status(revenue_name)));
-        annal::read_model_reader reader(projections.read_model_path());
-        reply_json(res, 200, revenue_json(revenue_per_day(reader, from, to)));
-      },
-      {"from", "to"});
+  add_route(routes, log, "GET", "/orders",
+            [&projections, errors](const request& req, response& res) {
+              query_params params(req);
+              std::string status = params.text("status");
+              if (!status.empty() && status != "open" && status != "paid" && status != "shipped" &&
+                  status != "cancelled") {
+                throw invalid_field("status", "status must be open, paid, shipped or cancelled");
+              }
+              auto limit = params.integer("limit", 20, 1, 100);
+              auto after = params.integer("after", 0, 0, max_position);
+              add_freshness(res, errors->redacted(projections.status(order_summaries_name)));
+              // A reader is one SQLite connection; opening one per request keeps handlers
+              // independent.
+              annal::read_model_reader reader(projections.read_model_path());
+              reply_json(res, 200, order_list_json(list_orders(reader, status, after, limit)));
+            },
+            {"status", "limit", "after"});
+  add_route(routes, log, "GET", "/revenue",
+            [&projections, errors](const request& req, response& res) {
+              query_params params(req);
+              std::string from = params.day("from");
+              std::string to = params.day("to");
+              add_freshness(res, errors->redacted(projections.status(revenue_name)));
+              annal::read_model_reader reader(projections.read_model_path());
+              reply_json(res, 200, revenue_json(revenue_per_day(reader, from, to)));
+            },
+            {"from", "to"});
   add_route(routes, log, "GET", "/projections",
             [&projections, errors](const request&, response& res) {
               nlohmann::ordered_json list = nlohmann::ordered_json::array();

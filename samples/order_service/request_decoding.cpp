@@ -84,8 +84,8 @@ std::uint64_t query_params::integer(std::string_view name, std::uint64_t fallbac
   std::string field(name);
   std::uint64_t number = number_param(*value, field, max);
   if (number < min) {
-    throw invalid_field(field, field + " must be an integer from " + std::to_string(min) +
-                                   " to " + std::to_string(max));
+    throw invalid_field(field, field + " must be an integer from " + std::to_string(min) + " to " +
+                                   std::to_string(max));
   }
   return number;
 }
@@ -117,8 +117,9 @@ std::string query_params::day(std::string_view name) const {
 annal::event_metadata request_metadata(const annal::http::request& req) {
   annal::event_metadata metadata;
   const std::string* given = req.header("X-Correlation-Id");
-  bool usable = given != nullptr && !given->empty() && given->size() <= 128 &&
-                std::all_of(given->begin(), given->end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  bool usable =
+      given != nullptr && !given->empty() && given->size() <= 128 &&
+      std::all_of(given->begin(), given->end(), [](char c) { return c >= 0x20 && c < 0x7f; });
   metadata.correlation_id = usable ? *given : annal::uuid::v7().to_string();
   return metadata;
 }

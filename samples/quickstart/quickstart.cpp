@@ -104,8 +104,8 @@ int run(const std::filesystem::path& data) {
   }
   std::printf("head position now %llu\n", static_cast<unsigned long long>(store->head_position()));
   // The refused command wrote nothing: four events, the last one the checkout.
-  bool as_expected = refused && loaded.version == 4 && loaded.state.lines.size() == 2 &&
-                     loaded.state.checked_out;
+  bool as_expected =
+      refused && loaded.version == 4 && loaded.state.lines.size() == 2 && loaded.state.checked_out;
   if (!as_expected) std::fprintf(stderr, "quickstart: the cart is not in the expected state\n");
   return as_expected ? 0 : 1;
 }

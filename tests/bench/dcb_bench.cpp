@@ -8,6 +8,7 @@
 
 #include "annal/open_store.hpp"
 #include "annal/query.hpp"
+#include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -98,8 +99,18 @@ int main(int argc, char** argv) {
   std::vector<std::uint64_t> sizes{100'000, 1'000'000};
   if (argc > 1 && std::string(argv[1]) == "--10m") sizes.push_back(10'000'000);
   annal::test::temp_dir dir;
-  for (const std::string backend : {"sqlite"}) {
-    auto store = annal::open_store(backend + ":" + dir.file(backend + ".db"));
+  std::vector<std::pair<std::string, std::string>> stores{
+      {"sqlite", "sqlite:" + dir.file("sqlite.db")}};
+  if (const char* server = std::getenv("ANNAL_BENCH_POSTGRES")) {
+    // A schema of its own, dropped first so every run starts from an empty log.
+    std::string uri = server;
+    uri += (uri.find('?') == std::string::npos ? "?" : "&");
+    uri += "schema=annal_dcb_bench";
+    annal::test::drop_postgres_schema(uri);
+    stores.emplace_back("postgres", uri);
+  }
+  for (const auto& [backend, uri] : stores) {
+    auto store = annal::open_store(uri);
     std::printf("%s\n", backend.c_str());
     for (auto size : sizes) {
       grow(*store, size);

@@ -97,7 +97,7 @@ class scratch_schema {
                 " (position bigint PRIMARY KEY, stream_id text COLLATE \"C\", stream_version "
                 "bigint, type text COLLATE \"C\", event_id uuid UNIQUE, recorded_at timestamptz, "
                 "metadata jsonb, payload json, payload_bytes bytea, type_version integer NOT NULL, "
-                "UNIQUE (stream_id, stream_version))");
+                "tags text[] COLLATE \"C\", UNIQUE (stream_id, stream_version))");
     return table;
   }
 
@@ -127,7 +127,7 @@ class raw_table_client {
     for (std::size_t i = 0; i < rows; ++i) {
       data.add(static_cast<std::uint64_t>(position++), stream,
                static_cast<std::uint64_t>(++version), event_type, annal::uuid::v7(), now, {},
-               annal::payload_encoding::json, payload(), 1);
+               annal::payload_encoding::json, payload(), 1, {});
     }
     conn_.copy_in(copy_sql_.c_str(), data.finish());
   }
@@ -154,6 +154,7 @@ class raw_table_client {
       params_.emplace_back(payload());
       params_.emplace_back();                 // payload_bytes: NULL
       params_.push_back(pg::param::int8(1));  // type_version
+      params_.emplace_back();                 // tags: NULL
     }
     if (kind == statement::parsed) {
       conn_.query(insert_sql(rows).c_str(), params_.data(), static_cast<int>(params_.size()));
@@ -198,10 +199,11 @@ class raw_table_client {
   std::string insert_sql(std::size_t rows) const {
     std::string sql = "INSERT INTO " + table_ + " (" + pg::event_columns + ") VALUES ";
     for (std::size_t row = 0; row < rows; ++row) {
-      auto p = [&](int column) { return "$" + std::to_string(row * 10 + column); };
+      auto p = [&](int column) { return "$" + std::to_string(row * 11 + column); };
       sql += (row == 0 ? "(" : ",(") + p(1) + "::bigint," + p(2) + "::text," + p(3) + "::bigint," +
              p(4) + "::text," + p(5) + "::uuid," + p(6) + "::timestamptz," + p(7) + "::jsonb," +
-             p(8) + "::json," + p(9) + "::bytea," + p(10) + "::bigint::integer)";
+             p(8) + "::json," + p(9) + "::bytea," + p(10) + "::bigint::integer," + p(11) +
+             "::text[])";
     }
     return sql;
   }

@@ -426,3 +426,59 @@ TEST_CASE("types lists each stored type and version, and checks them against a p
   }
   check_usage_error(run_tool({"types", uri, "--ignore", "x."}), "--ignore needs --expect");
 }
+
+TEST_CASE("query prints the events of tags, types and items after a position, limited",
+          "[cli][dcb]") {
+  temp_dir dir;
+  // The backend that serves queries on every platform the suite runs.
+  std::string uri = cli_store_uri(dir, "q", "sqlite");
+  {
+    auto store = open_store(uri);
+    auto tagged = [](std::string type, std::vector<std::string> tags) {
+      event_data e = json_event(std::move(type), "{}");
+      e.tags = std::move(tags);
+      return e;
+    };
+    store->append("course-1", expected_version::any(),
+                  tagged("course.defined", {"course:c1"}));  // 1
+    store->append("student-1", expected_version::any(),
+                  tagged("student.enrolled", {"course:c1", "student:s1"}));  // 2
+    store->append("student-2", expected_version::any(),
+                  tagged("student.enrolled", {"course:c2", "student:s2"}));         // 3
+    store->append("student-1", expected_version::any(), json_event("note", "{}"));  // 4
+  }
+  auto positions = [](const tool_result& r) {
+    std::vector<int> found;
+    for (std::size_t at = r.out.find("{\"position\":"); at != std::string::npos;
+         at = r.out.find("{\"position\":", at + 1)) {
+      found.push_back(std::stoi(r.out.substr(at + 12)));
+    }
+    return found;
+  };
+  auto c1 = run_tool({"query", uri, "--tag", "course:c1"});
+  REQUIRE(c1.exit_code == 0);
+  CHECK(positions(c1) == std::vector<int>{1, 2});
+  CHECK(c1.out.find("\"tags\":[\"course:c1\",\"student:s1\"]") != std::string::npos);
+  CHECK(positions(run_tool({"query", uri, "--type", "student.enrolled"})) ==
+        std::vector<int>{2, 3});
+  CHECK(positions(run_tool({"query", uri, "--type", "student.enrolled", "--tag", "course:c1"})) ==
+        std::vector<int>{2});
+  CHECK(positions(run_tool({"query", uri, "--item", R"({"tags":["student:s2"]})", "--item",
+                            R"({"types":["course.defined"]})"})) == std::vector<int>{1, 3});
+  CHECK(positions(run_tool({"query", uri, "--tag", "stream:student-1"})) == std::vector<int>{2, 4});
+  CHECK(positions(run_tool({"query", uri, "--all", "--after", "1", "--limit", "2"})) ==
+        std::vector<int>{2, 3});
+  CHECK(run_tool({"query", uri, "--tag", "course:c9"}).out.empty());
+  auto pretty = run_tool({"query", uri, "--tag", "student:s1", "--format", "json"});
+  CHECK(pretty.out.find("\"tags\": [\n    \"course:c1\",\n    \"student:s1\"\n  ]") !=
+        std::string::npos);
+
+  check_usage_error(run_tool({"query", uri}), "query needs --item, --type or --tag");
+  check_usage_error(run_tool({"query", uri, "--item", "[1]"}), "--item must be a JSON object");
+  check_usage_error(run_tool({"query", uri, "--item", R"({"tag":["x"]})"}),
+                    "unknown member \"tag\"");
+  check_usage_error(run_tool({"query", uri, "--item", R"({"tags":"x"})"}),
+                    "must be an array of strings");
+  check_usage_error(run_tool({"query", uri, "--tag", "$mine"}), "annal's own");
+  check_usage_error(run_tool({"query", uri, "--all", "--tag", "x"}), "--all matches every event");
+}

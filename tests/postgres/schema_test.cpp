@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "annal/error.hpp"
+#include "annal/query.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/verify.hpp"
 #include "core/chain_check.hpp"
@@ -221,6 +222,69 @@ TEST_CASE("a version 6 schema gets its hash chain computed once, in the migratio
   CHECK_THAT(report.broken->file, Catch::Contains("batch_links"));
   store.reset();
   test::drop_postgres_schema(uri);
+}
+
+TEST_CASE("a version 7 schema gets tags and their indexes, keeping its events and chain",
+          "[postgres][schema][dcb]") {
+  test::temp_dir dir;
+  std::string uri = test::backend_uri(dir);
+  {
+    admin a(uri);
+    pg::open_schema(a.c, a.parsed.options.postgres_schema, 6);
+    a.c.exec("INSERT INTO " + a.schema +
+             ".events (position, stream_id, stream_version, type, event_id, recorded_at, "
+             "payload) VALUES "
+             "(1, 's', 1, 'a', gen_random_uuid(), '2026-01-01 00:00:00+00', '{}'), "
+             "(2, 't', 1, 'b', gen_random_uuid(), '2026-01-01 00:00:01+00', '[1]');"
+             "INSERT INTO " +
+             a.schema + ".streams VALUES ('s', 1), ('t', 1); UPDATE " + a.schema +
+             ".head SET position = 2");
+    pg::open_schema(a.c, a.parsed.options.postgres_schema, 7);
+  }
+  {
+    auto store = open_store(uri);
+    CHECK(describe(*store).format_version == 8);
+    auto all = store->read_events(query::all());
+    REQUIRE(all.events.size() == 2);
+    CHECK(all.events[0].tags.empty());
+    CHECK(all.read_up_to == 2);
+    CHECK(store->read_events(query::of({{.types = {"b"}}})).events.at(0).position == 2);
+    event_data tagged = test::make_event("c");
+    tagged.tags = {"z:1", "a:1"};
+    store->append("t", expected_version::exact(1), tagged,
+                  append_condition{query::of({{.tags = {"a:1"}}}), 2});
+    auto found = store->read_events(query::of({{.tags = {"a:1", "z:1"}}}));
+    REQUIRE(found.events.size() == 1);
+    CHECK(found.events[0].tags == std::vector<std::string>{"a:1", "z:1"});
+    CHECK(detail::check_chain(*store).ok());
+  }
+  CHECK(verify_store(uri).ok());
+  test::drop_postgres_schema(uri);
+}
+
+TEST_CASE("verify finds a tag index that disagrees with the events' tags",
+          "[postgres][schema][dcb]") {
+  test::store_fixture f;
+  event_data e = test::make_event();
+  e.tags = {"course:c1", "student:s1"};
+  f.store().append("s", expected_version::any(), e);
+  f.store().append("s", expected_version::any(), test::make_event());
+  CHECK(verify_store(f.uri()).ok());
+  admin a(f.uri());
+  SECTION("a row missing") {
+    a.c.exec("DELETE FROM " + a.schema + ".event_tags WHERE tag = 'student:s1'");
+    auto report = verify_store(f.uri());
+    REQUIRE_FALSE(report.ok());
+    CHECK_THAT(report.problems.at(0).message, Catch::Contains("tag index does not name"));
+    CHECK(report.problems.at(0).position == 1);
+  }
+  SECTION("a row too many") {
+    a.c.exec("INSERT INTO " + a.schema + ".event_tags VALUES ('course:c1', 2)");
+    auto report = verify_store(f.uri());
+    REQUIRE_FALSE(report.ok());
+    CHECK_THAT(report.problems.at(0).message, Catch::Contains("does not carry"));
+    CHECK(report.problems.at(0).position == 2);
+  }
 }
 
 TEST_CASE("a schema of a newer annal or of another program is refused", "[postgres][schema]") {

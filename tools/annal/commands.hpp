@@ -10,7 +10,8 @@
 
 namespace annal {
 class event_store;
-}
+class query;
+}  // namespace annal
 
 namespace annal::cli {
 
@@ -45,6 +46,17 @@ struct read_request {
   event_format format = event_format::jsonl;
 };
 
+struct query_request {
+  std::string store;
+  std::vector<std::string> items;  // each a JSON object {"types": [...], "tags": [...]}
+  std::vector<std::string> types;  // with `tags`: one more item, when either is given
+  std::vector<std::string> tags;
+  bool all = false;  // every event (query::all()) instead of items
+  std::uint64_t after = 0;
+  std::optional<std::uint64_t> limit;
+  event_format format = event_format::jsonl;
+};
+
 int run_info(const std::string& store);
 int run_streams(const std::string& store, const std::string& prefix,
                 std::optional<std::uint64_t> limit);
@@ -54,6 +66,10 @@ int run_streams(const std::string& store, const std::string& prefix,
 int run_types(const std::string& store, const std::string& expect_file,
               const std::vector<std::string>& ignored_prefixes);
 int run_read(const read_request& request);
+/// The query a request names; throws usage_error for a malformed or invalid item.
+query make_query(const query_request& request);
+/// Prints the events the request's query matches after its position, in position order.
+int run_query(const query_request& request);
 /// Follows the log until SIGINT or SIGTERM; `from` 0 means "after the current head".
 int run_tail(const std::string& store, const std::vector<std::string>& types, std::uint64_t from,
              event_format format);

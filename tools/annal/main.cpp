@@ -126,6 +126,37 @@ int main(int argc, char** argv) {
                    "per event; the default otherwise)")
       ->check(formats);
 
+  auto* query_command = command(
+      app, "query", "Print the events a query across streams matches (tags and types)",
+      "  annal query sqlite:orders.db --tag course:c1\n"
+      "  annal query sqlite:orders.db --type student.enrolled --tag course:c1 --format table\n"
+      "  annal query postgres://me@db/app --item '{\"tags\":[\"student:s1\"]}' \\\n"
+      "      --item '{\"types\":[\"course.defined\"],\"tags\":[\"course:c1\"]}' --after 1000\n");
+  query_command->add_option("STORE", store, store_help)->required();
+  std::vector<std::string> items;
+  std::vector<std::string> tags;
+  bool every_event = false;
+  query_command
+      ->add_option("--item", items,
+                   "One item of the query, a JSON object {\"types\":[...],\"tags\":[...]}: an "
+                   "event matches an item when its type is one of the types (any when none) and "
+                   "it carries every tag; items are OR'd; repeat for several")
+      ->allow_extra_args(false);
+  query_command->add_option("--type", types, "With --tag: one more item; repeat for several")
+      ->allow_extra_args(false);
+  query_command
+      ->add_option("--tag", tags,
+                   "With --type: one more item; the events carry every tag given; stream:ID is "
+                   "the implicit tag of stream ID's events")
+      ->allow_extra_args(false);
+  query_command->add_flag("--all", every_event, "Every event (no items)");
+  std::optional<std::uint64_t> after;
+  add_count_option(*query_command, "--after", after, 0,
+                   "Only events after this position; default 0, the whole log");
+  add_count_option(*query_command, "--limit", limit, 1, "At most this many events");
+  query_command->add_option("--format", format, "table, json or jsonl, as for read")
+      ->check(formats);
+
   auto* tail = command(app, "tail", "Print new events as they are appended, until Ctrl-C",
                        "  annal tail sqlite:orders.db\n"
                        "  annal tail sqlite:orders.db --type order.paid --format table\n");
@@ -303,6 +334,14 @@ int main(int argc, char** argv) {
       read_request request{store, {}, from.value_or(0), limit, types, parse_format(format)};
       if (!stream.empty()) request.stream = stream;
       return run_read(request);
+    }
+    if (*query_command) {
+      query_request request{
+          store, items, types, tags, every_event, after.value_or(0), limit, parse_format(format)};
+      if (every_event && (!items.empty() || !types.empty() || !tags.empty())) {
+        throw usage_error("--all matches every event: give it without --item, --type or --tag");
+      }
+      return run_query(request);
     }
     if (*tail) return run_tail(store, types, from.value_or(0), parse_format(format));
     if (*export_command) return run_export(store, from.value_or(1));
