@@ -1,5 +1,8 @@
 // Real-process kill tests: a child appends as fast as it can and is killed with SIGKILL at a
-// random moment; the parent reopens the store and checks every acknowledged batch.
+// random moment; the parent reopens the store and checks every acknowledged batch. On backends
+// that store tags, every batch is a conditional append claiming a name that the batch after it
+// claims too, so the parent also checks that no name is held twice and that the tag index agrees
+// with the log after every kill.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -8,11 +11,13 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "annal/query.hpp"
 #include "annal/verify.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
@@ -27,8 +32,11 @@ namespace {
 struct ack {
   std::uint32_t round;
   std::uint32_t batch;
-  std::uint64_t first_position;
+  std::uint64_t first_position;  // 0: refused, its condition failed
 };
+
+// Whether batches are tagged and appended on a condition: on backends that store tags.
+bool conditional_batches() { return test::backend_under_test() != "segment"; }
 
 // The parent's own append after each round, proving the store accepts appends after a kill.
 constexpr std::uint32_t parent_batch = 1'000'000;
@@ -39,6 +47,17 @@ std::size_t batch_size(std::uint32_t batch) { return batch == parent_batch ? 2 :
 
 std::string stream_of(std::uint32_t batch) {
   return batch == parent_batch ? "parent" : "stream-" + std::to_string(batch % 7);
+}
+
+// The name batches 2k and 2k + 1 of a round both claim (each event of a batch carries it): the
+// first to append it holds it.
+std::string claim_of(std::uint32_t round, std::uint32_t batch) {
+  return "claim:" + std::to_string(round) + ":" + std::to_string(batch / 2);
+}
+
+// The condition of a batch's append: nothing holds its claim yet.
+append_condition condition_of(std::uint32_t round, std::uint32_t batch) {
+  return {query::of({{.tags = {claim_of(round, batch)}}}), 0};
 }
 
 void put_u32(std::array<std::uint8_t, 16>& bytes, std::size_t at, std::uint32_t value) {
@@ -69,6 +88,7 @@ std::vector<event_data> batch_events(std::uint32_t round, std::uint32_t batch) {
                         ",\"batch\":" + std::to_string(batch) + ",\"pad\":\"" +
                         std::string((batch * 37 + k * 101) % 900, 'x') + "\"}";
     events[k].metadata.properties["k"] = std::to_string(k);
+    if (conditional_batches()) events[k].tags = {claim_of(round, batch)};
   }
   return events;
 }
@@ -96,8 +116,18 @@ void append_until_killed(const std::string& uri, std::uint32_t round, std::uint3
   auto write = [&](std::uint32_t first) {
     for (std::uint32_t batch = first;; batch += writers) {
       auto events = batch_events(round, batch);
-      auto result = store->append(stream_of(batch), expected_version::any(), events);
-      ack a{round, batch, result.first_position};
+      ack a{round, batch, 0};
+      try {
+        a.first_position =
+            conditional_batches()
+                ? store
+                      ->append(stream_of(batch), expected_version::any(), events,
+                               condition_of(round, batch))
+                      .first_position
+                : store->append(stream_of(batch), expected_version::any(), events).first_position;
+      } catch (const append_condition_failed&) {
+        // Refused: reported with position 0.
+      }
       parent.send(&a, sizeof a);
     }
   };
@@ -112,9 +142,11 @@ struct batch_key {
 };
 
 // Reads the whole log and checks the claims of a kill test; returns the events read. With
-// several writers, each may have had one batch in flight.
+// several writers, each may have had one batch in flight. The claims of the batches of
+// `claims_of_round` are looked up in the tag index (all of them when it is nullopt).
 std::size_t check_store(event_store& store, const std::map<batch_key, std::uint64_t>& acked,
-                        std::uint32_t writers) {
+                        std::uint32_t writers,
+                        std::optional<std::uint32_t> claims_of_round = std::nullopt) {
   auto events = store.read_all(1, unlimited).events;
   std::map<std::string, std::uint64_t> versions;
   std::map<batch_key, std::vector<const recorded_event*>> batches;
@@ -141,16 +173,25 @@ std::size_t check_store(event_store& store, const std::map<batch_key, std::uint6
     }
     auto ack = acked.find(key);
     if (ack != acked.end()) {
-      REQUIRE(stored[0]->position == ack->second);
+      REQUIRE(stored[0]->position == ack->second);  // a refused batch (0) was not written
     } else {
       REQUIRE(key.batch != parent_batch);
       REQUIRE(++unacknowledged[key.round] <= static_cast<int>(writers));
       if (key.batch >= writers) REQUIRE(acked.count({key.round, key.batch - writers}) == 1);
     }
+    if (conditional_batches() && key.batch != parent_batch &&
+        (!claims_of_round || *claims_of_round == key.round)) {
+      // The claim is held by this batch alone, and the tag index finds exactly its events.
+      auto holders =
+          store.read_events(query::of({{.tags = {claim_of(key.round, key.batch)}}})).events;
+      REQUIRE(holders.size() == stored.size());
+      for (std::size_t k = 0; k < stored.size(); ++k) REQUIRE(holders[k].id == stored[k]->id);
+    }
   }
   for (const auto& [key, position] : acked) {
     CAPTURE(key.round, key.batch, position);
-    REQUIRE(batches.count(key) == 1);  // every acknowledged batch survived
+    // Every acknowledged batch survived; every refused one is absent.
+    REQUIRE(batches.count(key) == (position == 0 ? 0u : 1u));
   }
   return events.size();
 }
@@ -161,6 +202,24 @@ void check_retries(event_store& store, const std::map<batch_key, std::uint64_t>&
                    const std::vector<batch_key>& batches) {
   for (const auto& key : batches) {
     CAPTURE(key.round, key.batch);
+    if (acked.at(key) == 0) {
+      // A refused conditional append is refused again.
+      REQUIRE_THROWS_AS(
+          store.append(stream_of(key.batch), expected_version::any(),
+                       batch_events(key.round, key.batch), condition_of(key.round, key.batch)),
+          append_condition_failed);
+      continue;
+    }
+    if (conditional_batches() && key.batch != parent_batch) {
+      // A stored conditional append is recognised as the retry it is, although its own events
+      // now hold its claim.
+      auto retry =
+          store.append(stream_of(key.batch), expected_version::any(),
+                       batch_events(key.round, key.batch), condition_of(key.round, key.batch));
+      REQUIRE_FALSE(retry.written);
+      REQUIRE(retry.first_position == acked.at(key));
+      continue;
+    }
     auto retry = store.append(stream_of(key.batch), expected_version::any(),
                               batch_events(key.round, key.batch));
     REQUIRE_FALSE(retry.written);
@@ -187,6 +246,7 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
   std::size_t kills = 0;
   std::size_t acknowledged_in_rounds = 0;
   std::size_t rounds_without_ack = 0;
+  std::size_t refused = 0;  // conditional appends refused as they should be
   std::size_t events = 0;
   // Even rounds time the kill from the fork, so it may land in opening and recovery; odd rounds
   // from the child's report that its store is open, so it lands among appends even where opening
@@ -229,13 +289,14 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
       }
       acked[{a.round, a.batch}] = a.first_position;
       acked_this_round.push_back({a.round, a.batch});
+      if (a.first_position == 0) ++refused;
       ++acks_this_round;
     }
     acknowledged_in_rounds += acks_this_round;
     if (acks_this_round == 0) ++rounds_without_ack;
 
     auto store = open_store(uri, quiet_options(warnings));
-    events = check_store(*store, acked, writers);
+    events = check_store(*store, acked, writers, round);
     check_retries(*store, acked, acked_this_round);
     auto result = store->append(stream_of(parent_batch), expected_version::any(),
                                 batch_events(round, parent_batch));
@@ -254,7 +315,8 @@ TEST_CASE("SIGKILL at a random moment loses no acknowledged batch and leaves no 
   CHECK(report.ok());
   std::cout << "kill test (" << test::backend_under_test() << ", " << writers
             << " writer(s)): " << kills << " kills survived, " << acknowledged_in_rounds
-            << " acknowledged batches checked after every later kill, " << rounds_without_ack
+            << " acknowledged batches checked after every later kill (" << refused
+            << " of them refused by their condition), " << rounds_without_ack
             << " kills before the first acknowledgement (" << kills_after_open
             << " kills timed from the open store), " << warnings << " recovery warnings, " << events
             << " events in the final log\n";
