@@ -47,6 +47,14 @@ constexpr const char* finish_statement = "annal_finish";
 // again with the lookup.
 struct needs_id_lookup {};
 
+// Thrown inside an append transaction when a statement of one append's condition check failed
+// on the server (a query PostgreSQL cannot run, e.g. a type that is not UTF-8; a statement
+// timeout): the server has aborted the transaction, so the group's other appends cannot be
+// decided in it. The attempt fails as a whole, with `error`, and each append is tried alone.
+struct transaction_aborted {
+  std::exception_ptr error;
+};
+
 // The links of a group's batches: (last position, link), in position order.
 using batch_links = std::vector<std::pair<std::uint64_t, detail::sha256_digest>>;
 
@@ -172,6 +180,13 @@ struct append_writer::impl {
       }
       std::string position_array = binary_array(int8_oid, positions);
       std::string payload_array = binary_array(text_oid, payloads);
+      // By key, from the tags the events still hold: the (tag, position) primary key serves it.
+      c.query(fmt::format("DELETE FROM {} t USING (SELECT position, unnest(tags) AS tag FROM {} "
+                          "WHERE position = ANY($1::int8[])) d WHERE t.tag = d.tag AND "
+                          "t.position = d.position",
+                          event_tags_table_, events_table_)
+                  .c_str(),
+              {param(position_array)});
       c.query(fmt::format("UPDATE {} e SET type = '{}', type_version = 1, metadata = NULL, "
                           "payload = u.payload::json, payload_bytes = NULL, tags = NULL "
                           "FROM unnest($1::int8[], $2::text[]) AS u(position, payload) "
@@ -179,9 +194,6 @@ struct append_writer::impl {
                           events_table_, detail::erased_event_type)
                   .c_str(),
               {param(position_array), param(payload_array)});
-      c.query(
-          fmt::format("DELETE FROM {} WHERE position = ANY($1::int8[])", event_tags_table_).c_str(),
-          {param(position_array)});
       c.exec("COMMIT");
     } catch (...) {
       recover();
@@ -231,6 +243,9 @@ struct append_writer::impl {
         run(group, true);
       }
       return nullptr;
+    } catch (const transaction_aborted& aborted) {
+      recover();
+      return aborted.error;
     } catch (...) {
       recover();
       return std::current_exception();
@@ -348,8 +363,13 @@ struct append_writer::impl {
               matching_positions(q, events_table_, event_tags_table_, std::to_string(committed))) {
         std::vector<param> params{param::int8(1), param::int8(to_sql(after))};
         for (const auto& text : select->texts) params.emplace_back(text);
-        result r = c.query(select->sql.c_str(), params.data(), static_cast<int>(params.size()));
-        if (r.rows() > 0) return static_cast<std::uint64_t>(r.int8(0, 0));
+        std::optional<result> r;
+        try {
+          r.emplace(c.query(select->sql.c_str(), params.data(), static_cast<int>(params.size())));
+        } catch (const annal::error&) {
+          throw transaction_aborted{std::current_exception()};
+        }
+        if (r->rows() > 0) return static_cast<std::uint64_t>(r->int8(0, 0));
       }
     }
     for (const auto& a : accepted) {

@@ -5,12 +5,14 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "annal/error.hpp"
 #include "annal/query.hpp"
 #include "annal/store_admin.hpp"
 #include "core/chain_check.hpp"
+#include "support/commit_gate.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
 
@@ -328,6 +330,50 @@ TEST_CASE("erasing a tagged event drops its tags and keeps the chain", "[dcb]") 
   CHECK(s.append("user-3", expected_version::no_stream(),
                  tagged("user.registered", {"email:ada@example.com"}), {ada, 0})
             .written);
+}
+
+TEST_CASE("a condition the backend cannot evaluate fails only its own append in a commit group",
+          "[dcb][bad_input][concurrency]") {
+  if (!backend_serves_queries()) return;
+  // The blocker takes the first commit group; the two appends below then queue into the next one
+  // on backends that group commits. The first names a type that is not UTF-8: a query SQLite
+  // evaluates (no event matches) and PostgreSQL cannot (its text must be UTF-8), which aborts
+  // the group's transaction there; the second, valid, must still land.
+  annal::test::commit_gate gate;
+  store_fixture f(gate.hooks());
+  auto& s = f.store();
+  std::optional<append_result> odd_result;
+  std::optional<errc> odd_error;
+  std::optional<append_result> valid_result;
+  std::optional<errc> valid_error;
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { s.append("blocker", expected_version::any(), make_event()); });
+  gate.wait_until_held();
+  threads.emplace_back([&] {
+    try {
+      odd_result = s.append("a", expected_version::any(), make_event("t"),
+                            {query::of({{.types = {"caf\xe9"}}}), 0});
+    } catch (const error& e) {
+      odd_error = e.code();
+    }
+  });
+  gate.wait_until_queued(2);
+  threads.emplace_back([&] {
+    try {
+      valid_result = s.append("b", expected_version::any(), tagged("t", {"name:b"}),
+                              {query::of({{.tags = {"name:b"}}}), 0});
+    } catch (const error& e) {
+      valid_error = e.code();
+    }
+  });
+  gate.wait_until_queued(3);
+  gate.release();
+  for (auto& t : threads) t.join();
+  CHECK_FALSE(valid_error);
+  REQUIRE(valid_result);
+  CHECK(valid_result->written);
+  // Evaluated (no match) or refused as bad input; never another append's failure.
+  CHECK((odd_result || odd_error == errc::invalid_argument));
 }
 
 TEST_CASE("bad tags are refused and nothing is written", "[dcb][bad_input]") {

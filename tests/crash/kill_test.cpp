@@ -170,6 +170,7 @@ std::size_t check_store(event_store& store, const std::map<batch_key, std::uint6
       REQUIRE(stored[k]->type == expected[k].type);
       REQUIRE(stored[k]->payload == expected[k].payload);
       REQUIRE(stored[k]->metadata.properties == expected[k].metadata.properties);
+      REQUIRE(stored[k]->tags == expected[k].tags);
     }
     auto ack = acked.find(key);
     if (ack != acked.end()) {
@@ -190,8 +191,10 @@ std::size_t check_store(event_store& store, const std::map<batch_key, std::uint6
   }
   for (const auto& [key, position] : acked) {
     CAPTURE(key.round, key.batch, position);
-    // Every acknowledged batch survived; every refused one is absent.
+    // Every acknowledged batch survived; every refused one is absent, and was refused because
+    // the batch that claims the same name is stored.
     REQUIRE(batches.count(key) == (position == 0 ? 0u : 1u));
+    if (position == 0) REQUIRE(batches.count({key.round, key.batch ^ 1u}) == 1);
   }
   return events.size();
 }
