@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "annal/query.hpp"
 #include "core/crc32c.hpp"
 #include "core/metadata_json.hpp"
 #include "core/type_version.hpp"
@@ -66,6 +67,12 @@ frame_layout layout_batch_frame(std::string_view stream_id, std::span<const even
     layout.type_refs[i] = ref;
     size += 16 + 1 + 1;  // id, encoding, type reference (at most 64: one varint byte)
     if (e.type_version != 1) size += varint_size(e.type_version);
+    if (!e.tags.empty()) {
+      size += varint_size(static_cast<std::uint32_t>(e.tags.size()));
+      for (const auto& tag : e.tags) {
+        size += varint_size(static_cast<std::uint32_t>(tag.size())) + tag.size();
+      }
+    }
     if (ref == 0) {
       size += varint_size(static_cast<std::uint32_t>(e.type.size())) + e.type.size();
       if (table_size < max_batch_types) table[table_size++] = e.type;
@@ -94,12 +101,17 @@ void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::strin
     const event_data& e = events[i];
     std::string_view md = metadata_of(metadata, i);
     w.bytes(e.id.bytes().data(), 16);
-    if (e.type_version == 1) {
-      w.put(static_cast<std::uint8_t>(e.encoding));
-    } else {
-      w.put(static_cast<std::uint8_t>(static_cast<std::uint8_t>(e.encoding) |
-                                      encoding_type_version_flag));
-      w.varint(e.type_version);
+    auto encoding = static_cast<std::uint8_t>(e.encoding);
+    if (e.type_version != 1) encoding |= encoding_type_version_flag;
+    if (!e.tags.empty()) encoding |= encoding_tags_flag;
+    w.put(encoding);
+    if (e.type_version != 1) w.varint(e.type_version);
+    if (!e.tags.empty()) {
+      w.varint(static_cast<std::uint32_t>(e.tags.size()));
+      for (const auto& tag : e.tags) {
+        w.varint(static_cast<std::uint32_t>(tag.size()));
+        w.bytes(tag.data(), tag.size());
+      }
     }
     w.varint(layout.type_refs[i]);
     if (layout.type_refs[i] == 0) {
@@ -137,7 +149,41 @@ recorded_event recorded_of(const batch_view& batch, std::uint32_t index, const e
   r.payload = std::string(e.payload);
   r.encoding = e.encoding;
   r.type_version = e.type_version;
+  r.tags = tags_of(e);
   return r;
+}
+
+std::vector<std::string> tags_of(const event_view& e) {
+  std::vector<std::string> tags;
+  tags.reserve(e.tag_count);
+  for_each_tag(e, [&](std::string_view tag) { tags.emplace_back(tag); });
+  return tags;
+}
+
+// Reads the tags of an event whose encoding byte has encoding_tags_flag, checking the rules the
+// writer keeps: 1 to max_tags_per_event tags, each 1 to max_tag_size bytes, strictly ascending.
+bool event_decoder::read_tags(event_view& out, std::string& reason) {
+  std::uint32_t count = in_.varint();
+  if (in_.failed()) return true;  // next() reports the truncation
+  if (count == 0 || count > max_tags_per_event) {
+    reason = fmt::format("{} tags, not 1 to {}", count, max_tags_per_event);
+    return false;
+  }
+  std::size_t first_tag = in_.offset();
+  std::string_view previous;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::string_view tag = in_.bytes(in_.varint());
+    if (in_.failed()) return true;
+    if (tag.empty() || tag.size() > max_tag_size || (i > 0 && tag <= previous)) {
+      reason =
+          fmt::format("tag {} is empty, longer than {} bytes or out of order", i, max_tag_size);
+      return false;
+    }
+    previous = tag;
+  }
+  out.tags = in_.read_since(first_tag);
+  out.tag_count = count;
+  return true;
 }
 
 bool event_decoder::next(event_view& out, std::string& reason) {
@@ -152,6 +198,12 @@ bool event_decoder::next(event_view& out, std::string& reason) {
       reason = fmt::format("type version {} is outside 2 to {}", type_version, max_type_version);
       return false;
     }
+  }
+  out.tags = {};
+  out.tag_count = 0;
+  if ((encoding & encoding_tags_flag) != 0) {
+    encoding = static_cast<std::uint8_t>(encoding & ~encoding_tags_flag);
+    if (!read_tags(out, reason)) return false;
   }
   std::uint32_t ref = in_.varint();
   std::string_view type;

@@ -25,7 +25,22 @@ struct event_view {
   std::string_view metadata;
   std::string_view payload;
   std::uint32_t type_version = 1;
+  /// The event's tags as stored (each a varint length and its bytes), `tag_count` of them; empty
+  /// when it has none. for_each_tag() and tags_of() read them.
+  std::string_view tags;
+  std::uint32_t tag_count = 0;
 };
+
+/// Calls `fn(std::string_view tag)` for each tag of `e`, in their stored (ascending) order. The
+/// decoder validated them.
+template <class Fn>
+void for_each_tag(const event_view& e, Fn&& fn) {
+  byte_reader r(e.tags);
+  for (std::uint32_t i = 0; i < e.tag_count; ++i) fn(r.bytes(r.varint()));
+}
+
+/// The tags of `e` as event_data and recorded_event hold them.
+std::vector<std::string> tags_of(const event_view& e);
 
 /// How a batch will be encoded: the frame's size and where each event's type name comes from.
 struct frame_layout {
@@ -58,6 +73,7 @@ class event_decoder {
   std::size_t remaining() const noexcept { return in_.remaining(); }
 
  private:
+  bool read_tags(event_view& out, std::string& reason);
   byte_reader in_;
   std::array<std::string_view, max_batch_types> types_{};
   std::size_t type_count_ = 0;

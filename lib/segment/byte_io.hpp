@@ -66,6 +66,10 @@ class byte_reader {
   bool failed() const noexcept { return failed_; }
   std::size_t remaining() const noexcept { return failed_ ? 0 : in_.size() - at_; }
   std::size_t offset() const noexcept { return at_; }
+  /// The bytes read since offset `from` (at most offset()).
+  std::string_view read_since(std::size_t from) const noexcept {
+    return in_.substr(from, at_ - from);
+  }
 
  private:
   std::uint64_t get(std::size_t n) {

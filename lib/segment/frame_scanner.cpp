@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "annal/error.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/segment_format.hpp"
 
@@ -105,6 +106,33 @@ scanned_frame frame_scanner::next() {
   offset_ += frame_size;
   next_position_ = batch->last_position() + 1;
   return s;
+}
+
+batch_view read_frame_at(const io::file& file, const std::string& path, std::uint64_t offset,
+                         std::string& buffer) {
+  char head[frame_header_size];
+  if (file.read_at(offset, {reinterpret_cast<std::byte*>(head), sizeof head}) != sizeof head) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame is past the end");
+  }
+  byte_reader r({head, sizeof head});
+  std::uint32_t crc = r.u32();
+  std::uint32_t length = r.u32();
+  std::uint8_t type = r.u8();
+  if (!is_batch_frame_type(type) || length > max_frame_body) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame has a bad header");
+  }
+  buffer.resize(length);
+  if (file.read_at(offset + frame_header_size,
+                   {reinterpret_cast<std::byte*>(buffer.data()), length}) != length) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame is truncated");
+  }
+  if (frame_crc(length, type, buffer) != crc) {
+    throw corruption(path, static_cast<std::int64_t>(offset), "frame checksum mismatch");
+  }
+  std::string reason;
+  auto batch = batch_view::parse_frame(type, buffer, reason);
+  if (!batch) throw corruption(path, static_cast<std::int64_t>(offset), reason);
+  return *batch;
 }
 
 }  // namespace annal::segment

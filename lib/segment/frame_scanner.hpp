@@ -66,4 +66,10 @@ class frame_scanner {
   std::uint64_t buf_start_ = 0;
 };
 
+/// Reads and checks the frame at `offset` of `file`, which an index names; `buffer` holds the
+/// body the view points into. Throws annal::corruption naming `path` for a frame that is not
+/// there whole, has a bad header or checksum, or a malformed body.
+batch_view read_frame_at(const io::file& file, const std::string& path, std::uint64_t offset,
+                         std::string& buffer);
+
 }  // namespace annal::segment

@@ -10,9 +10,9 @@ namespace annal::segment {
 
 /// Version of the segment file format. A segment with a newer version is refused. Version 2
 /// added event type versions (the high bit of an event's encoding byte), version 3 linked batch
-/// frames (the hash chain); an older segment is read as it is, but never written to again (see
-/// docs/storage-format.md).
-inline constexpr std::uint32_t format_version = 3;
+/// frames (the hash chain), version 4 event tags (encoding_tags_flag); an older segment is read
+/// as it is, but never written to again (see docs/storage-format.md).
+inline constexpr std::uint32_t format_version = 4;
 /// Version of the index sidecar format. Version 2 added a flags byte to each batch entry (bit 0:
 /// the batch ends with a tombstone); a version-1 index is read with no flags set (no version-1
 /// store holds a tombstone). An index of another version is rebuilt.
@@ -43,8 +43,9 @@ inline constexpr std::uint32_t max_frame_body = 256u << 20;
 
 /// Batch body: first_position u64 | first_version u64 | timestamp_us i64 | event_count u32 |
 /// stream_id_length u16 | stream_id | events, each:
-/// event_id[16] | encoding u8 | [type_version varint] | type_ref varint [type_length varint |
-/// type] | metadata_length varint | metadata | payload_length varint | payload
+/// event_id[16] | encoding u8 | [type_version varint] | [tag_count varint | (tag_length varint |
+/// tag) * tag_count] | type_ref varint [type_length varint | type] | metadata_length varint |
+/// metadata | payload_length varint | payload
 /// Varints are unsigned LEB128. The type version follows only when the encoding byte has
 /// encoding_type_version_flag set, and is then 2 or more (no flag means version 1). type_ref 0
 /// means the type follows inline and joins the batch's type table (while it has fewer than
@@ -52,6 +53,10 @@ inline constexpr std::uint32_t max_frame_body = 256u << 20;
 inline constexpr std::size_t batch_fixed_size = 8 + 8 + 8 + 4 + 2;
 /// Set in an event's encoding byte when a type version (2 or more) follows it.
 inline constexpr std::uint8_t encoding_type_version_flag = 0x80;
+/// Set in an event's encoding byte when the event's tags follow (format 4): 1 to
+/// annal::max_tags_per_event of them, each 1 to annal::max_tag_size bytes, in strictly ascending
+/// byte order.
+inline constexpr std::uint8_t encoding_tags_flag = 0x40;
 /// The most type names a batch's type table holds.
 inline constexpr std::size_t max_batch_types = 64;
 

@@ -10,37 +10,6 @@
 #include "segment/segment_store_parts.hpp"
 
 namespace annal {
-namespace {
-
-// Reads and checks the frame at `offset`; `buffer` holds the body the view points into.
-seg::batch_view read_frame_at(const io::file& file, const std::string& path, std::uint64_t offset,
-                              std::string& buffer) {
-  char head[seg::frame_header_size];
-  if (file.read_at(offset, {reinterpret_cast<std::byte*>(head), sizeof head}) != sizeof head) {
-    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame is past the end");
-  }
-  seg::byte_reader r({head, sizeof head});
-  std::uint32_t crc = r.u32();
-  std::uint32_t length = r.u32();
-  std::uint8_t type = r.u8();
-  if (!seg::is_batch_frame_type(type) || length > seg::max_frame_body) {
-    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame has a bad header");
-  }
-  buffer.resize(length);
-  if (file.read_at(offset + seg::frame_header_size,
-                   {reinterpret_cast<std::byte*>(buffer.data()), length}) != length) {
-    throw corruption(path, static_cast<std::int64_t>(offset), "indexed frame is truncated");
-  }
-  if (seg::frame_crc(length, type, buffer) != crc) {
-    throw corruption(path, static_cast<std::int64_t>(offset), "frame checksum mismatch");
-  }
-  std::string reason;
-  auto batch = seg::batch_view::parse_frame(type, buffer, reason);
-  if (!batch) throw corruption(path, static_cast<std::int64_t>(offset), reason);
-  return *batch;
-}
-
-}  // namespace
 
 // ---- Reading --------------------------------------------------------------------------------
 
@@ -158,7 +127,8 @@ std::vector<recorded_event> segment_store::read_stream_unlocked(std::string_view
   std::vector<recorded_event> events;
   std::string buffer;
   for (const auto& part : parts) {
-    auto batch = read_frame_at(*part.segment->file, part.segment->path, part.batch.offset, buffer);
+    auto batch =
+        seg::read_frame_at(*part.segment->file, part.segment->path, part.batch.offset, buffer);
     if (batch.stream_id() != stream_id || batch.first_position() != part.batch.first_position) {
       throw corruption(part.segment->path, static_cast<std::int64_t>(part.batch.offset),
                        "the stream index points at another batch");

@@ -326,6 +326,7 @@ bool segment_store::load_segment(const std::string& dir, std::uint64_t base, boo
 }
 
 void segment_store::index_batch(std::uint32_t segment_number, const seg::batch_record& batch) {
+  batch_places_.push_back({batch.first_position, batch.count, segment_number, batch.offset});
   auto& stream = streams_[batch.stream_id];
   stream.batches.push_back(
       {batch.first_version, batch.first_position, batch.count, segment_number, batch.offset});

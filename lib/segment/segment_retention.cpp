@@ -164,6 +164,10 @@ void segment_store::delete_segment(std::size_t number, const segment_file& old) 
                                [&](const stream_batch& b) { return b.segment_number != number; });
       batches.erase(batches.begin(), kept);
     }
+    auto kept = std::find_if(batch_places_.begin(), batch_places_.end(),
+                             [&](const batch_place& b) { return b.segment_number != number; });
+    batch_places_.erase(batch_places_.begin(), kept);
+    postings_.drop_before(old.next_position);
     auto gone = std::make_shared<segment_file>(old);
     gone->file.reset();
     gone->sparse.clear();

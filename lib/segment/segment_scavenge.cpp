@@ -100,7 +100,7 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
                           e.encoding,
                           {},
                           e.type_version,
-                          {}});
+                          seg::tags_of(e)});
         metadata.emplace_back(e.metadata);
       }
     });
@@ -148,6 +148,10 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
       return s.first_position < b.first_position;
     });
     it->offset = b.offset;
+    auto place = std::partition_point(
+        batch_places_.begin(), batch_places_.end(),
+        [&](const batch_place& p) { return p.first_position < b.first_position; });
+    place->offset = b.offset;
   }
   segments_[number] = std::move(rewritten);
 }

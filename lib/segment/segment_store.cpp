@@ -37,6 +37,7 @@ segment_store::segment_store(std::string dir, const store_options& options,
   set_max_payload_size(options_.max_payload_size);
   // A scavenge rewrites each sealed segment it touches: once for the erasures of many streams.
   set_erasures_per_call(100'000);
+  set_stores_tags();
   if (fs_->exists(dir_)) refuse_foreign_directory();
   fs_->create_dir(dir_);
   lock_ = fs_->lock(dir_ + "/" + std::string(seg::lock_file_name));

@@ -27,6 +27,7 @@
 #include "segment/segment_index_file.hpp"
 #include "segment/segment_key_store.hpp"
 #include "segment/segment_snapshot_store.hpp"
+#include "segment/tag_postings.hpp"
 
 namespace annal {
 
@@ -71,6 +72,10 @@ class segment_store final : public event_store, public detail::chain_source {
   std::vector<recorded_event> do_read_stream(std::string_view stream_id, std::uint64_t from_version,
                                              read_direction direction,
                                              std::size_t max_count) override;
+  append_result do_append_conditional(std::string_view stream_id, expected_version expected,
+                                      std::span<const event_data> events,
+                                      const append_condition& condition) override;
+  query_page do_read_events(const query& q, std::uint64_t after, std::size_t max_count) override;
   log_slice do_read_all(std::uint64_t from_position, std::size_t max_count,
                         const read_filter& filter) override;
   std::uint64_t do_stream_version(std::string_view stream_id) override;
@@ -89,6 +94,7 @@ class segment_store final : public event_store, public detail::chain_source {
  private:
   struct segment_file;
   struct stream_batch;
+  struct batch_place;
   struct stream_info;
   struct pending_append;
   struct group_plan;
@@ -127,6 +133,20 @@ class segment_store final : public event_store, public detail::chain_source {
   void commit_group(std::vector<pending_append*>& group);
   void plan_append(pending_append& p, group_plan& plan);
   std::optional<detail::event_place> committed_place(const uuid& id, place_cache& cache);
+  // The first position after `after` holding an event that `q` matches, committed or accepted
+  // earlier in `plan`'s group (the condition probe of a conditional append).
+  std::optional<std::uint64_t> first_match(const query& q, std::uint64_t after,
+                                           const group_plan& plan);
+  // Builds the tag index on first use (a scan of the log, holding writer_gate_) unless built.
+  void ensure_postings();
+  // ensure_postings() for a caller that holds writer_gate_.
+  void build_postings_locked();
+  // The positions in (after, up_to] of events the index says match `q`, ascending, at most
+  // `limit`; from the log's start. Takes the index lock.
+  std::vector<std::uint64_t> query_positions(const query& q, std::uint64_t after,
+                                             std::uint64_t up_to, std::size_t limit);
+  // The events at `positions` (ascending, published), read through batch_places_.
+  std::vector<recorded_event> events_at(std::span<const std::uint64_t> positions);
   void write_plan(group_plan& plan);
   void publish_plan(group_plan& plan);
   std::vector<recorded_event> read_stream_unlocked(std::string_view stream_id,
@@ -153,6 +173,15 @@ class segment_store final : public event_store, public detail::chain_source {
   std::vector<std::shared_ptr<segment_file>> segments_;
   std::unordered_map<std::string, stream_info> streams_;
   segment::id_table ids_;
+  // Every batch of the log from its start, in log order.
+  std::vector<batch_place> batch_places_;
+  // The tag and type index (docs/dcb.md), built from the log by the first query or conditional
+  // append, then kept by the writer; guarded by index_mutex_.
+  segment::tag_postings postings_;
+  std::atomic<bool> postings_ready_{false};
+  // Held by the writer for each group and by the tag index's build, so that no group publishes
+  // while the build scans the log.
+  std::mutex writer_gate_;
   std::atomic<std::uint64_t> head_{0};
   // The first position of the log; moves only when retention deletes a segment.
   std::atomic<std::uint64_t> log_start_{1};

@@ -53,6 +53,14 @@ struct segment_store::stream_batch {
   std::uint64_t offset;
 };
 
+// Where a batch of the log is, in log order: what a read of events by position goes through.
+struct segment_store::batch_place {
+  std::uint64_t first_position;
+  std::uint32_t count;
+  std::uint32_t segment_number;
+  std::uint64_t offset;
+};
+
 struct segment_store::stream_info {
   std::uint64_t version = 0;
   std::vector<stream_batch> batches;
@@ -74,6 +82,8 @@ struct segment_store::pending_append {
   // empty for append().
   std::span<const recorded_event> recorded;
   std::int64_t timestamp_us = 0;
+  // The condition of a conditional append; null for the others.
+  const append_condition* condition = nullptr;
 };
 
 // What the writer decided for one group of queued appends, before anything is written.

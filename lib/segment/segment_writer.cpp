@@ -84,7 +84,7 @@ append_result segment_store::do_append_recorded(std::span<const recorded_event> 
   std::vector<event_data> events;
   events.reserve(recorded.size());
   for (const auto& r : recorded) {
-    events.push_back({r.id, r.type, r.payload, r.encoding, r.metadata, r.type_version});
+    events.push_back({r.id, r.type, r.payload, r.encoding, r.metadata, r.type_version, r.tags});
   }
   const recorded_event& first = recorded.front();
   auto timestamp_us =
@@ -135,8 +135,17 @@ append_result segment_store::enqueue(pending_append& p) {
   return p.result;
 }
 
+append_result segment_store::do_append_conditional(std::string_view stream_id,
+                                                   expected_version expected,
+                                                   std::span<const event_data> events,
+                                                   const append_condition& condition) {
+  pending_append p{stream_id, expected, events, {}, {}, false, {}, nullptr, {}, 0, &condition};
+  return enqueue(p);
+}
+
 void segment_store::commit_group(std::vector<pending_append*>& group) {
   if (hooks_.before_group) hooks_.before_group(group.size());
+  std::lock_guard gate(writer_gate_);
   std::string failure;
   {
     std::lock_guard lock(queue_mutex_);
@@ -156,6 +165,7 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
   plan.link = last_link_;
   for (auto* p : group) {
     try {
+      if (p->condition != nullptr) build_postings_locked();
       plan_append(*p, plan);
     } catch (...) {
       p->error = std::current_exception();
@@ -244,14 +254,19 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
                                b.first_position + found->second.second};
   };
   bool recorded = !p.recorded.empty();
-  auto decision = recorded ? detail::decide_recorded_append(p.recorded, plan.next_position - 1,
-                                                            current, tombstoned, lookup)
-                           : detail::decide_append(p.stream_id, p.expected, events, current,
-                                                   tombstoned, lookup);
+  auto probe = [&](const query& q, std::uint64_t after) { return first_match(q, after, plan); };
+  auto decision =
+      recorded ? detail::decide_recorded_append(p.recorded, plan.next_position - 1, current,
+                                                tombstoned, lookup)
+      : p.condition != nullptr
+          ? detail::decide_conditional_append(p.stream_id, p.expected, events, current, tombstoned,
+                                              lookup, *p.condition, plan.next_position - 1, probe)
+          : detail::decide_append(p.stream_id, p.expected, events, current, tombstoned, lookup);
   if (recorded) {
     detail::enforce(decision, p.recorded);
   } else {
-    detail::enforce(decision, p.stream_id, p.expected, events);
+    detail::enforce(decision, p.stream_id, p.expected, events,
+                    p.condition != nullptr ? p.condition->after : 0);
   }
   if (decision.outcome == detail::append_decision::verdict::retry) {
     p.result = decision.stored;
@@ -332,8 +347,13 @@ void segment_store::publish_plan(group_plan& plan) {
       index_batch(b.segment_number,
                   {std::string(b.append->stream_id), b.first_version, b.first_position, count,
                    b.offset, detail::ends_in_tombstone(events)});
-      for (std::size_t i = 0; i < events.size(); ++i)
+      for (std::size_t i = 0; i < events.size(); ++i) {
         ids_.insert(events[i].id, b.first_position + i);
+        if (postings_ready_.load(std::memory_order_relaxed)) {
+          postings_.add_type(b.first_position + i, events[i].type);
+          for (const auto& tag : events[i].tags) postings_.add_tag(b.first_position + i, tag);
+        }
+      }
       auto& segment = *segments_[b.segment_number];
       seg::add_sparse(segment.sparse, b.first_position, b.offset);
       segment.next_position = b.first_position + count;

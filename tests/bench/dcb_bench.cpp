@@ -1,5 +1,6 @@
-// Benchmark: conditional appends and tag queries (docs/dcb.md) as the log grows, each append
-// figure as a ratio to the same store's unconditional single-event append in the same run.
+// Benchmark: conditional appends and tag queries (docs/dcb.md) as the log grows on each backend,
+// each append figure as a ratio to the same store's unconditional single-event append in the same
+// run.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--10m") sizes.push_back(10'000'000);
   annal::test::temp_dir dir;
   std::vector<std::pair<std::string, std::string>> stores{
-      {"sqlite", "sqlite:" + dir.file("sqlite.db")}};
+      {"sqlite", "sqlite:" + dir.file("sqlite.db")}, {"segment", "segment:" + dir.file("segment")}};
   if (const char* server = std::getenv("ANNAL_BENCH_POSTGRES")) {
     // A schema of its own, dropped first so every run starts from an empty log.
     std::string uri = server;

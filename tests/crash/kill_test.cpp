@@ -1,8 +1,7 @@
 // Real-process kill tests: a child appends as fast as it can and is killed with SIGKILL at a
-// random moment; the parent reopens the store and checks every acknowledged batch. On backends
-// that store tags, every batch is a conditional append claiming a name that the batch after it
-// claims too, so the parent also checks that no name is held twice and that the tag index agrees
-// with the log after every kill.
+// random moment; the parent reopens the store and checks every acknowledged batch. Every batch is
+// a conditional append claiming a name that the batch after it claims too, so the parent also
+// checks that no name is held twice and that the tag index agrees with the log after every kill.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -34,9 +33,6 @@ struct ack {
   std::uint32_t batch;
   std::uint64_t first_position;  // 0: refused, its condition failed
 };
-
-// Whether batches are tagged and appended on a condition: on backends that store tags.
-bool conditional_batches() { return test::backend_under_test() != "segment"; }
 
 // The parent's own append after each round, proving the store accepts appends after a kill.
 constexpr std::uint32_t parent_batch = 1'000'000;
@@ -88,7 +84,7 @@ std::vector<event_data> batch_events(std::uint32_t round, std::uint32_t batch) {
                         ",\"batch\":" + std::to_string(batch) + ",\"pad\":\"" +
                         std::string((batch * 37 + k * 101) % 900, 'x') + "\"}";
     events[k].metadata.properties["k"] = std::to_string(k);
-    if (conditional_batches()) events[k].tags = {claim_of(round, batch)};
+    events[k].tags = {claim_of(round, batch)};
   }
   return events;
 }
@@ -118,13 +114,10 @@ void append_until_killed(const std::string& uri, std::uint32_t round, std::uint3
       auto events = batch_events(round, batch);
       ack a{round, batch, 0};
       try {
-        a.first_position =
-            conditional_batches()
-                ? store
-                      ->append(stream_of(batch), expected_version::any(), events,
-                               condition_of(round, batch))
-                      .first_position
-                : store->append(stream_of(batch), expected_version::any(), events).first_position;
+        a.first_position = store
+                               ->append(stream_of(batch), expected_version::any(), events,
+                                        condition_of(round, batch))
+                               .first_position;
       } catch (const append_condition_failed&) {
         // Refused: reported with position 0.
       }
@@ -180,8 +173,7 @@ std::size_t check_store(event_store& store, const std::map<batch_key, std::uint6
       REQUIRE(++unacknowledged[key.round] <= static_cast<int>(writers));
       if (key.batch >= writers) REQUIRE(acked.count({key.round, key.batch - writers}) == 1);
     }
-    if (conditional_batches() && key.batch != parent_batch &&
-        (!claims_of_round || *claims_of_round == key.round)) {
+    if (key.batch != parent_batch && (!claims_of_round || *claims_of_round == key.round)) {
       // The claim is held by this batch alone, and the tag index finds exactly its events.
       auto holders =
           store.read_events(query::of({{.tags = {claim_of(key.round, key.batch)}}})).events;
@@ -213,7 +205,7 @@ void check_retries(event_store& store, const std::map<batch_key, std::uint64_t>&
           append_condition_failed);
       continue;
     }
-    if (conditional_batches() && key.batch != parent_batch) {
+    if (key.batch != parent_batch) {
       // A stored conditional append is recognised as the retry it is, although its own events
       // now hold its claim.
       auto retry =

@@ -183,6 +183,63 @@ TEST_CASE("a flagged type version below 2 or above the limit is malformed", "[ba
   CHECK_THAT(reason, Catch::Contains("type version 65536"));
 }
 
+TEST_CASE("tags round-trip with a type version, and an event without tags costs no byte",
+          "[batch_frame][dcb]") {
+  std::vector<event_data> events(3);
+  for (auto& e : events) {
+    e.type = "t";
+    e.payload = "{}";
+  }
+  events[0].tags = {"course:c1", "student:s" + std::string(200, 'x')};
+  events[1].type_version = 3;
+  events[1].tags = {"a"};
+  auto frame = encode(events, {});
+  auto decoded = decode_all(frame.body());
+  REQUIRE(decoded.size() == 3);
+  CHECK(tags_of(decoded[0]) == events[0].tags);
+  CHECK(tags_of(decoded[1]) == events[1].tags);
+  CHECK(decoded[1].type_version == 3);
+  CHECK(tags_of(decoded[2]).empty());
+  CHECK(decoded[2].payload == "{}");
+  std::vector<event_data> untagged = events;
+  for (auto& e : untagged) e.tags.clear();
+  // Per tag a length varint and its bytes, per tagged event a count varint.
+  CHECK(encode(events, {}).buffer.size() ==
+        encode(untagged, {}).buffer.size() + (1 + 1 + 9) + (2 + 209) + (1 + 1 + 1));
+}
+
+TEST_CASE("malformed tags are rejected with a reason", "[batch_frame][dcb][bad_input]") {
+  std::vector<event_data> events(1);
+  events[0].type = "t";
+  events[0].payload = "{}";
+  events[0].tags = {"a", "b"};
+  auto frame = encode(events, {});
+  std::string body(frame.body());
+  // The encoding byte follows the header and the id; the tag count, then each tag, follow it.
+  std::size_t at = batch_fixed_size + std::string("stream-1").size() + 16;
+  REQUIRE(static_cast<std::uint8_t>(body[at]) == (1 | encoding_tags_flag));
+  REQUIRE(body.substr(at + 1, 5) == std::string("\2\1a\1b", 5));
+  std::string reason;
+  auto rejects = [&](std::string bad, std::string_view why) {
+    CHECK_FALSE(batch_view::parse(bad, reason));
+    CHECK_THAT(reason, Catch::Contains(std::string(why)));
+  };
+  std::string unordered = body;
+  unordered[at + 3] = 'b';
+  rejects(unordered, "out of order");  // "b", "b": a duplicate
+  unordered[at + 3] = 'c';
+  rejects(unordered, "out of order");  // "c", "b"
+  std::string none = body;
+  none[at + 1] = 0;
+  rejects(none, "0 tags");
+  std::string many = body;
+  many[at + 1] = 33;
+  rejects(many, "33 tags");
+  std::string empty_tag = body;
+  empty_tag[at + 2] = 0;
+  rejects(empty_tag, "tag 0 is empty");
+}
+
 TEST_CASE("a linked batch frame carries its link after the batch, under the frame's CRC",
           "[batch_frame]") {
   std::vector<event_data> events(2);

@@ -9,6 +9,7 @@
 
 #include "annal/error.hpp"
 #include "annal/open_store.hpp"
+#include "annal/query.hpp"
 #include "annal/verify.hpp"
 #include "core/chain_check.hpp"
 #include "core/crc32c.hpp"
@@ -406,15 +407,24 @@ TEST_CASE("a regular file named as the store directory is refused with io_error"
   CHECK(read_file(d.dir) == "a file, not a directory");
 }
 
+namespace {
+
+// What an older annal left: write_three_batches()'s frames (no event has a type version or tags)
+// under a header of format `version`. Returns the segment file's bytes.
+std::string write_older_store(segment_dir& d, std::uint32_t version) {
+  write_three_batches(d);
+  auto bytes = read_file(d.file(1, ".seg"));
+  rewrite_header_field(bytes, 8, version, 4);
+  write_file(d.file(1, ".seg"), bytes);
+  return bytes;
+}
+
+}  // namespace
+
 TEST_CASE("a store of format version 1 keeps its segment and writes new events to a new one",
           "[segment][format]") {
   segment_dir d;
-  write_three_batches(d);
-  // What an older annal left: the same frames (no event has a type version) under a version-1
-  // header.
-  auto old_bytes = read_file(d.file(1, ".seg"));
-  rewrite_header_field(old_bytes, 8, 1, 4);
-  write_file(d.file(1, ".seg"), old_bytes);
+  auto old_bytes = write_older_store(d, 1);
   {
     auto store = d.open();
     CHECK(store->read_all(1, 10).events.size() == 6);
@@ -425,12 +435,36 @@ TEST_CASE("a store of format version 1 keeps its segment and writes new events t
   // The old segment was sealed as it was; the new events went to a segment of this version.
   CHECK(read_file(d.file(1, ".seg")) == old_bytes);
   CHECK(d.segments().size() == 2);
-  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\3\0\0\0", 4));
+  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
   auto store = d.open();
   auto events = store->read_all(1, 10).events;
   REQUIRE(events.size() == 8);
   CHECK(events[5].type_version == 1);
   CHECK(events[7].type_version == 4);
+  store->close();
+  CHECK(verify_store("segment:" + d.dir).ok());
+  CHECK(d.warnings.empty());
+}
+
+TEST_CASE("a version-3 store keeps its segment and writes tagged events to a version-4 one",
+          "[segment][format][dcb]") {
+  segment_dir d;
+  auto old_bytes = write_older_store(d, 3);
+  {
+    auto store = d.open();
+    auto batch = make_events(2);
+    batch[1].tags = {"course:c1"};
+    CHECK(store->append("s", expected_version::exact(6), batch).first_position == 7);
+    CHECK(store->read_events(query::of({{.tags = {"course:c1"}}})).events.at(0).position == 8);
+  }
+  CHECK(read_file(d.file(1, ".seg")) == old_bytes);
+  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
+  auto store = d.open();
+  auto events = store->read_all(1, 10).events;
+  REQUIRE(events.size() == 8);
+  CHECK(events[5].tags.empty());
+  CHECK(events[7].tags == std::vector<std::string>{"course:c1"});
+  CHECK(store->read_events(query::of({{.tags = {"course:c1"}}})).events.size() == 1);
   store->close();
   CHECK(verify_store("segment:" + d.dir).ok());
   CHECK(d.warnings.empty());
@@ -495,7 +529,7 @@ TEST_CASE("a version-2 store, written before links, is linked from its first app
     CHECK(report.batches_without_link == 3);
   }
   CHECK(d.segments().size() == 2);
-  CHECK(read_file(d.file(5, ".seg")).substr(8, 4) == std::string("\3\0\0\0", 4));
+  CHECK(read_file(d.file(5, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
   CHECK(detail::check_chain(*d.open()).ok());
   // An older batch changed afterwards (its frame's checksum made good) breaks the first link.
   write_file(d.file(1, ".seg"), version_2_segment("{\"n\":33}"));
@@ -517,7 +551,7 @@ TEST_CASE("an empty version-1 active segment gets a header of this version in pl
   write_file(d.file(1, ".seg"), bytes);
   {
     auto store = d.open();
-    CHECK(read_file(d.file(1, ".seg")).substr(8, 4) == std::string("\3\0\0\0", 4));
+    CHECK(read_file(d.file(1, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
     auto batch = make_events(1);
     batch[0].type_version = 2;
     store->append("s", expected_version::no_stream(), batch);
