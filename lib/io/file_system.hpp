@@ -30,6 +30,16 @@ class file {
   /// The file's current size, including appends not yet synced. Thread-safe.
   virtual std::uint64_t size() const = 0;
   virtual const std::string& path() const = 0;
+  /// The file's bytes from offset 0, mapped read-only into memory, so that many small reads cost
+  /// no system call each: `length` bytes on the first call (which may reach past the file's end,
+  /// to cover what will be appended), the same view on every later call. Empty when the file
+  /// system maps nothing (the default) or mapping failed. Reading a byte through it that the
+  /// file does not hold (at or past size()) is undefined: callers read only what they know was
+  /// written. The view lives as long as the file object. Thread-safe.
+  virtual std::span<const std::byte> mapped(std::uint64_t length) const {
+    (void)length;
+    return {};
+  }
 };
 
 /// How file_system::open() opens a file.

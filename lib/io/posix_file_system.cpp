@@ -2,12 +2,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
@@ -42,6 +44,11 @@ class posix_file final : public file {
  public:
   posix_file(unique_fd fd, std::string path, open_mode mode, std::uint64_t size)
       : fd_(std::move(fd)), path_(std::move(path)), mode_(mode), size_(size) {}
+  ~posix_file() override {
+    if (map_ != nullptr) ::munmap(map_, map_length_);
+  }
+  posix_file(const posix_file&) = delete;
+  posix_file& operator=(const posix_file&) = delete;
 
   void append(std::span<const std::byte> data) override {
     require_writable("append to");
@@ -94,6 +101,21 @@ class posix_file final : public file {
 
   const std::string& path() const override { return path_; }
 
+  std::span<const std::byte> mapped(std::uint64_t length) const override {
+    std::lock_guard lock(map_mutex_);
+    if (map_ == nullptr && !map_failed_ && length > 0) {
+      void* at = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd_.get(), 0);
+      if (at == MAP_FAILED) {
+        map_failed_ = true;  // readers fall back to read_at()
+      } else {
+        map_ = at;
+        map_length_ = length;
+      }
+    }
+    if (map_ == nullptr) return {};
+    return {static_cast<const std::byte*>(map_), map_length_};
+  }
+
  private:
   void require_writable(const char* what) const {
     if (mode_ == open_mode::read_only) {
@@ -107,6 +129,10 @@ class posix_file final : public file {
   // The end of the file as this process wrote it; the store holds the directory lock, so no
   // other process appends.
   std::atomic<std::uint64_t> size_;
+  mutable std::mutex map_mutex_;
+  mutable void* map_ = nullptr;
+  mutable std::size_t map_length_ = 0;
+  mutable bool map_failed_ = false;
 };
 
 class posix_lock final : public file_lock {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "annal/error.hpp"
 #include "annal/query.hpp"
 #include "core/crc32c.hpp"
 #include "core/metadata_json.hpp"
@@ -135,6 +136,20 @@ void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::strin
   h.put(type);
 }
 
+batch_view parse_encoded_frame(std::string_view frame, const std::string& path) {
+  byte_reader r(frame);
+  r.u32();
+  std::uint32_t length = r.u32();
+  std::uint8_t type = r.u8();
+  std::string reason = r.failed() ? "the frame header is truncated" : "";
+  std::optional<batch_view> batch;
+  if (!r.failed() && length <= r.remaining()) {
+    batch = batch_view::parse_frame(type, frame.substr(frame_header_size, length), reason);
+  }
+  if (!batch) throw corruption(path, -1, "a frame the store encoded does not parse: " + reason);
+  return *batch;
+}
+
 recorded_event recorded_of(const batch_view& batch, std::uint32_t index, const event_view& e,
                            const std::string& path) {
   recorded_event r;
@@ -187,6 +202,7 @@ bool event_decoder::read_tags(event_view& out, std::string& reason) {
 }
 
 bool event_decoder::next(event_view& out, std::string& reason) {
+  std::size_t start = in_.offset();
   std::string_view id = in_.bytes(16);
   std::uint8_t encoding = in_.u8();
   std::uint32_t type_version = 1;
@@ -212,6 +228,8 @@ bool event_decoder::next(event_view& out, std::string& reason) {
     if (!in_.failed() && type_count_ < max_batch_types) types_[type_count_++] = type;
   } else if (ref <= type_count_) {
     type = types_[ref - 1];
+  } else if (!referenced_type_.empty()) {
+    type = referenced_type_;
   } else {
     reason = fmt::format("type reference {} past the batch's {} types", ref, type_count_);
     return false;
@@ -233,6 +251,7 @@ bool event_decoder::next(event_view& out, std::string& reason) {
   out.encoding = static_cast<payload_encoding>(encoding);
   out.type = type;
   out.type_version = type_version;
+  out.raw = in_.read_since(start);
   return true;
 }
 
@@ -277,6 +296,7 @@ std::optional<batch_view> batch_view::parse(std::string_view body, std::string& 
     reason = fmt::format("batch timestamp {} us is out of range", b.timestamp_us_);
     return std::nullopt;
   }
+  b.body_ = body;
   b.events_ = body.substr(r.offset());
   event_decoder decoder(b.events_);
   event_view e;

@@ -29,6 +29,8 @@ struct event_view {
   /// when it has none. for_each_tag() and tags_of() read them.
   std::string_view tags;
   std::uint32_t tag_count = 0;
+  /// The event's whole encoding: a view into the batch body.
+  std::string_view raw;
 };
 
 /// Calls `fn(std::string_view tag)` for each tag of `e`, in their stored (ascending) order. The
@@ -68,6 +70,10 @@ void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::strin
 class event_decoder {
  public:
   explicit event_decoder(std::string_view events) noexcept : in_(events) {}
+  /// Decodes events cut out of their batch (event_view::raw, one at a time): an event whose type
+  /// refers to the batch's type table has `referenced_type`, which the caller knows.
+  event_decoder(std::string_view events, std::string_view referenced_type) noexcept
+      : in_(events), referenced_type_(referenced_type) {}
   /// Decodes the next event; false, with `reason` set, when it is malformed.
   bool next(event_view& out, std::string& reason);
   std::size_t remaining() const noexcept { return in_.remaining(); }
@@ -77,6 +83,7 @@ class event_decoder {
   byte_reader in_;
   std::array<std::string_view, max_batch_types> types_{};
   std::size_t type_count_ = 0;
+  std::string_view referenced_type_;
 };
 
 /// A parsed batch frame body. Holds views into the body, which must outlive it.
@@ -97,6 +104,9 @@ class batch_view {
   std::string_view stream_id() const noexcept { return stream_id_; }
   /// The batch's link of the hash chain; empty for a plain batch frame (older segments).
   const std::optional<detail::sha256_digest>& link() const noexcept { return link_; }
+  /// The batch body the view was parsed from (without a linked frame's link): event_view::raw of
+  /// its events lies inside it.
+  std::string_view body() const noexcept { return body_; }
 
   /// Calls `fn(index, const event_view&)` for each event in order.
   template <class Fn>
@@ -117,9 +127,14 @@ class batch_view {
   std::int64_t timestamp_us_ = 0;
   std::uint32_t count_ = 0;
   std::string_view stream_id_;
+  std::string_view body_;
   std::string_view events_;
   std::optional<detail::sha256_digest> link_;
 };
+
+/// Parses the whole frame at the start of `frame`, header and body, without checking its CRC: for
+/// frames the store encoded itself. Throws annal::corruption naming `path` when malformed.
+batch_view parse_encoded_frame(std::string_view frame, const std::string& path);
 
 /// Event `index` of `batch`, which `e` decoded, as a recorded_event. Throws annal::corruption
 /// naming `path` for malformed metadata.

@@ -64,6 +64,11 @@ inline constexpr std::size_t max_batch_types = 64;
 /// rebuilt from it when missing, stale or damaged. See docs/storage-format.md.
 inline constexpr std::string_view index_magic = "ANNALIDX";
 inline constexpr std::string_view index_suffix = ".idx";
+/// Tag index sidecar of a sealed segment: "<20-digit base position>.tix", derived from the
+/// segment like the index sidecar (docs/storage-format.md).
+inline constexpr std::string_view tag_index_magic = "ANNALTIX";
+inline constexpr std::string_view tag_index_suffix = ".tix";
+inline constexpr std::uint32_t tag_index_format_version = 1;
 /// A sparse index entry is recorded for the first frame at or after every this many bytes.
 inline constexpr std::uint64_t sparse_index_interval = 4096;
 

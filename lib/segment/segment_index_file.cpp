@@ -68,9 +68,8 @@ void write_segment_index(io::file_system& fs, const std::string& dir, const segm
   fs.sync_dir(dir);
 }
 
-std::optional<segment_index> read_segment_index(io::file_system& fs, const std::string& dir,
-                                                std::uint64_t base, std::string& reason) {
-  std::string path = dir + "/" + index_file_name(base);
+std::optional<std::string> read_sidecar(io::file_system& fs, const std::string& path,
+                                        std::string_view magic, std::string& reason) {
   if (!fs.exists(path)) {
     reason = "missing";
     return std::nullopt;
@@ -78,21 +77,29 @@ std::optional<segment_index> read_segment_index(io::file_system& fs, const std::
   auto file = fs.open(path, io::open_mode::read_only);
   std::string data(file->size(), '\0');
   data.resize(file->read_at(0, {reinterpret_cast<std::byte*>(data.data()), data.size()}));
-  if (data.size() < index_magic.size() + 4 + 4) {
+  if (data.size() < magic.size() + 4 + 4) {
     reason = "too short";
     return std::nullopt;
   }
-  std::string_view content(data.data(), data.size() - 4);
-  byte_reader trailer(std::string_view(data).substr(data.size() - 4));
-  if (detail::crc32c(as_bytes(content)) != trailer.u32()) {
+  std::uint32_t crc = byte_reader(std::string_view(data).substr(data.size() - 4)).u32();
+  data.resize(data.size() - 4);
+  if (detail::crc32c(as_bytes(data)) != crc) {
     reason = "checksum mismatch";
     return std::nullopt;
   }
-  byte_reader r(content);
-  if (r.bytes(index_magic.size()) != index_magic) {
+  if (std::string_view(data).substr(0, magic.size()) != magic) {
     reason = "bad magic";
     return std::nullopt;
   }
+  return data;
+}
+
+std::optional<segment_index> read_segment_index(io::file_system& fs, const std::string& dir,
+                                                std::uint64_t base, std::string& reason) {
+  auto data = read_sidecar(fs, dir + "/" + index_file_name(base), index_magic, reason);
+  if (!data) return std::nullopt;
+  byte_reader r(*data);
+  r.bytes(index_magic.size());
   std::uint32_t version = r.u32();
   if (version != index_format_version && version != 1) {
     reason = fmt::format("format version {}", version);

@@ -88,6 +88,12 @@ void write_segment_index(io::file_system& fs, const std::string& dir, const segm
 
 /// Reads and checks an index file. Returns nullopt, with `reason` set, when it is missing,
 /// damaged, of another format version or another segment: the caller rebuilds it from the log.
+/// Reads a sidecar file at `path` that starts with `magic` and ends with the CRC-32C of the
+/// bytes before it: those bytes, or nullopt with `reason` ("missing", "too short", "checksum
+/// mismatch", "bad magic"). Throws annal::io_error when the file exists but cannot be read.
+std::optional<std::string> read_sidecar(io::file_system& fs, const std::string& path,
+                                        std::string_view magic, std::string& reason);
+
 std::optional<segment_index> read_segment_index(io::file_system& fs, const std::string& dir,
                                                 std::uint64_t base, std::string& reason);
 

@@ -24,7 +24,8 @@ void segment_store::refuse_foreign_directory() {
     if (seg::segment_base_of(name)) {
       has_segment = true;
     } else if (name != seg::lock_file_name && name != seg::manifest_file_name &&
-               !name.ends_with(seg::index_suffix) && !name.ends_with(".tmp")) {
+               !name.ends_with(seg::index_suffix) && !name.ends_with(seg::tag_index_suffix) &&
+               !name.ends_with(".tmp")) {
       foreign = name;
     }
   }
@@ -66,7 +67,7 @@ void segment_store::recover() {
         continue;
       }
       // Retention deleted the segments before the log's start, and a crash cut it short.
-      fs_->remove(dir_ + "/" + seg::index_file_name(*base));
+      remove_sidecars(dir_, *base);
       fs_->remove(dir_ + "/" + name);
       removed = true;
     } else if (name.ends_with(".tmp")) {
@@ -175,7 +176,7 @@ void segment_store::recover() {
       seg::write_manifest(*fs_, dir_, manifest_);
       for (std::size_t j = i + 1; j < bases.size(); ++j) {
         fs_->remove(dir_ + "/" + seg::segment_file_name(bases[j]));
-        fs_->remove(dir_ + "/" + seg::index_file_name(bases[j]));
+        remove_sidecars(dir_, bases[j]);
       }
       fs_->sync_dir(dir_);
       warn(fmt::format("removed {} segment(s) after the damage in '{}'", bases.size() - i - 1,
@@ -183,7 +184,7 @@ void segment_store::recover() {
       last = true;
     }
     if (last) {
-      if (cut) fs_->remove(dir_ + "/" + seg::index_file_name(bases[i]));
+      if (cut) remove_sidecars(dir_, bases[i]);
       active_index_ = std::move(records);
       active_written_ = segments_.back()->size;
       break;
@@ -325,9 +326,17 @@ bool segment_store::load_segment(const std::string& dir, std::uint64_t base, boo
   return cut;
 }
 
-void segment_store::index_batch(std::uint32_t segment_number, const seg::batch_record& batch) {
-  batch_places_.push_back({batch.first_position, batch.count, segment_number, batch.offset});
-  auto& stream = streams_[batch.stream_id];
+void segment_store::remove_sidecars(const std::string& dir, std::uint64_t base) {
+  fs_->remove(dir + "/" + seg::index_file_name(base));
+  fs_->remove(dir + "/" + seg::tag_index_file_name(base));
+}
+
+void segment_store::index_batch(std::uint32_t segment_number, const seg::batch_record& batch,
+                                std::int64_t timestamp_us) {
+  auto [entry, added] = streams_.try_emplace(batch.stream_id);
+  batch_places_.push_back({batch.first_position, batch.count, segment_number, batch.offset,
+                           batch.first_version, timestamp_us, &entry->first});
+  auto& stream = entry->second;
   stream.batches.push_back(
       {batch.first_version, batch.first_position, batch.count, segment_number, batch.offset});
   stream.version = batch.first_version + batch.count - 1;

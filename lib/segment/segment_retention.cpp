@@ -142,7 +142,7 @@ void segment_store::archive_segment(std::size_t number, const segment_file& old)
     std::unique_lock lock(index_mutex_);
     segments_[number] = std::move(moved);
   }
-  fs_->remove(index_path);
+  remove_sidecars(old.dir, old.base);
   fs_->remove(old.path);
   fs_->sync_dir(old.dir);
 }
@@ -173,7 +173,7 @@ void segment_store::delete_segment(std::size_t number, const segment_file& old) 
     gone->sparse.clear();
     segments_[number] = std::move(gone);
   }
-  fs_->remove(old.dir + "/" + seg::index_file_name(old.base));
+  remove_sidecars(old.dir, old.base);
   fs_->remove(old.path);
   fs_->sync_dir(old.dir);
 }

@@ -57,6 +57,8 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
   auto next = erasures.begin();
   std::vector<event_data> events;
   std::vector<std::string> metadata;
+  // The tags of the erased events, which the query index forgets.
+  std::vector<std::pair<std::uint64_t, std::vector<std::string>>> erased_tags;
   seg::frame_scanner scanner(*old.file, seg::segment_header_size, old.size, old.base);
   for (;;) {
     auto f = scanner.next();
@@ -84,6 +86,7 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
     metadata.clear();
     batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
       if (next != erasures.end() && next->position == batch.first_position() + i) {
+        if (e.tag_count > 0) erased_tags.emplace_back(next->position, seg::tags_of(e));
         events.push_back({e.id,
                           std::string(detail::erased_event_type),
                           next->payload,
@@ -119,8 +122,16 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
                                  next == erasures.end() ? 0 : next->position));
   }
   index.covered_size = out.size();
+  // The new segment's tag index, from the frames as written: for the query index, and beside it.
+  seg::segment_tag_index tags;
+  tags.base_position = old.base;
+  tags.next_position = old.base;
+  for (const auto& b : index.batches) {
+    tags.add_batch(seg::parse_encoded_frame(out.view().substr(b.offset), old.path), b.offset);
+  }
+  tags.covered_size = out.size();
 
-  fs_->remove(old.dir + "/" + seg::index_file_name(old.base));
+  remove_sidecars(old.dir, old.base);
   fs_->sync_dir(old.dir);
   io::replace_file(*fs_, old.path, old.path + ".tmp", out.view());
   fs_->sync_dir(old.dir);
@@ -135,6 +146,7 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
   rewritten->sparse = index.sparse;
   try {
     seg::write_segment_index(*fs_, old.dir, index);
+    if (!old.archived) seg::write_tag_index(*fs_, old.dir, tags);
   } catch (const error& e) {
     // The new segment is in place and the index is derived data: the next open rebuilds it.
     warn(std::string("a scavenge could not write the index of '") + old.path + "': " + e.what());
@@ -152,6 +164,17 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
         batch_places_.begin(), batch_places_.end(),
         [&](const batch_place& p) { return p.first_position < b.first_position; });
     place->offset = b.offset;
+  }
+  if (postings_ready_.load()) {
+    // The events' bytes moved and the erased ones lost their tags. Their types' positions stay
+    // (readers check each event they read).
+    for (std::size_t i = 0; i < tags.events.size(); ++i) {
+      const auto& spot = tags.events[i];
+      postings_.move_event(old.base + i, tags.types[spot.type], spot);
+    }
+    for (const auto& [position, forgotten] : erased_tags) {
+      postings_.forget_tags(position, forgotten);
+    }
   }
   segments_[number] = std::move(rewritten);
 }

@@ -149,6 +149,8 @@ void segment_store::do_close() {
   std::unique_lock lock(index_mutex_);
   segments_.clear();
   streams_.clear();
+  batch_places_.clear();
+  postings_ = {};
   ids_.clear();
   lock_.reset();
 }

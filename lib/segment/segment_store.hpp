@@ -27,6 +27,7 @@
 #include "segment/segment_index_file.hpp"
 #include "segment/segment_key_store.hpp"
 #include "segment/segment_snapshot_store.hpp"
+#include "segment/tag_index_file.hpp"
 #include "segment/tag_postings.hpp"
 
 namespace annal {
@@ -127,7 +128,10 @@ class segment_store final : public event_store, public detail::chain_source {
   void upgrade_active_segment();
   bool load_segment(const std::string& dir, std::uint64_t base, bool last, std::uint64_t& next,
                     segment::segment_index& records);
-  void index_batch(std::uint32_t segment_number, const segment::batch_record& batch);
+  // Adds a batch to its stream's batches and to batch_places_; `timestamp_us` is 0 when unknown
+  // (an index file does not hold it), until the query index's build fills it in.
+  void index_batch(std::uint32_t segment_number, const segment::batch_record& batch,
+                   std::int64_t timestamp_us = 0);
   void seal_active();
   append_result enqueue(pending_append& p);
   void commit_group(std::vector<pending_append*>& group);
@@ -155,6 +159,12 @@ class segment_store final : public event_store, public detail::chain_source {
   void rewrite_segment(std::size_t number, const segment_file& old,
                        std::span<const event_erasure> erasures);
   void write_manifest_locked();
+  // Removes the sidecars (index and tag index) of the segment at `base` in `dir`, if any.
+  void remove_sidecars(const std::string& dir, std::uint64_t base);
+  // The tag index of a segment for the query index's build: its sidecar when that describes the
+  // segment as it is, otherwise built from its frames (and written beside a sealed segment of the
+  // store's directory).
+  segment::segment_tag_index tag_index_of(const segment_file& segment, bool sealed);
   void retention_loop();
   bool retire_oldest_segment();
   void archive_segment(std::size_t number, const segment_file& old);
@@ -174,11 +184,14 @@ class segment_store final : public event_store, public detail::chain_source {
   std::unordered_map<std::string, stream_info> streams_;
   segment::id_table ids_;
   // Every batch of the log from its start, in log order.
-  std::vector<batch_place> batch_places_;
+  std::deque<batch_place> batch_places_;
   // The tag and type index (docs/dcb.md), built from the log by the first query or conditional
   // append, then kept by the writer; guarded by index_mutex_.
   segment::tag_postings postings_;
   std::atomic<bool> postings_ready_{false};
+  // The active segment's part of the query index, for its tag index sidecar at the seal; the
+  // writer's alone, kept once postings_ready_.
+  segment::segment_tag_index active_tags_;
   // Held by the writer for each group and by the tag index's build, so that no group publishes
   // while the build scans the log.
   std::mutex writer_gate_;

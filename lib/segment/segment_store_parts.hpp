@@ -59,6 +59,11 @@ struct segment_store::batch_place {
   std::uint32_t count;
   std::uint32_t segment_number;
   std::uint64_t offset;
+  std::uint64_t first_version;
+  // Commit time; 0 until the query index is built (index files do not hold it).
+  std::int64_t timestamp_us;
+  // The stream's id: a key of streams_, whose nodes never move.
+  const std::string* stream_id;
 };
 
 struct segment_store::stream_info {
@@ -100,6 +105,9 @@ struct segment_store::group_plan {
     std::uint64_t first_position;
     std::uint64_t first_version;
     std::uint32_t segment_number = 0;
+    std::size_t chunk_offset = 0;  // of the frame in its chunk's bytes
+    // The batch's part of the query index, computed before publication (once it is kept).
+    segment::segment_tag_index tags;
   };
   std::vector<chunk> chunks;
   std::vector<accepted> batches;

@@ -53,6 +53,9 @@ void segment_store::create_segment(std::uint64_t base) {
     segments_.push_back(std::move(segment));
   }
   active_index_ = seg::segment_index{base, seg::segment_header_size, base, {}, {}, {}};
+  active_tags_ = {};
+  active_tags_.base_position = base;
+  active_tags_.next_position = base;
   active_written_ = seg::segment_header_size;
   {
     std::lock_guard lock(retention_mutex_);
@@ -70,6 +73,15 @@ void segment_store::seal_active() {
   seg::write_segment_index(*fs_, dir_, active_index_);
   active_index_.ids.clear();
   active_index_.ids.shrink_to_fit();
+  if (postings_ready_.load(std::memory_order_relaxed)) {
+    active_tags_.covered_size = active_written_;
+    try {
+      seg::write_tag_index(*fs_, dir_, active_tags_);
+    } catch (const error& e) {
+      // Derived data: the next build of the query index reads the segment instead.
+      warn(fmt::format("could not write the tag index of '{}': {}", active.path, e.what()));
+    }
+  }
 }
 
 // ---- Writing --------------------------------------------------------------------------------
@@ -299,11 +311,13 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   plan.link = recorded ? detail::stored_link(plan.link, p.recorded)
                        : detail::append_link(plan.link, p.stream_id, plan.next_position,
                                              current + 1, timestamp_us, events, p.contents);
+  std::size_t chunk_offset = plan.chunks.back().bytes.size();
   seg::encode_batch_frame(plan.chunks.back().bytes, layout, p.stream_id, plan.next_position,
                           current + 1, timestamp_us, events, p.metadata, &plan.link);
   plan.segment_size += frame_size;
   std::size_t index = plan.batches.size();
-  plan.batches.push_back({&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1});
+  plan.batches.push_back(
+      {&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1, 0, chunk_offset, {}});
   if (plan.track_ids) {
     for (std::uint32_t i = 0; i < events.size(); ++i) plan.ids[events[i].id] = {index, i};
   }
@@ -329,6 +343,14 @@ void segment_store::write_plan(group_plan& plan) {
                                        b.first_position, static_cast<std::uint32_t>(events.size()),
                                        b.offset, detail::ends_in_tombstone(events)});
       seg::add_sparse(active_index_.sparse, b.first_position, b.offset);
+      if (postings_ready_.load(std::memory_order_relaxed)) {
+        // Parsed here, not under the index's lock at publication.
+        auto batch =
+            seg::parse_encoded_frame(chunk.bytes.view().substr(b.chunk_offset), active.path);
+        active_tags_.add_batch(batch, b.offset);
+        b.tags.base_position = b.first_position;
+        b.tags.add_batch(batch, b.offset);
+      }
       for (std::size_t i = 0; i < events.size(); ++i) {
         active_index_.ids.emplace_back(events[i].id, b.first_position + i);
       }
@@ -346,14 +368,12 @@ void segment_store::publish_plan(group_plan& plan) {
       auto count = static_cast<std::uint32_t>(events.size());
       index_batch(b.segment_number,
                   {std::string(b.append->stream_id), b.first_version, b.first_position, count,
-                   b.offset, detail::ends_in_tombstone(events)});
+                   b.offset, detail::ends_in_tombstone(events)},
+                  b.append->recorded.empty() ? plan.timestamp_us : b.append->timestamp_us);
       for (std::size_t i = 0; i < events.size(); ++i) {
         ids_.insert(events[i].id, b.first_position + i);
-        if (postings_ready_.load(std::memory_order_relaxed)) {
-          postings_.add_type(b.first_position + i, events[i].type);
-          for (const auto& tag : events[i].tags) postings_.add_tag(b.first_position + i, tag);
-        }
       }
+      if (postings_ready_.load(std::memory_order_relaxed)) b.tags.load_into(postings_);
       auto& segment = *segments_[b.segment_number];
       seg::add_sparse(segment.sparse, b.first_position, b.offset);
       segment.next_position = b.first_position + count;

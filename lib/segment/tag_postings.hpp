@@ -1,8 +1,10 @@
-// The segment store's index of tags and types: for each, the positions of the events carrying it.
+// The segment store's query index: for each tag and each event type, the positions of the events
+// carrying it, and where each event's bytes are.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <span>
 #include <string>
@@ -13,15 +15,44 @@
 
 namespace annal::segment {
 
-/// For each stored tag and each event type, the positions of the events carrying it, ascending.
-/// Not thread-safe: the store guards it with its index lock. Memory: 8 bytes a position, one
-/// position per event for its type and one per tag it carries.
+/// Where one event's encoding is, so that it can be read alone: its offset in its segment file,
+/// its size, the CRC-32C of its bytes (computed from a frame whose checksum held) and its type.
+struct event_spot {
+  std::uint64_t offset = 0;
+  std::uint32_t size = 0;
+  std::uint32_t crc = 0;
+  std::uint32_t type = 0;  // tag_postings::type_name()
+
+  friend bool operator==(const event_spot&, const event_spot&) = default;
+};
+
+/// For each stored tag and each event type, the positions of the events carrying it, ascending,
+/// and every event's spot from the first position recorded on. Not thread-safe: the store guards
+/// it with its index lock. Memory: 8 bytes a position (one per event for its type, one per tag it
+/// carries) and 24 bytes an event for its spot.
 class tag_postings {
  public:
-  /// Records that the event at `position` has `type`. Positions come in ascending order.
-  void add_type(std::uint64_t position, std::string_view type);
+  /// Records the event at `position` (the first, or one after the last recorded) with `type`,
+  /// its bytes at `spot` (whose type it sets).
+  void add_event(std::uint64_t position, std::string_view type, event_spot spot);
   /// Records that the event at `position` carries `tag`. Positions come in ascending order.
   void add_tag(std::uint64_t position, std::string_view tag);
+  /// add_event() for consecutive events from `first_position`, each spot's type an index into
+  /// `types`.
+  void add_events(std::uint64_t first_position, std::span<const event_spot> spots,
+                  std::span<const std::string> types);
+  /// add_tag() for each of `positions` (ascending, after the tag's last recorded position).
+  void add_tag_positions(std::string_view tag, std::span<const std::uint64_t> positions);
+  /// Moves a recorded event's bytes (a scavenge rewrote its segment), with the type it has now.
+  /// Its type's and tags' positions stay: readers check each event they read.
+  void move_event(std::uint64_t position, std::string_view type, event_spot spot);
+  /// Forgets that the event at `position` carries `tags` (a scavenge erased it): a tag no event
+  /// carries any more is forgotten with its text.
+  void forget_tags(std::uint64_t position, std::span<const std::string> tags);
+  /// The spot of the event at `position`; null when it was not recorded.
+  const event_spot* spot(std::uint64_t position) const;
+  /// The name of a spot's type.
+  const std::string& type_name(std::uint32_t type) const { return type_names_[type]; }
   /// Whether the event at `position` was recorded with `tag`.
   bool has_tag(std::string_view tag, std::uint64_t position) const;
   /// Whether the event at `position` was recorded with one of `types`; true for no types.
@@ -31,14 +62,23 @@ class tag_postings {
   /// and checks the others by binary search; without tags, merges the types' positions.
   std::vector<std::uint64_t> matching(const detail::item_plan& plan, std::uint64_t after,
                                       std::uint64_t up_to, std::size_t limit) const;
-  /// Forgets the positions before `position` (retention deleted their events).
+  /// Forgets the events before `position` (retention deleted them).
   void drop_before(std::uint64_t position);
 
  private:
-  using posting_map = std::map<std::string, std::vector<std::uint64_t>, std::less<>>;
-  static const std::vector<std::uint64_t>* find(const posting_map& map, std::string_view key);
-  posting_map by_type_;
-  posting_map by_tag_;
+  struct type_entry {
+    std::uint32_t id = 0;
+    std::vector<std::uint64_t> positions;
+  };
+  std::uint32_t type_id(std::string_view type);
+  const std::vector<std::uint64_t>* type_positions(std::string_view type) const;
+  const std::vector<std::uint64_t>* tag_positions(std::string_view tag) const;
+
+  std::map<std::string, type_entry, std::less<>> by_type_;
+  std::deque<std::string> type_names_;  // by type id; a deque keeps references stable
+  std::map<std::string, std::vector<std::uint64_t>, std::less<>> by_tag_;
+  std::uint64_t first_spot_ = 0;  // the position of spots_[0]
+  std::deque<event_spot> spots_;
 };
 
 }  // namespace annal::segment

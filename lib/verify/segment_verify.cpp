@@ -10,12 +10,14 @@
 #include <unordered_map>
 
 #include "annal/error.hpp"
+#include "core/event_rules.hpp"
 #include "core/metadata_json.hpp"
 #include "segment/frame_scanner.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_format.hpp"
 #include "segment/segment_header.hpp"
 #include "segment/segment_index_file.hpp"
+#include "segment/tag_index_file.hpp"
 #include "verify/problem_list.hpp"
 
 namespace annal::verify {
@@ -83,7 +85,10 @@ class checker {
       return;
     }
     std::vector<frame_info> frames;
-    std::vector<uuid> ids;  // the segment's event ids, by position - base
+    std::vector<uuid> ids;        // the segment's event ids, by position - base
+    seg::segment_tag_index tags;  // what the segment's tag index must hold
+    tags.base_position = base;
+    tags.next_position = base;
     std::uint64_t readable = size;
     seg::frame_scanner scanner(*file, seg::segment_header_size, size, base);
     for (;;) {
@@ -92,6 +97,7 @@ class checker {
       if (f.status == seg::scan_status::frame) {
         check_frame(path, f, ids);
         const auto& b = *f.batch;
+        tags.add_batch(b, f.offset);
         frames.push_back(
             {f.offset, f.size, seg::record_of(b, f.offset, [](std::uint32_t, const auto&) {})});
         continue;
@@ -113,6 +119,32 @@ class checker {
     }
     next_ = scanner.next_position();
     check_index(base, readable, size, frames, ids);
+    tags.covered_size = readable;
+    check_tag_index(base, readable == size, tags);
+  }
+
+  // The tag index sidecar, when there is one that covers the segment as it is (a shorter one is
+  // what a clean close left before later appends, and is rebuilt), must hold exactly its events'
+  // places, types and tags. `whole` is false when damage stopped the scan.
+  void check_tag_index(std::uint64_t base, bool whole, const seg::segment_tag_index& expected) {
+    std::string path = dir_ + "/" + seg::tag_index_file_name(base);
+    std::string reason;
+    auto stored = seg::read_tag_index(fs_, dir_, base, reason);
+    if (!stored) {
+      if (reason != "missing") {
+        ++report_.files_checked;
+        problem(path, -1, 0, {},
+                fmt::format("the tag index is unusable ({}); the next query rebuilds it", reason));
+      }
+      return;
+    }
+    ++report_.files_checked;
+    if (!whole || stored->covered_size != expected.covered_size) return;
+    if (*stored != expected) {
+      problem(path, -1, base, {},
+              "the tag index does not match the segment's events (their places, types or tags); "
+              "delete it and the next query rebuilds it");
+    }
   }
 
   bool header_ok(const io::file& file, const std::string& path, std::uint64_t base) {
@@ -143,6 +175,11 @@ class checker {
         detail::decode_metadata(e.metadata, path);
       } catch (const corruption& c) {
         problem(path, offset, position, stream, c.what());
+      }
+      if (e.tag_count > 0) {
+        if (auto why = detail::stored_tags_problem(seg::tags_of(e)); !why.empty()) {
+          problem(path, offset, position, stream, "the event's tags: " + why);
+        }
       }
     });
     report_.events_checked += b.count();

@@ -15,6 +15,7 @@
 #include "core/crc32c.hpp"
 #include "segment/batch_frame.hpp"
 #include "segment/segment_header.hpp"
+#include "segment/tag_index_file.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -405,6 +406,115 @@ TEST_CASE("a regular file named as the store directory is refused with io_error"
   write_file(d.dir, "a file, not a directory");
   CHECK_THROWS_AS(d.open(), io_error);
   CHECK(read_file(d.dir) == "a file, not a directory");
+}
+
+TEST_CASE("a byte changed under the query index is corruption, not a different event",
+          "[segment][format][dcb][bad_input]") {
+  segment_dir d;
+  auto store = d.open();
+  auto batch = make_events(3);
+  for (auto& e : batch) e.tags = {"t"};
+  store->append("s", expected_version::any(), batch);
+  auto q = query::of({{.tags = {"t"}}});
+  REQUIRE(store->read_events(q).events.size() == 3);  // builds the index
+  // The last byte of the last event's payload, just before the frame's 32-byte link, changed in
+  // place: the store reads it through its mapping of the file, or by a read.
+  auto size = fs::file_size(d.file(1, ".seg"));
+  std::fstream file(d.file(1, ".seg"), std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(static_cast<std::streamoff>(size - 33));
+  char byte = 0;
+  file.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x01);
+  file.seekp(static_cast<std::streamoff>(size - 33));
+  file.write(&byte, 1);
+  file.close();
+  CHECK_THROWS_AS(store->read_events(q), corruption);
+  CHECK(store->read_events(q, 0, 2).events.size() == 2);  // the events before it read as they are
+}
+
+namespace {
+
+// 60 batches of 3 events, each event tagged "n:<its batch>" and every third "even", in 1 KiB
+// segments; then the first query, which builds the query index and writes the sealed segments'
+// tag indexes. Returns the sealed segments' bases.
+std::vector<std::uint64_t> write_tagged_segments(segment_dir& d) {
+  auto store = d.open("segment_size=1024");
+  for (int i = 0; i < 60; ++i) {
+    auto batch = make_events(3);
+    for (auto& e : batch) e.tags = {"n:" + std::to_string(i)};
+    batch[0].tags.push_back("every");
+    store->append("s" + std::to_string(i % 4), expected_version::any(), batch);
+  }
+  REQUIRE(store->read_events(query::of({{.tags = {"every"}}})).events.size() == 60);
+  std::vector<std::uint64_t> bases;
+  auto segments = d.segments();
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    bases.push_back(std::stoull(fs::path(segments[i]).stem().string()));
+  }
+  return bases;
+}
+
+}  // namespace
+
+TEST_CASE("sealed segments get tag indexes, which later opens read, and rebuild when damaged",
+          "[segment][format][dcb]") {
+  segment_dir d;
+  auto bases = write_tagged_segments(d);
+  REQUIRE(bases.size() >= 5);
+  for (auto base : bases) CHECK(fs::exists(d.file(base, ".tix")));
+  CHECK(verify_store("segment:" + d.dir).ok());
+  // One missing, one damaged, one of another size: each is rebuilt, the damaged ones with a
+  // warning, and queries answer as before.
+  fs::remove(d.file(bases[0], ".tix"));
+  auto damaged = read_file(d.file(bases[1], ".tix"));
+  damaged[damaged.size() / 2] ^= 0x20;
+  write_file(d.file(bases[1], ".tix"), damaged);
+  write_file(d.file(bases[2], ".tix"), read_file(d.file(bases[3], ".tix")));
+  {
+    auto store = d.open();
+    auto every = store->read_events(query::of({{.tags = {"every"}}}));
+    REQUIRE(every.events.size() == 60);
+    for (std::size_t i = 0; i < 60; ++i) {
+      CHECK(every.events[i].tags == std::vector<std::string>{"every", "n:" + std::to_string(i)});
+      CHECK(every.events[i].stream_id == "s" + std::to_string(i % 4));
+      CHECK(every.events[i].timestamp.time_since_epoch().count() != 0);
+    }
+    CHECK(store->read_events(query::of({{.tags = {"n:7"}}})).events.size() == 3);
+  }
+  for (auto base : bases) CHECK(fs::exists(d.file(base, ".tix")));
+  REQUIRE(d.warnings.size() == 2);
+  CHECK_THAT(d.warnings[0], Catch::Contains("rebuilding the tag index"));
+  CHECK(verify_store("segment:" + d.dir).ok());
+}
+
+TEST_CASE("the first query after an open reads the tag indexes, and verify checks them",
+          "[segment][format][dcb][verify]") {
+  segment_dir d;
+  auto bases = write_tagged_segments(d);
+  // A well-formed tag index that leaves out one event's tag: derived data that lies. The query
+  // index, built from it, misses the event; verify names the file.
+  std::string reason;
+  auto index = segment::read_tag_index(*io::posix_file_system(), d.dir, bases[0], reason);
+  REQUIRE(index);
+  auto& every = index->tags.at("every");
+  REQUIRE(every.size() >= 1);
+  std::uint64_t hidden = every.front();
+  every.erase(every.begin());
+  segment::write_tag_index(*io::posix_file_system(), d.dir, *index);
+  {
+    auto store = d.open();
+    auto found = store->read_events(query::of({{.tags = {"every"}}}));
+    CHECK(found.events.size() == 59);
+    CHECK(found.events.front().position != hidden);
+  }
+  auto report = verify_store("segment:" + d.dir);
+  REQUIRE_FALSE(report.ok());
+  CHECK_THAT(report.problems.at(0).file, Catch::EndsWith(".tix"));
+  CHECK_THAT(report.problems.at(0).message, Catch::Contains("tag index does not match"));
+  // Deleted, it is rebuilt right.
+  fs::remove(d.file(bases[0], ".tix"));
+  CHECK(d.open()->read_events(query::of({{.tags = {"every"}}})).events.size() == 60);
+  CHECK(verify_store("segment:" + d.dir).ok());
 }
 
 namespace {
