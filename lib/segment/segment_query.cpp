@@ -6,7 +6,6 @@
 #include <chrono>
 
 #include "annal/error.hpp"
-#include "core/crc32c.hpp"
 #include "core/metadata_json.hpp"
 #include "core/query_plan.hpp"
 #include "segment/batch_frame.hpp"
@@ -14,23 +13,28 @@
 #include "segment/segment_store_parts.hpp"
 
 namespace annal {
-seg::segment_tag_index segment_store::tag_index_of(const segment_file& segment, bool sealed) {
-  {
-    // The active segment's is good too when a clean close wrote it and nothing came since.
+seg::segment_tag_index segment_store::tag_index_of(const segment_file& segment, bool sealed,
+                                                   std::span<const std::uint64_t> batch_starts) {
+  // Only a sealed segment's is read: the active one's bytes may have changed since one was
+  // written (a torn tail cut, then appends), so it is always read from its frames. An archived
+  // segment has none.
+  if (sealed && !segment.archived) {
     std::string reason;
     auto stored = seg::read_tag_index(*fs_, segment.dir, segment.base, reason);
+    bool same_batches =
+        stored && stored->batch_times.size() == batch_starts.size() &&
+        std::equal(batch_starts.begin(), batch_starts.end(), stored->batch_times.begin(),
+                   [](std::uint64_t start, const auto& time) { return start == time.first; });
     if (stored && stored->covered_size == segment.size &&
-        stored->next_position == segment.next_position) {
+        stored->next_position == segment.next_position && same_batches) {
       return std::move(*stored);
     }
-    if (sealed && reason != "missing") {
+    if (reason != "missing") {
       warn(fmt::format("rebuilding the tag index of '{}': {}", segment.path,
-                       stored ? "it describes another size or end" : reason));
+                       stored ? "it describes other bytes or batches" : reason));
     }
   }
-  seg::segment_tag_index index;
-  index.base_position = segment.base;
-  index.next_position = segment.base;
+  seg::segment_tag_index index(segment.base);
   seg::frame_scanner scanner(*segment.file, seg::segment_header_size, segment.size, segment.base);
   for (;;) {
     auto f = scanner.next();
@@ -41,7 +45,7 @@ seg::segment_tag_index segment_store::tag_index_of(const segment_file& segment, 
     index.add_batch(*f.batch, f.offset);
   }
   index.covered_size = segment.size;
-  // Derived data beside the store's own sealed segments; the archive directory is left as it is.
+  // Derived data beside the store's own sealed segments.
   if (sealed && !segment.archived) {
     try {
       seg::write_tag_index(*fs_, segment.dir, index);
@@ -63,33 +67,41 @@ void segment_store::build_postings_locked() {
   // No group publishes (the caller holds writer_gate_), no scavenge rewrites a segment and
   // retention moves none while the build reads the log up to its head.
   std::lock_guard changing(scavenge_mutex_);
+  // The log's segments (retention's deleted ones have no file), each with its batches' starts.
   std::vector<std::shared_ptr<segment_file>> segments;
+  std::vector<std::vector<std::uint64_t>> batch_starts;
   {
     std::shared_lock lock(index_mutex_);
     for (const auto& segment : segments_) {
-      if (segment->file != nullptr && segment->next_position > log_start_.load()) {
-        segments.push_back(segment);
-      }
+      if (segment->file == nullptr) continue;
+      segments.push_back(segment);
+      batch_starts.emplace_back();
+    }
+    std::size_t k = 0;
+    for (const auto& place : batch_places_) {
+      while (k < segments.size() && place.first_position >= segments[k]->next_position) ++k;
+      if (k < segments.size()) batch_starts[k].push_back(place.first_position);
     }
   }
   seg::tag_postings built;
-  std::vector<std::pair<std::uint64_t, std::int64_t>> timestamps;  // of each batch
+  std::vector<std::int64_t> timestamps;  // of each batch in batch_places_, in order
   seg::segment_tag_index active;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     bool sealed = i + 1 < segments.size();
-    auto index = tag_index_of(*segments[i], sealed);
+    auto index = tag_index_of(*segments[i], sealed, batch_starts[i]);
+    if (index.batch_times.size() != batch_starts[i].size()) {
+      throw corruption(segments[i]->path, -1,
+                       fmt::format("the segment holds {} batches; the store's index {}",
+                                   index.batch_times.size(), batch_starts[i].size()));
+    }
     index.load_into(built);
-    timestamps.insert(timestamps.end(), index.batch_times.begin(), index.batch_times.end());
+    for (const auto& time : index.batch_times) timestamps.push_back(time.second);
     if (!sealed) active = std::move(index);
   }
   std::unique_lock lock(index_mutex_);
-  // Both in log order from the log's start.
-  auto stamp = timestamps.begin();
-  for (auto& place : batch_places_) {
-    while (stamp != timestamps.end() && stamp->first < place.first_position) ++stamp;
-    if (stamp != timestamps.end() && stamp->first == place.first_position) {
-      place.timestamp_us = stamp->second;
-    }
+  // No batch came or went meanwhile: the gate holds the writer, scavenge_mutex_ retention.
+  for (std::size_t i = 0; i < batch_places_.size() && i < timestamps.size(); ++i) {
+    batch_places_[i].timestamp_us = timestamps[i];
   }
   postings_ = std::move(built);
   active_tags_ = std::move(active);
@@ -170,8 +182,23 @@ std::vector<recorded_event> segment_store::events_at(std::span<const std::uint64
             dir_, -1,
             fmt::format("the query index names position {}, which it cannot place", position));
       }
-      reads.push_back(
-          {segments_[place->segment_number], *spot, place->segment_number + 1 < segments_.size()});
+      // The spot must lie inside its batch's frame, whatever an index file says: nothing is read
+      // past what the segment holds.
+      auto next = std::next(place);
+      const auto& segment = segments_[place->segment_number];
+      std::uint64_t frame_end =
+          next != batch_places_.end() && next->segment_number == place->segment_number
+              ? next->offset
+              : segment->size;
+      if (spot->offset < place->offset + seg::frame_header_size || spot->offset > frame_end ||
+          spot->size > frame_end - spot->offset) {
+        throw corruption(segment->path, static_cast<std::int64_t>(spot->offset),
+                         fmt::format("the query index places position {} outside its batch's "
+                                     "frame (delete the segment's .tix file: the next open "
+                                     "rebuilds it)",
+                                     position));
+      }
+      reads.push_back({segment, *spot, place->segment_number + 1 < segments_.size()});
       recorded_event& event = events.emplace_back();
       event.position = position;
       event.stream_id = *place->stream_id;
@@ -215,18 +242,20 @@ std::vector<recorded_event> segment_store::events_at(std::span<const std::uint64
       const auto& spot = reads[k].spot;
       std::string_view bytes = region.substr(spot.offset - begin, spot.size);
       recorded_event& event = events[k];
-      if (detail::crc32c(seg::as_bytes(bytes)) != spot.crc) {
+      if (seg::spot_crc(event.position, bytes) != spot.crc) {
         throw corruption(segment.path, static_cast<std::int64_t>(spot.offset),
                          fmt::format("the event at position {} does not match the checksum its "
-                                     "frame had when the store indexed it",
+                                     "frame had when the store indexed it (when `annal verify` "
+                                     "finds the segment intact, delete its .tix file: the next "
+                                     "open rebuilds it)",
                                      event.position));
       }
       seg::event_decoder decoder(bytes, event.type);
       seg::event_view e;
       std::string reason;
-      if (!decoder.next(e, reason) || decoder.remaining() != 0) {
+      if (!decoder.next(e, reason) || decoder.remaining() != 0 || e.type != event.type) {
         throw corruption(segment.path, static_cast<std::int64_t>(spot.offset),
-                         "an indexed event does not decode: " + reason);
+                         "an indexed event does not decode as its index says: " + reason);
       }
       event.id = e.id;
       event.encoding = e.encoding;

@@ -123,9 +123,7 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
   }
   index.covered_size = out.size();
   // The new segment's tag index, from the frames as written: for the query index, and beside it.
-  seg::segment_tag_index tags;
-  tags.base_position = old.base;
-  tags.next_position = old.base;
+  seg::segment_tag_index tags(old.base);
   for (const auto& b : index.batches) {
     tags.add_batch(seg::parse_encoded_frame(out.view().substr(b.offset), old.path), b.offset);
   }

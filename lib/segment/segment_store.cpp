@@ -139,7 +139,7 @@ void segment_store::do_close() {
   if (!failed && !segments_.empty()) {
     try {
       // The index of the active segment lets the next open skip scanning it.
-      seal_active();
+      seal_active(true);
     } catch (const error& e) {
       warn(std::string("could not write the active segment's index at close: ") + e.what());
     }

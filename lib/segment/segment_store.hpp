@@ -132,7 +132,9 @@ class segment_store final : public event_store, public detail::chain_source {
   // (an index file does not hold it), until the query index's build fills it in.
   void index_batch(std::uint32_t segment_number, const segment::batch_record& batch,
                    std::int64_t timestamp_us = 0);
-  void seal_active();
+  // Syncs the active segment and writes its index file, and unless `closing` its tag index (or
+  // removes a stale one when the query index is not built).
+  void seal_active(bool closing = false);
   append_result enqueue(pending_append& p);
   void commit_group(std::vector<pending_append*>& group);
   void plan_append(pending_append& p, group_plan& plan);
@@ -161,10 +163,11 @@ class segment_store final : public event_store, public detail::chain_source {
   void write_manifest_locked();
   // Removes the sidecars (index and tag index) of the segment at `base` in `dir`, if any.
   void remove_sidecars(const std::string& dir, std::uint64_t base);
-  // The tag index of a segment for the query index's build: its sidecar when that describes the
-  // segment as it is, otherwise built from its frames (and written beside a sealed segment of the
-  // store's directory).
-  segment::segment_tag_index tag_index_of(const segment_file& segment, bool sealed);
+  // The tag index of a segment for the query index's build: the sidecar of a sealed segment when
+  // it describes the segment's bytes and its batches (which start at `batch_starts`), otherwise
+  // built from its frames (and written beside a sealed segment of the store's directory).
+  segment::segment_tag_index tag_index_of(const segment_file& segment, bool sealed,
+                                          std::span<const std::uint64_t> batch_starts);
   void retention_loop();
   bool retire_oldest_segment();
   void archive_segment(std::size_t number, const segment_file& old);

@@ -105,7 +105,8 @@ struct segment_store::group_plan {
     std::uint64_t first_position;
     std::uint64_t first_version;
     std::uint32_t segment_number = 0;
-    std::size_t chunk_offset = 0;  // of the frame in its chunk's bytes
+    std::size_t chunk_offset = 0;   // of the frame in its chunk's bytes
+    std::int64_t timestamp_us = 0;  // the batch's commit time
     // The batch's part of the query index, computed before publication (once it is kept).
     segment::segment_tag_index tags;
   };

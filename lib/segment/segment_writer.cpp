@@ -53,9 +53,7 @@ void segment_store::create_segment(std::uint64_t base) {
     segments_.push_back(std::move(segment));
   }
   active_index_ = seg::segment_index{base, seg::segment_header_size, base, {}, {}, {}};
-  active_tags_ = {};
-  active_tags_.base_position = base;
-  active_tags_.next_position = base;
+  active_tags_ = seg::segment_tag_index(base);
   active_written_ = seg::segment_header_size;
   {
     std::lock_guard lock(retention_mutex_);
@@ -66,21 +64,26 @@ void segment_store::create_segment(std::uint64_t base) {
 
 void segment_store::write_manifest_locked() { seg::write_manifest(*fs_, dir_, manifest_); }
 
-void segment_store::seal_active() {
+void segment_store::seal_active(bool closing) {
   auto& active = *segments_.back();
   active.file->sync();
   active_index_.covered_size = active_written_;
   seg::write_segment_index(*fs_, dir_, active_index_);
   active_index_.ids.clear();
   active_index_.ids.shrink_to_fit();
-  if (postings_ready_.load(std::memory_order_relaxed)) {
-    active_tags_.covered_size = active_written_;
-    try {
+  // A closing store leaves the active segment without one: it is always read from its frames.
+  if (closing) return;
+  try {
+    if (postings_ready_.load(std::memory_order_relaxed)) {
+      active_tags_.covered_size = active_written_;
       seg::write_tag_index(*fs_, dir_, active_tags_);
-    } catch (const error& e) {
-      // Derived data: the next build of the query index reads the segment instead.
-      warn(fmt::format("could not write the tag index of '{}': {}", active.path, e.what()));
+    } else {
+      // One an earlier session left no longer describes the segment; the build writes it anew.
+      fs_->remove(dir_ + "/" + seg::tag_index_file_name(active.base));
     }
+  } catch (const error& e) {
+    // Derived data: the next build of the query index reads the segment instead.
+    warn(fmt::format("could not write the tag index of '{}': {}", active.path, e.what()));
   }
 }
 
@@ -316,8 +319,15 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
                           current + 1, timestamp_us, events, p.metadata, &plan.link);
   plan.segment_size += frame_size;
   std::size_t index = plan.batches.size();
-  plan.batches.push_back(
-      {&p, plan.chunks.size() - 1, offset, plan.next_position, current + 1, 0, chunk_offset, {}});
+  plan.batches.push_back({&p,
+                          plan.chunks.size() - 1,
+                          offset,
+                          plan.next_position,
+                          current + 1,
+                          0,
+                          chunk_offset,
+                          timestamp_us,
+                          {}});
   if (plan.track_ids) {
     for (std::uint32_t i = 0; i < events.size(); ++i) plan.ids[events[i].id] = {index, i};
   }
@@ -348,7 +358,7 @@ void segment_store::write_plan(group_plan& plan) {
         auto batch =
             seg::parse_encoded_frame(chunk.bytes.view().substr(b.chunk_offset), active.path);
         active_tags_.add_batch(batch, b.offset);
-        b.tags.base_position = b.first_position;
+        b.tags = seg::segment_tag_index(b.first_position);
         b.tags.add_batch(batch, b.offset);
       }
       for (std::size_t i = 0; i < events.size(); ++i) {
@@ -369,7 +379,7 @@ void segment_store::publish_plan(group_plan& plan) {
       index_batch(b.segment_number,
                   {std::string(b.append->stream_id), b.first_version, b.first_position, count,
                    b.offset, detail::ends_in_tombstone(events)},
-                  b.append->recorded.empty() ? plan.timestamp_us : b.append->timestamp_us);
+                  b.timestamp_us);
       for (std::size_t i = 0; i < events.size(); ++i) {
         ids_.insert(events[i].id, b.first_position + i);
       }

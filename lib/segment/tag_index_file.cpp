@@ -21,7 +21,7 @@ void segment_tag_index::add_batch(const batch_view& batch, std::uint64_t frame_o
     event_spot spot;
     spot.offset = body_offset + static_cast<std::uint64_t>(e.raw.data() - batch.body().data());
     spot.size = static_cast<std::uint32_t>(e.raw.size());
-    spot.crc = detail::crc32c(as_bytes(e.raw));
+    spot.crc = spot_crc(position, e.raw);
     auto type = std::find(types.begin(), types.end(), e.type);
     spot.type = static_cast<std::uint32_t>(type - types.begin());
     if (type == types.end()) types.emplace_back(e.type);
@@ -109,30 +109,44 @@ std::optional<segment_tag_index> read_tag_index(io::file_system& fs, const std::
     reason = fmt::format("describes base position {}", index.base_position);
     return std::nullopt;
   }
-  std::uint64_t event_count = index.next_position - index.base_position;
-  // Each entry takes at least 2 bytes: reject counts the file cannot hold before reserving.
-  if (index.next_position < base ||
-      event_count + type_count + batch_count + tag_count > r.remaining() / 2 + 1) {
-    reason = "counts exceed the file";
+  // Counts the file cannot hold are refused before anything is reserved: at least 2 bytes a
+  // type, 20 an event, 16 a batch and 6 a tag.
+  if (index.next_position < base || index.covered_size < segment_header_size ||
+      type_count > r.remaining() / 2 || index.next_position - base > r.remaining() / 20 ||
+      batch_count > r.remaining() / 16 || tag_count > r.remaining() / 6) {
+    reason = "counts or sizes exceed the file";
     return std::nullopt;
   }
+  std::uint64_t event_count = index.next_position - base;
   for (std::uint32_t i = 0; i < type_count; ++i) index.types.emplace_back(r.bytes(r.u16()));
   index.events.reserve(event_count);
+  std::uint64_t end = segment_header_size;  // of the event before
   for (std::uint64_t i = 0; i < event_count && !r.failed(); ++i) {
     event_spot spot;
     spot.offset = r.u64();
     spot.size = r.u32();
     spot.crc = r.u32();
     spot.type = r.u32();
-    if (spot.type >= type_count) {
-      reason = fmt::format("event {} has type {} of {}", i, spot.type, type_count);
+    // Events lie in position order inside the covered bytes, each after the one before.
+    if (r.failed()) break;
+    if (spot.type >= type_count || spot.offset < end || spot.offset > index.covered_size ||
+        spot.size == 0 || spot.size > index.covered_size - spot.offset) {
+      reason = fmt::format("event {} has a type or place outside the file's", i);
       return std::nullopt;
     }
+    end = spot.offset + spot.size;
     index.events.push_back(spot);
   }
   for (std::uint32_t i = 0; i < batch_count && !r.failed(); ++i) {
     std::uint64_t position = r.u64();
-    index.batch_times.emplace_back(position, static_cast<std::int64_t>(r.u64()));
+    auto timestamp = static_cast<std::int64_t>(r.u64());
+    bool ordered =
+        index.batch_times.empty() ? position == base : position > index.batch_times.back().first;
+    if (!r.failed() && (!ordered || position >= index.next_position)) {
+      reason = fmt::format("batch {} starts at position {}", i, position);
+      return std::nullopt;
+    }
+    index.batch_times.emplace_back(position, timestamp);
   }
   for (std::uint32_t i = 0; i < tag_count && !r.failed(); ++i) {
     std::string tag(r.bytes(r.u16()));

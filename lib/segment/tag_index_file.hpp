@@ -19,6 +19,10 @@ namespace annal::segment {
 /// The query index of one segment's events: derived data, rebuilt from the segment whenever it is
 /// missing, damaged or stale.
 struct segment_tag_index {
+  segment_tag_index() = default;
+  /// An empty index of the segment at `base`.
+  explicit segment_tag_index(std::uint64_t base) : base_position(base), next_position(base) {}
+
   std::uint64_t base_position = 0;
   /// How many bytes of the segment file it describes, and the position after their last event.
   std::uint64_t covered_size = 0;

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "core/crc32c.hpp"
+#include "segment/byte_io.hpp"
+
 namespace annal::segment {
 namespace {
 
@@ -20,6 +23,12 @@ void append_range(const std::vector<std::uint64_t>& positions, std::uint64_t aft
 }
 
 }  // namespace
+
+std::uint32_t spot_crc(std::uint64_t position, std::string_view bytes) noexcept {
+  char le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(position >> (8 * i));
+  return detail::crc32c(as_bytes(bytes), detail::crc32c(as_bytes({le, sizeof le})));
+}
 
 std::uint32_t tag_postings::type_id(std::string_view type) {
   auto it = by_type_.find(type);

@@ -16,7 +16,8 @@
 namespace annal::segment {
 
 /// Where one event's encoding is, so that it can be read alone: its offset in its segment file,
-/// its size, the CRC-32C of its bytes (computed from a frame whose checksum held) and its type.
+/// its size, spot_crc() of its position and bytes (computed from a frame whose checksum held) and
+/// its type.
 struct event_spot {
   std::uint64_t offset = 0;
   std::uint32_t size = 0;
@@ -25,6 +26,10 @@ struct event_spot {
 
   friend bool operator==(const event_spot&, const event_spot&) = default;
 };
+
+/// The checksum an event_spot holds: CRC-32C of the event's position (8 bytes, little endian)
+/// followed by its bytes, so that a spot cannot pass for another position's event.
+std::uint32_t spot_crc(std::uint64_t position, std::string_view bytes) noexcept;
 
 /// For each stored tag and each event type, the positions of the events carrying it, ascending,
 /// and every event's spot from the first position recorded on. Not thread-safe: the store guards

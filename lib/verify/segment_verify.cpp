@@ -85,10 +85,8 @@ class checker {
       return;
     }
     std::vector<frame_info> frames;
-    std::vector<uuid> ids;        // the segment's event ids, by position - base
-    seg::segment_tag_index tags;  // what the segment's tag index must hold
-    tags.base_position = base;
-    tags.next_position = base;
+    std::vector<uuid> ids;              // the segment's event ids, by position - base
+    seg::segment_tag_index tags(base);  // what the segment's tag index must hold
     std::uint64_t readable = size;
     seg::frame_scanner scanner(*file, seg::segment_header_size, size, base);
     for (;;) {

@@ -487,6 +487,62 @@ TEST_CASE("sealed segments get tag indexes, which later opens read, and rebuild 
   CHECK(verify_store("segment:" + d.dir).ok());
 }
 
+TEST_CASE("a store queried while empty writes its first segment's tag index at the roll",
+          "[segment][format][dcb]") {
+  segment_dir d;
+  {
+    auto store = d.open("segment_size=1024");
+    CHECK(store->read_events(query::of({{.tags = {"t"}}})).events.empty());
+    for (int i = 0; i < 20; ++i) {
+      auto batch = make_events(3);
+      for (auto& e : batch) e.tags = {"t"};
+      store->append("s", expected_version::any(), batch);
+    }
+  }
+  REQUIRE(d.segments().size() >= 2);
+  CHECK(fs::exists(d.file(1, ".tix")));
+  CHECK_FALSE(fs::exists(d.file(0, ".tix")));
+  CHECK(d.open()->read_events(query::of({{.tags = {"t"}}})).events.size() == 60);
+  CHECK(verify_store("segment:" + d.dir).ok());
+  CHECK(d.warnings.empty());
+}
+
+TEST_CASE("a well-formed tag index that places or sums an event wrongly is corruption, no crash",
+          "[segment][format][dcb][bad_input]") {
+  segment_dir d;
+  auto bases = write_tagged_segments(d);
+  auto fs = io::posix_file_system();
+  std::string reason;
+  auto good = segment::read_tag_index(*fs, d.dir, bases[0], reason);
+  REQUIRE(good);
+  REQUIRE(good->batch_times.size() >= 2);
+  auto every = query::of({{.tags = {"every"}}});
+  SECTION("an event's place reaching into the next frame") {
+    auto index = *good;
+    // The last event of the first batch, moved to where the second batch's frame starts.
+    std::uint64_t second = good->batch_times[1].first;
+    // Frames follow each other: the second one starts where the first one's last event ends,
+    // plus the first frame's 32-byte link.
+    auto& moved = index.events[second - bases[0] - 1];
+    moved.offset += moved.size + 32;
+    moved.size = 1;
+    segment::write_tag_index(*fs, d.dir, index);
+    CHECK_THROWS_WITH(d.open()->read_events(query::of({{.tags = {"n:0"}}})),
+                      Catch::Contains("outside its batch's frame"));
+  }
+  SECTION("an event's checksum") {
+    auto index = *good;
+    index.events[0].crc ^= 1;
+    segment::write_tag_index(*fs, d.dir, index);
+    auto store = d.open();
+    CHECK_THROWS_WITH(store->read_events(every), Catch::Contains("delete its .tix file"));
+    // Deleted, it is rebuilt from the segment.
+    store.reset();
+    fs::remove(d.file(bases[0], ".tix"));
+    CHECK(d.open()->read_events(every).events.size() == 60);
+  }
+}
+
 TEST_CASE("the first query after an open reads the tag indexes, and verify checks them",
           "[segment][format][dcb][verify]") {
   segment_dir d;
