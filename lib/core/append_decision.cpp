@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "annal/error.hpp"
 
 namespace annal::detail {
@@ -99,6 +101,26 @@ append_decision decide_recorded_append(std::span<const recorded_event> events, s
     d.outcome = verdict::wrong_expected_version;
   }
   return d;
+}
+
+std::optional<std::uint64_t> first_condition_match(const query& q, std::uint64_t after,
+                                                   std::uint64_t committed_head,
+                                                   std::uint64_t log_start,
+                                                   condition_probe committed_lookup,
+                                                   std::span<const accepted_batch> group) {
+  if (after < committed_head) {
+    if (q.matches_all()) return std::max(after + 1, log_start);
+    if (auto found = committed_lookup(q, after)) return found;
+  }
+  for (const auto& batch : group) {
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+      const event_data& e = batch.events[i];
+      if (batch.first_position + i > after && q.matches(batch.stream_id, e.type, e.tags)) {
+        return batch.first_position + i;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 append_decision decide_conditional_append(std::string_view stream_id, expected_version expected,

@@ -61,6 +61,25 @@ struct append_decision {
 using condition_probe =
     function_ref<std::optional<std::uint64_t>(const query& q, std::uint64_t after)>;
 
+/// A batch accepted earlier in the same commit group: `events` at positions from
+/// `first_position` in `stream_id`.
+struct accepted_batch {
+  std::string_view stream_id;
+  std::uint64_t first_position;
+  std::span<const event_data> events;
+};
+
+/// The probe of a conditional append in a commit group: the first position after `after` holding
+/// an event that `q` matches, committed (up to `committed_head`, the log starting at `log_start`)
+/// or in `group` (the group's earlier batches, after the committed log). A query matching every
+/// event needs no lookup; otherwise `committed_lookup(q, after)` finds the committed one, with the
+/// backend's index. May throw what `committed_lookup` throws.
+std::optional<std::uint64_t> first_condition_match(const query& q, std::uint64_t after,
+                                                   std::uint64_t committed_head,
+                                                   std::uint64_t log_start,
+                                                   condition_probe committed_lookup,
+                                                   std::span<const accepted_batch> group);
+
 /// The rule of append() (docs/concepts.md, "Idempotency"), in this order: when the first
 /// event's id is stored, the append is a retry if every event of the batch is stored in
 /// `stream_id` at consecutive versions from there and `expected` agrees with where the first

@@ -79,13 +79,6 @@ struct tag_rows {
   }
 };
 
-// An event a group accepted before the append being decided: what a condition may match.
-struct accepted_event {
-  std::uint64_t position;
-  std::string_view stream_id;
-  const event_data* event;
-};
-
 // The append rule's view of `places`.
 auto lookup_in(const place_map& places) {
   return [&places](const uuid& id) -> std::optional<detail::event_place> {
@@ -351,33 +344,24 @@ struct append_writer::impl {
     c.exec("COMMIT");
   }
 
-  // The first position after `after` holding an event that `q` matches: committed (a statement
-  // issued under the head row's lock sees every committed event, and none can commit before this
-  // transaction does), or accepted earlier in the group.
-  std::optional<std::uint64_t> first_match(connection& c, const query& q, std::uint64_t after,
-                                           std::uint64_t committed,
-                                           std::span<const accepted_event> accepted) {
-    if (after < committed) {
-      if (q.matches_all()) return after + 1;
-      if (auto select =
-              matching_positions(q, events_table_, event_tags_table_, std::to_string(committed))) {
-        std::vector<param> params{param::int8(1), param::int8(to_sql(after))};
-        for (const auto& text : select->texts) params.emplace_back(text);
-        std::optional<result> r;
-        try {
-          r.emplace(c.query(select->sql.c_str(), params.data(), static_cast<int>(params.size())));
-        } catch (const annal::error&) {
-          throw transaction_aborted{std::current_exception()};
-        }
-        if (r->rows() > 0) return static_cast<std::uint64_t>(r->int8(0, 0));
-      }
+  // The first position after `after` (below `committed`) of a committed event that `q` matches,
+  // for core's first_condition_match(): a statement issued under the head row's lock sees every
+  // committed event, and none can commit before this transaction does.
+  std::optional<std::uint64_t> committed_match(connection& c, const query& q, std::uint64_t after,
+                                               std::uint64_t committed) {
+    auto select =
+        matching_positions(q, events_table_, event_tags_table_, std::to_string(committed));
+    if (!select) return std::nullopt;
+    std::vector<param> params{param::int8(1), param::int8(to_sql(after))};
+    for (const auto& text : select->texts) params.emplace_back(text);
+    std::optional<result> r;
+    try {
+      r.emplace(c.query(select->sql.c_str(), params.data(), static_cast<int>(params.size())));
+    } catch (const annal::error&) {
+      throw transaction_aborted{std::current_exception()};
     }
-    for (const auto& a : accepted) {
-      if (a.position > after && q.matches(a.stream_id, a.event->type, a.event->tags)) {
-        return a.position;
-      }
-    }
-    return std::nullopt;
+    if (r->rows() == 0) return std::nullopt;
+    return static_cast<std::uint64_t>(r->int8(0, 0));
   }
 
   // Runs the group in one transaction. The fast path (`look_up_ids` false) does not look up the
@@ -389,7 +373,7 @@ struct append_writer::impl {
     detail::sha256_digest link;
     std::uint64_t head = begin(c, link);
     const std::uint64_t committed = head;
-    std::vector<accepted_event> accepted;
+    std::vector<detail::accepted_batch> accepted;
     tag_rows tags;
     batch_links links;
     std::vector<std::string_view> ids;
@@ -417,7 +401,12 @@ struct append_writer::impl {
                                   p->stream_id, p->expected, p->events, current, stream.tombstoned,
                                   lookup_in(places), *p->condition, head,
                                   [&](const query& q, std::uint64_t after) {
-                                    return first_match(c, q, after, committed, accepted);
+                                    return detail::first_condition_match(
+                                        q, after, committed, 1,
+                                        [&](const query& cq, std::uint64_t from) {
+                                          return committed_match(c, cq, from, committed);
+                                        },
+                                        accepted);
                                   });
         detail::enforce(decision, p->stream_id, p->expected, p->events,
                         p->condition ? p->condition->after : 0);
@@ -425,12 +414,12 @@ struct append_writer::impl {
         link = detail::append_link(link, p->stream_id, head + 1, current + 1,
                                    now + postgres_epoch_us, p->events, p->contents);
         links.emplace_back(head + p->events.size(), link);
+        accepted.push_back({p->stream_id, head + 1, p->events});
         for (std::size_t i = 0; i < p->events.size(); ++i) {
           const event_data& e = p->events[i];
           rows.add(head + 1 + i, p->stream_id, current + 1 + i, e.type, e.id, now, p->metadata[i],
                    e.encoding, e.payload, e.type_version, e.tags);
           tags.add(e.tags, head + 1 + i);
-          accepted.push_back({head + 1 + i, p->stream_id, &e});
           places.emplace(
               std::string(id_bytes(e.id)),
               detail::event_place{std::string(p->stream_id), current + 1 + i, head + 1 + i});

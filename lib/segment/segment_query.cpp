@@ -289,11 +289,8 @@ query_page segment_store::do_read_events(const query& q, std::uint64_t after,
   return page;
 }
 
-std::optional<std::uint64_t> segment_store::first_match(const query& q, std::uint64_t after,
-                                                        const group_plan& plan) {
-  // The writer publishes nothing while it decides: the committed log ends at the head.
-  std::uint64_t committed = head_.load();
-  if (q.matches_all() && after < committed) return std::max(after + 1, log_start_.load());
+std::optional<std::uint64_t> segment_store::committed_match(const query& q, std::uint64_t after,
+                                                            std::uint64_t committed) {
   for (std::uint64_t from = after; from < committed;) {
     auto positions = query_positions(q, from, committed, 64);
     if (positions.empty()) break;
@@ -301,15 +298,6 @@ std::optional<std::uint64_t> segment_store::first_match(const query& q, std::uin
       if (q.matches(event)) return event.position;
     }
     from = positions.back();
-  }
-  for (const auto& b : plan.batches) {
-    const auto& events = b.append->events;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      if (b.first_position + i > after &&
-          q.matches(b.append->stream_id, events[i].type, events[i].tags)) {
-        return b.first_position + i;
-      }
-    }
   }
   return std::nullopt;
 }

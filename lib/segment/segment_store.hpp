@@ -139,10 +139,10 @@ class segment_store final : public event_store, public detail::chain_source {
   void commit_group(std::vector<pending_append*>& group);
   void plan_append(pending_append& p, group_plan& plan);
   std::optional<detail::event_place> committed_place(const uuid& id, place_cache& cache);
-  // The first position after `after` holding an event that `q` matches, committed or accepted
-  // earlier in `plan`'s group (the condition probe of a conditional append).
-  std::optional<std::uint64_t> first_match(const query& q, std::uint64_t after,
-                                           const group_plan& plan);
+  // The first position after `after` (below `committed`) of a committed event that `q` matches,
+  // found through the query index and checked as read, for core's first_condition_match().
+  std::optional<std::uint64_t> committed_match(const query& q, std::uint64_t after,
+                                               std::uint64_t committed);
   // Builds the tag index on first use (a scan of the log, holding writer_gate_) unless built.
   void ensure_postings();
   // ensure_postings() for a caller that holds writer_gate_.

@@ -269,7 +269,18 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
                                b.first_position + found->second.second};
   };
   bool recorded = !p.recorded.empty();
-  auto probe = [&](const query& q, std::uint64_t after) { return first_match(q, after, plan); };
+  auto probe = [&](const query& q, std::uint64_t after) {
+    // The writer publishes nothing while it decides: the committed log ends at the head.
+    std::uint64_t committed = head_.load();
+    std::vector<detail::accepted_batch> group;
+    for (const auto& b : plan.batches) {
+      group.push_back({b.append->stream_id, b.first_position, b.append->events});
+    }
+    return detail::first_condition_match(
+        q, after, committed, log_start_.load(),
+        [&](const query& cq, std::uint64_t from) { return committed_match(cq, from, committed); },
+        group);
+  };
   auto decision =
       recorded ? detail::decide_recorded_append(p.recorded, plan.next_position - 1, current,
                                                 tombstoned, lookup)
@@ -357,9 +368,9 @@ void segment_store::write_plan(group_plan& plan) {
         // Parsed here, not under the index's lock at publication.
         auto batch =
             seg::parse_encoded_frame(chunk.bytes.view().substr(b.chunk_offset), active.path);
-        active_tags_.add_batch(batch, b.offset);
         b.tags = seg::segment_tag_index(b.first_position);
         b.tags.add_batch(batch, b.offset);
+        active_tags_.append(b.tags);
       }
       for (std::size_t i = 0; i < events.size(); ++i) {
         active_index_.ids.emplace_back(events[i].id, b.first_position + i);

@@ -35,6 +35,22 @@ void segment_tag_index::add_batch(const batch_view& batch, std::uint64_t frame_o
   next_position = batch.last_position() + 1;
 }
 
+void segment_tag_index::append(const segment_tag_index& part) {
+  batch_times.insert(batch_times.end(), part.batch_times.begin(), part.batch_times.end());
+  for (event_spot spot : part.events) {
+    const std::string& type = part.types[spot.type];
+    auto at = std::find(types.begin(), types.end(), type);
+    spot.type = static_cast<std::uint32_t>(at - types.begin());
+    if (at == types.end()) types.push_back(type);
+    events.push_back(spot);
+  }
+  for (const auto& [tag, positions] : part.tags) {
+    auto& mine = tags[tag];
+    mine.insert(mine.end(), positions.begin(), positions.end());
+  }
+  next_position = part.next_position;
+}
+
 void segment_tag_index::load_into(tag_postings& postings) const {
   postings.add_events(base_position, events, types);
   for (const auto& [tag, positions] : tags) postings.add_tag_positions(tag, positions);

@@ -39,6 +39,8 @@ struct segment_tag_index {
   /// Adds a batch whose frame (checksum already checked) starts at `frame_offset` of the segment
   /// and follows everything added before. Never throws but std::bad_alloc.
   void add_batch(const batch_view& batch, std::uint64_t frame_offset);
+  /// Adds the batches of `part`, the index of the bytes that follow everything added before.
+  void append(const segment_tag_index& part);
   /// Records every event and tag in `postings` (after the events before base_position).
   void load_into(tag_postings& postings) const;
 

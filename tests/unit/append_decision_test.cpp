@@ -227,3 +227,40 @@ TEST_CASE("decide_recorded_append: position, then ids, then version; no retry",
     CHECK(e.actual_version() == 4);
   }
 }
+
+TEST_CASE("a condition's probe: the committed log through the backend, then the group's batches",
+          "[append_decision][dcb]") {
+  auto tagged = [](std::string tag) {
+    event_data e;
+    e.type = "t";
+    e.payload = "{}";
+    e.tags = {std::move(tag)};
+    return e;
+  };
+  std::vector<event_data> first{tagged("a"), tagged("b")};
+  std::vector<event_data> second{tagged("b")};
+  std::vector<detail::accepted_batch> group{{"s", 11, first}, {"u", 13, second}};
+  int lookups = 0;
+  auto none = [&](const query&, std::uint64_t) -> std::optional<std::uint64_t> {
+    ++lookups;
+    return std::nullopt;
+  };
+  auto b = query::of({{.tags = {"b"}}});
+  // Nothing committed matches: the group's first matching event after the position.
+  CHECK(detail::first_condition_match(b, 0, 10, 1, none, group) == 12u);
+  CHECK(detail::first_condition_match(b, 12, 10, 1, none, group) == 13u);
+  CHECK(detail::first_condition_match(b, 13, 10, 1, none, group) == std::nullopt);
+  CHECK(lookups == 1);  // a position at or past the committed head needs no lookup
+  // A committed match wins over the group's.
+  auto at_seven = [](const query&, std::uint64_t) -> std::optional<std::uint64_t> { return 7; };
+  CHECK(detail::first_condition_match(b, 0, 10, 1, at_seven, group) == 7u);
+  // A stream's implicit tag matches the group's batches of that stream only.
+  auto u = query::of({{.tags = {stream_tag("u")}}});
+  CHECK(detail::first_condition_match(u, 0, 10, 1, none, group) == 13u);
+  // all() needs no lookup: the next position, or the log's start when retention deleted it.
+  lookups = 0;
+  CHECK(detail::first_condition_match(query::all(), 3, 10, 1, none, group) == 4u);
+  CHECK(detail::first_condition_match(query::all(), 3, 10, 6, none, group) == 6u);
+  CHECK(detail::first_condition_match(query::all(), 10, 10, 1, none, group) == 11u);
+  CHECK(lookups == 0);
+}
