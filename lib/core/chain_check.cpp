@@ -79,7 +79,7 @@ chain_report check_chain(event_store& store) {
       if (!anchored && batch.first_position != 1) {
         // Retention deleted the log's start: the first stored link vouches for what follows.
         if (!batch.link) {
-          ++report.batches_without_link;
+          ++(batch.link_pending ? report.batches_awaiting_link : report.batches_without_link);
           expected_first = batch.last_position + 1;
           report.first_position = expected_first;
           continue;
@@ -116,7 +116,8 @@ chain_report check_chain(event_store& store) {
                                     "changed";
         return broken(std::move(batch), problem);
       }
-      if (!batch.link) ++report.batches_without_link;
+      if (!batch.link)
+        ++(batch.link_pending ? report.batches_awaiting_link : report.batches_without_link);
       previous = computed;
       ++report.batches_checked;
       report.events_checked += stored.size();

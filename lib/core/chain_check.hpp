@@ -19,9 +19,13 @@ struct stored_batch_link {
   /// The link stored with the batch; empty for a batch stored before the backend stored links
   /// (a segment written by an older annal), whose link the check computes from its events.
   std::optional<sha256_digest> link;
-  /// Where the batch is stored, for reports: a segment file's name, the SQLite database file,
-  /// or the PostgreSQL table.
+  /// Where the batch is stored, for reports: a segment file's name (and the file that holds its
+  /// link, when another), the SQLite database file, or the PostgreSQL table.
   std::string file;
+  /// True when no link is stored for the batch yet because the backend stores it later: the
+  /// segment log stores a commit group's links with the next group's first frame. The check
+  /// computes such a link, as for a batch without one.
+  bool link_pending = false;
 };
 
 /// A backend that stores the hash chain. Every backend's store implements it beside
@@ -48,6 +52,9 @@ struct chain_report {
   /// The batches checked whose link the backend did not store (older segments): their links
   /// are computed, and the first stored link after them vouches for them all.
   std::uint64_t batches_without_link = 0;
+  /// The batches at the log's end whose link is stored with the next commit group
+  /// (stored_batch_link::link_pending): nothing stored vouches for them yet.
+  std::uint64_t batches_awaiting_link = 0;
   /// The position the check started from: 1, or the log's start after segment retention
   /// deleted its oldest segments (the first batch's link is then taken as given).
   std::uint64_t first_position = 1;

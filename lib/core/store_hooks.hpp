@@ -1,5 +1,5 @@
 // Seams in the append path and the segment log's retention that tests inject to hold a commit
-// group open, fail a step or wait for a background pass.
+// group open, fail a step or wait for a background pass, and benchmarks to leave a cost out.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +30,10 @@ struct store_hooks {
   /// Segment log: the retention thread finished a pass (it moved what was due, found nothing
   /// due, or failed and warned). Called by that thread with no lock held; it must not block.
   std::function<void()> after_retention;
+  /// Segment log, benchmarks only: hash no link (each frame that would store links stores zeros
+  /// in their place), to measure what the hash chain costs appends. A store written so holds a
+  /// broken chain.
+  bool without_chain = false;
 };
 
 }  // namespace annal::detail

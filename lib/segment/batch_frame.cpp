@@ -49,8 +49,15 @@ std::uint32_t frame_crc(std::uint32_t body_length, std::uint8_t type, std::strin
   return detail::crc32c(as_bytes(body), crc);
 }
 
+std::size_t frame_trailer::size() const noexcept {
+  if (type == frame_type_linked_batch) return link_size;
+  if (type == frame_type_batch_with_links) return earlier_links.size() * link_size + 4;
+  return 0;
+}
+
 frame_layout layout_batch_frame(std::string_view stream_id, std::span<const event_data> events,
-                                std::span<const std::string> metadata, bool linked) {
+                                std::span<const std::string> metadata,
+                                const frame_trailer& trailer) {
   frame_layout layout;
   layout.type_refs.resize(events.size());
   std::array<std::string_view, max_batch_types> table;
@@ -82,14 +89,14 @@ frame_layout layout_batch_frame(std::string_view stream_id, std::span<const even
     auto payload = static_cast<std::uint32_t>(e.payload.size());
     size += varint_size(md) + md + varint_size(payload) + payload;
   }
-  layout.size = size + (linked ? link_size : 0);
+  layout.size = size + trailer.size();
   return layout;
 }
 
 void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::string_view stream_id,
                         std::uint64_t first_position, std::uint64_t first_version,
                         std::int64_t timestamp_us, std::span<const event_data> events,
-                        std::span<const std::string> metadata, const detail::sha256_digest* link) {
+                        std::span<const std::string> metadata, const frame_trailer& trailer) {
   char* frame = out.extend(layout.size);
   frame_writer w(frame + frame_header_size);
   w.put(first_position);
@@ -124,10 +131,12 @@ void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::strin
     w.varint(static_cast<std::uint32_t>(e.payload.size()));
     w.bytes(e.payload.data(), e.payload.size());
   }
-  std::uint8_t type = frame_type_batch;
-  if (link != nullptr) {
-    w.bytes(link->data(), link->size());
-    type = frame_type_linked_batch;
+  std::uint8_t type = trailer.type;
+  if (type == frame_type_linked_batch) {
+    w.bytes(trailer.link.data(), trailer.link.size());
+  } else if (type == frame_type_batch_with_links) {
+    for (const auto& link : trailer.earlier_links) w.bytes(link.data(), link.size());
+    w.put(static_cast<std::uint32_t>(trailer.earlier_links.size()));
   }
   auto body_length = static_cast<std::uint32_t>(layout.size - frame_header_size);
   frame_writer h(frame);
@@ -257,6 +266,25 @@ bool event_decoder::next(event_view& out, std::string& reason) {
 
 std::optional<batch_view> batch_view::parse_frame(std::uint8_t type, std::string_view body,
                                                   std::string& reason) {
+  if (type == frame_type_batch_with_links) {
+    if (body.size() < 4) {
+      reason = "batch frame is shorter than its count of links";
+      return std::nullopt;
+    }
+    byte_reader count_reader(body.substr(body.size() - 4));
+    std::uint64_t count = count_reader.u32();
+    if (count * link_size > body.size() - 4) {
+      reason = fmt::format("batch frame is shorter than the {} links it says it carries", count);
+      return std::nullopt;
+    }
+    std::size_t links_at = body.size() - 4 - count * link_size;
+    auto batch = parse(body.substr(0, links_at), reason);
+    if (batch) {
+      batch->frame_type_ = type;
+      batch->earlier_links_ = body.substr(links_at, count * link_size);
+    }
+    return batch;
+  }
   if (type != frame_type_linked_batch) return parse(body, reason);
   if (body.size() < link_size) {
     reason = "linked batch frame is shorter than its link";
@@ -267,8 +295,25 @@ std::optional<batch_view> batch_view::parse_frame(std::uint8_t type, std::string
     detail::sha256_digest link;
     std::memcpy(link.data(), body.data() + body.size() - link_size, link_size);
     batch->link_ = link;
+    batch->frame_type_ = type;
   }
   return batch;
+}
+
+detail::sha256_digest batch_view::earlier_link(std::uint32_t i) const noexcept {
+  detail::sha256_digest link;
+  std::memcpy(link.data(), earlier_links_.data() + std::size_t{i} * link_size, link_size);
+  return link;
+}
+
+frame_trailer batch_view::trailer() const {
+  frame_trailer trailer;
+  trailer.type = frame_type_;
+  if (link_) trailer.link = *link_;
+  for (std::uint32_t i = 0; i < earlier_link_count(); ++i) {
+    trailer.earlier_links.push_back(earlier_link(i));
+  }
+  return trailer;
 }
 
 std::optional<batch_view> batch_view::parse(std::string_view body, std::string& reason) {

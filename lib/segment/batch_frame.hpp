@@ -53,18 +53,33 @@ struct frame_layout {
   std::vector<std::uint8_t> type_refs;
 };
 
-/// Lays out the frame of a batch. `metadata[i]` is the encoded metadata of `events[i]`; an empty
-/// `metadata` means no event has any. A `linked` frame ends with the batch's link.
-frame_layout layout_batch_frame(std::string_view stream_id, std::span<const event_data> events,
-                                std::span<const std::string> metadata, bool linked = true);
+/// What a batch frame holds after its batch body, by frame type (segment_format.hpp): nothing
+/// (frame_type_batch, segments before format 3), the batch's own link (frame_type_linked_batch,
+/// formats 3 and 4), or the links of the batches just before it (frame_type_batch_with_links,
+/// format 5, the only one written).
+struct frame_trailer {
+  std::uint8_t type = frame_type_batch_with_links;
+  /// frame_type_linked_batch: the batch's link.
+  detail::sha256_digest link{};
+  /// frame_type_batch_with_links: the links of the batches just before this one, in log order.
+  std::vector<detail::sha256_digest> earlier_links;
 
-/// Appends the complete frame (header, CRC) of a batch laid out by layout_batch_frame() to `out`:
-/// a linked batch frame ending with `*link` when `link` is not null (the layout must be linked),
-/// a plain batch frame otherwise.
+  /// The trailer's size in the frame's body.
+  std::size_t size() const noexcept;
+};
+
+/// Lays out the frame of a batch. `metadata[i]` is the encoded metadata of `events[i]`; an empty
+/// `metadata` means no event has any. The frame ends with `trailer`.
+frame_layout layout_batch_frame(std::string_view stream_id, std::span<const event_data> events,
+                                std::span<const std::string> metadata,
+                                const frame_trailer& trailer);
+
+/// Appends the complete frame (header, CRC) of a batch laid out by layout_batch_frame() with the
+/// same `trailer` to `out`.
 void encode_batch_frame(byte_buffer& out, const frame_layout& layout, std::string_view stream_id,
                         std::uint64_t first_position, std::uint64_t first_version,
                         std::int64_t timestamp_us, std::span<const event_data> events,
-                        std::span<const std::string> metadata, const detail::sha256_digest* link);
+                        std::span<const std::string> metadata, const frame_trailer& trailer);
 
 /// Decodes the events region of a batch body in order, keeping the batch's type table.
 class event_decoder {
@@ -91,8 +106,8 @@ class batch_view {
  public:
   /// Parses and fully validates a batch body; nullopt when it is malformed, with `reason` set.
   static std::optional<batch_view> parse(std::string_view body, std::string& reason);
-  /// Parses the body of a frame of type `type` (is_batch_frame_type()): a linked batch frame's
-  /// body is a batch body and the batch's link.
+  /// Parses the body of a frame of type `type` (is_batch_frame_type()): a batch body and the
+  /// frame's trailer.
   static std::optional<batch_view> parse_frame(std::uint8_t type, std::string_view body,
                                                std::string& reason);
 
@@ -102,8 +117,19 @@ class batch_view {
   std::int64_t timestamp_us() const noexcept { return timestamp_us_; }
   std::uint32_t count() const noexcept { return count_; }
   std::string_view stream_id() const noexcept { return stream_id_; }
-  /// The batch's link of the hash chain; empty for a plain batch frame (older segments).
+  /// The batch's link of the hash chain, when its frame holds it (formats 3 and 4).
   const std::optional<detail::sha256_digest>& link() const noexcept { return link_; }
+  /// The frame's type: which trailer follows the batch body.
+  std::uint8_t frame_type() const noexcept { return frame_type_; }
+  /// frame_type_batch_with_links: how many links of earlier batches the frame carries.
+  std::uint32_t earlier_link_count() const noexcept {
+    return static_cast<std::uint32_t>(earlier_links_.size() / link_size);
+  }
+  /// frame_type_batch_with_links: link `i` (< earlier_link_count()) of the carried ones, in log
+  /// order: the last is the link of the batch just before this one.
+  detail::sha256_digest earlier_link(std::uint32_t i) const noexcept;
+  /// The frame's trailer, to write the batch again in a frame of the same kind.
+  frame_trailer trailer() const;
   /// The batch body the view was parsed from (without a linked frame's link): event_view::raw of
   /// its events lies inside it.
   std::string_view body() const noexcept { return body_; }
@@ -130,6 +156,8 @@ class batch_view {
   std::string_view body_;
   std::string_view events_;
   std::optional<detail::sha256_digest> link_;
+  std::uint8_t frame_type_ = frame_type_batch;
+  std::string_view earlier_links_;
 };
 
 /// Parses the whole frame at the start of `frame`, header and body, without checking its CRC: for

@@ -3,6 +3,7 @@
 
 #include "annal/error.hpp"
 #include "core/batch_chain.hpp"
+#include "core/commit_group.hpp"
 #include "segment/frame_scanner.hpp"
 #include "segment/segment_store_parts.hpp"
 
@@ -32,35 +33,79 @@ std::vector<detail::stored_batch_link> segment_store::read_batch_links(std::uint
                                                                        std::size_t max_count) {
   std::vector<detail::stored_batch_link> links;
   if (max_count == 0) return links;
+  // The batches returned whose link a later frame carries (format 5), in log order.
+  std::vector<std::size_t> waiting;
   std::uint64_t head;
   scan_batches(from_position, head, [&](const seg::batch_view& batch, const segment_file& segment) {
+    if (std::uint32_t carried = batch.earlier_link_count(); carried != 0) {
+      // The links of the batches just before this one; those before `from_position` are not
+      // returned.
+      std::size_t matched = std::min<std::size_t>(carried, waiting.size());
+      for (std::size_t i = 0; i < matched; ++i) {
+        auto& linked = links[waiting[waiting.size() - matched + i]];
+        linked.link = batch.earlier_link(static_cast<std::uint32_t>(carried - matched + i));
+        // A report names the file that holds the link too, when it is another.
+        if (linked.file != segment.path) linked.file += ", its link in " + segment.path;
+      }
+      waiting.clear();
+    }
     if (batch.first_position() < from_position) return true;
-    links.push_back({batch.first_position(), batch.last_position(), batch.link(), segment.path});
-    return links.size() < max_count;
+    if (links.size() < max_count) {
+      links.push_back({batch.first_position(), batch.last_position(), batch.link(), segment.path});
+      if (batch.frame_type() == seg::frame_type_batch_with_links) {
+        waiting.push_back(links.size() - 1);
+      }
+    }
+    // Read on until the frame that carries the links of the batches returned.
+    return links.size() < max_count || !waiting.empty();
   });
+  for (auto i : waiting) links[i].link_pending = true;
   return links;
 }
 
 detail::sha256_digest segment_store::link_at_open() {
-  std::uint64_t head = head_.load();
+  unstored_links_.clear();
+  const std::uint64_t head = head_.load();
   if (head == 0) return detail::chain_start;
-  std::optional<detail::sha256_digest> last;
-  std::uint64_t from = head;
-  scan_batches(from, head, [&](const seg::batch_view& batch, const segment_file&) {
-    last = batch.link();
-    return false;
-  });
-  if (last) return *last;
-  // Written before links were: the chain over the whole log, computed as check_chain() does.
-  detail::sha256_digest link = detail::chain_start;
+  // The last stored link is in the last batch's frame (formats 3 and 4) or in the first frame of
+  // the log's last commit group (format 5): walk back from the last batch, a frame at a time,
+  // at most as many batches as a group holds. A log written before links has none: the chain
+  // starts at the log's start.
+  std::optional<detail::sha256_digest> anchor;
+  std::uint64_t after = 1;    // the first position whose link is not stored
+  bool before_links = false;  // reached a frame of a format before links: none is stored earlier
+  std::size_t walked = 0;
+  for (auto place = batch_places_.rbegin();
+       place != batch_places_.rend() && !anchor && !before_links &&
+       walked < detail::group_limits{}.max_events;
+       ++place, ++walked) {
+    std::uint64_t from = place->first_position;
+    std::uint64_t scan_head = head;
+    scan_batches(from, scan_head, [&](const seg::batch_view& batch, const segment_file&) {
+      if (batch.link()) {
+        anchor = batch.link();
+        after = batch.last_position() + 1;
+      } else if (std::uint32_t carried = batch.earlier_link_count(); carried != 0) {
+        anchor = batch.earlier_link(carried - 1);
+        after = batch.first_position();
+      }
+      before_links = batch.frame_type() == seg::frame_type_batch;
+      return false;
+    });
+  }
+  // Links the batches after it from their events: those in format-5 frames are the ones the next
+  // append's first frame stores.
+  detail::sha256_digest link = anchor ? *anchor : detail::chain_start;
   std::vector<recorded_event> events;
-  from = 1;
-  scan_batches(from, head, [&](const seg::batch_view& batch, const segment_file& segment) {
+  std::uint64_t scan_head = head;
+  scan_batches(after, scan_head, [&](const seg::batch_view& batch, const segment_file& segment) {
+    if (batch.first_position() < after) return true;
     events.clear();
     batch.for_each([&](std::uint32_t i, const seg::event_view& e) {
       events.push_back(seg::recorded_of(batch, i, e, segment.path));
     });
     link = batch.link() ? *batch.link() : detail::stored_link(link, events);
+    if (batch.frame_type() == seg::frame_type_batch_with_links) unstored_links_.push_back(link);
     return true;
   });
   return link;

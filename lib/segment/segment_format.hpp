@@ -10,9 +10,10 @@ namespace annal::segment {
 
 /// Version of the segment file format. A segment with a newer version is refused. Version 2
 /// added event type versions (the high bit of an event's encoding byte), version 3 linked batch
-/// frames (the hash chain), version 4 event tags (encoding_tags_flag); an older segment is read
-/// as it is, but never written to again (see docs/storage-format.md).
-inline constexpr std::uint32_t format_version = 4;
+/// frames (the hash chain), version 4 event tags (encoding_tags_flag), version 5 frames that
+/// carry the links of the batches before them (frame_type_batch_with_links); an older segment is
+/// read as it is, but never written to again (see docs/storage-format.md).
+inline constexpr std::uint32_t format_version = 5;
 /// Version of the index sidecar format. Version 2 added a flags byte to each batch entry (bit 0:
 /// the batch ends with a tombstone); a version-1 index is read with no flags set (no version-1
 /// store holds a tombstone). An index of another version is rebuilt.
@@ -32,11 +33,17 @@ inline constexpr std::size_t frame_header_size = 9;
 inline constexpr std::uint8_t frame_type_batch = 1;
 /// A batch frame whose body ends with the batch's 32-byte link of the hash chain (format 3).
 inline constexpr std::uint8_t frame_type_linked_batch = 2;
-/// The size of a link at the end of a linked batch frame's body.
+/// A batch frame whose body ends with the links of the n batches just before it in the log, in
+/// log order, then n as a u32 (format 5): batch body | link[32] * n | n u32. The store writes a
+/// commit group's links with the first frame of the next group, so that hashing them runs beside
+/// the group's sync instead of before its write; the group's other frames carry n = 0.
+inline constexpr std::uint8_t frame_type_batch_with_links = 3;
+/// The size of a link of the hash chain in a frame's body.
 inline constexpr std::size_t link_size = 32;
 /// True for the frame types that hold a batch.
 constexpr bool is_batch_frame_type(std::uint8_t type) noexcept {
-  return type == frame_type_batch || type == frame_type_linked_batch;
+  return type == frame_type_batch || type == frame_type_linked_batch ||
+         type == frame_type_batch_with_links;
 }
 /// Largest frame body accepted, so a damaged length cannot make a reader allocate gigabytes.
 inline constexpr std::uint32_t max_frame_body = 256u << 20;

@@ -107,12 +107,11 @@ void segment_store::rewrite_segment(std::size_t number, const segment_file& old,
         metadata.emplace_back(e.metadata);
       }
     });
-    // The link stays: an erased event keeps its digest (docs/integrity.md).
-    const auto& link = batch.link();
-    auto layout = seg::layout_batch_frame(batch.stream_id(), events, metadata, link.has_value());
+    // The links stay: an erased event keeps its digest (docs/integrity.md).
+    auto trailer = batch.trailer();
+    auto layout = seg::layout_batch_frame(batch.stream_id(), events, metadata, trailer);
     seg::encode_batch_frame(out, layout, batch.stream_id(), batch.first_position(),
-                            batch.first_version(), batch.timestamp_us(), events, metadata,
-                            link ? &*link : nullptr);
+                            batch.first_version(), batch.timestamp_us(), events, metadata, trailer);
   }
   if (next != erasures.end() || scanner.next_position() != old.next_position) {
     throw corruption(old.path, -1,

@@ -23,6 +23,7 @@
 #include "segment/batch_frame.hpp"
 #include "segment/byte_io.hpp"
 #include "segment/id_table.hpp"
+#include "segment/link_hasher.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_index_file.hpp"
 #include "segment/segment_key_store.hpp"
@@ -40,6 +41,10 @@ namespace annal {
 /// front to the next caller. An append with no competition therefore costs no thread switch.
 /// Readers use positioned reads of the files and see only acknowledged batches, whole. The
 /// directory is locked: one store object at a time.
+///
+/// With durability sync_each_batch, a thread of the store's own hashes each group's links of
+/// the hash chain while the writer writes and syncs the group (segment::link_hasher); during a
+/// burst of appends it polls for the next group instead of sleeping.
 ///
 /// A failed write or sync puts the store into a failed state: later appends throw
 /// annal::io_error until the store is reopened, which recovers from the files.
@@ -118,8 +123,9 @@ class segment_store final : public event_store, public detail::chain_source {
   void scan_batches(
       std::uint64_t& from_position, std::uint64_t& head,
       detail::function_ref<bool(const segment::batch_view&, const segment_file&)> visit);
-  // The link of the log's last batch: the one stored in its frame, or, for a log an annal
-  // before links wrote, the chain computed over the whole log (once: the next append stores it).
+  // The link of the log's last batch, computed from the last stored link and the events after
+  // it (for a log an annal before links wrote, over the whole log); sets unstored_links_ to the
+  // computed links that the next append's first frame is to store.
   detail::sha256_digest link_at_open();
   void refuse_foreign_directory();
   void recover();
@@ -206,6 +212,12 @@ class segment_store final : public event_store, public detail::chain_source {
   std::uint64_t active_written_ = 0;   // bytes written to the active segment, published or not
   segment::byte_buffer spare_buffer_;  // the last group's write buffer, reused: no page faults
   detail::sha256_digest last_link_{};  // the link of the last batch written; the writer's alone
+  // The links of the last batches written, which no frame stores yet: the next group's first
+  // frame carries them. The writer's alone.
+  std::vector<detail::sha256_digest> unstored_links_;
+  // Computes a durable group's links while the writer writes and syncs it; made by the first
+  // such group. The writer's alone.
+  std::unique_ptr<segment::link_hasher> hasher_;
 
   std::mutex queue_mutex_;
   std::condition_variable group_done_;

@@ -78,7 +78,9 @@ struct segment_store::pending_append {
   expected_version expected;
   std::span<const event_data> events;
   std::vector<std::string> metadata;  // encoded, one per event; empty when no event has any
-  // The events' content digests (append() only), computed before the append queues.
+  // The events' content digests when computed before the group's write: by the appending thread
+  // when the store syncs no group (nothing to hash beside), by the writer for append_recorded();
+  // empty otherwise (the writer's link_hasher computes them beside the sync).
   std::vector<detail::sha256_digest> contents;
   bool done = false;
   append_result result;
@@ -127,8 +129,6 @@ struct segment_store::group_plan {
   std::uint64_t next_position = 0;
   std::uint64_t segment_size = 0;
   std::int64_t timestamp_us = 0;
-  // The link of the group's last accepted batch (the store's last link before the first).
-  detail::sha256_digest link{};
 };
 
 namespace segment {

@@ -8,6 +8,7 @@
 #include "core/append_decision.hpp"
 #include "core/batch_chain.hpp"
 #include "core/commit_group.hpp"
+#include "core/log_tree.hpp"
 #include "core/metadata_json.hpp"
 #include "core/stream_lifecycle.hpp"
 #include "segment/batch_frame.hpp"
@@ -125,8 +126,12 @@ append_result segment_store::enqueue(pending_append& p) {
     p.metadata.reserve(events.size());
     for (const auto& e : events) p.metadata.push_back(detail::encode_metadata(e.metadata));
   }
-  // Digests cost the appending thread, beside other appends' commits, not the group's writer.
-  if (p.recorded.empty()) p.contents = detail::content_digests(events, p.metadata);
+  // Without a sync to hash beside, digests cost the appending thread, beside other appends'
+  // commits, not the group's writer.
+  if (p.recorded.empty() && options_.durability != durability_mode::sync_each_batch &&
+      !hooks_.without_chain) {
+    p.contents = detail::content_digests(events, p.metadata);
+  }
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&p);
   if (hooks_.on_queued) hooks_.on_queued();
@@ -177,7 +182,6 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
   plan.segment_size = active_written_;
   plan.timestamp_us = now_microseconds();
   plan.track_ids = group.size() > 1;
-  plan.link = last_link_;
   for (auto* p : group) {
     try {
       if (p->condition != nullptr) build_postings_locked();
@@ -187,9 +191,34 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
     }
   }
   if (plan.batches.empty()) return;
+  std::vector<seg::batch_to_link> to_link;
+  to_link.reserve(plan.batches.size());
+  for (const auto& b : plan.batches) {
+    to_link.push_back({b.append->stream_id, b.first_position, b.first_version, b.timestamp_us,
+                       b.append->events, b.append->metadata, b.append->contents});
+  }
+  // A durable group's links are hashed beside its write and sync; the next group's first frame
+  // stores them (segment_format.hpp, frame_type_batch_with_links).
+  bool beside_sync = options_.durability == durability_mode::sync_each_batch;
+  if (hooks_.without_chain) {
+    to_link.clear();
+    beside_sync = false;
+  }
+  if (beside_sync) {
+    if (!hasher_) hasher_ = std::make_unique<seg::link_hasher>();
+    hasher_->start(last_link_, to_link);
+  }
+  std::vector<detail::sha256_digest> links;
   try {
-    write_plan(plan);
-  } catch (const error& e) {
+    try {
+      write_plan(plan);
+    } catch (...) {
+      if (beside_sync) hasher_->wait();  // it reads the group's appends, which the error ends
+      throw;
+    }
+    links = beside_sync ? hasher_->wait() : seg::link_batches(last_link_, to_link);
+    links.resize(plan.batches.size());  // zeros without the chain
+  } catch (const std::exception& e) {
     {
       std::lock_guard lock(queue_mutex_);
       failure_ = e.what();
@@ -200,7 +229,8 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
     return;
   }
   publish_plan(plan);
-  last_link_ = plan.link;
+  last_link_ = links.back();
+  unstored_links_ = std::move(links);
   if (plan.chunks.front().bytes.capacity() <= (std::uint64_t{16} << 20)) {
     spare_buffer_ = std::move(plan.chunks.front().bytes);
   }
@@ -299,7 +329,16 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
     if (in_group) plan.group_retries.push_back(&p);
     return;
   }
-  seg::frame_layout layout = seg::layout_batch_frame(p.stream_id, events, p.metadata);
+  if (recorded) {
+    // Computed here, where an event that cannot be linked refuses its append alone.
+    p.contents.clear();
+    for (const auto& e : p.recorded) p.contents.push_back(detail::stored_content_digest(e));
+  }
+  // The group's first frame stores the links of the batches written before it that no frame
+  // stores yet.
+  seg::frame_trailer trailer;
+  if (plan.batches.empty()) trailer.earlier_links = unstored_links_;
+  seg::frame_layout layout = seg::layout_batch_frame(p.stream_id, events, p.metadata, trailer);
   std::size_t frame_size = layout.size;
   if (frame_size - seg::frame_header_size > seg::max_frame_body) {
     throw invalid_argument(
@@ -322,12 +361,9 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   }
   std::uint64_t offset = plan.segment_size;
   std::int64_t timestamp_us = recorded ? p.timestamp_us : plan.timestamp_us;
-  plan.link = recorded ? detail::stored_link(plan.link, p.recorded)
-                       : detail::append_link(plan.link, p.stream_id, plan.next_position,
-                                             current + 1, timestamp_us, events, p.contents);
   std::size_t chunk_offset = plan.chunks.back().bytes.size();
   seg::encode_batch_frame(plan.chunks.back().bytes, layout, p.stream_id, plan.next_position,
-                          current + 1, timestamp_us, events, p.metadata, &plan.link);
+                          current + 1, timestamp_us, events, p.metadata, trailer);
   plan.segment_size += frame_size;
   std::size_t index = plan.batches.size();
   plan.batches.push_back({&p,

@@ -233,7 +233,12 @@ TEST_CASE("verify --chain finds tampering by itself, naming the batch and its fi
   signed_store s;
   auto clean = run_tool({"verify", s.uri, "--chain"});
   CHECK(clean.exit_code == 0);
-  CHECK(clean.out == "ok: the chain holds over 12 batches, 12 events\n");
+  // The segment log stores the last commit group's links with the next append.
+  CHECK(clean.out == "ok: the chain holds over 12 batches, 12 events" +
+                         std::string(backend == "segment"
+                                         ? ", the last 1 with links the next append stores"
+                                         : "") +
+                         "\n");
   const std::string changed = "or the link was changed";
   if (backend == "segment") {
     SECTION("a payload changed, its frame's checksum made good") {
@@ -264,8 +269,10 @@ TEST_CASE("verify --chain finds tampering by itself, naming the batch and its fi
                                  std::filesystem::copy_options::overwrite_existing);
       std::filesystem::remove(segment_dir_of(ours) + "/" + second.substr(0, second.size() - 4) +
                               ".idx");
+      // The first frame of the swapped segment stores the link of the batch before it, which
+      // breaks there; the report names both files.
       std::uint64_t base = std::stoull(second.substr(0, 20));
-      check_chain_broken(ours, base, base, second, changed);
+      check_chain_broken(ours, base - 1, base - 1, second, changed);
     }
     return;
   }

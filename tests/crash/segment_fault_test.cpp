@@ -11,6 +11,7 @@
 #include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/system_events.hpp"
+#include "core/chain_check.hpp"
 #include "segment/segment_store.hpp"
 #include "support/fault_file_system.hpp"
 #include "support/store_fixture.hpp"
@@ -174,6 +175,13 @@ void verify_after_recovery(fault_file_system& fs, const store_options& options,
   auto r = store.append("after", expected_version::no_stream(), make_events(2));
   REQUIRE(r.first_position == all.size() + 1);
   REQUIRE(store.read_stream("after").size() == 2);
+  // The chain holds over the recovered log, and the links the cut lost are stored again: only
+  // the last append's batch waits for its link.
+  auto chain = detail::check_chain(store);
+  INFO(chain.problem);
+  REQUIRE(chain.ok());
+  REQUIRE(chain.batches_without_link == 0);
+  REQUIRE(chain.batches_awaiting_link == 1);
 }
 
 store_options small_segments(durability_mode mode) {

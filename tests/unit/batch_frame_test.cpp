@@ -17,8 +17,9 @@ struct encoded {
 
 encoded encode(const std::vector<event_data>& events, const std::vector<std::string>& metadata) {
   encoded out;
-  auto layout = layout_batch_frame("stream-1", events, metadata, false);
-  encode_batch_frame(out.buffer, layout, "stream-1", 41, 7, 1234567, events, metadata, nullptr);
+  frame_trailer plain{.type = frame_type_batch};
+  auto layout = layout_batch_frame("stream-1", events, metadata, plain);
+  encode_batch_frame(out.buffer, layout, "stream-1", 41, 7, 1234567, events, metadata, plain);
   REQUIRE(out.buffer.size() == layout.size);
   return out;
 }
@@ -251,8 +252,9 @@ TEST_CASE("a linked batch frame carries its link after the batch, under the fram
   annal::detail::sha256_digest link;
   for (std::size_t i = 0; i < link.size(); ++i) link[i] = static_cast<std::uint8_t>(i * 7);
   byte_buffer out;
-  auto layout = layout_batch_frame("s", events, metadata, true);
-  encode_batch_frame(out, layout, "s", 1, 1, 99, events, metadata, &link);
+  frame_trailer linked_trailer{.type = frame_type_linked_batch, .link = link};
+  auto layout = layout_batch_frame("s", events, metadata, linked_trailer);
+  encode_batch_frame(out, layout, "s", 1, 1, 99, events, metadata, linked_trailer);
   REQUIRE(out.size() == layout.size);
   auto view = out.view();
   CHECK(static_cast<std::uint8_t>(view[8]) == frame_type_linked_batch);
@@ -269,11 +271,72 @@ TEST_CASE("a linked batch frame carries its link after the batch, under the fram
   CHECK(reason.find("shorter than its link") != std::string::npos);
   // A plain frame's batch has no link.
   byte_buffer plain;
-  auto plain_layout = layout_batch_frame("s", events, metadata, false);
-  encode_batch_frame(plain, plain_layout, "s", 1, 1, 99, events, metadata, nullptr);
+  frame_trailer plain_trailer{.type = frame_type_batch};
+  auto plain_layout = layout_batch_frame("s", events, metadata, plain_trailer);
+  encode_batch_frame(plain, plain_layout, "s", 1, 1, 99, events, metadata, plain_trailer);
   CHECK(plain_layout.size + link_size == layout.size);
   auto unlinked =
       batch_view::parse_frame(frame_type_batch, plain.view().substr(frame_header_size), reason);
   REQUIRE(unlinked);
   CHECK_FALSE(unlinked->link());
+}
+
+TEST_CASE("a batch frame carries the links of the batches before it, then their count",
+          "[batch_frame][chain]") {
+  std::vector<event_data> events(1);
+  events[0].type = "a";
+  events[0].payload = "{}";
+  std::vector<std::string> metadata;
+  auto link = [](std::uint8_t seed) {
+    annal::detail::sha256_digest d;
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(seed + i);
+    return d;
+  };
+  for (std::size_t count : {0, 1, 3}) {
+    frame_trailer trailer;
+    for (std::size_t i = 0; i < count; ++i) {
+      trailer.earlier_links.push_back(link(static_cast<std::uint8_t>(10 * i)));
+    }
+    byte_buffer out;
+    auto layout = layout_batch_frame("s", events, metadata, trailer);
+    encode_batch_frame(out, layout, "s", 5, 2, 99, events, metadata, trailer);
+    REQUIRE(out.size() == layout.size);
+    auto view = out.view();
+    CHECK(static_cast<std::uint8_t>(view[8]) == frame_type_batch_with_links);
+    std::string_view body = view.substr(frame_header_size);
+    // The count is the body's last four bytes, little endian.
+    CHECK(static_cast<std::uint8_t>(body[body.size() - 4]) == count);
+    std::string reason;
+    auto batch = batch_view::parse_frame(frame_type_batch_with_links, body, reason);
+    INFO(reason);
+    REQUIRE(batch);
+    CHECK(batch->count() == 1);
+    CHECK(batch->first_position() == 5);
+    CHECK_FALSE(batch->link());
+    CHECK(batch->frame_type() == frame_type_batch_with_links);
+    REQUIRE(batch->earlier_link_count() == count);
+    for (std::uint32_t i = 0; i < count; ++i) CHECK(batch->earlier_link(i) == link(10 * i));
+    // Written again from its trailer (a scavenge's rewrite), the frame is the same.
+    byte_buffer again;
+    auto copied = batch->trailer();
+    encode_batch_frame(again, layout_batch_frame("s", events, metadata, copied), "s", 5, 2, 99,
+                       events, metadata, copied);
+    CHECK(again.view() == out.view());
+  }
+  // A count the body cannot hold, and a body without one, are malformed.
+  frame_trailer one;
+  one.earlier_links.push_back(link(1));
+  byte_buffer out;
+  encode_batch_frame(out, layout_batch_frame("s", events, metadata, one), "s", 5, 2, 99, events,
+                     metadata, one);
+  std::string body(out.view().substr(frame_header_size));
+  std::string reason;
+  std::string too_many = body;
+  too_many[too_many.size() - 4] = 100;
+  CHECK_FALSE(batch_view::parse_frame(frame_type_batch_with_links, too_many, reason));
+  CHECK(reason.find("the 100 links it says it carries") != std::string::npos);
+  CHECK_FALSE(batch_view::parse_frame(frame_type_batch_with_links, body.substr(0, 3), reason));
+  CHECK(reason.find("shorter than its count of links") != std::string::npos);
+  // Read as a frame with its own link, the body's trailer is misread and the batch fails.
+  CHECK_FALSE(batch_view::parse_frame(frame_type_linked_batch, body, reason));
 }

@@ -64,20 +64,28 @@ void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
-// Writes 3 batches of 2 events to "s" and returns the file offsets where each frame starts
-// (found by position: frames follow the 32-byte header back to back).
+// Writes 3 batches of 2 events to "s" and returns the file offsets where each frame starts, and
+// the file's size (frames follow the 32-byte header back to back, each its header's length long).
 std::vector<std::uint64_t> write_three_batches(segment_dir& d) {
   auto store = d.open();
-  std::vector<std::uint64_t> sizes;
   for (int i = 0; i < 3; ++i) {
     store->append("s", expected_version::any(), make_events(2));
   }
   store->close();
-  // Frames are the same size here: split the file evenly after the header.
-  auto size = fs::file_size(d.file(1, ".seg"));
-  std::uint64_t frame = (size - segment::segment_header_size) / 3;
-  return {segment::segment_header_size, segment::segment_header_size + frame,
-          segment::segment_header_size + 2 * frame, size};
+  auto bytes = read_file(d.file(1, ".seg"));
+  std::vector<std::uint64_t> offsets;
+  std::uint64_t at = segment::segment_header_size;
+  while (at < bytes.size()) {
+    offsets.push_back(at);
+    std::uint32_t length = 0;
+    for (int i = 0; i < 4; ++i) {
+      length |= std::uint32_t{static_cast<std::uint8_t>(bytes[at + 4 + i])} << (8 * i);
+    }
+    at += segment::frame_header_size + length;
+  }
+  REQUIRE(offsets.size() == 3);
+  offsets.push_back(bytes.size());
+  return offsets;
 }
 
 bool warned(const segment_dir& d, const std::string& text) {
@@ -601,7 +609,7 @@ TEST_CASE("a store of format version 1 keeps its segment and writes new events t
   // The old segment was sealed as it was; the new events went to a segment of this version.
   CHECK(read_file(d.file(1, ".seg")) == old_bytes);
   CHECK(d.segments().size() == 2);
-  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
+  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\5\0\0\0", 4));
   auto store = d.open();
   auto events = store->read_all(1, 10).events;
   REQUIRE(events.size() == 8);
@@ -612,7 +620,7 @@ TEST_CASE("a store of format version 1 keeps its segment and writes new events t
   CHECK(d.warnings.empty());
 }
 
-TEST_CASE("a version-3 store keeps its segment and writes tagged events to a version-4 one",
+TEST_CASE("a version-3 store keeps its segment and writes tagged events to a newer one",
           "[segment][format][dcb]") {
   segment_dir d;
   auto old_bytes = write_older_store(d, 3);
@@ -624,7 +632,7 @@ TEST_CASE("a version-3 store keeps its segment and writes tagged events to a ver
     CHECK(store->read_events(query::of({{.tags = {"course:c1"}}})).events.at(0).position == 8);
   }
   CHECK(read_file(d.file(1, ".seg")) == old_bytes);
-  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
+  CHECK(read_file(d.file(7, ".seg")).substr(8, 4) == std::string("\5\0\0\0", 4));
   auto store = d.open();
   auto events = store->read_all(1, 10).events;
   REQUIRE(events.size() == 8);
@@ -647,10 +655,11 @@ std::string version_2_segment(const std::string& t_payload) {
   auto frame = [&](std::string_view stream, std::uint64_t position, std::uint64_t version,
                    std::vector<event_data> events) {
     std::vector<std::string> metadata;
-    auto layout = segment::layout_batch_frame(stream, events, metadata, false);
+    segment::frame_trailer plain{.type = segment::frame_type_batch};
+    auto layout = segment::layout_batch_frame(stream, events, metadata, plain);
     segment::encode_batch_frame(frames, layout, stream, position, version,
                                 1'700'000'000'000'000 + static_cast<std::int64_t>(position), events,
-                                metadata, nullptr);
+                                metadata, plain);
   };
   auto fixed = [](std::string type, std::string payload, std::uint8_t id) {
     event_data e;
@@ -693,9 +702,17 @@ TEST_CASE("a version-2 store, written before links, is linked from its first app
     CHECK(report.ok());
     CHECK(report.batches_checked == 4);
     CHECK(report.batches_without_link == 3);
+    // Its link is stored by the next append's frame.
+    CHECK(report.batches_awaiting_link == 1);
+    store->append("t", expected_version::exact(3), make_events(1));
+    report = detail::check_chain(*store);
+    CHECK(report.ok());
+    CHECK(report.batches_checked == 5);
+    CHECK(report.batches_without_link == 3);
+    CHECK(report.batches_awaiting_link == 1);
   }
   CHECK(d.segments().size() == 2);
-  CHECK(read_file(d.file(5, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
+  CHECK(read_file(d.file(5, ".seg")).substr(8, 4) == std::string("\5\0\0\0", 4));
   CHECK(detail::check_chain(*d.open()).ok());
   // An older batch changed afterwards (its frame's checksum made good) breaks the first link.
   write_file(d.file(1, ".seg"), version_2_segment("{\"n\":33}"));
@@ -717,7 +734,7 @@ TEST_CASE("an empty version-1 active segment gets a header of this version in pl
   write_file(d.file(1, ".seg"), bytes);
   {
     auto store = d.open();
-    CHECK(read_file(d.file(1, ".seg")).substr(8, 4) == std::string("\4\0\0\0", 4));
+    CHECK(read_file(d.file(1, ".seg")).substr(8, 4) == std::string("\5\0\0\0", 4));
     auto batch = make_events(1);
     batch[0].type_version = 2;
     store->append("s", expected_version::no_stream(), batch);

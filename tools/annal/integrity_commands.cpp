@@ -180,8 +180,12 @@ int run_verify_chain(const std::string& uri) {
                           ? std::string()
                           : fmt::format(", {} of them written before links were stored",
                                         report.batches_without_link);
-  fmt::print("ok: the chain holds over {} batches, {} events{}{}\n", report.batches_checked,
-             report.events_checked, start, older);
+  std::string awaiting = report.batches_awaiting_link == 0
+                             ? std::string()
+                             : fmt::format(", the last {} with links the next append stores",
+                                           report.batches_awaiting_link);
+  fmt::print("ok: the chain holds over {} batches, {} events{}{}{}\n", report.batches_checked,
+             report.events_checked, start, older, awaiting);
   return exit_ok;
 }
 
