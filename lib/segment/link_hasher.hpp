@@ -43,7 +43,7 @@ std::vector<detail::sha256_digest> link_batches(const detail::sha256_digest& pre
 /// caller (the store's writer) at a time.
 class link_hasher {
  public:
-  /// Starts the thread. Throws std::system_error when it cannot.
+  /// Starts the thread. Throws std::system_error when it cannot (the store's open then fails).
   link_hasher();
   /// Stops and joins the thread; no job may be running (every start() was waited for).
   ~link_hasher();
@@ -59,8 +59,9 @@ class link_hasher {
  private:
   void run();
 
-  // The job and its result pass through job_ready_ and job_done_ (release/acquire); each side
-  // polls the other's flag for a while, then sleeps on wake_, and is woken only when asleep.
+  // The job and its result pass through job_ready_ and job_done_ (sequentially consistent, so
+  // that each side's flag and the other's asleep flag cannot both be missed); each side polls
+  // the other's flag for a while, then sleeps on wake_, and is woken only when asleep.
   detail::sha256_digest previous_{};
   std::span<const batch_to_link> batches_;
   std::vector<detail::sha256_digest> links_;

@@ -66,33 +66,43 @@ std::vector<detail::stored_batch_link> segment_store::read_batch_links(std::uint
 detail::sha256_digest segment_store::link_at_open() {
   unstored_links_.clear();
   const std::uint64_t head = head_.load();
-  if (head == 0) return detail::chain_start;
+  first_unlinked_.store(head + 1);
+  if (head == 0 || batch_places_.empty()) return detail::chain_start;
   // The last stored link is in the last batch's frame (formats 3 and 4) or in the first frame of
-  // the log's last commit group (format 5): walk back from the last batch, a frame at a time,
-  // at most as many batches as a group holds. A log written before links has none: the chain
-  // starts at the log's start.
+  // the log's last commit group (format 5): scans the last k batches forward for the last one,
+  // k growing up to as many batches as a group holds. A log written before links has none (a
+  // frame of that format ends the search): the chain starts at the log's start.
   std::optional<detail::sha256_digest> anchor;
-  std::uint64_t after = 1;    // the first position whose link is not stored
-  bool before_links = false;  // reached a frame of a format before links: none is stored earlier
-  std::size_t walked = 0;
-  for (auto place = batch_places_.rbegin();
-       place != batch_places_.rend() && !anchor && !before_links &&
-       walked < detail::group_limits{}.max_events;
-       ++place, ++walked) {
-    std::uint64_t from = place->first_position;
+  std::uint64_t after = 1;  // the first position whose link is not stored
+  bool before_links = false;
+  const std::size_t batches = batch_places_.size();
+  for (std::size_t k = 1;; k *= 64) {
+    k = std::min<std::size_t>({k, batches, detail::group_limits{}.max_events});
+    std::uint64_t from = batch_places_[batches - k].first_position;
     std::uint64_t scan_head = head;
     scan_batches(from, scan_head, [&](const seg::batch_view& batch, const segment_file&) {
+      if (batch.first_position() < from) return true;
       if (batch.link()) {
         anchor = batch.link();
         after = batch.last_position() + 1;
       } else if (std::uint32_t carried = batch.earlier_link_count(); carried != 0) {
         anchor = batch.earlier_link(carried - 1);
         after = batch.first_position();
+      } else if (batch.frame_type() == seg::frame_type_batch) {
+        before_links = true;
       }
-      before_links = batch.frame_type() == seg::frame_type_batch;
-      return false;
+      return true;
     });
+    if (anchor || before_links || k == batches || k == detail::group_limits{}.max_events) break;
   }
+  if (!anchor && !before_links && log_start_.load() > 1) {
+    // Retention keeps the segment of the last group's first frame; one deleted by hand, or by an
+    // annal before it did, leaves the log without the link its rest continues from.
+    throw corruption(dir_, -1,
+                     "no stored link of the hash chain precedes the log's last batches: the "
+                     "segment holding the start of the last commit group is missing");
+  }
+  first_unlinked_.store(anchor ? after : 1);
   // Links the batches after it from their events: those in format-5 frames are the ones the next
   // append's first frame stores.
   detail::sha256_digest link = anchor ? *anchor : detail::chain_start;

@@ -87,6 +87,10 @@ bool segment_store::retire_oldest_segment() {
     }
   }
   if (!oldest) return false;
+  // The first frame of the log's last commit group stores the link the rest of the log continues
+  // from at the next open (storage-format.md, "Frame"): its segment stays until a later group
+  // commits.
+  if (oldest->next_position > first_unlinked_.load()) return false;
   if (options_.segment_archive_dir.empty()) {
     // A segment is deleted only when every stream in it goes on in a later segment: each stream
     // keeps its latest event in the log, and with it its version, tombstone and, for a metadata

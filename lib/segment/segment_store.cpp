@@ -43,6 +43,9 @@ segment_store::segment_store(std::string dir, const store_options& options,
   lock_ = fs_->lock(dir_ + "/" + std::string(seg::lock_file_name));
   recover();
   last_link_ = link_at_open();
+  if (options_.durability == durability_mode::sync_each_batch) {
+    hasher_ = std::make_unique<seg::link_hasher>();
+  }
   snapshots_ = std::make_unique<segment_snapshot_store>(
       dir_ + "/" + std::string(seg::snapshot_dir_name), fs_, options_.on_warning);
   keys_ = std::make_unique<segment::key_file_store>(dir_ + "/" + std::string(segment::key_dir_name),

@@ -215,8 +215,11 @@ class segment_store final : public event_store, public detail::chain_source {
   // The links of the last batches written, which no frame stores yet: the next group's first
   // frame carries them. The writer's alone.
   std::vector<detail::sha256_digest> unstored_links_;
-  // Computes a durable group's links while the writer writes and syncs it; made by the first
-  // such group. The writer's alone.
+  // The first position whose link no frame stores: the first batch of the log's last commit
+  // group, whose frame holds the link before it. Retention keeps its segment.
+  std::atomic<std::uint64_t> first_unlinked_{1};
+  // Computes a durable group's links while the writer writes and syncs it; made at open. The
+  // writer's alone.
   std::unique_ptr<segment::link_hasher> hasher_;
 
   std::mutex queue_mutex_;

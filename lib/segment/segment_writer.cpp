@@ -199,21 +199,25 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
   }
   // A durable group's links are hashed beside its write and sync; the next group's first frame
   // stores them (segment_format.hpp, frame_type_batch_with_links).
-  bool beside_sync = options_.durability == durability_mode::sync_each_batch;
+  bool beside_sync = hasher_ != nullptr;
   if (hooks_.without_chain) {
     to_link.clear();
     beside_sync = false;
   }
-  if (beside_sync) {
-    if (!hasher_) hasher_ = std::make_unique<seg::link_hasher>();
-    hasher_->start(last_link_, to_link);
-  }
+  if (beside_sync) hasher_->start(last_link_, to_link);
   std::vector<detail::sha256_digest> links;
   try {
     try {
       write_plan(plan);
     } catch (...) {
-      if (beside_sync) hasher_->wait();  // it reads the group's appends, which the error ends
+      // The hasher reads the group's appends, which the error ends; the write's error is the one
+      // to report.
+      if (beside_sync) {
+        try {
+          hasher_->wait();
+        } catch (...) {
+        }
+      }
       throw;
     }
     links = beside_sync ? hasher_->wait() : seg::link_batches(last_link_, to_link);
@@ -231,6 +235,7 @@ void segment_store::commit_group(std::vector<pending_append*>& group) {
   publish_plan(plan);
   last_link_ = links.back();
   unstored_links_ = std::move(links);
+  first_unlinked_.store(plan.batches.front().first_position);
   if (plan.chunks.front().bytes.capacity() <= (std::uint64_t{16} << 20)) {
     spare_buffer_ = std::move(plan.chunks.front().bytes);
   }
@@ -340,11 +345,15 @@ void segment_store::plan_append(pending_append& p, group_plan& plan) {
   if (plan.batches.empty()) trailer.earlier_links = unstored_links_;
   seg::frame_layout layout = seg::layout_batch_frame(p.stream_id, events, p.metadata, trailer);
   std::size_t frame_size = layout.size;
-  if (frame_size - seg::frame_header_size > seg::max_frame_body) {
-    throw invalid_argument(
-        fmt::format("the batch encodes to {} bytes; the segment backend's "
-                    "limit is {} bytes per batch",
-                    frame_size, seg::max_frame_body));
+  // The batch's own bytes against a limit that leaves room for the most links a frame carries
+  // (a whole group's), so that whether a batch fits does not depend on the group before it.
+  constexpr std::size_t batch_limit =
+      seg::max_frame_body - (detail::group_limits{}.max_events * seg::link_size + 4);
+  std::size_t batch_size = frame_size - seg::frame_header_size - trailer.size();
+  if (batch_size > batch_limit) {
+    throw invalid_argument(fmt::format(
+        "the batch encodes to {} bytes; the segment backend's limit is {} bytes per batch",
+        batch_size, batch_limit));
   }
   bool has_frames = plan.segment_size > seg::segment_header_size;
   if (plan.chunks.empty() ||

@@ -4,9 +4,11 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "annal/error.hpp"
 #include "annal/store_admin.hpp"
 #include "core/batch_chain.hpp"
 #include "core/chain_check.hpp"
+#include "support/commit_gate.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace annal;
@@ -130,6 +132,40 @@ TEST_CASE("copied batches and concurrent appends are linked in position order", 
   for (auto& t : threads) t.join();
   expect_chain_holds(s, 2 + 100);
   expect_links_recompute(s);
+}
+
+TEST_CASE("a group whose first append is refused stores the links before it with the next",
+          "[chain]") {
+  test::commit_gate gate;
+  store_fixture f(gate.hooks());
+  auto& s = f.store();
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { s.append("blocker", expected_version::any(), make_event()); });
+  gate.wait_until_held();
+  bool refused = false;
+  threads.emplace_back([&] {
+    try {
+      s.append("a", expected_version::exact(7), make_events(1));
+    } catch (const wrong_expected_version&) {
+      refused = true;
+    }
+  });
+  gate.wait_until_queued(2);
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      s.append("b-" + std::to_string(i), expected_version::no_stream(), make_events(2));
+    });
+    gate.wait_until_queued(static_cast<std::size_t>(i) + 3);
+  }
+  gate.release();
+  for (auto& t : threads) t.join();
+  CHECK(refused);
+  s.append("c", expected_version::no_stream(), make_events(1));
+  expect_chain_holds(s, 5);
+  expect_links_recompute(s);
+  auto links = links_of(s).read_batch_links(1, 100);
+  REQUIRE(links.size() == 5);
+  for (std::size_t i = 0; i + 1 < links.size(); ++i) CHECK(links[i].link);
 }
 
 TEST_CASE("erasing deleted streams keeps every link", "[chain]") {

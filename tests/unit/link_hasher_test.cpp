@@ -35,7 +35,13 @@ TEST_CASE("a group's links are the chain's, computed on the hasher's thread", "[
     hasher.start(previous, batches);
     CHECK(hasher.wait() == std::vector<detail::sha256_digest>{a, b});
   }
-  hasher.start(b, std::span(batches).subspan(1));
+  hasher.start(a, std::span(batches).subspan(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the writer finds it done
-  CHECK(hasher.wait().size() == 1);
+  CHECK(hasher.wait() == std::vector<detail::sha256_digest>{b});
+  // A job longer than the writer polls for: wait() sleeps until the hasher wakes it.
+  auto many = make_events(20000);
+  std::vector<segment::batch_to_link> big{{"m", 1, 1, 7, many, {}, {}}};
+  auto expected = detail::append_link(b, "m", 1, 1, 7, many, detail::content_digests(many, {}));
+  hasher.start(b, big);
+  CHECK(hasher.wait() == std::vector<detail::sha256_digest>{expected});
 }

@@ -1,4 +1,5 @@
 // The segment log's retention: the oldest sealed segments deleted or archived, the log still whole.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -10,7 +11,9 @@
 #include "annal/open_store.hpp"
 #include "annal/store_admin.hpp"
 #include "annal/verify.hpp"
+#include "backends/open_store_with_hooks.hpp"
 #include "core/chain_check.hpp"
+#include "support/commit_gate.hpp"
 #include "support/eventually.hpp"
 #include "support/segment_dir.hpp"
 #include "support/store_fixture.hpp"
@@ -204,4 +207,58 @@ TEST_CASE("the archive directory must not be the store's", "[segment][retention]
                     Catch::Contains("archive_dir must be another directory"));
   CHECK_THROWS_WITH(open_store("segment:" + path + "/?archive_dir=" + path + "/./"),
                     Catch::Contains("archive_dir must be another directory"));
+}
+
+TEST_CASE(
+    "retention keeps the segment where the last commit group starts: its first frame holds "
+    "the link the log continues from",
+    "[segment][retention][chain]") {
+  test::temp_dir dir;
+  std::string path = dir.file("store");
+  std::string plain = "segment:" + path + "?segment_size=2048";
+  {
+    auto store = open_store(plain);
+    fill(*store);
+  }
+  // The last group: twenty batches of about 190 bytes queued behind a held one, committed as one
+  // group that rolls into new segments on the way.
+  std::uint64_t group_start = 0;
+  {
+    test::commit_gate gate;
+    auto store = detail::open_store_with_hooks(plain, {}, gate.hooks());
+    group_start = store->head_position() + 2;
+    std::vector<std::thread> threads;
+    threads.emplace_back(
+        [&] { store->append("s-0", expected_version::any(), test::make_padded_events(1)); });
+    gate.wait_until_held();
+    for (int i = 0; i < 20; ++i) {
+      threads.emplace_back([&, i] {
+        store->append("s-" + std::to_string(i % 4), expected_version::any(),
+                      test::make_padded_events(1));
+      });
+      gate.wait_until_queued(static_cast<std::size_t>(i) + 2);
+    }
+    gate.release();
+    for (auto& t : threads) t.join();
+    REQUIRE(store->head_position() == group_start + 19);
+  }
+  // Retention of everything it may take: every stream goes on in the last group, but the segment
+  // holding the group's first frame stays.
+  std::atomic<int> passes{0};
+  {
+    detail::store_hooks hooks;
+    hooks.after_retention = [&] { ++passes; };
+    auto store = detail::open_store_with_hooks(plain + "&retention_bytes=1", {}, hooks);
+    REQUIRE(test::eventually([&] { return passes.load() >= 1; }));
+    auto first = describe(*store).first_position;
+    CHECK(first > 1);
+    CHECK(first <= group_start);
+  }
+  // The log continues its chain from the link that frame stores.
+  auto store = open_store(plain);
+  store->append("after", expected_version::no_stream(), test::make_padded_events(1));
+  auto chain = detail::check_chain(*store);
+  INFO(chain.problem);
+  CHECK(chain.ok());
+  CHECK(chain.batches_awaiting_link == 1);
 }
